@@ -1,0 +1,66 @@
+# Orpheus firmware: `make image` builds a board's disk image, `make test` runs every test.
+BOARD ?= mini
+PYTHON ?= python3
+VENV := .venv
+BUILD := build
+export PYTHONPATH := $(CURDIR)/agent:$(CURDIR)
+
+IMAGE_STAMP = $(BUILD)/$(BOARD)/SHA256SUMS
+
+.PHONY: all image images rootfs host-tools venv test test-unit lint format bench run clean distclean
+
+all: image
+
+## image: the disk image, bmap, SHA256SUMS and manifest.json of BOARD under build/BOARD/
+image:
+	$(PYTHON) -m builder image --board $(BOARD)
+
+## images: every board
+images:
+	for board in $$(ls board); do $(PYTHON) -m builder image --board $$board || exit 1; done
+
+## rootfs: only the shared root filesystem under build/rootfs/
+rootfs:
+	$(PYTHON) -m builder rootfs
+
+## host-tools: what building and testing need on the host (apt; fast when present)
+host-tools:
+	$(PYTHON) -m builder host-tools
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU)
+test: venv host-tools lint image
+	$(VENV)/bin/pytest --board $(BOARD)
+
+## test-unit: the fast tier, no image needed
+test-unit: venv
+	$(VENV)/bin/pytest -m "not image and not qemu and not rootfs"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## bench: build times, sizes, boot time, agent memory -> bench/results.json and results.md
+bench: venv host-tools
+	$(VENV)/bin/python -m bench --board $(BOARD)
+
+## run: boot the BOARD image in QEMU on a throw-away overlay, console on this terminal
+run: venv host-tools
+	$(VENV)/bin/python -m tests.vm --board $(BOARD)
+
+clean:
+	rm -rf $(BUILD)/*/ $(BUILD)/rootfs $(BUILD)/rootfs.tmp $(BUILD)/rootfs.stamp
+
+distclean:
+	rm -rf $(BUILD) $(VENV)

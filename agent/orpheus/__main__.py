@@ -1,0 +1,3 @@
+from orpheus.bootstrap import main
+
+raise SystemExit(main())

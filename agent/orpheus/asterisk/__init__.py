@@ -1,0 +1,1 @@
+"""The bundled telephony core: asking Asterisk for its state."""

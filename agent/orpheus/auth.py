@@ -1,0 +1,88 @@
+"""The unit's admin password: per unit, stored only as a scrypt hash on the data partition.
+
+There is no factory default shared by every unit. At first boot the password comes from the
+systemd credential `orpheus.admin-password` (factory tooling, hypervisor SMBIOS, tests); if
+none was given, the agent draws a random one and leaves it, readable by root only, in
+`initial-admin-password` for the installer to read from the console and change.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+ADMIN_USER = "admin"
+# scrypt cost: about 50 ms on the Mini's 1 GHz cores, 16 MiB of memory.
+_N, _R, _P = 2**14, 8, 1
+MIN_PASSWORD_LENGTH = 8
+
+
+class WeakPassword(ValueError):
+    pass
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    encode = base64.b64encode
+    return f"scrypt${_N}${_R}${_P}${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.strip().split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    computed = hashlib.scrypt(
+        password.encode(),
+        salt=base64.b64decode(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        dklen=32,
+    )
+    return hmac.compare_digest(computed, base64.b64decode(digest))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes a root-only file atomically: a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+class PasswordStore:
+    def __init__(self, state_dir: Path) -> None:
+        self.hash_file = state_dir / "admin-password.hash"
+        self.initial_file = state_dir / "initial-admin-password"
+
+    def is_set(self) -> bool:
+        return self.hash_file.exists()
+
+    def set(self, password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise WeakPassword(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+        write_private(self.hash_file, hash_password(password) + "\n")
+        self.initial_file.unlink(missing_ok=True)
+
+    def set_random(self) -> str:
+        password = secrets.token_urlsafe(12)
+        self.set(password)
+        write_private(self.initial_file, password + "\n")
+        return password
+
+    def check(self, user: str, password: str) -> bool:
+        if user != ADMIN_USER or not self.hash_file.exists():
+            return False
+        return verify_password(password, self.hash_file.read_text())

@@ -1,0 +1,50 @@
+"""HTTP to the agent over its root-only Unix socket."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+
+class AgentError(RuntimeError):
+    """The agent refused a request or could not be reached; the message is for the user."""
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(str(self._path))
+
+
+class AgentClient:
+    def __init__(self, socket_path: Path, timeout: float = 30.0) -> None:
+        self.socket_path = socket_path
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        connection = _UnixConnection(self.socket_path, self.timeout)
+        payload = None if body is None else json.dumps(body)
+        headers = {"Content-Type": "application/json"} if payload else {}
+        try:
+            connection.request(method, path, body=payload, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            raise AgentError(f"the agent is not running ({self.socket_path}: {error.strerror})") from error
+        except OSError as error:
+            raise AgentError(f"cannot talk to the agent: {error}") from error
+        finally:
+            connection.close()
+        data = json.loads(raw or b"null")
+        if response.status >= 400:
+            message = data.get("error") if isinstance(data, dict) else None
+            raise AgentError(message or f"HTTP {response.status}")
+        return data

@@ -1,0 +1,71 @@
+"""The agent's settings: defaults for the device, overridable by a TOML file.
+
+Every path the agent touches derives from here, so tests run the agent on a host with a
+temporary data directory and run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CONFIG_FILE = Path("/data/orpheus/agent.toml")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    # Persistent state on the data partition, shared by both root slots.
+    data_dir: Path = Path("/data")
+    # Sockets and runtime files.
+    run_dir: Path = Path("/run/orpheus")
+    # HTTP API for admins and monitoring (the CLI uses a root-only Unix socket instead).
+    http_address: str = "0.0.0.0"
+    http_port: int = 80
+    # Firmware release file written by the image builder.
+    release_file: Path = Path("/usr/lib/orpheus/release.json")
+    # Kernel command line: GRUB puts the booted slot and the board there.
+    cmdline_file: Path = Path("/proc/cmdline")
+    # systemd credentials handed over at first boot (factory, hypervisor SMBIOS, tests).
+    credentials_dir: Path | None = None
+    # How often Asterisk is asked for its state; requests read the cached answer.
+    asterisk_poll_seconds: float = 5.0
+    asterisk_command: tuple[str, ...] = ("asterisk", "-rx")
+    # Health-gated commit of a freshly booted slot.
+    commit_deadline_seconds: float = 300.0
+    rauc_enabled: bool = True
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / "orpheus"
+
+    @property
+    def socket_path(self) -> Path:
+        return self.run_dir / "agent.sock"
+
+
+def load_config(path: Path | None = None) -> AgentConfig:
+    """Reads the TOML file if it exists; unknown keys are an error, like RAUC's system.conf."""
+    path = path or DEFAULT_CONFIG_FILE
+    if not path.exists():
+        return AgentConfig()
+    raw = tomllib.loads(path.read_text())
+    return config_from_mapping(raw, source=str(path))
+
+
+def config_from_mapping(raw: dict[str, object], source: str = "<mapping>") -> AgentConfig:
+    fields = {f.name: f for f in dataclasses.fields(AgentConfig)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ValueError(f"{source}: unknown setting(s): {', '.join(unknown)}")
+    values: dict[str, object] = {}
+    for name, value in raw.items():
+        default = getattr(AgentConfig, name, None)
+        if isinstance(default, Path) or name in ("credentials_dir",):
+            values[name] = Path(str(value))
+        elif isinstance(default, tuple):
+            values[name] = tuple(str(v) for v in value)  # type: ignore[attr-defined]
+        else:
+            values[name] = value
+    return AgentConfig(**values)  # type: ignore[arg-type]

@@ -1,0 +1,49 @@
+"""First-boot provisioning from systemd credentials.
+
+The factory, a hypervisor (SMBIOS type 11 strings) or a test hands the unit its secrets as
+credentials; systemd imports them for the agent (`ImportCredential=orpheus.*`). Only what is
+not yet set on the data partition is taken, so later boots never overwrite a changed secret.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from orpheus.auth import PasswordStore, write_private
+
+log = logging.getLogger(__name__)
+
+ADMIN_PASSWORD = "orpheus.admin-password"
+SSH_AUTHORIZED_KEYS = "orpheus.ssh-authorized-keys"
+
+
+def read_credential(credentials_dir: Path | None, name: str) -> str | None:
+    if credentials_dir is None:
+        return None
+    path = credentials_dir / name
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def provision_admin_password(store: PasswordStore, credentials_dir: Path | None) -> None:
+    if store.is_set():
+        return
+    given = read_credential(credentials_dir, ADMIN_PASSWORD)
+    if given:
+        store.set(given)
+        log.info("admin password set from credential %s", ADMIN_PASSWORD)
+    else:
+        store.set_random()
+        log.warning("no admin password given: a random one is in %s", store.initial_file)
+
+
+def provision_ssh_keys(authorized_keys: Path, credentials_dir: Path | None) -> None:
+    if authorized_keys.exists():
+        return
+    keys = read_credential(credentials_dir, SSH_AUTHORIZED_KEYS)
+    if keys:
+        write_private(authorized_keys, keys + "\n")
+        log.info("root SSH keys installed from credential %s", SSH_AUTHORIZED_KEYS)

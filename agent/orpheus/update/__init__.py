@@ -1,0 +1,1 @@
+"""A/B firmware updates: RAUC over D-Bus, and committing a freshly booted slot."""

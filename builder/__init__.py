@@ -1,0 +1,1 @@
+"""The Orpheus image builder: one root filesystem, one disk image per board."""

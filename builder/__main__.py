@@ -1,0 +1,112 @@
+"""Command line of the image builder (run by `make image`, `make rootfs`)."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from builder import disk, esp, hosttools, keys, manifest, rootfs
+from builder.boards import BOARD_DIR, load_board
+from builder.context import SOURCE_DIR, BuildContext, build_epoch, git_commit, git_version
+from builder.errors import BuildError
+
+log = logging.getLogger("builder")
+# A clean build holds the apt cache, the base, the rootfs copy and one sparse image.
+REQUIRED_FREE_BYTES = 5 * 1024**3
+
+
+def check_free_space(build_dir: Path) -> None:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(build_dir).free
+    if free < REQUIRED_FREE_BYTES:
+        raise BuildError(
+            f"not enough free space under {build_dir}: {free / 1024**3:.1f} GiB free, "
+            f"the build needs {REQUIRED_FREE_BYTES / 1024**3:.0f} GiB"
+        )
+
+
+def make_context(args: argparse.Namespace) -> BuildContext:
+    return BuildContext(
+        board=load_board(args.board, args.board_dir),
+        version=args.version or git_version(),
+        build_epoch=build_epoch(),
+        commit=git_commit(),
+        build_dir=args.build_dir.resolve(),
+    )
+
+
+def build_rootfs(ctx: BuildContext, mirror: str | None) -> Path:
+    hosttools.ensure(hosttools.BUILD_TOOLS)
+    check_free_space(ctx.build_dir)
+    keys.signing_keys(ctx)
+    base = rootfs.build_base(ctx, mirror)
+    return rootfs.customize(ctx, base)
+
+
+def _remove_older_outputs(ctx: BuildContext) -> None:
+    for old in ctx.board_dir.glob(f"orpheus-{ctx.board.name}-*"):
+        if not old.name.endswith(".tmp"):
+            old.unlink()
+
+
+def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
+    root = build_rootfs(ctx, mirror)
+    ctx.board_dir.mkdir(parents=True, exist_ok=True)
+    esp_dir = esp.build(ctx, root)
+    image = disk.assemble(ctx, root, esp_dir)
+    bmap = disk.write_bmap(image, ctx.board_dir / ctx.image_name)
+    extra = disk.hypervisor_images(ctx, image)
+    files = [image, bmap, *extra]
+    manifest_file = manifest.write_manifest(ctx, rootfs.read_packages(ctx), files)
+    _remove_older_outputs(ctx)
+    published = disk.publish([*files, manifest_file])
+    manifest.write_checksums(ctx.board_dir, published)
+    return published
+
+
+def _discard_partial(ctx: BuildContext | None) -> None:
+    if ctx and ctx.board_dir.is_dir():
+        for partial in ctx.board_dir.glob("*.tmp"):
+            partial.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m builder")
+    parser.add_argument("step", choices=["image", "rootfs", "host-tools"])
+    parser.add_argument("--board", default=os.environ.get("BOARD", "mini"))
+    parser.add_argument("--version", default=os.environ.get("VERSION") or None)
+    parser.add_argument("--mirror", default=os.environ.get("MIRROR") or None)
+    parser.add_argument("--build-dir", type=Path, default=SOURCE_DIR / "build")
+    parser.add_argument("--board-dir", type=Path, default=BOARD_DIR)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="orpheus-build: %(message)s")
+    ctx = None
+    try:
+        if args.step == "host-tools":
+            hosttools.ensure({**hosttools.BUILD_TOOLS, **hosttools.RUN_TOOLS})
+            return 0
+        ctx = make_context(args)
+        if args.step == "rootfs":
+            print(build_rootfs(ctx, args.mirror))
+        else:
+            for path in build_image(ctx, args.mirror):
+                print(path)
+    except BuildError as error:
+        _discard_partial(ctx)
+        print(f"orpheus-build: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        _discard_partial(ctx)
+        cause = "disk full" if error.errno == errno.ENOSPC else "I/O error"
+        print(f"orpheus-build: error: {cause}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

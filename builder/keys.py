@@ -1,0 +1,81 @@
+"""Update signing keys: a development CA generated under build/keys/ when absent.
+
+Production builds point SIGNING_KEY, SIGNING_CERT and KEYRING at keys kept outside the tree.
+The image carries only the keyring (the CA certificate RAUC verifies bundles against).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.context import BuildContext
+from builder.errors import BuildError
+from builder.run import run
+
+log = logging.getLogger("builder")
+
+SUBJECT = "/O=Orpheus development"
+# RAUC rejects a signer carrying extendedKeyUsage=codeSigning: digitalSignature only.
+SIGNER_EXTENSIONS = (
+    "basicConstraints=critical,CA:FALSE\n"
+    "keyUsage=critical,digitalSignature\n"
+    "subjectKeyIdentifier=hash\n"
+    "authorityKeyIdentifier=keyid\n"
+)
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    key: Path
+    cert: Path
+    keyring: Path
+
+
+def _generate_development_keys(keys_dir: Path) -> None:
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    keys_dir.chmod(0o700)
+    ca_key, ca_cert = keys_dir / "ca.key.pem", keys_dir / "ca.cert.pem"
+    key, csr, cert = (keys_dir / n for n in ("signing.key.pem", "signing.csr", "signing.cert.pem"))
+    log.info("generating development signing keys in %s", keys_dir)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(
+        ["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca_cert, "-days", "3650",
+         "-subj", f"{SUBJECT}/CN=Orpheus development CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"]
+    )  # fmt: skip
+    run(["openssl", "req", *ec, "-keyout", key, "-out", csr,
+         "-subj", f"{SUBJECT}/CN=Orpheus development update signing"])  # fmt: skip
+    extensions = keys_dir / "signer.ext"
+    extensions.write_text(SIGNER_EXTENSIONS)
+    run(
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+         "-CAcreateserial", "-out", cert, "-days", "3650", "-extfile", extensions]
+    )  # fmt: skip
+    (keys_dir / "keyring.pem").write_bytes(ca_cert.read_bytes())
+
+
+def signing_keys(ctx: BuildContext) -> SigningKeys:
+    names = ("SIGNING_KEY", "SIGNING_CERT", "KEYRING")
+    given = {name: os.environ.get(name) for name in names}
+    if any(given.values()):
+        if not all(given.values()):
+            raise BuildError("set all of SIGNING_KEY, SIGNING_CERT and KEYRING, or none")
+        paths = {name: Path(str(value)) for name, value in given.items()}
+        for name, path in paths.items():
+            if not path.is_file():
+                raise BuildError(f"{name}={path}: no such file")
+        return SigningKeys(paths["SIGNING_KEY"], paths["SIGNING_CERT"], paths["KEYRING"])
+    keys_dir = ctx.keys_dir
+    if not (keys_dir / "keyring.pem").exists():
+        _generate_development_keys(keys_dir)
+    return SigningKeys(
+        keys_dir / "signing.key.pem", keys_dir / "signing.cert.pem", keys_dir / "keyring.pem"
+    )
+
+
+def keyring(ctx: BuildContext) -> Path:
+    return signing_keys(ctx).keyring

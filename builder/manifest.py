@@ -1,0 +1,62 @@
+"""manifest.json (what is in the image) and SHA256SUMS (of everything published)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from builder.boards import size_bytes
+from builder.context import BuildContext
+from orpheus import __version__ as agent_version
+
+PARTITIONS = ("esp", "rootfs-a", "rootfs-b", "data")
+
+
+def manifest(ctx: BuildContext, packages: dict[str, str], files: list[Path]) -> dict[str, object]:
+    board = ctx.board
+    sizes = {
+        "esp": size_bytes(board.esp_size),
+        "rootfs-a": size_bytes(board.slot_size),
+        "rootfs-b": size_bytes(board.slot_size),
+        "data": size_bytes(board.data_size),
+    }
+    return {
+        "board": board.name,
+        "tier": board.tier,
+        "version": ctx.version,
+        "build_date": ctx.build_date,
+        "git_commit": ctx.commit,
+        "compatible": "orpheus-x86_64",
+        "agent_version": agent_version,
+        "asterisk_version": packages.get("asterisk"),
+        "kernel_version": packages.get("linux-image-amd64"),
+        "partitions": [{"label": name, "size_bytes": sizes[name]} for name in PARTITIONS],
+        "slot_b": "copy of slot A",
+        "files": [path.name.removesuffix(".tmp") for path in files],
+        "packages": [{"name": name, "version": packages[name]} for name in sorted(packages)],
+    }
+
+
+def write_manifest(ctx: BuildContext, packages: dict[str, str], files: list[Path]) -> Path:
+    path = ctx.board_dir / "manifest.json.tmp"
+    path.write_text(json.dumps(manifest(ctx, packages, files), indent=2) + "\n")
+    return path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_checksums(directory: Path, files: list[Path]) -> Path:
+    """`sha256sum -c SHA256SUMS` checks every published file."""
+    lines = [f"{sha256_file(path)}  {path.name}\n" for path in sorted(files)]
+    path = directory / "SHA256SUMS.tmp"
+    path.write_text("".join(lines))
+    final = directory / "SHA256SUMS"
+    path.rename(final)
+    return final

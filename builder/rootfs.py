@@ -1,0 +1,239 @@
+"""The root filesystem: a cached mmdebstrap base, then Orpheus laid over a copy of it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from builder import keys
+from builder.context import BuildContext
+from builder.errors import BuildError
+from builder.run import run
+
+log = logging.getLogger("builder")
+
+ROOTFS_CONFIG = Path(__file__).resolve().parent / "rootfs.toml"
+AGENT_DEST = Path("usr/lib/python3/dist-packages/orpheus")
+FACTORY_DIR = Path("usr/share/orpheus/factory")
+GRUB_EFI = Path("usr/lib/orpheus/grub/BOOTX64.EFI")
+# GRUB modules for the A/B script (update/grub.cfg) on an EFI system partition.
+GRUB_MODULES = (
+    "part_gpt fat ext2 normal configfile linux loadenv test regexp echo search all_video "
+    "efi_gop serial terminal gzio sleep reboot halt cat ls minicmd"
+).split()
+# Run-time state moved to the data partition: image path -> where it lives.
+DATA_SYMLINKS = {
+    "etc/asterisk": "/data/etc/asterisk",
+    "var/log": "/data/log",
+}
+
+
+def load_config() -> dict[str, Any]:
+    return tomllib.loads(ROOTFS_CONFIG.read_text())
+
+
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()[:16]
+
+
+def tree_digest(*roots: Path) -> bytes:
+    """Names, modes and contents of every file under roots (the cache key of a step)."""
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if "__pycache__" in path.parts or path.is_dir():
+                continue
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(oct(path.lstat().st_mode).encode())
+            digest.update(path.read_bytes() if path.is_file() else str(path.readlink()).encode())
+    return digest.digest()
+
+
+def pin_preferences(config: dict[str, Any]) -> str:
+    unstable = config["unstable"]
+    return (
+        "# Orpheus: unstable only for Asterisk and what it needs newer than trixie has.\n"
+        f"Package: *\nPin: release n={unstable['suite']}\nPin-Priority: 100\n\n"
+        f"Package: {' '.join(unstable['packages'])}\n"
+        f"Pin: release n={unstable['suite']}\nPin-Priority: 990\n"
+    )
+
+
+def check_mirror(mirror: str, suite: str) -> None:
+    url = f"{mirror}/dists/{suite}/InRelease"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=20):
+            pass
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise BuildError(f"no network to the package mirror {mirror}: {reason}") from error
+
+
+def build_base(ctx: BuildContext, mirror: str | None = None) -> Path:
+    """mmdebstrap of the package set, cached under build/cache by the package configuration."""
+    config = load_config()
+    mirror = mirror or config["mirror"]
+    key = _digest(ROOTFS_CONFIG.read_bytes(), mirror.encode())
+    base = ctx.cache_dir / f"base-{key}"
+    if (base / "etc/os-release").exists():
+        log.info("root filesystem base: cached (%s)", base.name)
+        return base
+    check_mirror(mirror, config["suite"])
+    for stale in ctx.cache_dir.glob("base-*"):
+        shutil.rmtree(stale)
+    apt_cache = ctx.cache_dir / "apt"
+    apt_cache.mkdir(parents=True, exist_ok=True)
+    prefs = ctx.cache_dir / "orpheus-pins"
+    prefs.write_text(pin_preferences(config))
+    unstable = config["unstable"]
+    tmp = base.with_name(base.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    log.info("root filesystem base: mmdebstrap %s + %s", config["suite"], unstable["suite"])
+    run(
+        [
+            "mmdebstrap",
+            f"--variant={config['variant']}",
+            f"--include={','.join(config['packages'])}",
+            '--setup-hook=mkdir -p "$1/etc/apt/preferences.d" "$1/var/cache/apt/archives"',
+            f"--setup-hook=copy-in {prefs} /etc/apt/preferences.d/",
+            f"--setup-hook=sync-in {apt_cache} /var/cache/apt/archives/",
+            f"--customize-hook=sync-out /var/cache/apt/archives {apt_cache}",
+            config["suite"],
+            tmp,
+            f"deb {mirror} {config['suite']} main",
+            f"deb {unstable['source_options']} {mirror} {unstable['suite']} main",
+        ],
+        log_file=ctx.log_dir / "mmdebstrap.log",
+    )
+    tmp.rename(base)
+    return base
+
+
+def _chroot(root: Path, *argv: str) -> str:
+    return run(["chroot", root, *argv])
+
+
+def _replace_with_symlink(root: Path, relative: str, target: str) -> None:
+    path = root / relative
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    path.symlink_to(target)
+
+
+def _move_to_data(root: Path) -> None:
+    """Package defaults that become per-unit state are kept as factory copies."""
+    factory = root / FACTORY_DIR
+    factory.mkdir(parents=True, exist_ok=True)
+    shutil.move(root / "etc/asterisk", factory / "asterisk")
+    for relative, target in DATA_SYMLINKS.items():
+        _replace_with_symlink(root, relative, target)
+
+
+def _remove_machine_identity(root: Path) -> None:
+    """Host keys and machine-id are made on each unit at first boot, never shipped."""
+    for key in (root / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()
+    (root / "etc/machine-id").write_text("")
+    _replace_with_symlink(root, "var/lib/dbus/machine-id", "/etc/machine-id")
+    _replace_with_symlink(root, "etc/resolv.conf", "../run/systemd/resolve/stub-resolv.conf")
+    for old in ("vmlinuz.old", "initrd.img.old"):
+        (root / old).unlink(missing_ok=True)
+
+
+def _install_agent(ctx: BuildContext, root: Path) -> None:
+    dest = root / AGENT_DEST
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(
+        ctx.source_dir / "agent/orpheus", dest, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    # The root is read-only on the unit: byte-compile now so start-up does not pay for it.
+    _chroot(root, "python3", "-m", "compileall", "-q", f"/{AGENT_DEST}")
+
+
+def _write_release(ctx: BuildContext, root: Path) -> None:
+    release = {
+        "version": ctx.version,
+        "build_date": ctx.build_date,
+        "commit": ctx.commit,
+        "compatible": "orpheus-x86_64",
+    }
+    path = root / "usr/lib/orpheus/release.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(release, indent=2) + "\n")
+    os_release = root / "usr/lib/os-release"
+    lines = [line for line in os_release.read_text().splitlines() if not line.startswith("IMAGE_")]
+    lines += ["IMAGE_ID=orpheus", f"IMAGE_VERSION={ctx.version}"]
+    os_release.write_text("\n".join(lines) + "\n")
+
+
+def _install_update_config(ctx: BuildContext, root: Path) -> None:
+    rauc_dir = root / "etc/rauc"
+    rauc_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ctx.source_dir / "update/system.conf", rauc_dir / "system.conf")
+    shutil.copy(keys.keyring(ctx), rauc_dir / "keyring.pem")
+    efi = root / GRUB_EFI
+    efi.parent.mkdir(parents=True, exist_ok=True)
+    _chroot(
+        root, "grub-mkimage", "-O", "x86_64-efi", "-p", "/EFI/BOOT", "-o", f"/{GRUB_EFI}",
+        *GRUB_MODULES,
+    )  # fmt: skip
+
+
+def _set_units(root: Path, units: dict[str, list[str]]) -> None:
+    for verb in ("enable", "disable", "mask"):
+        if units.get(verb):
+            _chroot(root, "systemctl", verb, "--quiet", *units[verb])
+
+
+def customize(ctx: BuildContext, base: Path) -> Path:
+    """Copy of the base with the overlay, the agent, RAUC's config and the release laid over."""
+    config = load_config()
+    overlay = ctx.source_dir / "rootfs_overlay"
+    stamp_value = _digest(
+        base.name.encode(),
+        tree_digest(overlay, ctx.source_dir / "agent/orpheus", ctx.source_dir / "update"),
+        ROOTFS_CONFIG.read_bytes(),
+        keys.keyring(ctx).read_bytes(),
+        f"{ctx.version} {ctx.build_epoch} {ctx.commit}".encode(),
+    )
+    stamp = ctx.build_dir / "rootfs.stamp"
+    if ctx.rootfs_dir.is_dir() and stamp.exists() and stamp.read_text() == stamp_value:
+        log.info("root filesystem: up to date")
+        return ctx.rootfs_dir
+    stamp.unlink(missing_ok=True)
+    tmp = ctx.build_dir / "rootfs.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    log.info("root filesystem: laying Orpheus over the base")
+    run(["cp", "-a", "--reflink=auto", base, tmp])
+    _move_to_data(tmp)
+    _remove_machine_identity(tmp)
+    shutil.copytree(overlay, tmp, symlinks=True, dirs_exist_ok=True)
+    for mountpoint in ("data", "boot/efi"):
+        (tmp / mountpoint).mkdir(parents=True, exist_ok=True)
+    _install_agent(ctx, tmp)
+    _install_update_config(ctx, tmp)
+    _write_release(ctx, tmp)
+    _set_units(tmp, config["units"])
+    packages = _chroot(tmp, "dpkg-query", "-W", "-f", "${Package}\t${Version}\n")
+    (ctx.build_dir / "rootfs.packages.tsv").write_text(packages)
+    shutil.rmtree(ctx.rootfs_dir, ignore_errors=True)
+    tmp.rename(ctx.rootfs_dir)
+    stamp.write_text(stamp_value)
+    return ctx.rootfs_dir
+
+
+def read_packages(ctx: BuildContext) -> dict[str, str]:
+    text = (ctx.build_dir / "rootfs.packages.tsv").read_text()
+    return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
