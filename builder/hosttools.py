@@ -34,6 +34,7 @@ RUN_TOOLS = {
     "ssh": "openssh-client",
     "sipp": "sip-tester",
     "snmpwalk": "snmp",
+    "grub-editenv": "grub-common",
 }
 
 

@@ -1,0 +1,75 @@
+"""The build's outputs for one board: image, bmap, checksums, manifest, partition table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from builder.boards import load_board, size_bytes
+
+pytestmark = pytest.mark.image
+
+LABELS = ["esp", "rootfs-a", "rootfs-b", "data"]
+
+
+def test_published_files_are_named_by_board_and_version(
+    board: str, board_dir: Path, image: Path, manifest: dict[str, object]
+) -> None:
+    version = manifest["version"]
+    assert image.name == f"orpheus-{board}-{version}.img"
+    assert (board_dir / f"{image.name}.bmap").is_file()
+    assert not list(board_dir.glob("*.tmp")), "a temporary file was left behind"
+
+
+def test_sha256sums_verify(board_dir: Path, image: Path) -> None:
+    listed = (board_dir / "SHA256SUMS").read_text()
+    assert image.name in listed and "manifest.json" in listed and ".bmap" in listed
+    subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=board_dir, check=True)
+
+
+def test_bmap_copy_reproduces_the_image(image: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "flashed.img"
+    subprocess.run(
+        ["bmaptool", "-q", "copy", "--bmap", f"{image}.bmap", str(image), str(copy)], check=True
+    )
+    assert copy.stat().st_size == image.stat().st_size
+    subprocess.run(["cmp", str(image), str(copy)], check=True)
+
+
+def test_partition_table_is_gpt_with_a_b_slots_and_data(board: str, image: Path) -> None:
+    table = json.loads(subprocess.run(
+        ["sfdisk", "--json", str(image)], capture_output=True, text=True, check=True
+    ).stdout)["partitiontable"]  # fmt: skip
+    assert table["label"] == "gpt"
+    parts = table["partitions"]
+    assert [p["name"] for p in parts] == LABELS
+    spec = load_board(board)
+    sector = table.get("sectorsize", 512)
+    sizes = {p["name"]: p["size"] * sector for p in parts}
+    assert sizes["esp"] == size_bytes(spec.esp_size) >= 128 * 1024**2
+    assert sizes["rootfs-a"] == sizes["rootfs-b"] == size_bytes(spec.slot_size)
+    assert parts[0]["type"] == "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"  # EFI system partition
+
+
+def test_manifest_lists_asterisk_and_every_package(
+    board: str, manifest: dict[str, object]
+) -> None:
+    packages = {p["name"]: p["version"] for p in manifest["packages"]}  # type: ignore[attr-defined]
+    assert manifest["board"] == board
+    assert manifest["asterisk_version"] == packages["asterisk"]
+    assert str(manifest["asterisk_version"]).startswith("1:22.") or str(
+        manifest["asterisk_version"]
+    ).startswith("22.")
+    for name in ("systemd", "linux-image-amd64", "rauc", "keepalived", "snmpd", "python3-bottle"):
+        assert name in packages, f"{name} missing from the manifest"
+    assert len(packages) > 200
+    for key in ("version", "build_date", "git_commit", "agent_version"):
+        assert manifest[key], f"manifest has no {key}"
+
+
+def test_hypervisor_images_only_for_vm(board: str, board_dir: Path) -> None:
+    extra = sorted(p.suffix for p in board_dir.glob("orpheus-*") if p.suffix in (".qcow2", ".vmdk"))
+    assert extra == ([".qcow2", ".vmdk"] if board == "vm" else [])

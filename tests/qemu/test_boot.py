@@ -1,0 +1,128 @@
+"""The built image booted in QEMU (TCG, q35, OVMF, 2 vCPUs, 2 GiB): one guest for all tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from builder.boards import load_board, size_bytes
+from tests.vm import Vm, ssh_command
+
+pytestmark = pytest.mark.qemu
+
+PASSWORD = "orpheus-test-pw"
+
+
+def on_guest(vm: Vm, key: Path, *command: str, check: bool = True) -> str:
+    result = subprocess.run(
+        ssh_command(vm, key, *command), capture_output=True, text=True, timeout=120, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+def test_health_answers_ok_without_authentication(vm: Vm) -> None:
+    assert vm.http("/api/v1/health") == (200, {"ok": True})
+
+
+def test_status_needs_the_admin_password(vm: Vm) -> None:
+    assert vm.http("/api/v1/status")[0] == 401
+    assert vm.http("/api/v1/status", password="wrong-password")[0] == 401
+
+
+def test_status_describes_the_running_unit(
+    vm: Vm, board: str, manifest: dict[str, object]
+) -> None:
+    code, status = vm.http("/api/v1/status", password=PASSWORD)
+    assert code == 200
+    assert status["version"] == manifest["version"]
+    assert status["build_date"] == manifest["build_date"]
+    assert status["board"] == board
+    assert status["booted_slot"] == "A"
+    assert status["asterisk"]["running"] is True  # type: ignore[index]
+    assert str(manifest["asterisk_version"]).split(":")[-1].startswith(
+        status["asterisk"]["version"]  # type: ignore[index]
+    )
+    assert status["memory"]["total_bytes"] > 1024**3  # type: ignore[index]
+    assert status["storage"]["data"]["free_bytes"] > 0  # type: ignore[index]
+
+
+def test_slot_a_booted_by_partition_label(vm: Vm, ssh_key: Path) -> None:
+    cmdline = on_guest(vm, ssh_key, "cat", "/proc/cmdline").split()
+    assert "rauc.slot=A" in cmdline and "root=PARTLABEL=rootfs-a" in cmdline
+    rauc = json.loads(on_guest(vm, ssh_key, "rauc", "status", "--output-format=json"))
+    assert rauc["booted"] == "A"
+
+
+def test_root_is_read_only_and_data_is_noatime(vm: Vm, ssh_key: Path) -> None:
+    assert "ro" in on_guest(vm, ssh_key, "findmnt", "-no", "OPTIONS", "/").strip().split(",")
+    data_options = on_guest(vm, ssh_key, "findmnt", "-no", "OPTIONS", "/data").strip().split(",")
+    assert "rw" in data_options and "noatime" in data_options
+    result = subprocess.run(
+        ssh_command(vm, ssh_key, "touch", "/usr/orpheus-write-test"), capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "Read-only file system" in result.stderr
+
+
+def test_data_partition_grew_to_the_disk(vm: Vm, ssh_key: Path, board: str) -> None:
+    spec = load_board(board)
+    disk = int(on_guest(vm, ssh_key, "blockdev", "--getsize64", "/dev/vda"))
+    flashed = sum(size_bytes(s) for s in (spec.esp_size, spec.slot_size, spec.slot_size))
+    expected = disk - flashed - 2 * 1024**2  # GPT and alignment at both ends
+    part = int(on_guest(vm, ssh_key, "blockdev", "--getsize64", "/dev/disk/by-partlabel/data"))
+    assert part >= expected
+    fs_bytes = int(on_guest(vm, ssh_key, "df", "--output=size", "-B1", "/data").split()[-1])
+    assert fs_bytes > 0.9 * expected, "the filesystem did not follow the partition"
+
+
+def test_asterisk_runs_from_the_data_partition(vm: Vm, ssh_key: Path) -> None:
+    version = on_guest(vm, ssh_key, "asterisk", "-rx", "core show version")
+    assert version.startswith("Asterisk 22.")
+    assert on_guest(vm, ssh_key, "readlink", "/etc/asterisk").strip() == "/data/etc/asterisk"
+    assert "sip" in on_guest(vm, ssh_key, "asterisk", "-rx", "pjsip show transports").lower()
+
+
+def test_identity_is_made_at_first_boot_on_the_data_partition(vm: Vm, ssh_key: Path) -> None:
+    machine_id = on_guest(vm, ssh_key, "cat", "/etc/machine-id").strip()
+    assert len(machine_id) == 32
+    assert on_guest(vm, ssh_key, "cat", "/data/etc/machine-id").strip() == machine_id
+    keys = on_guest(vm, ssh_key, "ls", "/data/etc/ssh").split()
+    assert "ssh_host_ed25519_key" in keys
+
+
+def test_journal_stays_in_memory(vm: Vm, ssh_key: Path) -> None:
+    on_guest(vm, ssh_key, "test", "-d", "/run/log/journal")
+    on_guest(vm, ssh_key, "test", "!", "-e", "/var/log/journal")
+    assert "Runtime Journal" in on_guest(vm, ssh_key, "journalctl", "--disk-usage")
+
+
+def test_agent_runs_under_systemd_with_watchdog(vm: Vm, ssh_key: Path) -> None:
+    props = on_guest(
+        vm, ssh_key, "systemctl", "show", "orpheus-agent", "-p", "ActiveState,Type,WatchdogUSec"
+    )
+    assert "ActiveState=active" in props and "Type=notify" in props
+    assert "WatchdogUSec=0" not in props
+
+
+def test_orpheusctl_status_over_ssh(vm: Vm, ssh_key: Path, manifest: dict[str, object]) -> None:
+    status = json.loads(on_guest(vm, ssh_key, "orpheusctl", "status", "--json"))
+    assert status["version"] == manifest["version"] and status["booted_slot"] == "A"
+    text = on_guest(vm, ssh_key, "orpheusctl", "status")
+    assert "Booted slot" in text and "running, version 22." in text
+
+
+def test_booted_slot_is_committed_after_health(vm: Vm, ssh_key: Path) -> None:
+    values: dict[str, str] = {}
+    for _ in range(30):  # the agent commits within a few seconds of becoming healthy
+        env = on_guest(vm, ssh_key, "grub-editenv", "/boot/efi/EFI/BOOT/grubenv", "list")
+        values = dict(line.split("=", 1) for line in env.splitlines() if "=" in line)
+        if values.get("A_TRY") == "0":
+            break
+        time.sleep(2)
+    assert values["ORDER"].split()[0] == "A"
+    assert values["A_OK"] == "1" and values["A_TRY"] == "0"

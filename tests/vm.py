@@ -1,0 +1,237 @@
+"""Boots a built Orpheus image under QEMU (TCG, q35, OVMF) on a throw-away overlay.
+
+The built image is never written: QEMU runs on a qcow2 overlay whose backing file is the
+image, larger than it so that the data partition has room to grow at first boot. The serial
+console goes to a file; HTTP and SSH are forwarded to free ports on 127.0.0.1. The admin
+password and an SSH key reach the unit as systemd credentials through SMBIOS, the way a
+hypervisor or the factory hands them over.
+
+`python -m tests.vm --board mini` (what `make run` calls) opens the image with the console on
+the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SOURCE_DIR = Path(__file__).resolve().parent.parent
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+# A Mini: 2 cores, 2 GiB.
+VCPUS = 2
+MEMORY_MIB = 2048
+# The overlay's virtual size: the "SSD" the data partition grows into at first boot.
+DISK_SIZE = "8G"
+BOOT_TIMEOUT_SECONDS = 600.0
+SHUTDOWN_TIMEOUT_SECONDS = 120.0
+
+
+class VmError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_image(board: str, build_dir: Path = SOURCE_DIR / "build") -> Path:
+    images = sorted((build_dir / board).glob(f"orpheus-{board}-*.img"))
+    if not images:
+        raise VmError(f"no image under {build_dir / board}: run `make image BOARD={board}`")
+    return images[-1]
+
+
+@dataclass
+class VmConfig:
+    image: Path
+    workdir: Path
+    admin_password: str = "orpheus-test-pw"
+    disk_size: str = DISK_SIZE
+    ssh_public_key: str | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+
+class Vm:
+    """One QEMU guest. Start it, wait for health, use it, shut it down."""
+
+    def __init__(self, config: VmConfig) -> None:
+        self.config = config
+        self.http_port = free_port()
+        self.ssh_port = free_port()
+        self.overlay = config.workdir / "disk.qcow2"
+        self.vars = config.workdir / "OVMF_VARS.fd"
+        self.console_log = config.workdir / "console.log"
+        self.qmp_path = config.workdir / "qmp.sock"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.healthy_after: float | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def prepare_disk(self) -> None:
+        self.overlay.unlink(missing_ok=True)
+        subprocess.run(
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw",
+             "-b", str(self.config.image.resolve()), str(self.overlay), self.config.disk_size],
+            check=True,
+        )  # fmt: skip
+        shutil.copy(OVMF_VARS, self.vars)
+
+    def _credentials(self) -> list[str]:
+        args = [
+            "-smbios",
+            "type=11,value=io.systemd.credential:orpheus.admin-password="
+            + self.config.admin_password,
+        ]
+        if self.config.ssh_public_key:
+            encoded = base64.b64encode(self.config.ssh_public_key.encode()).decode()
+            args += [
+                "-smbios",
+                f"type=11,value=io.systemd.credential.binary:orpheus.ssh-authorized-keys={encoded}",
+            ]
+        return args
+
+    def command(self, console: str) -> list[str]:
+        forwards = f"hostfwd=tcp:127.0.0.1:{self.http_port}-:80"
+        forwards += f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
+        return [
+            "qemu-system-x86_64",
+            "-accel", "tcg", "-machine", "q35", "-cpu", "max",
+            "-smp", str(VCPUS), "-m", str(MEMORY_MIB),
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}",
+            "-drive", f"if=virtio,format=qcow2,file={self.overlay},discard=unmap",
+            "-nic", f"user,model=virtio-net-pci,{forwards}",
+            "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
+            "-display", "none", "-vga", "none",
+            "-serial", console,
+            *self._credentials(),
+            *self.config.extra_args,
+        ]  # fmt: skip
+
+    def start(self) -> None:
+        self.prepare_disk()
+        argv = self.command(f"file:{self.console_log}")
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def http(
+        self, path: str, password: str | None = None, method: str = "GET", timeout: float = 10.0
+    ) -> tuple[int, dict[str, object]]:
+        """One request to the guest's API; returns the status and the JSON answer."""
+        request = urllib.request.Request(self.base_url + path, method=method)
+        if password is not None:
+            token = base64.b64encode(f"admin:{password}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def wait_healthy(self, timeout: float = BOOT_TIMEOUT_SECONDS) -> float:
+        """Waits for GET /api/v1/health to answer ok; returns seconds since QEMU started."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise VmError(f"QEMU exited before the unit was healthy; see {self.console_log}")
+            with contextlib.suppress(OSError, ValueError):
+                status, body = self.http("/api/v1/health", timeout=5.0)
+                if status == 200 and body == {"ok": True}:
+                    self.healthy_after = time.monotonic() - self.started_at
+                    return self.healthy_after
+            time.sleep(2.0)
+        raise VmError(f"unit not healthy after {timeout:.0f} s; see {self.console_log}")
+
+    def console_text(self) -> str:
+        return self.console_log.read_text(errors="replace") if self.console_log.exists() else ""
+
+    def _qmp(self, *commands: str) -> None:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10.0)
+            sock.connect(str(self.qmp_path))
+            reader = sock.makefile("rb")
+            reader.readline()  # greeting
+            for command in ("qmp_capabilities", *commands):
+                sock.sendall(json.dumps({"execute": command}).encode() + b"\n")
+                reader.readline()
+
+    def shutdown(self, timeout: float = SHUTDOWN_TIMEOUT_SECONDS) -> bool:
+        """ACPI power button, as a person would press it; returns True if the guest powered off."""
+        if not self.running():
+            return True
+        assert self.process is not None
+        with contextlib.suppress(OSError):
+            self._qmp("system_powerdown")
+        try:
+            self.process.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return False
+
+
+def ssh_command(vm: Vm, key: Path, *remote: str) -> list[str]:
+    return [
+        "ssh", "-i", str(key), "-p", str(vm.ssh_port),
+        "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR",
+        "root@127.0.0.1", *remote,
+    ]  # fmt: skip
+
+
+def make_ssh_key(directory: Path) -> Path:
+    key = directory / "id_ed25519"
+    if not key.exists():
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
+        )
+    return key
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.vm", description=__doc__)
+    parser.add_argument("--board", default=os.environ.get("BOARD", "mini"))
+    parser.add_argument("--image", type=Path, help="image to boot (default: the board's newest)")
+    parser.add_argument("--password", default="orpheus-admin", help="admin password at first boot")
+    args = parser.parse_args(argv)
+    try:
+        image = args.image or find_image(args.board)
+    except VmError as error:
+        print(f"run: {error}", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="orpheus-vm-") as workdir:
+        vm = Vm(VmConfig(image=image, workdir=Path(workdir), admin_password=args.password))
+        vm.prepare_disk()
+        print(
+            f"Booting {image.name} (overlay, the image stays as built). API on {vm.base_url}, "
+            f"SSH on port {vm.ssh_port}, admin password {args.password!r}. Quit: Ctrl-A X.",
+            file=sys.stderr,
+        )
+        return subprocess.run(vm.command("mon:stdio"), check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
