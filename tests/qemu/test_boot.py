@@ -60,7 +60,8 @@ def test_slot_a_booted_by_partition_label(vm: Vm, ssh_key: Path) -> None:
 
 
 def test_root_is_read_only_and_data_is_noatime(vm: Vm, ssh_key: Path) -> None:
-    assert "ro" in on_guest(vm, ssh_key, "findmnt", "-no", "OPTIONS", "/").strip().split(",")
+    root_options = on_guest(vm, ssh_key, "findmnt", "-no", "OPTIONS", "/").strip().split(",")
+    assert "ro" in root_options and "noatime" in root_options
     data_options = on_guest(vm, ssh_key, "findmnt", "-no", "OPTIONS", "/data").strip().split(",")
     assert "rw" in data_options and "noatime" in data_options
     result = subprocess.run(
