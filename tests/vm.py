@@ -17,6 +17,7 @@ import base64
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -194,20 +195,19 @@ class Vm:
 
 
 def ssh_command(vm: Vm, key: Path, *remote: str) -> list[str]:
+    """ssh argv running `remote` on the guest; the arguments are quoted for the remote shell."""
     return [
         "ssh", "-i", str(key), "-p", str(vm.ssh_port),
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
         "-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR",
-        "root@127.0.0.1", *remote,
+        "root@127.0.0.1", shlex.join(remote),
     ]  # fmt: skip
 
 
 def make_ssh_key(directory: Path) -> Path:
     key = directory / "id_ed25519"
     if not key.exists():
-        subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
-        )
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     return key
 
 

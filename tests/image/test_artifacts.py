@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from builder.boards import load_board, size_bytes
 
 pytestmark = pytest.mark.image
@@ -54,9 +53,7 @@ def test_partition_table_is_gpt_with_a_b_slots_and_data(board: str, image: Path)
     assert parts[0]["type"] == "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"  # EFI system partition
 
 
-def test_manifest_lists_asterisk_and_every_package(
-    board: str, manifest: dict[str, object]
-) -> None:
+def test_manifest_lists_asterisk_and_every_package(board: str, manifest: dict[str, object]) -> None:
     packages = {p["name"]: p["version"] for p in manifest["packages"]}  # type: ignore[attr-defined]
     assert manifest["board"] == board
     assert manifest["asterisk_version"] == packages["asterisk"]

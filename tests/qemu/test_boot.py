@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from builder.boards import load_board, size_bytes
+
 from tests.vm import Vm, ssh_command
 
 pytestmark = pytest.mark.qemu
@@ -35,9 +35,7 @@ def test_status_needs_the_admin_password(vm: Vm) -> None:
     assert vm.http("/api/v1/status", password="wrong-password")[0] == 401
 
 
-def test_status_describes_the_running_unit(
-    vm: Vm, board: str, manifest: dict[str, object]
-) -> None:
+def test_status_describes_the_running_unit(vm: Vm, board: str, manifest: dict[str, object]) -> None:
     code, status = vm.http("/api/v1/status", password=PASSWORD)
     assert code == 200
     assert status["version"] == manifest["version"]
@@ -45,8 +43,12 @@ def test_status_describes_the_running_unit(
     assert status["board"] == board
     assert status["booted_slot"] == "A"
     assert status["asterisk"]["running"] is True  # type: ignore[index]
-    assert str(manifest["asterisk_version"]).split(":")[-1].startswith(
-        status["asterisk"]["version"]  # type: ignore[index]
+    assert (
+        str(manifest["asterisk_version"])
+        .split(":")[-1]
+        .startswith(
+            status["asterisk"]["version"]  # type: ignore[index]
+        )
     )
     assert status["memory"]["total_bytes"] > 1024**3  # type: ignore[index]
     assert status["storage"]["data"]["free_bytes"] > 0  # type: ignore[index]
@@ -99,7 +101,8 @@ def test_identity_is_made_at_first_boot_on_the_data_partition(vm: Vm, ssh_key: P
 def test_journal_stays_in_memory(vm: Vm, ssh_key: Path) -> None:
     on_guest(vm, ssh_key, "test", "-d", "/run/log/journal")
     on_guest(vm, ssh_key, "test", "!", "-e", "/var/log/journal")
-    assert "Runtime Journal" in on_guest(vm, ssh_key, "journalctl", "--disk-usage")
+    journal = "/run/log/journal/$(cat /etc/machine-id)/system.journal"
+    on_guest(vm, ssh_key, "sh", "-c", f"test -s {journal}")
 
 
 def test_agent_runs_under_systemd_with_watchdog(vm: Vm, ssh_key: Path) -> None:
