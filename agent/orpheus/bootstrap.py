@@ -75,7 +75,9 @@ def run(config: AgentConfig) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     systemd_notify.notify("READY=1\nSTATUS=serving the API")
-    log.info("agent ready on %s:%d and %s", config.http_address, config.http_port, config.socket_path)
+    log.info(
+        "agent ready on %s:%d and %s", config.http_address, config.http_port, config.socket_path
+    )
     _supervise(stopping, threads, asterisk, config)
 
     for feature in reversed(features):
@@ -101,7 +103,9 @@ def _supervise(
         if alive and polling:
             systemd_notify.notify("WATCHDOG=1")
         else:
-            log.error("not pinging the watchdog: api alive=%s, asterisk poller alive=%s", alive, polling)
+            log.error(
+                "not pinging the watchdog: api alive=%s, asterisk poller alive=%s", alive, polling
+            )
 
 
 def _credentials_from_environment() -> Path | None:

@@ -14,7 +14,7 @@ from orpheus.auth import PasswordStore, write_private
 
 log = logging.getLogger(__name__)
 
-ADMIN_PASSWORD = "orpheus.admin-password"
+ADMIN_PASSWORD = "orpheus.admin-password"  # noqa: S105 - a credential name, not a secret
 SSH_AUTHORIZED_KEYS = "orpheus.ssh-authorized-keys"
 
 

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from builder.boards import load_board, size_bytes
 
 pytestmark = pytest.mark.image

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from builder.boards import load_board, size_bytes
 
+from builder.boards import load_board, size_bytes
 from tests.vm import Vm, ssh_command
 
 pytestmark = pytest.mark.qemu

@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from builder import esp, hosttools
 from builder.boards import known_boards, load_board, size_bytes
 from builder.context import build_epoch
 from builder.errors import BuildError
 from builder.rootfs import load_config, pin_preferences
-
 from tests.vm import SOURCE_DIR
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import socketserver
 import threading
@@ -42,7 +41,7 @@ class ThreadingUnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamSe
 
     def server_bind(self) -> None:
         socketserver.UnixStreamServer.server_bind(self)
-        os.chmod(self.server_address, 0o600)
+        Path(self.server_address).chmod(0o600)
         self.server_name = "localhost"
         self.server_port = 0
         self.setup_environ()

@@ -40,7 +40,7 @@ def run_cli(base_command: Sequence[str], command: str) -> str:
 
 
 def parse_version(output: str) -> str:
-    """'Asterisk 22.5.2~dfsg+~cs6.15.60671435-1 built by ...' -> '22.5.2~dfsg+~cs6.15.60671435-1'."""
+    """'Asterisk 22.10.1+dfsg-1 built by ...' -> '22.10.1+dfsg-1'."""
     match = re.match(r"Asterisk\s+(\S+)", output)
     if not match:
         raise AsteriskUnavailable(f"unexpected answer to 'core show version': {output[:80]!r}")

@@ -38,7 +38,9 @@ class AgentClient:
             response = connection.getresponse()
             raw = response.read()
         except (FileNotFoundError, ConnectionRefusedError) as error:
-            raise AgentError(f"the agent is not running ({self.socket_path}: {error.strerror})") from error
+            raise AgentError(
+                f"the agent is not running ({self.socket_path}: {error.strerror})"
+            ) from error
         except OSError as error:
             raise AgentError(f"cannot talk to the agent: {error}") from error
         finally:
