@@ -160,7 +160,7 @@ NOTIFICATION_TYPES: dict[str, int] = {
     "orpheusLicenseChanged": 6,
     "orpheusStorageNearlyFull": 7,
     "orpheusAsteriskDown": 8,
-    "orpheusAsteriskUp": 9,
+    "orpheusAsteriskBackUp": 9,
     "orpheusTrunkUnreachable": 10,
 }
 
