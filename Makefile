@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)/agent:$(CURDIR)
 
 IMAGE_STAMP = $(BUILD)/$(BOARD)/SHA256SUMS
 
-.PHONY: all image images rootfs host-tools venv test test-unit lint format bench run clean distclean
+.PHONY: all image images rootfs bundle host-tools venv test test-unit lint format bench run clean distclean
 
 all: image
 
@@ -18,6 +18,10 @@ image:
 ## images: every board
 images:
 	for board in $$(ls board); do $(PYTHON) -m builder image --board $$board || exit 1; done
+
+## bundle: the signed RAUC update bundle build/orpheus-<version>.raucb (every board)
+bundle:
+	$(PYTHON) -m builder bundle
 
 ## rootfs: only the shared root filesystem under build/rootfs/
 rootfs:

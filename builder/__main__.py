@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from builder import disk, esp, hosttools, keys, manifest, rootfs
+from builder import bundle, disk, esp, hosttools, keys, manifest, rootfs
 from builder.boards import BOARD_DIR, load_board
 from builder.context import SOURCE_DIR, BuildContext, build_epoch, git_commit, git_version
 from builder.errors import BuildError
@@ -37,6 +37,8 @@ def make_context(args: argparse.Namespace) -> BuildContext:
         build_epoch=build_epoch(),
         commit=git_commit(),
         build_dir=args.build_dir.resolve(),
+        shared_cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
+        min_version=args.min_version,
     )
 
 
@@ -77,12 +79,18 @@ def _discard_partial(ctx: BuildContext | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m builder")
-    parser.add_argument("step", choices=["image", "rootfs", "host-tools"])
+    parser.add_argument("step", choices=["image", "rootfs", "bundle", "host-tools"])
     parser.add_argument("--board", default=os.environ.get("BOARD", "mini"))
     parser.add_argument("--version", default=os.environ.get("VERSION") or None)
     parser.add_argument("--mirror", default=os.environ.get("MIRROR") or None)
     parser.add_argument("--build-dir", type=Path, default=SOURCE_DIR / "build")
     parser.add_argument("--board-dir", type=Path, default=BOARD_DIR)
+    parser.add_argument("--cache-dir", type=Path, help="share another build directory's cache")
+    parser.add_argument("--min-version", default=os.environ.get("MIN_VERSION") or "0.0.0")
+    parser.add_argument(
+        "--test-option", action="append", choices=sorted(bundle.TEST_OPTIONS), default=[],
+        help="test builds only: e.g. a firmware whose health check fails",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="orpheus-build: %(message)s")
     ctx = None
@@ -93,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         ctx = make_context(args)
         if args.step == "rootfs":
             print(build_rootfs(ctx, args.mirror))
+        elif args.step == "bundle":
+            print(bundle.build(ctx, build_rootfs(ctx, args.mirror), args.test_option))
         else:
             for path in build_image(ctx, args.mirror):
                 print(path)

@@ -22,6 +22,10 @@ class BuildContext:
     commit: str
     build_dir: Path
     source_dir: Path = SOURCE_DIR
+    # Another build directory's cache (base and apt archives), shared instead of rebuilt.
+    shared_cache_dir: Path | None = None
+    # The oldest firmware a bundle of this build may be installed over (MIN_VERSION).
+    min_version: str = "0.0.0"
     # Filled in by the steps.
     artifacts: list[Path] = field(default_factory=list)
 
@@ -31,7 +35,7 @@ class BuildContext:
 
     @property
     def cache_dir(self) -> Path:
-        return self.build_dir / "cache"
+        return self.shared_cache_dir or self.build_dir / "cache"
 
     @property
     def rootfs_dir(self) -> Path:

@@ -24,7 +24,7 @@ AGENT_DEST = Path("usr/lib/python3/dist-packages/orpheus")
 FACTORY_DIR = Path("usr/share/orpheus/factory")
 GRUB_EFI = Path("usr/lib/orpheus/grub/BOOTX64.EFI")
 # GRUB modules for the A/B script (update/grub.cfg) on an EFI system partition.
-GRUB_MODULES = (
+GRUB_MODULES = (  # noqa: SIM905 - two lines of names read better than 22
     "part_gpt fat ext2 normal configfile linux loadenv test regexp echo search all_video "
     "efi_gop serial terminal gzio sleep reboot halt cat ls minicmd"
 ).split()
@@ -72,7 +72,8 @@ def pin_preferences(config: dict[str, Any]) -> str:
 def check_mirror(mirror: str, suite: str) -> None:
     url = f"{mirror}/dists/{suite}/InRelease"
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=20):
+        request = urllib.request.Request(url, method="HEAD")  # noqa: S310 - http(s) mirror
+        with urllib.request.urlopen(request, timeout=20):  # noqa: S310
             pass
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
@@ -168,6 +169,8 @@ def _write_release(ctx: BuildContext, root: Path) -> None:
         "build_date": ctx.build_date,
         "commit": ctx.commit,
         "compatible": "orpheus-x86_64",
+        # The oldest firmware this one may be installed over, or replaced by (updates).
+        "min_version": ctx.min_version,
     }
     path = root / "usr/lib/orpheus/release.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +209,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
         tree_digest(overlay, ctx.source_dir / "agent/orpheus", ctx.source_dir / "update"),
         ROOTFS_CONFIG.read_bytes(),
         keys.keyring(ctx).read_bytes(),
-        f"{ctx.version} {ctx.build_epoch} {ctx.commit}".encode(),
+        f"{ctx.version} {ctx.build_epoch} {ctx.commit} {ctx.min_version}".encode(),
     )
     stamp = ctx.build_dir / "rootfs.stamp"
     if ctx.rootfs_dir.is_dir() and stamp.exists() and stamp.read_text() == stamp_value:

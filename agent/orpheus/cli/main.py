@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from orpheus.cli import admin, status
+from orpheus.cli import admin, status, update
 from orpheus.cli.client import AgentClient, AgentError
 from orpheus.config import AgentConfig
 
-COMMAND_MODULES = (status, admin)
+COMMAND_MODULES = (status, admin, update)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,236 @@
+"""The update API: install (file, upload or URL) as a job, status of both slots, rollback.
+
+GET  /api/v1/update            slots, primary, booted, job, last install/commit/rollback
+POST /api/v1/update            {"url"|"path", "reboot", "force", "idle_timeout"} or the
+                               bundle itself as application/octet-stream (?reboot=1...)
+POST /api/v1/update/rollback   {"reboot": false}: boot the other slot next time
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bottle
+
+from orpheus.api.app import Api, ApiError, json_body
+from orpheus.update import rauc
+from orpheus.update.installer import (
+    MIN_FREE_BYTES,
+    InstallDeps,
+    Installer,
+    InstallRequest,
+    check_source,
+    other_slot,
+)
+from orpheus.update.jobs import Busy, Job, JobSlot
+from orpheus.update.policy import Firmware, Refused
+from orpheus.update.state import now_iso
+
+log = logging.getLogger(__name__)
+
+UPLOAD_CHUNK = 1024 * 1024
+
+
+def read_firmware(release_file: Path) -> Firmware:
+    try:
+        raw = json.loads(release_file.read_text())
+    except (OSError, ValueError):
+        raw = {}
+    return Firmware(
+        version=str(raw.get("version", "unknown")),
+        build_date=str(raw.get("build_date", "unknown")),
+        min_version=str(raw.get("min_version", "0.0.0")),
+    )
+
+
+def read_boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+class UpdateFeature:
+    name = "update"
+
+    def __init__(self, deps: InstallDeps, upload_dir: Path, rauc_status: Callable[[], Any]) -> None:
+        self.deps = deps
+        self.upload_dir = upload_dir
+        self._rauc_status = rauc_status
+        self.jobs = JobSlot()
+        self.installer = Installer(deps)
+
+    def install_routes(self, api: Api) -> None:
+        api.route("GET", "/api/v1/update", self.status)
+        api.route("POST", "/api/v1/update", self.install)
+        api.route("POST", "/api/v1/update/rollback", self.rollback)
+
+    def start(self) -> None:
+        deps = self.deps
+        state = deps.state.read()
+        deps.state.set_slot(deps.booted_slot, deps.running.version, deps.running.build_date)
+        if not state["slots"]:
+            # As flashed, the other slot holds a copy of the same firmware.
+            other = other_slot(deps.booted_slot)
+            deps.state.set_slot(other, deps.running.version, deps.running.build_date)
+        result = deps.config.reconcile()
+        deps.state.update(config=result.as_dict())
+        log.info("configuration: %s", result.message)
+
+    def stop(self) -> None:
+        pass
+
+    # GET /api/v1/update
+    def status(self) -> dict[str, Any]:
+        state = self.deps.state.read()
+        job = self.jobs.current
+        return {
+            "booted": self.deps.booted_slot,
+            "running_version": self.deps.running.version,
+            "slots": self._slots(state),
+            "job": job.as_dict() if job else None,
+            **{key: state.get(key) for key in ("pending", "last_install", "last_commit")},
+            "last_rollback": state.get("last_rollback"),
+            "config": state.get("config"),
+        }
+
+    def _slots(self, state: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            raw_slots, primary = self._rauc_status()
+        except rauc.RaucError as error:
+            raise ApiError(503, f"RAUC does not answer: {error}") from error
+        slots = []
+        for name, info in sorted(raw_slots.items()):
+            bootname = str(info.get("bootname", name))
+            known = state["slots"].get(bootname, {})
+            slots.append(
+                {
+                    "slot": name,
+                    "bootname": bootname,
+                    "version": known.get("version"),
+                    "build_date": known.get("build_date"),
+                    "state": info.get("state"),
+                    "boot_status": info.get("boot-status"),
+                    "booted": bootname == self.deps.booted_slot,
+                    "primary": name == primary,
+                }
+            )
+        return slots
+
+    # POST /api/v1/update
+    def install(self) -> dict[str, Any]:
+        request = self._request()
+        job = Job("install", request.source)
+        try:
+            self.jobs.claim(job)
+        except Busy as error:
+            raise ApiError(409, str(error)) from error
+        try:
+            if bottle.request.content_type.startswith("application/octet-stream"):
+                request = self._receive_upload(job, request)
+            check_source(request, self.deps.data_dir)
+        except Refused as error:
+            job.finish("refused", str(error))
+            self.deps.state.update(
+                last_install={"result": "refused", "message": str(error), "at": now_iso()}
+            )
+            raise ApiError(400, str(error)) from error
+        threading.Thread(
+            target=self.installer.run, args=(job, request), name=f"update-{job.id}", daemon=True
+        ).start()
+        bottle.response.status = 202
+        return job.as_dict()
+
+    def _request(self) -> InstallRequest:
+        if bottle.request.content_type.startswith("application/octet-stream"):
+            query = bottle.request.query
+            return InstallRequest(
+                source="upload",
+                reboot=query.get("reboot") in ("1", "true"),
+                force=query.get("force") in ("1", "true"),
+                idle_timeout=float(query.get("idle_timeout") or 1800),
+            )
+        body = json_body()
+        source = body.get("url") or body.get("path")
+        if not isinstance(source, str) or not source:
+            raise ApiError(400, "give the bundle as 'url' or 'path', or upload it")
+        return InstallRequest(
+            source=source,
+            reboot=bool(body.get("reboot", False)),
+            force=bool(body.get("force", False)),
+            idle_timeout=float(body.get("idle_timeout", 1800)),
+        )
+
+    def _receive_upload(self, job: Job, request: InstallRequest) -> InstallRequest:
+        length = bottle.request.content_length
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.upload_dir).free
+        if length < 0 or length + MIN_FREE_BYTES > free:
+            raise Refused(
+                f"data partition full: the upload needs {length // 1024**2} MiB plus "
+                f"{MIN_FREE_BYTES // 1024**2} MiB, {free // 1024**2} MiB free"
+            )
+        target = self.upload_dir / "upload.raucb"
+        job.step(1, f"receiving the bundle ({length} bytes)")
+        body = bottle.request.environ["wsgi.input"]
+        remaining = length
+        with target.open("wb") as handle:
+            while remaining > 0:
+                chunk = body.read(min(UPLOAD_CHUNK, remaining))
+                if not chunk:
+                    raise Refused("the upload was cut short")
+                handle.write(chunk)
+                remaining -= len(chunk)
+        return InstallRequest(str(target), request.reboot, request.force, request.idle_timeout)
+
+    # POST /api/v1/update/rollback
+    def rollback(self) -> dict[str, Any]:
+        body = json_body()
+        job = self.jobs.current
+        if job is not None and job.running:
+            raise ApiError(409, f"an update job is running (job {job.id}): roll back after it")
+        raw_slots, _primary = self._rauc_status()
+        target = other_slot(self.deps.booted_slot)
+        info = next((i for i in raw_slots.values() if i.get("bootname") == target), None)
+        known = self.deps.state.read()["slots"].get(target, {})
+        if info is None or info.get("boot-status") != "good" or not known:
+            status = info.get("boot-status") if info else "missing"
+            raise ApiError(
+                409,
+                f"cannot roll back: slot {target} holds no good firmware (boot status {status})",
+            )
+        message = rauc.mark("active", "other")
+        self.deps.state.update(
+            pending={
+                "slot": target,
+                "version": known.get("version"),
+                "from_slot": self.deps.booted_slot,
+                "from_version": self.deps.running.version,
+                "boot_id": self.deps.boot_id(),
+                "kind": "rollback",
+            },
+            last_rollback={
+                "kind": "manual",
+                "from_slot": self.deps.booted_slot,
+                "from_version": self.deps.running.version,
+                "to_slot": target,
+                "to_version": known.get("version"),
+                "reason": "requested by the admin",
+                "at": now_iso(),
+            },
+        )
+        log.info("rollback to slot %s: %s", target, message)
+        if body.get("reboot"):
+            threading.Timer(1.0, self.deps.reboot).start()
+        return {
+            "slot": target,
+            "version": known.get("version"),
+            "message": f"slot {target} (firmware {known.get('version')}) boots next"
+            + ("; rebooting" if body.get("reboot") else ": reboot to switch"),
+        }

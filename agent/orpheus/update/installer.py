@@ -1,0 +1,215 @@
+"""An install job: check the source, the bundle and the rules, then let RAUC write the slot.
+
+Every refusal happens before RAUC is asked to install, so a refused bundle leaves both slots,
+the boot order and the data as they were. With --reboot the unit restarts into the new slot
+only once the PBX is idle (or at once with force), waiting at most idle_timeout seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from orpheus.update import policy, rauc, verity
+from orpheus.update.jobs import Job
+from orpheus.update.policy import Firmware, Refused
+from orpheus.update.schema import ConfigStore
+from orpheus.update.state import UpdateState, now_iso
+
+log = logging.getLogger(__name__)
+
+# RAUC's status file and the agent's state live on /data: an install needs room for them.
+MIN_FREE_BYTES = 16 * 1024**2
+URL_TIMEOUT_SECONDS = 15.0
+IDLE_POLL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    source: str  # a path on the unit or an http(s) URL
+    reboot: bool = False
+    force: bool = False
+    idle_timeout: float = 1800.0
+
+    @property
+    def is_url(self) -> bool:
+        return self.source.startswith(("http://", "https://"))
+
+
+@dataclass
+class InstallDeps:
+    state: UpdateState
+    config: ConfigStore
+    running: Firmware
+    booted_slot: str
+    data_dir: Path
+    support_until: Callable[[], date | None]
+    active_calls: Callable[[], int]
+    reboot: Callable[[], None]
+    boot_id: Callable[[], str]
+
+
+def other_slot(bootname: str) -> str:
+    return "B" if bootname == "A" else "A"
+
+
+def check_source(request: InstallRequest, data_dir: Path) -> None:
+    """Quick checks answered at once: the file or URL is there, /data has room."""
+    free = shutil.disk_usage(data_dir).free
+    if free < MIN_FREE_BYTES:
+        raise Refused(
+            f"data partition full: {free // 1024**2} MiB free on {data_dir}, "
+            f"an install needs {MIN_FREE_BYTES // 1024**2} MiB"
+        )
+    if request.is_url:
+        check_url(request.source)
+    elif not Path(request.source).is_file():
+        raise Refused(f"no such bundle file: {request.source}")
+
+
+def check_url(url: str) -> None:
+    head = urllib.request.Request(url, method="HEAD")  # noqa: S310 - http(s) only, checked above
+    try:
+        with urllib.request.urlopen(head, timeout=URL_TIMEOUT_SECONDS) as response:  # noqa: S310
+            if response.status >= 400:
+                raise Refused(f"cannot download {url}: HTTP {response.status}")
+    except urllib.error.HTTPError as error:
+        raise Refused(f"cannot download {url}: HTTP {error.code}") from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise Refused(f"cannot download {url}: {reason}") from error
+
+
+_VERITY_LINES = {
+    "hash": re.compile(r"Verity Hash:\s*'([0-9a-f]+)'"),
+    "salt": re.compile(r"Verity Salt:\s*'([0-9a-f]+)'"),
+    "size": re.compile(r"Verity Size:\s*(\d+)"),
+}
+
+
+def verity_params(bundle: Path) -> tuple[str, str, int]:
+    """The signed verity root hash, salt and hash tree size (`rauc info`)."""
+    result = subprocess.run(
+        ["rauc", "info", str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = {key: pattern.search(result.stdout) for key, pattern in _VERITY_LINES.items()}
+    if result.returncode != 0 or not all(found.values()):
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        raise Refused(f"bundle refused: {lines[-1] if lines else 'not a verity bundle'}")
+    hash_, salt, size = (m.group(1) for m in found.values() if m)
+    return hash_, salt, int(size)
+
+
+def bundle_firmware(info: rauc.BundleInfo) -> Firmware:
+    return Firmware(
+        version=info.meta.get("version") or info.version,
+        build_date=info.meta.get("build-date") or info.build,
+        min_version=info.meta.get("min-version") or "0.0.0",
+    )
+
+
+class Installer:
+    def __init__(self, deps: InstallDeps) -> None:
+        self.deps = deps
+
+    def run(self, job: Job, request: InstallRequest) -> None:
+        """Runs in the job's thread; always finishes the job."""
+        try:
+            message = self._install(job, request)
+        except Refused as error:
+            self._record(job, "refused", str(error))
+        except (rauc.RaucError, OSError) as error:
+            self._record(job, "failed", f"install failed: {error}")
+        else:
+            job.finish("succeeded", message)
+            log.info("update job %d: %s", job.id, message)
+
+    def _record(self, job: Job, state: str, message: str) -> None:
+        job.finish(state, message)
+        log.error("update job %d %s: %s", job.id, state, message)
+        result = {"result": state, "message": message, "source": job.source, "at": now_iso()}
+        self.deps.state.update(last_install=result)
+
+    def _install(self, job: Job, request: InstallRequest) -> str:
+        deps = self.deps
+        job.step(2, "checking the bundle's signature")
+        try:
+            info = rauc.inspect(request.source)
+        except rauc.RaucError as error:
+            raise Refused(f"bundle refused: {error}") from error
+        bundle = bundle_firmware(info)
+        policy.check_compatible(info.compatible)
+        policy.check_versions(bundle, deps.running)
+        policy.check_entitlement(bundle, deps.support_until())
+        if not request.is_url:
+            self._verify_payload(job, Path(request.source))
+        job.step(8, "keeping a copy of the configuration")
+        deps.config.snapshot()
+        target = other_slot(deps.booted_slot)
+        job.step(10, f"writing firmware {bundle.version} to slot {target}")
+        rauc.install(request.source, lambda pct, text: job.step(10 + pct * 85 // 100, text))
+        deps.state.set_slot(target, bundle.version, bundle.build_date)
+        deps.state.update(
+            pending={
+                "slot": target,
+                "version": bundle.version,
+                "from_slot": deps.booted_slot,
+                "from_version": deps.running.version,
+                "boot_id": deps.boot_id(),
+                "kind": "install",
+            },
+            last_install={
+                "result": "ok",
+                "message": f"firmware {bundle.version} installed to slot {target}",
+                "source": job.source,
+                "at": now_iso(),
+            },
+        )
+        done = f"firmware {bundle.version} installed to slot {target}; it boots next"
+        if not request.reboot:
+            return done + " (reboot when convenient)"
+        return self._reboot_when_idle(job, request, done)
+
+    def _verify_payload(self, job: Job, bundle: Path) -> None:
+        job.step(3, "checking the whole bundle against its signature")
+        root, salt, size = verity_params(bundle)
+        try:
+            verity.check(bundle, root, salt, size, lambda f: job.step(3 + int(f * 5), job.message))
+        except verity.BundleCorrupt as error:
+            raise Refused(f"bundle refused: {error}") from error
+
+    def _reboot_when_idle(self, job: Job, request: InstallRequest, done: str) -> str:
+        deadline = time.monotonic() + request.idle_timeout
+        while not request.force:
+            calls = self._calls()
+            if calls == 0:
+                break
+            if time.monotonic() >= deadline:
+                return (
+                    f"{done}; NOT rebooted: {calls} call(s) still active after "
+                    f"{request.idle_timeout:.0f} s (reboot when idle, or use --force)"
+                )
+            job.step(96, f"waiting for {calls} active call(s) to end before rebooting")
+            time.sleep(IDLE_POLL_SECONDS)
+        job.step(99, "rebooting into the new firmware")
+        self.deps.reboot()
+        return f"{done}; rebooting"
+
+    def _calls(self) -> int:
+        try:
+            return self.deps.active_calls()
+        except Exception as error:  # noqa: BLE001 - no answer from Asterisk means no call up
+            log.warning("cannot count active calls (%s): treating the PBX as idle", error)
+            return 0

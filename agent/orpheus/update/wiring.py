@@ -1,0 +1,70 @@
+"""Builds the update features from the agent's settings (called by bootstrap)."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from orpheus.config import AgentConfig
+from orpheus.feature import Feature
+from orpheus.update import entitlement, health, pbx, rauc
+from orpheus.update.commit import CommitFeature
+from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
+from orpheus.update.installer import InstallDeps
+from orpheus.update.schema import ConfigStore
+from orpheus.update.state import UpdateState
+
+
+def reboot() -> None:
+    subprocess.run(["systemctl", "reboot"], check=False)
+
+
+def rauc_status() -> tuple[dict[str, dict[str, Any]], str]:
+    return rauc.slot_status(), rauc.primary()
+
+
+def update_features(
+    config: AgentConfig,
+    booted_slot: str,
+    healthy: Callable[[], tuple[bool, str]],
+    support_until: Callable[[], date | None] | None = None,
+) -> list[Feature]:
+    """support_until: the licence's update_support_until once licensing provides it."""
+    state_dir = config.state_dir
+    state = UpdateState(state_dir / "update" / "state.json")
+    support_file = state_dir / "update-support-until"
+    deps = InstallDeps(
+        state=state,
+        config=ConfigStore(config.data_dir / "etc", state_dir),
+        running=read_firmware(config.release_file),
+        booted_slot=booted_slot,
+        data_dir=config.data_dir,
+        support_until=support_until
+        or functools.partial(entitlement.read_support_until, support_file),
+        active_calls=functools.partial(pbx.active_calls, config.asterisk_command),
+        reboot=reboot,
+        boot_id=read_boot_id,
+    )
+    gate = health.all_of(
+        [
+            healthy,
+            health.sip_listening,
+            functools.partial(health.data_writable, config.data_dir),
+            functools.partial(health.config_present, config.data_dir / "etc/asterisk/pjsip.conf"),
+            health.not_broken,
+        ]
+    )
+    commit = CommitFeature(
+        gate,
+        rauc.mark,
+        config.commit_deadline_seconds,
+        state=state,
+        booted_slot=booted_slot,
+        boot_id=read_boot_id,
+        reboot=reboot,
+    )
+    update = UpdateFeature(deps, state_dir / "update" / "upload", rauc_status)
+    return [update, commit]

@@ -1,0 +1,146 @@
+"""The update bundle: build/orpheus-<version>.raucb, one for every board.
+
+A RAUC bundle in the `verity` format: a zstd squashfs holding the manifest and the root
+filesystem as an ext4 image, with a dm-verity hash tree appended and the whole signed (CMS)
+with the update signing key. Why an ext4 image rather than a tar: RAUC writes it to the
+inactive slot block by block, and with `adaptive=block-hash-index` it first hashes the 4 KiB
+blocks of the slots already on the unit and reads from the bundle only the blocks that
+differ. Together with verity's random access this makes a streamed install of a patch
+release download only the changed blocks. The ext4 is made like the image's slots
+(4 KiB blocks, no reserved blocks, label "rootfs") so both have the same layout rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from builder import keys
+from builder.boards import size_bytes
+from builder.context import BuildContext
+from builder.run import run
+
+log = logging.getLogger("builder")
+
+COMPATIBLE = "orpheus-x86_64"
+# Every board's slot is 2 GiB; the image must fit the smallest one.
+IMAGE_SIZE = "2G"
+MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 128K"
+# Test-only options: a firmware that fails its health check, for the automatic rollback tests.
+TEST_OPTIONS = {"break-health": "usr/lib/orpheus/test-break-health"}
+
+
+def bundle_name(version: str) -> str:
+    return f"orpheus-{version}.raucb"
+
+
+def manifest_text(
+    version: str, build_date: str, min_version: str, image: str = "rootfs.ext4"
+) -> str:
+    return (
+        "[update]\n"
+        f"compatible={COMPATIBLE}\n"
+        f"version={version}\n"
+        f"build={build_date}\n"
+        f"description=Orpheus firmware {version}\n"
+        "\n[bundle]\nformat=verity\n"
+        f"\n[image.rootfs]\nfilename={image}\nadaptive=block-hash-index\n"
+        "\n[meta.orpheus]\n"
+        f"version={version}\n"
+        f"build-date={build_date}\n"
+        f"min-version={min_version}\n"
+    )
+
+
+def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: str) -> None:
+    """A reproducible-ish ext4 of root: fixed UUID and hash seed, timestamps from the build."""
+    fs_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"orpheus-rootfs:{label_seed}"))
+    image.unlink(missing_ok=True)
+    env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch)}
+    run(
+        ["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-m", "0", "-L", "rootfs",
+         "-U", fs_uuid, "-E", f"hash_seed={fs_uuid},root_owner=0:0",
+         "-d", root, image, str(size_bytes(size) // 1024) + "k"],
+        env=env,
+    )  # fmt: skip
+
+
+def signed_manifest(bundle: Path, signing: keys.SigningKeys, work: Path) -> str:
+    """The manifest RAUC signed into bundle (with its verity root hash, salt and size)."""
+    signature = work / "signature.der"
+    run(["rauc", "extract-signature", "--keyring", signing.keyring, bundle, signature])
+    manifest = work / "signed-manifest.raucm"
+    run(["openssl", "cms", "-verify", "-noverify", "-binary", "-inform", "DER",
+         "-in", signature, "-out", manifest])  # fmt: skip
+    return manifest.read_text()
+
+
+def add_meta_section(bundle: Path, meta: str, signing: keys.SigningKeys, work: Path) -> None:
+    """Signs the manifest again with the [meta.orpheus] section that the host's RAUC drops.
+
+    RAUC before 1.9 drops [meta.*] sections when it writes a bundle; the device's RAUC reads
+    them. The signature of a verity bundle is a CMS over the manifest text, which carries the
+    payload's verity root hash: signing the same manifest plus the section keeps the payload.
+    """
+    text = signed_manifest(bundle, signing, work).rstrip("\n").rstrip(";")
+    manifest = work / "manifest-with-meta.raucm"
+    manifest.write_text(text + "\n\n" + meta)
+    signature = work / "signature-with-meta.der"
+    run(
+        ["openssl", "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-md", "sha256",
+         "-signer", signing.cert, "-inkey", signing.key, "-in", manifest, "-out", signature]
+    )  # fmt: skip
+    replaced = bundle.with_name(bundle.name + ".meta")
+    replaced.unlink(missing_ok=True)
+    run(["rauc", "replace-signature", "--keyring", signing.keyring, bundle, signature, replaced])
+    replaced.rename(bundle)
+
+
+def sign_bundle(
+    content: Path, output: Path, signing: keys.SigningKeys, log_file: Path | None = None
+) -> Path:
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    run(
+        ["rauc", "bundle", "--cert", signing.cert, "--key", signing.key,
+         "--keyring", signing.keyring, f"--mksquashfs-args={MKSQUASHFS_ARGS}", content, tmp],
+        log_file=log_file,
+    )  # fmt: skip
+    manifest = (content / "manifest.raucm").read_text()
+    add_meta_section(tmp, manifest[manifest.index("[meta.orpheus]") :], signing, content)
+    tmp.rename(output)
+    return output
+
+
+def apply_test_options(root: Path, options: list[str]) -> None:
+    for option in options:
+        marker = root / TEST_OPTIONS[option]
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"test build option {option}: not for production\n")
+
+
+def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) -> Path:
+    """Writes build_dir/orpheus-<version>.raucb from the root filesystem tree root."""
+    content = ctx.build_dir / "bundle"
+    shutil.rmtree(content, ignore_errors=True)
+    content.mkdir(parents=True)
+    if test_options:
+        apply_test_options(root, test_options)
+        # The tree now differs from what its stamp says: the next build lays it again.
+        (ctx.build_dir / "rootfs.stamp").unlink(missing_ok=True)
+    log.info("bundle: ext4 image of the root filesystem")
+    make_ext4(root, content / "rootfs.ext4", ctx.version, ctx.build_epoch, IMAGE_SIZE)
+    (content / "manifest.raucm").write_text(
+        manifest_text(ctx.version, ctx.build_date, ctx.min_version)
+    )
+    output = ctx.build_dir / bundle_name(ctx.version)
+    log.info("bundle: rauc bundle (verity, zstd squashfs) -> %s", output.name)
+    sign_bundle(content, output, keys.signing_keys(ctx), ctx.log_dir / "rauc-bundle.log")
+    shutil.rmtree(content)
+    for old in ctx.build_dir.glob("orpheus-*.raucb"):
+        if old != output:
+            old.unlink()
+    return output
