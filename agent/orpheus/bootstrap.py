@@ -20,6 +20,7 @@ from orpheus.asterisk.monitor import AsteriskMonitor
 from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.feature import Feature
+from orpheus.ha.feature import HaFeature, options_from
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
 
@@ -35,9 +36,23 @@ def build_features(
     boot = firmware.read_boot_info(config.cmdline_file)
     status = StatusFeature(config, release, boot, asterisk)
     features: list[Feature] = [status, AdminFeature(passwords)]
+    features.append(
+        HaFeature(
+            options_from(config, release.version),
+            status.healthy,
+            functools.partial(_ha_refusal_by_board, boot.board),
+        )
+    )
     if config.rauc_enabled and boot.slot:
         features += update_features(config, boot.slot, status.healthy)
     return features
+
+
+def _ha_refusal_by_board(board: str | None) -> str | None:
+    """Until licensing decides: the Mini's base tier has no high availability."""
+    if board == "mini":
+        return "high availability needs a Lite licence or above"
+    return None
 
 
 def run(config: AgentConfig) -> None:

@@ -35,6 +35,15 @@ class AgentConfig:
     # Health-gated commit of a freshly booted slot.
     commit_deadline_seconds: float = 300.0
     rauc_enabled: bool = True
+    # High availability (see agent/orpheus/ha/): the pair channel's TLS port, how often the
+    # synced files are scanned, and keepalived (its command and the root it sees, a chroot in
+    # tests; run_dir and script_dir are paths as keepalived sees them).
+    ha_sync_port: int = 7443
+    ha_sync_scan_seconds: float = 0.1
+    ha_keepalived_command: tuple[str, ...] = ("keepalived",)
+    ha_keepalived_root: Path = Path("/")
+    ha_keepalived_run_dir: Path = Path("/run/orpheus/ha")
+    ha_script_dir: Path = Path("/usr/lib/orpheus/ha")
 
     @property
     def state_dir(self) -> Path:

@@ -45,6 +45,19 @@ class Api:
         self.passwords = passwords
         self.app = bottle.Bottle(catchall=False)
         self.app.default_error_handler = self._bottle_error  # type: ignore[method-assign]
+        self._write_guards: list[Callable[[str], str | None]] = []
+
+    def add_write_guard(self, guard: Callable[[str], str | None]) -> None:
+        """guard(path) answers a refusal for changing requests (not GET), e.g. on an HA Slave."""
+        self._write_guards.append(guard)
+
+    def _check_write_guards(self, method: str, path: str) -> None:
+        if method == "GET":
+            return
+        for guard in self._write_guards:
+            refusal = guard(path)
+            if refusal:
+                raise ApiError(409, refusal)
 
     def route(self, method: str, path: str, handler: Handler, *, auth: bool = True) -> None:
         """Registers handler; its return value (dict or list) is sent as JSON."""
@@ -54,6 +67,7 @@ class Api:
             try:
                 if auth:
                     self._authenticate()
+                self._check_write_guards(method, bottle.request.path)
                 result = handler(**kwargs)
             except ApiError as error:
                 bottle.response.status = error.status

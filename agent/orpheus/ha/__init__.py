@@ -1,0 +1,1 @@
+"""High availability: a Master/Slave pair with VRRP (keepalived) and constant configuration sync."""

@@ -1,0 +1,233 @@
+"""The synced configuration of this unit: its files' manifest and generation number.
+
+The generation grows by one for each change seen on the node that authors changes (the
+Master). A node's configuration is "newer" than another's when its (generation, changed_at)
+is greater. Kept in state_dir/ha/generation.json, written only when something changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orpheus.ha import filesets
+from orpheus.ha.filesets import Manifest, Stamps
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTED_EVENTS = 20
+
+
+class ReplayedGeneration(ValueError):
+    """A push older than what this node holds: dropped."""
+
+
+@dataclass
+class ConfigEvent:
+    """A change refused (on the Slave) or lost (overwritten when a split brain healed)."""
+
+    time: float
+    kind: str  # "refused" or "lost"
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"time": self.time, "kind": self.kind, "detail": self.detail}
+
+
+@dataclass
+class GenerationRecord:
+    generation: int = 0
+    changed_at: float = 0.0
+    manifest: Manifest = field(default_factory=dict)
+    unsynced: list[str] = field(default_factory=list)  # changed here, not yet acked by the peer
+    events: list[ConfigEvent] = field(default_factory=list)
+
+    def key(self) -> tuple[int, float]:
+        return (self.generation, self.changed_at)
+
+
+@dataclass(frozen=True)
+class Push:
+    generation: int
+    changed_at: float
+    manifest: Manifest
+    files: dict[str, bytes]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "generation": self.generation,
+            "changed_at": self.changed_at,
+            "manifest": self.manifest,
+            "files": {path: base64.b64encode(data).decode() for path, data in self.files.items()},
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, object]) -> Push:
+        files = raw.get("files") or {}
+        return cls(
+            generation=int(raw["generation"]),  # type: ignore[call-overload]
+            changed_at=float(raw["changed_at"]),  # type: ignore[arg-type]
+            manifest=dict(raw["manifest"]),  # type: ignore[call-overload]
+            files={p: base64.b64decode(d) for p, d in files.items()},  # type: ignore[union-attr]
+        )
+
+
+class SyncedConfig:
+    def __init__(self, data_dir: Path, record_file: Path) -> None:
+        self._data_dir = data_dir
+        self._record_file = record_file
+        self._lock = threading.Lock()
+        self._record = _load(record_file)
+        self._stamps: Stamps = {}
+        self.last_apply_lag: float | None = None
+
+    @property
+    def record(self) -> GenerationRecord:
+        return self._record
+
+    def scan(self, author: bool) -> bool:
+        """Rereads changed files; as author, a changed manifest is a new generation."""
+        with self._lock:
+            manifest = self._rehash()
+            changed = sorted(
+                path
+                for path in set(manifest) | set(self._record.manifest)
+                if manifest.get(path) != self._record.manifest.get(path)
+            )
+            if not changed:
+                return False
+            if not author:
+                self._record.manifest = manifest
+                return False
+            self._record.generation += 1
+            self._record.changed_at = time.time()
+            self._record.manifest = manifest
+            self._record.unsynced = sorted(set(self._record.unsynced) | set(changed))
+            self._save()
+            log.info(
+                "configuration generation %d: %d file(s) changed",
+                self._record.generation,
+                len(changed),
+            )
+            return True
+
+    def _rehash(self) -> Manifest:
+        current = filesets.stamps(self._data_dir)
+        manifest = {}
+        for path, stamp in current.items():
+            known = self._record.manifest.get(path)
+            if self._stamps.get(path) == stamp and known is not None:
+                manifest[path] = known
+                continue
+            try:
+                manifest[path] = filesets.digest(filesets.read_content(self._data_dir, path))
+            except OSError:
+                continue
+        self._stamps = current
+        return manifest
+
+    def make_push(self, peer_manifest: Manifest) -> Push:
+        with self._lock:
+            record = self._record
+            files = {}
+            for path, sha in record.manifest.items():
+                if peer_manifest.get(path) != sha:
+                    try:
+                        files[path] = filesets.read_content(self._data_dir, path)
+                    except OSError:
+                        continue
+            return Push(record.generation, record.changed_at, dict(record.manifest), files)
+
+    def apply(self, push: Push) -> list[str]:
+        """Applies a push from the peer; returns the paths still missing (empty: done)."""
+        with self._lock:
+            if (push.generation, push.changed_at) < self._record.key():
+                raise ReplayedGeneration(
+                    f"push of generation {push.generation} is older than "
+                    f"this node's {self._record.generation}"
+                )
+            for path, content in push.files.items():
+                if filesets.digest(content) != push.manifest.get(path):
+                    raise ValueError(f"content of {path} does not match the pushed manifest")
+                filesets.write_content(self._data_dir, path, content)
+            for path in set(self._record.manifest) - set(push.manifest):
+                filesets.delete(self._data_dir, path)
+            manifest = self._rehash()
+            missing = sorted(p for p, sha in push.manifest.items() if manifest.get(p) != sha)
+            self._record.manifest = manifest
+            if missing:
+                return missing
+            self._take_generation(push)
+            return []
+
+    def _take_generation(self, push: Push) -> None:
+        record = self._record
+        if record.unsynced and (push.generation, push.changed_at) != record.key():
+            detail = (
+                f"generation {record.generation} made here ({', '.join(record.unsynced[:5])}) "
+                f"was replaced by the peer's newer generation {push.generation}"
+            )
+            log.warning("split brain healed: %s", detail)
+            self._add_event("lost", detail)
+        if (push.generation, push.changed_at) != record.key():
+            self.last_apply_lag = max(0.0, time.time() - push.changed_at)
+        record.generation, record.changed_at = push.generation, push.changed_at
+        record.unsynced = []
+        self._save()
+
+    def mark_synced(self, generation: int, changed_at: float) -> None:
+        with self._lock:
+            if (generation, changed_at) == self._record.key() and self._record.unsynced:
+                self._record.unsynced = []
+                self._save()
+
+    def record_refusal(self, detail: str) -> None:
+        with self._lock:
+            self._add_event("refused", detail)
+
+    def reset(self) -> None:
+        """A freshly joined Slave: anything the Master has is newer."""
+        with self._lock:
+            self._record.generation, self._record.changed_at = 0, 0.0
+            self._record.unsynced = []
+            self._save()
+
+    def _add_event(self, kind: str, detail: str) -> None:
+        self._record.events = [
+            *self._record.events[-(MAX_REPORTED_EVENTS - 1) :],
+            ConfigEvent(time.time(), kind, detail),
+        ]
+        self._save()
+
+    def _save(self) -> None:
+        record = self._record
+        raw = {
+            "generation": record.generation,
+            "changed_at": record.changed_at,
+            "manifest": record.manifest,
+            "unsynced": record.unsynced,
+            "events": [event.as_dict() for event in record.events],
+        }
+        self._record_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._record_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(raw))
+        tmp.replace(self._record_file)
+
+
+def _load(path: Path) -> GenerationRecord:
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return GenerationRecord()
+    return GenerationRecord(
+        generation=int(raw["generation"]),
+        changed_at=float(raw["changed_at"]),
+        manifest=dict(raw["manifest"]),
+        unsynced=list(raw.get("unsynced", [])),
+        events=[ConfigEvent(**event) for event in raw.get("events", [])],
+    )

@@ -1,0 +1,170 @@
+"""keepalived: the configuration the agent renders and the process it keeps running.
+
+keepalived may run in another root than the agent's (a chroot in tests): `root` is where its
+filesystem is seen from the agent, while paths written into the configuration are its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from orpheus.ha.pair import PairSettings
+
+log = logging.getLogger(__name__)
+
+INSTANCE = "orpheus"
+CHECK_SCRIPT = "orpheus_health"
+
+
+@dataclass(frozen=True)
+class KeepalivedPaths:
+    """Paths as keepalived sees them; `root` maps them to the agent's view."""
+
+    root: Path
+    run_dir: Path  # holds keepalived.conf, the notify FIFO and the pid files
+    script_dir: Path  # the installed ha/ scripts (the track script)
+
+    def host(self, path: Path) -> Path:
+        return self.root / path.relative_to("/")
+
+    @property
+    def conf(self) -> Path:
+        return self.run_dir / "keepalived.conf"
+
+    @property
+    def fifo(self) -> Path:
+        return self.run_dir / "notify.fifo"
+
+    @property
+    def pid(self) -> Path:
+        return self.run_dir / "keepalived.pid"
+
+    @property
+    def vrrp_pid(self) -> Path:
+        return self.run_dir / "vrrp.pid"
+
+
+def render(settings: PairSettings, paths: KeepalivedPaths, agent_port: int) -> str:
+    """keepalived.conf: unicast VRRP to the peer, both nodes BACKUP so nopreempt can work."""
+    check = f"{paths.script_dir / 'orpheus-ha-check'} {agent_port}"
+    auth = ""
+    if settings.vrrp_version == 2 and settings.auth_pass:
+        auth = (
+            "    authentication {\n        auth_type PASS\n"
+            f"        auth_pass {settings.auth_pass}\n    }}\n"
+        )
+    preempt = "    nopreempt\n" if settings.nopreempt else ""
+    return (
+        "# Rendered by the Orpheus agent from its HA pairing; edits are overwritten.\n"
+        "global_defs {\n"
+        f"    router_id orpheus-{settings.node_id[:12]}\n"
+        f"    vrrp_version {settings.vrrp_version}\n"
+        f'    vrrp_notify_fifo "{paths.fifo}"\n'
+        "    script_user root\n"
+        "    enable_script_security\n"
+        "    vrrp_garp_master_refresh 10\n"
+        "    vrrp_garp_master_repeat 2\n"
+        "    vrrp_garp_lower_prio_repeat 2\n"
+        "}\n\n"
+        f"vrrp_script {CHECK_SCRIPT} {{\n"
+        f'    script "{check}"\n'
+        "    interval 1\n"
+        "    timeout 2\n"
+        "    fall 1\n"
+        "    rise 1\n"
+        "}\n\n"
+        f"vrrp_instance {INSTANCE} {{\n"
+        "    state BACKUP\n"
+        f"    interface {settings.interface}\n"
+        f"    virtual_router_id {settings.virtual_router_id}\n"
+        f"    priority {settings.priority}\n"
+        f"    advert_int {settings.advert_interval:g}\n"
+        f"{preempt}"
+        f"    unicast_src_ip {settings.local_address}\n"
+        f"    unicast_peer {{\n        {settings.peer_address}\n    }}\n"
+        f"    virtual_ipaddress {{\n        {settings.vip} dev {settings.interface}\n    }}\n"
+        f"    track_script {{\n        {CHECK_SCRIPT}\n    }}\n"
+        f"{auth}"
+        "}\n"
+    )
+
+
+class KeepalivedProcess:
+    """Starts keepalived detached (it outlives an agent restart) and reloads it with SIGHUP."""
+
+    def __init__(self, command: Sequence[str], paths: KeepalivedPaths, log_file: Path) -> None:
+        self._command = tuple(command)
+        self._paths = paths
+        self._log_file = log_file
+        self._child: subprocess.Popen[bytes] | None = None
+
+    def write_config(self, text: str) -> bool:
+        """Writes keepalived.conf; True when it changed."""
+        conf = self._paths.host(self._paths.conf)
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        if conf.exists() and conf.read_text() == text:
+            return False
+        tmp = conf.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(conf)
+        return True
+
+    def pid(self) -> int | None:
+        if self._child is not None:
+            self._child.poll()  # reaps a keepalived that died, so it does not linger as a zombie
+        try:
+            pid = int(self._paths.host(self._paths.pid).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        if _is_zombie(pid):
+            return None
+        return pid
+
+    def ensure_running(self, config_changed: bool) -> None:
+        pid = self.pid()
+        if pid is None:
+            self._start()
+        elif config_changed:
+            log.info("reloading keepalived (pid %d)", pid)
+            os.kill(pid, signal.SIGHUP)
+
+    def _start(self) -> None:
+        paths = self._paths
+        self._log_file.parent.mkdir(parents=True, exist_ok=True)
+        argv = [
+            *self._command,
+            "--dont-fork", "--log-console", "--log-detail", "--vrrp",
+            "--use-file", str(paths.conf),
+            "--pid", str(paths.pid), "--vrrp_pid", str(paths.vrrp_pid),
+        ]  # fmt: skip
+        log.info("starting keepalived: %s", " ".join(argv))
+        with self._log_file.open("ab") as out:
+            self._child = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"

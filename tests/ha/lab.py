@@ -1,0 +1,243 @@
+"""A pair lab: two units (real agents, the image's keepalived) in network namespaces.
+
+Layout, all inside namespaces this lab creates: a bridge namespace with br0; nodes a and b
+(10.213.0.1 and .2) and a "gateway" namespace (10.213.0.254, the witness and the SIP client)
+each joined to br0 by a veth pair. The VIP is 10.213.0.100/24.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orpheus.cli.client import AgentClient, AgentError
+from tests.rootfs_sandbox import RootfsSandbox, SandboxAsterisk
+
+SOURCE_DIR = Path(__file__).resolve().parents[2]
+PYTHON = SOURCE_DIR / ".venv/bin/python"
+SUBNET = "10.213.0"
+VIP = f"{SUBNET}.100/24"
+GATEWAY = f"{SUBNET}.254"
+AGENT_PORT = 8080
+FAKE_ASTERISK = ("echo", "Asterisk", "lab")
+
+
+def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, check=check)
+
+
+def in_ns(ns: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return sh("ip", "netns", "exec", ns, *argv, check=check)
+
+
+def wait_for(what: str, predicate: Callable[[], object], timeout: float = 30.0) -> Any:
+    """Polls predicate until truthy; the timeout only stops a hung test, it measures nothing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Node:
+    name: str
+    ns: str
+    address: str
+    port_in_bridge: str
+    workdir: Path
+    sandbox: RootfsSandbox
+    version: str = "0.1.0"
+    real_asterisk: bool = False
+    agent: subprocess.Popen[bytes] | None = None
+    asterisk: SandboxAsterisk | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def data(self) -> Path:
+        return self.sandbox.data
+
+    @property
+    def client(self) -> AgentClient:
+        return AgentClient(self.workdir / "run/agent.sock", timeout=30)
+
+    def write_agent_config(self) -> Path:
+        root = self.sandbox.root
+        (self.workdir / "release.json").write_text(json.dumps({"version": self.version}))
+        (self.workdir / "cmdline").write_text("rauc.slot=A orpheus.board=lite\n")
+        asterisk = ["chroot", str(root), "asterisk", "-rx"] if self.real_asterisk else FAKE_ASTERISK
+        config = {
+            "data_dir": str(self.data),
+            "run_dir": str(self.workdir / "run"),
+            "http_address": "0.0.0.0",
+            "http_port": AGENT_PORT,
+            "release_file": str(self.workdir / "release.json"),
+            "cmdline_file": str(self.workdir / "cmdline"),
+            "asterisk_poll_seconds": 1.0,
+            "asterisk_command": list(asterisk),
+            "rauc_enabled": False,
+            "ha_keepalived_command": ["chroot", str(root), "keepalived"],
+            "ha_keepalived_root": str(root),
+            **self.extra,
+        }
+        path = self.workdir / "agent.toml"
+        path.write_text("".join(f"{key} = {json.dumps(value)}\n" for key, value in config.items()))
+        return path
+
+    def start_agent(self) -> None:
+        config = self.write_agent_config()
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{SOURCE_DIR / 'agent'}"}
+        with (self.workdir / "agent.log").open("ab") as log:
+            self.agent = subprocess.Popen(
+                ["ip", "netns", "exec", self.ns, str(PYTHON), "-m", "orpheus", "--config", str(config)],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )  # fmt: skip
+        wait_for(f"agent {self.name}", self._agent_answers)
+
+    def _agent_answers(self) -> bool:
+        try:
+            self.client.request("GET", "/api/v1/ha")
+        except AgentError:
+            return False
+        return True
+
+    def ha(self) -> dict[str, Any]:
+        return self.client.request("GET", "/api/v1/ha")  # type: ignore[no-any-return]
+
+    def has_vip(self) -> bool:
+        out = in_ns(self.ns, "ip", "-4", "-o", "addr", "show").stdout
+        return f" {VIP.split('/')[0]}/" in out
+
+    def keepalived_pids(self) -> list[int]:
+        pids = []
+        for name in ("keepalived.pid", "vrrp.pid"):
+            with contextlib.suppress(OSError, ValueError):
+                pids.append(int((self.sandbox.root / "run/orpheus/ha" / name).read_text()))
+        return pids
+
+    def kill(self) -> None:
+        """The hard failure: SIGKILL of keepalived and the agent, then the link goes down."""
+        for pid in self.keepalived_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if self.agent is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.agent.pid, signal.SIGKILL)
+            self.agent.wait()
+        in_ns(self.ns, "ip", "link", "set", "eth0", "down")
+
+    def stop(self) -> None:
+        if self.agent is not None and self.agent.poll() is None:
+            os.killpg(self.agent.pid, signal.SIGTERM)
+            try:
+                self.agent.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.agent.pid, signal.SIGKILL)
+                self.agent.wait()
+        for pid in self.keepalived_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if self.asterisk is not None:
+            self.asterisk.stop()
+
+
+class Lab:
+    def __init__(self, rootfs: Path, workdir: Path, tag: str) -> None:
+        self.rootfs = rootfs
+        self.workdir = workdir
+        self.tag = tag
+        self.bridge_ns = f"orph{tag}-br"
+        self.gateway_ns = f"orph{tag}-gw"
+        self.nodes: dict[str, Node] = {}
+
+    def _link(self, ns: str, address: str, port: str) -> None:
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", port, "netns", self.bridge_ns, "type", "veth",
+           "peer", "name", "eth0", "netns", ns)  # fmt: skip
+        in_ns(self.bridge_ns, "ip", "link", "set", port, "master", "br0", "up")
+        in_ns(ns, "ip", "addr", "add", f"{address}/24", "dev", "eth0")
+        in_ns(ns, "ip", "link", "set", "eth0", "up")
+        in_ns(ns, "ip", "link", "set", "lo", "up")
+
+    def up(self) -> None:
+        sh("ip", "netns", "add", self.bridge_ns)
+        in_ns(self.bridge_ns, "ip", "link", "add", "br0", "type", "bridge")
+        in_ns(self.bridge_ns, "ip", "link", "set", "br0", "up")
+        self._link(self.gateway_ns, GATEWAY, "vgw")
+
+    def add_node(self, name: str, host_byte: int, **kwargs: Any) -> Node:
+        ns = f"orph{self.tag}-{name}"
+        address = f"{SUBNET}.{host_byte}"
+        self._link(ns, address, f"v{name}")
+        in_ns(ns, "ip", "route", "add", "default", "via", GATEWAY)
+        workdir = self.workdir / name
+        sandbox = RootfsSandbox(self.rootfs, workdir, netns=ns)
+        sandbox.mount()
+        scripts = sandbox.root / "usr/lib/orpheus/ha"
+        scripts.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SOURCE_DIR / "ha/orpheus-ha-check", scripts / "orpheus-ha-check")
+        node = Node(name, ns, address, f"v{name}", workdir, sandbox, **kwargs)
+        self.nodes[name] = node
+        return node
+
+    def pair(self, master: Node, slave: Node, *extra: str) -> None:
+        code = slave.client.request("POST", "/api/v1/ha/join")["code"]
+        body: dict[str, Any] = {
+            "peer": slave.address,
+            "vip": VIP,
+            "interface": "eth0",
+            "code": code,
+        }
+        for item in extra:
+            key, _, value = item.partition("=")
+            body[key] = json.loads(value)
+        master.client.request("POST", "/api/v1/ha/pair", body)
+
+    def masters(self) -> list[str]:
+        return [name for name, node in self.nodes.items() if node.agent and node.agent.poll() is None
+                and node.ha()["role"] == "master"]  # fmt: skip
+
+    def vip_holders(self) -> list[str]:
+        return [name for name, node in self.nodes.items() if node.has_vip()]
+
+    def detach(self, node: Node) -> None:
+        """Cuts node off from everyone, carrier kept (a switch port that stopped forwarding)."""
+        in_ns(self.bridge_ns, "ip", "link", "set", node.port_in_bridge, "nomaster")
+
+    def attach(self, node: Node) -> None:
+        in_ns(self.bridge_ns, "ip", "link", "set", node.port_in_bridge, "master", "br0")
+
+    def isolate_from_each_other(self, *nodes: Node, on: bool = True) -> None:
+        """Bridge port isolation: the nodes still reach the gateway, not each other."""
+        for node in nodes:
+            in_ns(self.bridge_ns, "bridge", "link", "set", "dev", node.port_in_bridge,
+                  "isolated", "on" if on else "off")  # fmt: skip
+
+    def down(self) -> None:
+        for node in self.nodes.values():
+            with contextlib.suppress(Exception):
+                node.stop()
+            node.sandbox.unmount()
+        for ns in [*(n.ns for n in self.nodes.values()), self.gateway_ns, self.bridge_ns]:
+            sh("ip", "netns", "del", ns, check=False)
+
+
+@contextlib.contextmanager
+def lab(rootfs: Path, workdir: Path, tag: str) -> Iterator[Lab]:
+    pair_lab = Lab(rootfs, workdir, tag)
+    try:
+        pair_lab.up()
+        yield pair_lab
+    finally:
+        pair_lab.down()
