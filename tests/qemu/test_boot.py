@@ -87,7 +87,9 @@ def test_asterisk_runs_from_the_data_partition(vm: Vm, ssh_key: Path) -> None:
     version = on_guest(vm, ssh_key, "asterisk", "-rx", "core show version")
     assert version.startswith("Asterisk 22.")
     assert on_guest(vm, ssh_key, "readlink", "/etc/asterisk").strip() == "/data/etc/asterisk"
-    assert "sip" in on_guest(vm, ssh_key, "asterisk", "-rx", "pjsip show transports").lower()
+    transports = on_guest(vm, ssh_key, "asterisk", "-rx", "pjsip show transports")
+    assert "transport-udp" in transports and "0.0.0.0:5060" in transports
+    assert ":5060" in on_guest(vm, ssh_key, "ss", "-Hlun", "sport = :5060")
 
 
 def test_identity_is_made_at_first_boot_on_the_data_partition(vm: Vm, ssh_key: Path) -> None:
