@@ -1,0 +1,111 @@
+"""The SNMP feature: GET/PUT /api/v1/snmp, snmpd's configuration, ORPHEUS-MIB and traps."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from orpheus.api.app import Api, ApiError, json_body
+from orpheus.config import AgentConfig
+from orpheus.snmp import api_values, notifications, settings, snmpd_conf
+from orpheus.snmp.mib import ORPHEUS_ARC
+from orpheus.snmp.providers import AreaValues, ProviderRegistry, Refresher
+from orpheus.snmp.subagent import Subagent
+from orpheus.snmp.view import MibView
+
+log = logging.getLogger(__name__)
+
+
+def snmpd_config_file(config: AgentConfig) -> Path:
+    return config.data_dir / "etc/snmp/snmpd.conf"
+
+
+def settings_file(config: AgentConfig) -> Path:
+    return config.state_dir / "snmp.json"
+
+
+class SnmpFeature:
+    name = "snmp"
+
+    def __init__(self, config: AgentConfig, registry: ProviderRegistry) -> None:
+        self._config = config
+        self.registry = registry
+        self._lock = threading.Lock()
+        self._settings = settings.load(settings_file(config))
+        self._view = MibView([])
+        self._previous: dict[str, AreaValues] | None = None
+        self.refresher = Refresher(registry, config.snmp_refresh_seconds)
+        self.refresher.add_listener(self._on_values)
+        self.subagent = Subagent(config.snmp_agentx_socket, ORPHEUS_ARC, lambda: self._view)
+        self.sent: list[notifications.Notification] = []
+
+    # --- Feature ------------------------------------------------------------------------
+
+    def install_routes(self, api: Api) -> None:
+        api.route("GET", "/api/v1/snmp", self.show)
+        api.route("PUT", "/api/v1/snmp", self.update)
+        for area in api_values.API_AREAS:
+            if area not in self.registry.areas():
+                self.registry.register(area, api_values.api_provider(api.app, area))
+
+    def start(self) -> None:
+        self._write_and_apply(self._settings)
+        self.refresher.start()
+        self.subagent.start()
+
+    def stop(self) -> None:
+        self.refresher.stop()
+        self.subagent.stop()
+
+    # --- API ----------------------------------------------------------------------------
+
+    def show(self) -> dict[str, Any]:
+        return {
+            "settings": self._settings.public(),
+            "agentx_connected": self.subagent.connected,
+            "objects": len(self._view),
+            "areas": sorted(self.refresher.values),
+        }
+
+    def update(self) -> dict[str, Any]:
+        with self._lock:
+            try:
+                changed = settings.merge(self._settings, json_body())
+            except settings.SettingsError as error:
+                raise ApiError(400, str(error)) from error
+            settings.save(settings_file(self._config), changed)
+            self._settings = changed
+            problem = self._write_and_apply(changed)
+        answer = self.show()
+        if problem:
+            answer["warning"] = f"saved, but snmpd did not reload: {problem}"
+        return answer
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _write_and_apply(self, current: settings.SnmpSettings) -> str | None:
+        options = snmpd_conf.DaemonOptions(
+            agentx_socket=self._config.snmp_agentx_socket,
+            listen=self._config.snmp_listen,
+            disks=(Path("/"), self._config.data_dir),
+        )
+        snmpd_conf.write(snmpd_config_file(self._config), snmpd_conf.render(current, options))
+        problem = snmpd_conf.apply(self._config.snmp_apply_command)
+        if problem:
+            log.warning("snmpd not reloaded: %s", problem)
+        return problem
+
+    def _on_values(self, values: dict[str, AreaValues]) -> None:
+        self._view = MibView.from_values(values)
+        previous, self._previous = self._previous, values
+        if previous is None:
+            return
+        thresholds = notifications.Thresholds(
+            self._settings.storage_full_percent, self._settings.license_warning_days
+        )
+        for notification in notifications.due(previous, values, thresholds):
+            log.info("SNMP notification %s", notification.name)
+            self.sent.append(notification)
+            self.subagent.notify(notification.oid, list(notification.varbinds))
