@@ -21,6 +21,7 @@ from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
+from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
 
@@ -45,6 +46,7 @@ def build_features(
     )
     if config.rauc_enabled and boot.slot:
         features += update_features(config, boot.slot, status.healthy)
+    features.append(snmp_feature(config))
     return features
 
 

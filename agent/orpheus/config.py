@@ -35,6 +35,14 @@ class AgentConfig:
     # Health-gated commit of a freshly booted slot.
     commit_deadline_seconds: float = 300.0
     rauc_enabled: bool = True
+    # SNMP: snmpd re-reads the configuration the agent writes to data_dir/etc/snmp/snmpd.conf.
+    snmp_apply_command: tuple[str, ...] = ("systemctl", "reload-or-restart", "snmpd.service")
+    snmp_agentx_socket: Path = Path("/run/agentx/master")
+    snmp_listen: tuple[str, ...] = ("udp:161", "udp6:161")
+    snmp_refresh_seconds: float = 3.0
+    # Recording storage targets besides the data partition.
+    usb_mount: Path = Path("/media/usb")
+    nas_mount: Path = Path("/media/nas")
     # High availability (see agent/orpheus/ha/): the pair channel's TLS port, how often the
     # synced files are scanned, and keepalived (its command and the root it sees, a chroot in
     # tests; run_dir and script_dir are paths as keepalived sees them).
