@@ -105,7 +105,10 @@ class SandboxAsterisk:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SandboxError(f"Asterisk exited at start; see {self.log}")
-            if self.cli("core show version", check=False).startswith("Asterisk "):
+            # In a network namespace without an Ethernet interface, every `asterisk -rx`
+            # first prints a warning line about the entity ID: look at each line.
+            answer = self.cli("core show version", check=False).splitlines()
+            if any(line.startswith("Asterisk ") for line in answer):
                 self.cli("core waitfullybooted")
                 return
             time.sleep(0.5)
