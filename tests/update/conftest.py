@@ -1,0 +1,64 @@
+"""Fixtures of the update tests: v1 image, v2 bundle, a bundle server, one guest walked
+through install, reboot, rollback and forward again (it reboots and changes slots, so it
+is its own VM, not the session `vm` of the image tests)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.update import bundles
+from tests.update.guest import Guest
+from tests.update.http_server import BundleServer
+from tests.vm import SOURCE_DIR, Vm, VmConfig, make_ssh_key
+
+LOG_DIR = SOURCE_DIR / "build/test-logs"
+
+
+@pytest.fixture(scope="session")
+def v1_image() -> Path:
+    return bundles.v1_image()
+
+
+@pytest.fixture(scope="session")
+def v2_bundle() -> Path:
+    return bundles.v2_bundle()
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory: pytest.TempPathFactory, v2_bundle: Path) -> Path:
+    """What the bundle server serves: v2 and the small bad bundles."""
+    directory = tmp_path_factory.mktemp("bundles")
+    (directory / v2_bundle.name).symlink_to(v2_bundle)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def server(bundle_dir: Path) -> Iterator[BundleServer]:
+    served = BundleServer(bundle_dir)
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="session")
+def update_guest(v1_image: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guest]:
+    workdir = tmp_path_factory.mktemp("update-vm")
+    key = make_ssh_key(workdir)
+    vm = Vm(
+        VmConfig(
+            image=v1_image,
+            workdir=workdir,
+            ssh_public_key=key.with_suffix(".pub").read_text().strip(),
+        )
+    )
+    vm.start()
+    try:
+        vm.wait_healthy()
+        yield Guest(vm, key)
+    finally:
+        vm.shutdown()
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy(vm.console_log, LOG_DIR / "console-update.log")

@@ -1,0 +1,81 @@
+"""A file server on 127.0.0.1 with HTTP Range support (what RAUC's streaming needs).
+
+The guest reaches it as 10.0.2.2 through QEMU's user networking. It counts the bytes it
+sends, so a test or benchmark can tell how much of a bundle a streamed install downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+GUEST_HOST_ADDRESS = "10.0.2.2"
+_RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+
+
+class BundleServer:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.bytes_sent = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def guest_url(self, name: str) -> str:
+        return f"http://{GUEST_HOST_ADDRESS}:{self.port}/{name}"
+
+    def count(self, sent: int) -> None:
+        with self._lock:
+            self.bytes_sent += sent
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def _target(self) -> Path | None:
+                path = server.directory / self.path.lstrip("/").split("?")[0]
+                return path if path.is_file() and path.parent == server.directory else None
+
+            def do_HEAD(self) -> None:
+                self._serve(body=False)
+
+            def do_GET(self) -> None:
+                self._serve(body=True)
+
+            def _serve(self, body: bool) -> None:
+                path = self._target()
+                if path is None:
+                    self.send_error(404)
+                    return
+                size = path.stat().st_size
+                start, end = 0, size - 1
+                match = _RANGE.match(self.headers.get("Range", ""))
+                if match:
+                    start = int(match.group(1))
+                    end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+                else:
+                    self.send_response(200)
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(end - start + 1))
+                self.end_headers()
+                if body:
+                    with path.open("rb") as handle:
+                        handle.seek(start)
+                        data = handle.read(end - start + 1)
+                    self.wfile.write(data)
+                    server.count(len(data))
+
+        return Handler

@@ -1,0 +1,181 @@
+"""Updates on the v1 image in QEMU, real RAUC and GRUB: refusals first (nothing may change),
+then install v2 streamed over HTTP, reboot into slot B, roll back to A, and forward again.
+
+The tests run in file order and share one guest: each step starts where the last one left.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.update import bundles
+from tests.update.guest import Guest
+from tests.update.http_server import BundleServer
+
+pytestmark = pytest.mark.qemu
+
+CONFIG_MARK = "/data/etc/asterisk/orpheus-update-test.conf"
+SUPPORT_FILE = "/data/orpheus/update-support-until"
+
+
+def refused(guest: Guest, source: str, expected: str) -> str:
+    """orpheusctl refuses with one line naming the cause, and changes nothing."""
+    before = guest.untouched_state()
+    result = guest.run("orpheusctl", "update", "install", source, check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0, result.stdout
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert guest.untouched_state() == before
+    return lines[0]
+
+
+def put(guest: Guest, server: BundleServer, bundle: Path) -> str:
+    """Copies a bundle from the server to /data/tmp on the guest; returns its path there."""
+    (server.directory / bundle.name).write_bytes(bundle.read_bytes())
+    target = f"/data/tmp/{bundle.name}"
+    guest.run("mkdir", "-p", "/data/tmp")
+    fetch = "import sys, urllib.request; urllib.request.urlretrieve(*sys.argv[1:])"
+    guest.run("python3", "-c", fetch, server.guest_url(bundle.name), target)
+    return target
+
+
+def test_v1_runs_from_slot_a_and_slot_b_holds_a_copy(update_guest: Guest) -> None:
+    status = update_guest.wait_committed()
+    slots = {slot["bootname"]: slot for slot in status["slots"]}  # type: ignore[union-attr]
+    assert slots["A"]["booted"] and slots["A"]["primary"]
+    assert slots["A"]["version"] == slots["B"]["version"] == bundles.V1
+    assert slots["B"]["boot_status"] == "good"
+    update_guest.run("sh", "-c", f"echo 'written under v1' > {CONFIG_MARK}")
+
+
+def test_refuses_a_bundle_signed_by_another_key(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    keys = bundles.other_keys(tmp_path / "keys")
+    bundle = bundles.small_bundle(tmp_path / "other-key.raucb", keys=keys)
+    refused(update_guest, put(update_guest, server, bundle), "bundle refused")
+
+
+def test_refuses_a_bundle_with_one_byte_changed(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    good = bundles.small_bundle(tmp_path / "good.raucb")
+    bad = bundles.flip_byte(good, tmp_path / "one-byte.raucb", 40000)
+    refused(update_guest, put(update_guest, server, bad), "corrupted")
+
+
+def test_refuses_a_truncated_bundle(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    good = bundles.small_bundle(tmp_path / "good.raucb")
+    bad = bundles.truncate(good, tmp_path / "truncated.raucb", good.stat().st_size // 2)
+    refused(update_guest, put(update_guest, server, bad), "bundle refused")
+
+
+def test_refuses_a_bundle_for_another_compatible(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    bundle = bundles.small_bundle(tmp_path / "other.raucb", compatible="acme-arm64")
+    refused(update_guest, put(update_guest, server, bundle), "'acme-arm64'")
+
+
+def test_refuses_a_bundle_that_needs_a_newer_firmware(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    bundle = bundles.small_bundle(tmp_path / "min.raucb", version="6.0.0", min_version="5.0.0")
+    line = refused(update_guest, put(update_guest, server, bundle), "5.0.0")
+    assert bundles.V1 in line
+
+
+def test_refuses_a_bundle_built_after_update_support_ended(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    update_guest.run("sh", "-c", f"echo 2026-06-30 > {SUPPORT_FILE}")
+    bundle = bundles.small_bundle(tmp_path / "late.raucb", build_date="2026-09-01T00:00:00Z")
+    line = refused(update_guest, put(update_guest, server, bundle), "2026-06-30")
+    assert "2026-09-01" in line
+
+
+def test_refuses_a_url_that_does_not_answer(update_guest: Guest, server: BundleServer) -> None:
+    refused(update_guest, "http://10.0.2.2:9/orpheus.raucb", "cannot download")
+
+
+def test_refuses_to_install_with_the_data_partition_full(
+    update_guest: Guest, server: BundleServer
+) -> None:
+    update_guest.run("sh", "-c", "fallocate -l $(($(stat -f -c '%a*%S' /data) - 4096)) "
+                     "/data/fill || true")  # fmt: skip
+    try:
+        refused(update_guest, server.guest_url(bundles.v2_bundle().name), "data partition full")
+    finally:
+        update_guest.run("rm", "-f", "/data/fill")
+
+
+def test_installs_v2_streamed_over_http_and_refuses_a_second_install_meanwhile(
+    update_guest: Guest, server: BundleServer, v2_bundle: Path
+) -> None:
+    """v2 was built before the update-support expiry set above: entitled."""
+    url = server.guest_url(v2_bundle.name)
+    server.bytes_sent = 0
+    started = time.monotonic()
+    code, job = update_guest.api("POST", "/api/v1/update", {"url": url})
+    assert code == 202, job
+    second = update_guest.run("orpheusctl", "update", "install", url, check=False)
+    assert second.returncode != 0 and "already running" in second.stderr
+    while (status := update_guest.update_status())["job"]["state"] == "running":  # type: ignore[index]
+        time.sleep(2)
+    elapsed = time.monotonic() - started
+    job_state = status["job"]
+    assert job_state["id"] == job["id"] and job_state["state"] == "succeeded", job_state  # type: ignore[index]
+    slots = {slot["bootname"]: slot for slot in status["slots"]}  # type: ignore[union-attr]
+    assert slots["B"]["primary"] and slots["B"]["version"] == bundles.V2
+    assert slots["A"]["booted"]
+    assert "ORDER=B A" in update_guest.out("grub-editenv", "/boot/efi/EFI/BOOT/grubenv", "list")
+    record_figure("install_seconds", round(elapsed, 1))
+    record_figure("install_download_share", round(server.bytes_sent / v2_bundle.stat().st_size, 3))
+
+
+def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
+    update_guest: Guest,
+) -> None:
+    started = time.monotonic()
+    update_guest.reboot()
+    record_figure("reboot_to_healthy_seconds", round(time.monotonic() - started, 1))
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2
+    assert "rauc.slot=B" in update_guest.out("cat", "/proc/cmdline")
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    assert status["last_commit"]["version"] == bundles.V2  # type: ignore[index]
+
+
+def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) -> None:
+    answer = update_guest.out("orpheusctl", "update", "rollback")
+    assert "slot A" in answer
+    update_guest.reboot()
+    status = update_guest.wait_committed()
+    assert status["booted"] == "A" and status["running_version"] == bundles.V1
+    assert status["last_rollback"]["kind"] == "manual"  # type: ignore[index]
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    text = update_guest.out("orpheusctl", "update", "status")
+    assert "manual" in text and bundles.V2 in text
+
+
+def test_forward_again_to_v2(update_guest: Guest) -> None:
+    update_guest.out("orpheusctl", "update", "rollback")
+    update_guest.reboot()
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2
+
+
+FIGURES: dict[str, float] = {}
+
+
+def record_figure(name: str, value: float) -> None:
+    FIGURES[name] = value
+    out = bundles.TEST_BUILD / "figures.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(FIGURES, indent=2, sort_keys=True) + "\n")

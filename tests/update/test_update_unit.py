@@ -1,0 +1,162 @@
+"""The update module's rules without a VM: versions, entitlement, verity check, config
+schema, the job slot and the health-gated commit."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from orpheus.update import policy, verity
+from orpheus.update.commit import CommitFeature
+from orpheus.update.jobs import Busy, Job, JobSlot
+from orpheus.update.pbx import parse_active_calls
+from orpheus.update.policy import Firmware, Refused
+from orpheus.update.schema import MIGRATIONS, ConfigStore
+from orpheus.update.state import UpdateState
+from orpheus.update.versions import older
+
+
+def test_version_order() -> None:
+    assert older("1.2.9", "1.2.10")
+    assert older("1.3.0-rc.1", "1.3.0")
+    assert not older("1.3.0+gabc", "1.3.0")
+    with pytest.raises(ValueError):
+        older("banana", "1.0")
+
+
+def test_bundle_needing_a_newer_running_firmware_is_refused() -> None:
+    running = Firmware("1.0.0", "2026-01-01T00:00:00Z", "0.0.0")
+    with pytest.raises(Refused, match=r"only be installed over 1.1.0.*runs 1.0.0"):
+        policy.check_versions(Firmware("2.0.0", "x", "1.1.0"), running)
+
+
+def test_downgrade_below_the_running_firmwares_minimum_is_refused() -> None:
+    running = Firmware("2.0.0", "2026-01-01T00:00:00Z", "1.5.0")
+    with pytest.raises(Refused, match=r"cannot go back below 1.5.0, the bundle is 1.4.0"):
+        policy.check_versions(Firmware("1.4.0", "x", "0.0.0"), running)
+    policy.check_versions(Firmware("1.5.0", "x", "0.0.0"), running)
+
+
+def test_entitlement_names_both_dates() -> None:
+    late = Firmware("1.1.0", "2027-04-01T00:00:00Z", "0.0.0")
+    with pytest.raises(Refused, match=r"ended on 2027-03-31.*built on 2027-04-01"):
+        policy.check_entitlement(late, date(2027, 3, 31))
+    policy.check_entitlement(late, date(2027, 4, 1))
+    policy.check_entitlement(late, None)
+
+
+def test_compatible() -> None:
+    with pytest.raises(Refused, match="'other'"):
+        policy.check_compatible("other")
+
+
+def test_active_calls_parsing() -> None:
+    text = "0 active channels\n3 active calls\n12 calls processed"
+    assert parse_active_calls(text) == 3
+
+
+def _verity_file(tmp_path: Path, payload: bytes, salt: bytes) -> tuple[Path, str, int]:
+    tree = b"\0" * 4096  # the stored tree is not read: the root is recomputed from the payload
+    signature = b"S" * 100
+    path = tmp_path / "b.raucb"
+    path.write_bytes(payload + tree + signature + len(signature).to_bytes(8, "big"))
+    leaves = [
+        hashlib.sha256(salt + payload[i : i + 4096]).digest() for i in range(0, len(payload), 4096)
+    ]
+    block = b"".join(leaves).ljust(4096, b"\0")
+    return path, hashlib.sha256(salt + block).hexdigest(), len(tree)
+
+
+def test_verity_check_accepts_the_signed_payload_and_refuses_a_changed_byte(tmp_path: Path) -> None:
+    salt = os.urandom(32)
+    payload = os.urandom(4096 * 5)
+    path, root, tree = _verity_file(tmp_path, payload, salt)
+    verity.check(path, root, salt.hex(), tree)
+    data = bytearray(path.read_bytes())
+    data[5000] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(verity.BundleCorrupt, match="corrupted"):
+        verity.check(path, root, salt.hex(), tree)
+    path.write_bytes(bytes(data[:6000]))
+    with pytest.raises(verity.BundleCorrupt, match="truncated"):
+        verity.check(path, root, salt.hex(), tree)
+
+
+def test_config_migrates_forward_and_a_rollback_restores_the_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "etc"
+    config.mkdir()
+    (config / "a.conf").write_text("v1 setting\n")
+    store = ConfigStore(config, tmp_path / "state")
+    assert store.reconcile(1).action == "initialised"
+    monkeypatch.setitem(MIGRATIONS, 1, lambda d: (d / "a.conf").write_text("v2 setting\n"))
+    assert store.reconcile(2).action == "migrated"
+    assert (config / "a.conf").read_text() == "v2 setting\n"
+    (config / "b.conf").write_text("made under v2\n")
+    result = store.reconcile(1)
+    assert result.action == "restored"
+    assert (config / "a.conf").read_text() == "v1 setting\n"
+    assert result.lost_changes == ["a.conf", "b.conf"]
+    assert not (config / "b.conf").exists()
+
+
+def test_a_second_job_is_refused_while_one_runs() -> None:
+    slot = JobSlot()
+    first = slot.claim(Job("install", "a"))
+    with pytest.raises(Busy, match="already running"):
+        slot.claim(Job("install", "b"))
+    first.finish("succeeded", "done")
+    slot.claim(Job("install", "b"))
+
+
+def _commit(
+    tmp_path: Path, healthy: bool, boot_id: str
+) -> tuple[CommitFeature, list[tuple[str, str]], list[int]]:
+    state = UpdateState(tmp_path / "state.json")
+    state.update(
+        pending={
+            "slot": "B",
+            "version": "2",
+            "from_slot": "A",
+            "from_version": "1",
+            "boot_id": "old",
+        }
+    )
+    marks: list[tuple[str, str]] = []
+    reboots: list[int] = []
+    feature = CommitFeature(
+        lambda: (healthy, "ok" if healthy else "Asterisk is not answering"),
+        lambda state_, slot: marks.append((state_, slot)) or "done",
+        0.05,
+        state=state,
+        booted_slot="B",
+        boot_id=lambda: boot_id,
+        reboot=lambda: reboots.append(1),
+    )
+    return feature, marks, reboots
+
+
+def test_an_unhealthy_new_slot_is_marked_bad_and_the_unit_reboots(tmp_path: Path) -> None:
+    feature, marks, reboots = _commit(tmp_path, healthy=False, boot_id="new")
+    feature._run()
+    assert marks == [("bad", "booted")] and reboots == [1]
+    rollback = UpdateState(tmp_path / "state.json").read()["last_rollback"]
+    assert rollback["kind"] == "automatic" and "Asterisk is not answering" in rollback["reason"]
+
+
+def test_a_healthy_new_slot_is_committed(tmp_path: Path) -> None:
+    feature, marks, reboots = _commit(tmp_path, healthy=True, boot_id="new")
+    feature._run()
+    assert marks == [("good", "booted")] and reboots == []
+    assert UpdateState(tmp_path / "state.json").read()["pending"] is None
+
+
+def test_no_rollback_before_the_reboot_into_the_new_slot(tmp_path: Path) -> None:
+    feature, marks, reboots = _commit(tmp_path, healthy=False, boot_id="old")
+    feature._run()
+    assert marks == [] and reboots == []
