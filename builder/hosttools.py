@@ -34,6 +34,9 @@ RUN_TOOLS = {
     "ssh": "openssh-client",
     "sipp": "sip-tester",
     "snmpwalk": "snmp",
+    "snmpd": "snmpd",
+    "snmptrapd": "snmptrapd",
+    "smilint": "smitools",
     "grub-editenv": "grub-common",
 }
 
