@@ -100,7 +100,8 @@ class Node:
         env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{SOURCE_DIR / 'agent'}"}
         with (self.workdir / "agent.log").open("ab") as log:
             self.agent = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns, str(PYTHON), "-m", "orpheus", "--config", str(config)],
+                ["ip", "netns", "exec", self.ns, str(PYTHON), "-m", "orpheus",
+                 "--config", str(config)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
             )  # fmt: skip
         wait_for(f"agent {self.name}", self._agent_answers)
@@ -205,8 +206,8 @@ class Lab:
         master.client.request("POST", "/api/v1/ha/pair", body)
 
     def masters(self) -> list[str]:
-        return [name for name, node in self.nodes.items() if node.agent and node.agent.poll() is None
-                and node.ha()["role"] == "master"]  # fmt: skip
+        running = [n for n in self.nodes.values() if n.agent and n.agent.poll() is None]
+        return [node.name for node in running if node.ha()["role"] == "master"]
 
     def vip_holders(self) -> list[str]:
         return [name for name, node in self.nodes.items() if node.has_vip()]

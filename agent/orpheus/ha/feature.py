@@ -153,6 +153,8 @@ class HaFeature:
             return False, reason
         if self._settings is None:
             return True, "ok"
+        if self._synced.record.generation == 0:
+            return False, "waiting for the first configuration sync from the Master"
         if self._isolated():
             return False, "isolated: neither the peer nor the witness answers"
         behind = self._behind_reason()
@@ -370,6 +372,7 @@ class HaFeature:
             advert_interval=request.advert_interval, vrrp_version=request.vrrp_version,
             witness=request.witness, auth_pass=request.auth_pass,
         )  # fmt: skip
+        self._synced.new_generation()
         self._adopt(settings, peer_pem)
         log.info("paired as Master with %s (VIP %s)", request.peer, request.vip)
 
@@ -509,7 +512,8 @@ class HaFeature:
             self._telephony.standby(self._settings.interface, self._settings.vip)
 
     def _takeover_reason(self, previous: str) -> str:
-        if not self._peer.reachable():
+        seen = self._peer.seen_at
+        if seen is None or time.monotonic() - seen > 2 * PEER_POLL_SECONDS:
             return "peer stopped answering"
         peer_role = (self._peer.state or {}).get("role")
         if peer_role == "fault":

@@ -190,6 +190,14 @@ class SyncedConfig:
         with self._lock:
             self._add_event("refused", detail)
 
+    def new_generation(self) -> None:
+        """A generation of its own (the Master at pairing), newer than a fresh Slave's 0."""
+        with self._lock:
+            self._record.manifest = self._rehash()
+            self._record.generation += 1
+            self._record.changed_at = time.time()
+            self._save()
+
     def reset(self) -> None:
         """A freshly joined Slave: anything the Master has is newer."""
         with self._lock:
