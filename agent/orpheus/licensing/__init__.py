@@ -1,0 +1,1 @@
+"""Tiers, the unit's identity and signed licences: what this unit is allowed to do."""

@@ -1,0 +1,154 @@
+"""HTTP API of the unit's identity and licence.
+
+GET /api/v1/license answers (a stable shape; SNMP and the web interface read it):
+{
+  "tier": "mini", "tier_title": "Mini", "board": "mini",
+  "source": "board" | "license",          # base tier of the board, or a licence
+  "license_id": str | null, "alarm": str | null,
+  "limits": {"concurrent_calls": int, "external_calls_only": bool, "extensions": int|null,
+             "trunks": int|null, "ivr_levels": int|null, "queues": int|null,
+             "call_recording": bool, "balancer": bool, "high_availability": bool,
+             "remote_extensions": bool, "callcenter": bool},        # null: unlimited
+  "usage": {"concurrent_calls": int|null, "extensions": int, "trunks": int, "ivr_levels": int,
+            "queues": int, "call_recording": bool, "balancer": int, "remote_extensions": int,
+            "callcenter": int},                                     # null: Asterisk not running
+  "addons": [str], "accepted_addons": [str],
+  "update_support_until": "YYYY-MM-DD" | null, "update_support_days_left": int | null,
+  "bound_to": {"serial": str, "fingerprint": str | null} | null
+}
+PUT /api/v1/license takes the licence document as its body.
+GET /api/v1/identity; POST /api/v1/identity {"serial", "board", "manufactured"?, "force"?}
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import bottle
+
+from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.requester import request_user
+from orpheus.licensing.active import Licensing
+from orpheus.licensing.document import LicenseError
+from orpheus.licensing.identity import IdentityError
+from orpheus.licensing.tiers import TIERS
+from orpheus.pbx.store import AuditEntry
+
+Usage = Callable[[], dict[str, Any]]
+Audit = Callable[[AuditEntry], None]
+
+
+class LicensingFeature:
+    name = "licensing"
+
+    def __init__(self, licensing: Licensing, usage: Usage, audit: Audit) -> None:
+        self.licensing = licensing
+        self._usage = usage
+        self._audit = audit
+
+    def install_routes(self, api: Api) -> None:
+        api.route("GET", "/api/v1/license", self.show)
+        api.route("PUT", "/api/v1/license", self.install)
+        api.route("GET", "/api/v1/identity", self.identity)
+        api.route("POST", "/api/v1/identity", self.write_identity)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def alarms(self) -> list[str]:
+        alarm = self.licensing.entitlement.alarm
+        return [alarm] if alarm else []
+
+    def show(self) -> dict[str, Any]:
+        current = self.licensing.entitlement
+        limits = current.limits
+        support = self.licensing.update_support_until()
+        license_ = current.license
+        return {
+            "tier": current.tier,
+            "tier_title": limits.title,
+            "board": current.board,
+            "source": "license" if license_ else "board",
+            "license_id": license_.license_id if license_ else None,
+            "alarm": current.alarm,
+            "limits": {
+                "concurrent_calls": limits.concurrent_calls,
+                "external_calls_only": limits.external_calls_only,
+                "extensions": limits.extensions,
+                "trunks": limits.trunks,
+                "ivr_levels": limits.ivr_levels,
+                "queues": limits.queues,
+                "call_recording": limits.call_recording,
+                "balancer": limits.balancer,
+                "high_availability": limits.high_availability,
+                "remote_extensions": limits.remote_extensions,
+                "callcenter": current.callcenter,
+            },
+            "usage": self._usage(),
+            "addons": list(current.addons),
+            "accepted_addons": sorted(TIERS[current.tier].accepted_addons),
+            "update_support_until": support.isoformat() if support else None,
+            "update_support_days_left": (
+                max(0, (support - datetime.date.today()).days) if support else None
+            ),
+            "bound_to": (
+                {"serial": license_.serial, "fingerprint": license_.fingerprint}
+                if license_
+                else None
+            ),
+        }
+
+    def install(self) -> dict[str, Any]:
+        raw = bottle.request.body.read()
+        before = self.show()
+        try:
+            self.licensing.install(raw)
+        except LicenseError as error:
+            raise ApiError(400, str(error)) from error
+        after = self.show()
+        keep = ("tier", "license_id", "addons", "limits", "update_support_until")
+        self._audit(
+            AuditEntry(
+                "license.install",
+                f"license {after['license_id']}",
+                request_user(),
+                {k: before[k] for k in keep},
+                {k: after[k] for k in keep},
+            )
+        )
+        return after
+
+    def identity(self) -> dict[str, Any]:
+        identity = self.licensing.identity
+        hardware = self.licensing.hardware
+        return {
+            "identity": identity.as_dict() if identity else None,
+            "hardware_fingerprint": hardware.fingerprint,
+            "matches_hardware": bool(identity and identity.fingerprint == hardware.fingerprint),
+        }
+
+    def write_identity(self) -> dict[str, Any]:
+        body = json_body()
+        serial, board = body.get("serial"), body.get("board")
+        if not isinstance(serial, str) or not isinstance(board, str):
+            raise ApiError(400, "fields 'serial' and 'board' (strings) are required")
+        try:
+            manufactured = (
+                datetime.date.fromisoformat(body["manufactured"])
+                if body.get("manufactured")
+                else None
+            )
+            identity = self.licensing.write_identity(
+                serial, board, manufactured, bool(body.get("force"))
+            )
+        except (IdentityError, ValueError) as error:
+            raise ApiError(400, str(error)) from error
+        self._audit(
+            AuditEntry("identity.write", f"unit {serial}", request_user(), None, identity.as_dict())
+        )
+        return self.identity()

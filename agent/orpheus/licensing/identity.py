@@ -1,0 +1,131 @@
+"""The unit's identity, written once at the factory onto the data partition.
+
+It holds the serial number, the board, the MAC address of the first NIC and a hardware
+fingerprint (a digest of the DMI product UUID and the serial of the disk holding /data).
+Licences are bound to the serial and the fingerprint: a disk moved into other hardware keeps
+its identity file but no longer matches the hardware it runs on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from orpheus.auth import write_private
+from orpheus.licensing.tiers import BOARDS
+
+SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+
+
+class IdentityError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Hardware:
+    mac: str | None
+    product_uuid: str | None
+    disk_serial: str | None
+
+    @property
+    def fingerprint(self) -> str:
+        facts = f"product_uuid={self.product_uuid or ''}\ndisk_serial={self.disk_serial or ''}\n"
+        return hashlib.sha256(facts.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Identity:
+    serial: str
+    board: str
+    mac: str | None
+    product_uuid: str | None
+    disk_serial: str | None
+    fingerprint: str
+    manufactured: str  # ISO date: the 12 months of included update support start here
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        value = path.read_text().strip()
+    except OSError:
+        return None
+    return value or None
+
+
+def first_nic_mac(sysfs: Path) -> str | None:
+    """The MAC of the first physical NIC by name (interfaces with a device behind them)."""
+    net = sysfs / "class/net"
+    names = sorted(p.name for p in net.glob("*") if p.name != "lo") if net.is_dir() else []
+    physical = [n for n in names if (net / n / "device").exists()]
+    for name in physical or names:
+        mac = _read(net / name / "address")
+        if mac and mac != "00:00:00:00:00:00":
+            return mac
+    return None
+
+
+def disk_serial(sysfs: Path, data_dir: Path) -> str | None:
+    """Serial of the disk holding data_dir, from sysfs (virtio `serial`, SCSI/NVMe `device/`)."""
+    try:
+        dev = data_dir.stat().st_dev
+    except OSError:
+        return None
+    block = sysfs / "dev/block" / f"{os.major(dev)}:{os.minor(dev)}"
+    if not block.exists():
+        return None
+    disk = block.resolve()
+    if (disk / "partition").exists():
+        disk = disk.parent
+    for name in ("serial", "device/serial", "wwid", "device/wwid"):
+        value = _read(disk / name)
+        if value:
+            return value
+    return None
+
+
+def read_hardware(sysfs: Path, data_dir: Path) -> Hardware:
+    return Hardware(
+        mac=first_nic_mac(sysfs),
+        product_uuid=_read(sysfs / "class/dmi/id/product_uuid"),
+        disk_serial=disk_serial(sysfs, data_dir),
+    )
+
+
+def make_identity(
+    serial: str, board: str, hardware: Hardware, manufactured: datetime.date | None = None
+) -> Identity:
+    if not SERIAL_PATTERN.match(serial):
+        raise IdentityError(f"bad serial {serial!r}: 3-64 letters, digits, '.', '_' or '-'")
+    if board not in BOARDS:
+        raise IdentityError(f"unknown board {board!r} (known: {', '.join(BOARDS)})")
+    return Identity(
+        serial=serial,
+        board=board,
+        mac=hardware.mac,
+        product_uuid=hardware.product_uuid,
+        disk_serial=hardware.disk_serial,
+        fingerprint=hardware.fingerprint,
+        manufactured=(manufactured or datetime.date.today()).isoformat(),
+    )
+
+
+def load_identity(path: Path) -> Identity | None:
+    try:
+        raw = json.loads(path.read_text())
+        return Identity(**raw)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as error:
+        raise IdentityError(f"{path}: unreadable identity: {error}") from error
+
+
+def save_identity(path: Path, identity: Identity) -> None:
+    write_private(path, json.dumps(identity.as_dict(), indent=2, sort_keys=True) + "\n")

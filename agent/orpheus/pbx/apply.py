@@ -1,0 +1,179 @@
+"""Putting rendered configuration into the running Asterisk: files, reloads through AMI, checks.
+
+Only the modules whose files changed are reloaded (a reload keeps calls in progress). After a
+reload the agent checks that Asterisk took the configuration (every endpoint exists, the
+dialplan carries the new serial, every queue exists); if not, the previous files are put back
+and reloaded, so the previous configuration stays active. When Asterisk is not running the
+files are left for it to read when it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from orpheus.asterisk import ami
+from orpheus.asterisk.control import AsteriskUnavailable, run_cli
+from orpheus.auth import write_private
+from orpheus.pbx.render import (
+    AMI_USER,
+    DIALPLAN_FILE,
+    MANAGER_FILE,
+    PJSIP_FILE,
+    QUEUES_FILE,
+)
+
+log = logging.getLogger(__name__)
+
+RELOAD_MODULES = {
+    PJSIP_FILE: "res_pjsip.so",
+    DIALPLAN_FILE: "pbx_config.so",
+    QUEUES_FILE: "app_queue.so",
+}
+ENDPOINT_LINE = re.compile(r"^\s*Endpoint:\s+(\S+)")
+QUEUE_LINE = re.compile(r"^(\S+) has \d+ calls")
+
+
+class ReloadRejected(RuntimeError):
+    """Asterisk did not take the new configuration; the previous one was put back."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What Asterisk must show after the reload for the configuration to count as applied."""
+
+    endpoints: frozenset[str]
+    serial: int
+    queues: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    applied: bool  # False: Asterisk is not running; it reads the files when it starts
+    reloaded: tuple[str, ...]
+    detail: str
+
+
+def load_ami_secret(path: Path) -> str:
+    if not path.exists():
+        write_private(path, secrets.token_hex(16) + "\n")
+    return path.read_text().strip()
+
+
+class AsteriskApplier:
+    def __init__(
+        self, asterisk_dir: Path, ami_port: int, ami_secret: str, cli_command: Sequence[str]
+    ) -> None:
+        self.asterisk_dir = asterisk_dir
+        self.ami_port = ami_port
+        self.ami_secret = ami_secret
+        self.cli_command = tuple(cli_command)
+
+    # -- files -------------------------------------------------------------------------------
+    def read_current(self, names: Sequence[str]) -> dict[str, str | None]:
+        current: dict[str, str | None] = {}
+        for name in names:
+            try:
+                current[name] = (self.asterisk_dir / name).read_text()
+            except FileNotFoundError:
+                current[name] = None
+        return current
+
+    def _write(self, files: dict[str, str | None]) -> None:
+        owner = self.asterisk_dir.stat()
+        for name, text in files.items():
+            path = self.asterisk_dir / name
+            if text is None:
+                path.unlink(missing_ok=True)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.orpheus-tmp")
+            tmp.write_text(text)
+            os.chown(tmp, owner.st_uid, owner.st_gid)
+            tmp.chmod(0o640)
+            tmp.replace(path)
+
+    # -- Asterisk ----------------------------------------------------------------------------
+    def _connect(self) -> AbstractContextManager[ami.AmiConnection]:
+        return ami.connect(self.ami_port, AMI_USER, self.ami_secret)
+
+    def ensure_manager(self) -> None:
+        """AMI answers with the agent's user; at first start Asterisk still has the factory
+        manager.conf, so the rendered one is loaded through the console once."""
+        try:
+            with self._connect():
+                return
+        except AsteriskUnavailable:
+            run_cli(self.cli_command, "module reload manager")
+        with self._connect():
+            return
+
+    def apply(self, files: dict[str, str], expected: Expected) -> ApplyResult:
+        previous = self.read_current(list(files))
+        changed = [name for name, text in files.items() if previous[name] != text]
+        self._write({name: files[name] for name in changed})
+        if MANAGER_FILE in changed:
+            try:
+                run_cli(self.cli_command, "module reload manager")
+            except AsteriskUnavailable as error:
+                return ApplyResult(False, (), f"Asterisk is not running ({error})")
+        modules = tuple(RELOAD_MODULES[name] for name in changed if name in RELOAD_MODULES)
+        try:
+            self.ensure_manager()
+            with self._connect() as connection:
+                self._reload(connection, modules)
+                problem = self._check(connection, expected)
+                if problem is None:
+                    return ApplyResult(True, modules, "applied")
+                self._write({name: previous[name] for name in changed})
+                self._reload(connection, modules)
+        except AsteriskUnavailable as error:
+            return ApplyResult(False, (), f"Asterisk is not running ({error})")
+        raise ReloadRejected(
+            f"Asterisk rejected the change ({problem}); the previous configuration stays active"
+        )
+
+    @staticmethod
+    def _reload(connection: ami.AmiConnection, modules: Sequence[str]) -> None:
+        for module in modules:
+            try:
+                connection.action("Reload", Module=module)
+            except ami.AmiError as error:
+                log.warning("reload of %s: %s", module, error)
+
+    @staticmethod
+    def _check(connection: ami.AmiConnection, expected: Expected) -> str | None:
+        lines = connection.command("pjsip show endpoints")
+        present = {m.group(1).split("/")[0] for line in lines if (m := ENDPOINT_LINE.match(line))}
+        missing = sorted(expected.endpoints - present)
+        if missing:
+            return f"SIP endpoint(s) not loaded: {', '.join(missing[:5])}"
+        try:
+            answer, _ = connection.action("Getvar", Variable="ORPHEUS_CONFIG_SERIAL")
+        except ami.AmiError as error:
+            return f"dialplan not loaded: {error}"
+        if answer.get("Value") != str(expected.serial):
+            return "dialplan not loaded"
+        queues = {
+            m.group(1) for line in connection.command("queue show") if (m := QUEUE_LINE.match(line))
+        }
+        missing = sorted(expected.queues - queues)
+        if missing:
+            return f"queue(s) not loaded: {', '.join(missing)}"
+        return None
+
+    def call_count(self, group: str) -> int | None:
+        """Calls now in the limit's group, from Asterisk itself; None when it is not running."""
+        try:
+            with self._connect() as connection:
+                answer, _ = connection.action("Getvar", Variable=f"GROUP_COUNT({group})")
+        except (AsteriskUnavailable, ami.AmiError):
+            return None
+        value = answer.get("Value", "")
+        return int(value) if value.isdigit() else 0

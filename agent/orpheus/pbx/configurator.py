@@ -1,0 +1,192 @@
+"""Changes to the PBX configuration: check against the licence, apply to Asterisk, store, audit.
+
+Every change runs in one order under one lock: normalise the record, check the licence's
+limits on the configuration it would make, render and apply it to Asterisk (which may still
+reject it), and only then store it with its audit entry. A refused change leaves the store,
+the files and the running Asterisk as they were.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from orpheus.licensing.active import Entitlement, Licensing
+from orpheus.pbx import policy
+from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadRejected
+from orpheus.pbx.records import Kind, Record, RecordError, kind_of, normalise, redact
+from orpheus.pbx.render import CALL_GROUP, CallLimit, render_all, trunk_endpoint
+from orpheus.pbx.store import AuditEntry, Config, PbxStore
+
+log = logging.getLogger(__name__)
+
+
+class ChangeRefused(ValueError):
+    """A change the licence or Asterisk does not allow; one line for the user."""
+
+
+class NotFound(KeyError):
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    record: Record | None
+    apply: ApplyResult
+
+
+class PbxConfigurator:
+    def __init__(self, store: PbxStore, applier: AsteriskApplier, licensing: Licensing) -> None:
+        self._store = store
+        self._applier = applier
+        self._licensing = licensing
+        self._lock = threading.Lock()
+        self._config: Config = store.load()
+        self._serial = time.time_ns() // 1_000_000
+
+    # -- reading -----------------------------------------------------------------------------
+    def records(self, kind_name: str) -> list[Record]:
+        kind = kind_of(kind_name)
+        return [redact(kind, r) or {} for r in self._config.get(kind.name, {}).values()]
+
+    def record(self, kind_name: str, key: str) -> Record:
+        kind = kind_of(kind_name)
+        found = self._config.get(kind.name, {}).get(key)
+        if found is None:
+            raise NotFound(f"no {kind.name} {key!r}")
+        return redact(kind, found) or {}
+
+    def usage(self) -> dict[str, int | bool | None]:
+        figures: dict[str, int | bool | None] = dict(policy.usage(self._config).as_dict())
+        figures["concurrent_calls"] = self._applier.call_count(CALL_GROUP)
+        return figures
+
+    # -- changing ----------------------------------------------------------------------------
+    def create(self, kind_name: str, values: Record, user: str) -> ChangeResult:
+        kind = kind_of(kind_name)
+        record = normalise(kind, values)
+        key = self._key(kind, record)
+        if key in self._config.get(kind.name, {}):
+            raise ChangeRefused(f"{kind.name} {key!r} already exists")
+        return self._change(kind, key, record, user, "create")
+
+    def update(self, kind_name: str, key: str, values: Record, user: str) -> ChangeResult:
+        kind = kind_of(kind_name)
+        current = self._config.get(kind.name, {}).get(key)
+        if current is None and not kind.singleton:
+            raise NotFound(f"no {kind.name} {key!r}")
+        record = normalise(kind, {**(current or {}), **values})
+        if self._key(kind, record) != key:
+            raise ChangeRefused(f"the {kind.key} of a {kind.name} cannot change")
+        return self._change(kind, key, record, user, "update")
+
+    def delete(self, kind_name: str, key: str, user: str) -> ChangeResult:
+        kind = kind_of(kind_name)
+        if key not in self._config.get(kind.name, {}):
+            raise NotFound(f"no {kind.name} {key!r}")
+        return self._change(kind, key, None, user, "delete")
+
+    def create_many(self, kind_name: str, values: list[Record], user: str) -> ApplyResult:
+        """Creates many records with one check, one apply and one audit entry (imports)."""
+        kind = kind_of(kind_name)
+        records = [normalise(kind, v) for v in values]
+        with self._lock:
+            proposed = copy.deepcopy(self._config)
+            table = proposed.setdefault(kind.name, {})
+            for record in records:
+                key = self._key(kind, record)
+                if key in table:
+                    raise ChangeRefused(f"{kind.name} {key!r} already exists")
+                table[key] = record
+            self._check(proposed)
+            result = self._apply(proposed, self._licensing.entitlement)
+            entry = AuditEntry(
+                f"{kind.name}.import",
+                f"{len(records)} {kind.name}(s)",
+                user,
+                None,
+                [redact(kind, r) for r in records],
+            )
+            self._store.commit_many([(kind.name, self._key(kind, r), r) for r in records], entry)
+            self._config = proposed
+        return result
+
+    def reapply(self, entitlement: Entitlement | None = None) -> ApplyResult:
+        """Renders the stored configuration again (start-up, a new licence)."""
+        with self._lock:
+            return self._apply(self._config, entitlement or self._licensing.entitlement)
+
+    # -- internals ---------------------------------------------------------------------------
+    @staticmethod
+    def _key(kind: Kind, record: Record) -> str:
+        return kind.name if kind.singleton else str(record[kind.key])
+
+    def _check(self, proposed: Config) -> None:
+        try:
+            before, after = policy.usage(self._config), policy.usage(proposed)
+        except RecordError as error:
+            raise ChangeRefused(str(error)) from error
+        reason = policy.refusal(before, after, self._licensing.entitlement)
+        if reason:
+            raise ChangeRefused(reason)
+        self._check_references(proposed)
+
+    @staticmethod
+    def _check_references(config: Config) -> None:
+        trunks = config.get("trunk", {})
+        for balancer in config.get("balancer", {}).values():
+            unknown = [t for t in balancer["trunks"] if t not in trunks]
+            if unknown:
+                raise ChangeRefused(f"balancer {balancer['name']!r}: no trunk {unknown[0]!r}")
+        numbers = [e for e in config.get("extension", {})]
+        numbers += [q["number"] for q in config.get("queue", {}).values()]
+        numbers += [m["number"] for m in config.get("ivr", {}).values() if m["number"]]
+        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+        if duplicates:
+            raise ChangeRefused(f"number {duplicates[0]} is used twice")
+
+    def _change(
+        self, kind: Kind, key: str, record: Record | None, user: str, verb: str
+    ) -> ChangeResult:
+        with self._lock:
+            before = self._config.get(kind.name, {}).get(key)
+            proposed = copy.deepcopy(self._config)
+            table = proposed.setdefault(kind.name, {})
+            if record is None:
+                del table[key]
+            else:
+                table[key] = record
+            self._check(proposed)
+            result = self._apply(proposed, self._licensing.entitlement)
+            entry = AuditEntry(
+                f"{kind.name}.{verb}",
+                f"{kind.name} {key}",
+                user,
+                redact(kind, before),
+                redact(kind, record),
+            )
+            self._store.commit(kind.name, key, record, entry)
+            self._config = proposed
+        return ChangeResult(redact(kind, record), result)
+
+    def _apply(self, config: Config, entitlement: Entitlement) -> ApplyResult:
+        clipped = policy.clip(config, entitlement)
+        limits = entitlement.limits
+        limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
+        self._serial += 1
+        files = render_all(
+            clipped, limit, self._serial, self._applier.ami_secret, self._applier.ami_port
+        )
+        expected = Expected(
+            endpoints=frozenset(clipped["extension"])
+            | {trunk_endpoint(name) for name in clipped["trunk"]},
+            serial=self._serial,
+            queues=frozenset(clipped["queue"]),
+        )
+        try:
+            return self._applier.apply(files, expected)
+        except ReloadRejected as error:
+            raise ChangeRefused(str(error)) from error

@@ -1,0 +1,115 @@
+"""HTTP API of the PBX configuration and the audit log.
+
+GET    /api/v1/pbx                      usage of each limited figure
+GET    /api/v1/pbx/<kind>               list (secrets redacted)
+POST   /api/v1/pbx/<kind>               create; {"records": [...]} creates many at once
+GET    /api/v1/pbx/<kind>/<key>         one record
+PUT    /api/v1/pbx/<kind>/<key>         change the given fields
+DELETE /api/v1/pbx/<kind>/<key>
+GET    /api/v1/audit?since=<ISO date or time>
+Kinds: extension, trunk, queue, ivr, balancer, and the single `recording` settings record.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+import bottle
+
+from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.requester import request_user
+from orpheus.licensing.active import Entitlement, Licensing
+from orpheus.pbx.apply import ApplyResult
+from orpheus.pbx.configurator import ChangeRefused, ChangeResult, NotFound, PbxConfigurator
+from orpheus.pbx.records import RecordError
+from orpheus.pbx.store import PbxStore
+
+log = logging.getLogger(__name__)
+
+
+def _apply_answer(result: ApplyResult) -> dict[str, Any]:
+    return {"applied": result.applied, "reloaded": list(result.reloaded), "detail": result.detail}
+
+
+def parse_since(text: str) -> str:
+    """An ISO date or date-time as the UTC text the audit log stores."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ApiError(400, f"since: not an ISO date or time: {text!r}") from error
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+class PbxFeature:
+    name = "pbx"
+
+    def __init__(
+        self, configurator: PbxConfigurator, store: PbxStore, licensing: Licensing
+    ) -> None:
+        self.configurator = configurator
+        self._store = store
+        licensing.subscribe(self._licence_changed)
+
+    def install_routes(self, api: Api) -> None:
+        api.route("GET", "/api/v1/pbx", self.summary)
+        api.route("GET", "/api/v1/pbx/<kind>", self.list_records)
+        api.route("POST", "/api/v1/pbx/<kind>", self.create)
+        api.route("GET", "/api/v1/pbx/<kind>/<key>", self.show)
+        api.route("PUT", "/api/v1/pbx/<kind>/<key>", self.update)
+        api.route("DELETE", "/api/v1/pbx/<kind>/<key>", self.delete)
+        api.route("GET", "/api/v1/audit", self.audit)
+
+    def start(self) -> None:
+        result = self.configurator.reapply()
+        log.info("PBX configuration rendered: %s", result.detail)
+
+    def stop(self) -> None:
+        self._store.close()
+
+    def _licence_changed(self, entitlement: Entitlement) -> None:
+        result = self.configurator.reapply(entitlement)
+        log.info("PBX configuration re-rendered for tier %s: %s", entitlement.tier, result.detail)
+
+    @staticmethod
+    def _guard(action: Any) -> Any:
+        try:
+            return action()
+        except (RecordError, ChangeRefused) as error:
+            raise ApiError(409 if isinstance(error, ChangeRefused) else 400, str(error)) from error
+        except NotFound as error:
+            raise ApiError(404, str(error.args[0])) from error
+
+    def summary(self) -> dict[str, Any]:
+        return {"usage": self.configurator.usage()}
+
+    def list_records(self, kind: str) -> list[dict[str, Any]]:
+        return self._guard(lambda: self.configurator.records(kind))  # type: ignore[no-any-return]
+
+    def show(self, kind: str, key: str) -> dict[str, Any]:
+        return self._guard(lambda: self.configurator.record(kind, key))  # type: ignore[no-any-return]
+
+    def create(self, kind: str) -> dict[str, Any]:
+        body, user = json_body(), request_user()
+        if isinstance(body.get("records"), list) and len(body) == 1:
+            result = self._guard(lambda: self.configurator.create_many(kind, body["records"], user))
+            return {"created": len(body["records"]), **_apply_answer(result)}
+        change: ChangeResult = self._guard(lambda: self.configurator.create(kind, body, user))
+        return {"record": change.record, **_apply_answer(change.apply)}
+
+    def update(self, kind: str, key: str) -> dict[str, Any]:
+        body, user = json_body(), request_user()
+        change: ChangeResult = self._guard(lambda: self.configurator.update(kind, key, body, user))
+        return {"record": change.record, **_apply_answer(change.apply)}
+
+    def delete(self, kind: str, key: str) -> dict[str, Any]:
+        user = request_user()
+        change: ChangeResult = self._guard(lambda: self.configurator.delete(kind, key, user))
+        return {"deleted": True, **_apply_answer(change.apply)}
+
+    def audit(self) -> list[dict[str, Any]]:
+        since = bottle.request.query.get("since")
+        return self._store.audit(parse_since(since) if since else None)

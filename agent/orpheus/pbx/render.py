@@ -1,0 +1,208 @@
+"""Asterisk configuration text from the (licence-clipped) PBX configuration.
+
+Files rendered, relative to Asterisk's configuration directory:
+- pjsip.d/orpheus.conf: one endpoint/auth/aor per extension; endpoint/aor/identify per trunk.
+- extensions.conf: the whole dialplan, including the concurrent-call limit (orpheus-limit).
+- queues.conf and manager.conf (AMI on 127.0.0.1 for the agent, with a per-unit secret).
+
+The concurrent-call limit lives in the dialplan (GROUP and GROUP_COUNT): every counted call
+joins the group `calls@orpheus` on entry and is answered 503 (cause 34, before any answer)
+when the group is then over the limit. It holds while the agent is stopped, applies to new
+calls at the next `dialplan reload` without touching calls in progress, and can count only
+calls through trunks (the vm tier), which asterisk.conf's `maxcalls` (all channels, both legs
+of a call, read only at start-up) cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from orpheus.pbx.records import Record
+from orpheus.pbx.store import Config
+
+HEADER = "; Rendered by the Orpheus agent from its configuration store: edits here are lost.\n"
+PJSIP_FILE = "pjsip.d/orpheus.conf"
+DIALPLAN_FILE = "extensions.conf"
+QUEUES_FILE = "queues.conf"
+MANAGER_FILE = "manager.conf"
+CALL_GROUP = "calls@orpheus"
+AMI_USER = "orpheus"
+RECORDING = "MixMonitor(${STRFTIME(${EPOCH},,%Y%m%d-%H%M%S)}-${UNIQUEID}.wav,b)"
+
+
+@dataclass(frozen=True)
+class CallLimit:
+    max_calls: int
+    external_only: bool
+
+
+def trunk_endpoint(name: str) -> str:
+    return f"orpheus-trunk-{name}"
+
+
+def _extension_sections(extension: Record) -> Iterator[str]:
+    number = extension["number"]
+    nat = "rtp_symmetric=yes\nforce_rport=yes\nrewrite_contact=yes\n" if extension["remote"] else ""
+    callerid = f'"{extension["name"]}" <{number}>' if extension["name"] else number
+    yield (
+        f"[{number}]\ntype=endpoint\ncontext=orpheus-internal\ndisallow=all\nallow=ulaw,alaw\n"
+        f"auth={number}\naors={number}\ncallerid={callerid}\ndirect_media=no\n{nat}"
+    )
+    yield (
+        f"[{number}]\ntype=auth\nauth_type=userpass\nusername={number}\n"
+        f"password={extension['password']}\n"
+    )
+    yield f"[{number}]\ntype=aor\nmax_contacts=1\nremove_existing=yes\n"
+
+
+def _trunk_sections(trunk: Record) -> Iterator[str]:
+    name = trunk_endpoint(trunk["name"])
+    auth = f"outbound_auth={name}\nfrom_user={trunk['username']}\n" if trunk["username"] else ""
+    yield (
+        f"[{name}]\ntype=endpoint\ncontext=orpheus-from-{trunk['name']}\ndisallow=all\n"
+        f"allow={','.join(trunk['codecs'])}\naors={name}\ndirect_media=no\n{auth}"
+    )
+    yield f"[{name}]\ntype=aor\ncontact=sip:{trunk['host']}:{trunk['port']}\n"
+    yield f"[{name}]\ntype=identify\nendpoint={name}\nmatch={trunk['host']}\n"
+    if trunk["username"]:
+        yield (
+            f"[{name}]\ntype=auth\nauth_type=userpass\nusername={trunk['username']}\n"
+            f"password={trunk['password']}\n"
+        )
+
+
+def render_pjsip(config: Config) -> str:
+    sections: list[str] = []
+    for extension in config["extension"].values():
+        sections.extend(_extension_sections(extension))
+    for trunk in config["trunk"].values():
+        sections.extend(_trunk_sections(trunk))
+    return HEADER + "\n" + "\n".join(sections)
+
+
+def _limit_context(limit: CallLimit) -> str:
+    return (
+        "[orpheus-limit]\n"
+        f"; The licence's concurrent-call limit ({limit.max_calls}"
+        f"{', calls through trunks only' if limit.external_only else ''}).\n"
+        f"exten => s,1,Set(GROUP(orpheus)=calls)\n"
+        f" same => n,GotoIf($[${{GROUP_COUNT({CALL_GROUP})}} > ${{ORPHEUS_MAX_CALLS}}]?full)\n"
+        " same => n,Return()\n"
+        " same => n(full),Log(NOTICE,Orpheus: call refused: ${ORPHEUS_MAX_CALLS} concurrent "
+        "calls is the licence's limit)\n"
+        " same => n,Hangup(34)\n"
+    )
+
+
+def _target_lines(config: Config, recording: bool) -> Iterator[str]:
+    record = f" same => n,{RECORDING}\n" if recording else ""
+    for number in config["extension"]:
+        yield f"exten => {number},1,NoOp(extension {number})\n{record}"
+        yield f" same => n,Dial(PJSIP/{number},30)\n same => n,Hangup()\n"
+    for queue in config["queue"].values():
+        yield f"exten => {queue['number']},1,NoOp(queue {queue['name']})\n{record}"
+        yield f" same => n,Queue({queue['name']})\n same => n,Hangup()\n"
+    for menu in config["ivr"].values():
+        if menu["number"] and not menu["parent"]:
+            yield f"exten => {menu['number']},1,Goto(orpheus-ivr-{menu['name']},s,1)\n"
+
+
+def _outbound_lines(config: Config, recording: bool) -> Iterator[str]:
+    routes: list[tuple[str, list[str]]] = [
+        (t["prefix"], [t["name"]]) for t in config["trunk"].values() if t["prefix"]
+    ]
+    routes += [(b["prefix"], list(b["trunks"])) for b in config["balancer"].values()]
+    for prefix, trunks in routes:
+        yield f"exten => _{prefix}X.,1,NoOp(outbound via {', '.join(trunks)})\n"
+        yield " same => n,Gosub(orpheus-limit,s,1)\n"  # calls through trunks always count
+        if recording:
+            yield f" same => n,{RECORDING}\n"
+        for trunk in trunks:  # failover: the next trunk when one does not answer
+            yield f" same => n,Dial(PJSIP/${{EXTEN:{len(prefix)}}}@{trunk_endpoint(trunk)},60)\n"
+        yield " same => n,Hangup()\n"
+
+
+def _inbound_context(trunk: Record) -> str:
+    target = (
+        f" same => n,Goto(orpheus-targets,{trunk['inbound']},1)\n"
+        if trunk["inbound"]
+        else " same => n,Hangup(1)\n"
+    )
+    return (
+        f"[orpheus-from-{trunk['name']}]\n"
+        "exten => _[+0-9*#a-zA-Z]!,1,Goto(s,1)\n"
+        "exten => s,1,Gosub(orpheus-limit,s,1)\n" + target
+    )
+
+
+def _ivr_destination(config: Config, target: str) -> str:
+    kind, _, name = target.partition(":")
+    if kind == "ivr":
+        return f"orpheus-ivr-{name},s,1"
+    if kind == "queue" and name in config["queue"]:
+        return f"orpheus-targets,{config['queue'][name]['number']},1"
+    return f"orpheus-targets,{name},1"
+
+
+def _ivr_context(config: Config, menu: Record) -> str:
+    lines = [
+        f"[orpheus-ivr-{menu['name']}]\n",
+        "exten => s,1,Answer()\n",
+        f" same => n,Background({menu['prompt']})\n",
+        " same => n,WaitExten(5)\n",
+    ]
+    for digit, target in sorted(menu["options"].items()):
+        lines.append(f"exten => {digit},1,Goto({_ivr_destination(config, target)})\n")
+    lines += ["exten => i,1,Goto(s,1)\n", "exten => t,1,Hangup()\n"]
+    return "".join(lines)
+
+
+def render_dialplan(config: Config, limit: CallLimit, serial: int) -> str:
+    recording = bool(config["recording"]["recording"].get("enabled"))
+    entry = "" if limit.external_only else " same => n,Gosub(orpheus-limit,s,1)\n"
+    parts = [
+        HEADER,
+        "[general]\nstatic=yes\nwriteprotect=yes\nclearglobalvars=yes\n",
+        f"[globals]\nORPHEUS_CONFIG_SERIAL={serial}\nORPHEUS_MAX_CALLS={limit.max_calls}\n",
+        _limit_context(limit),
+        "[orpheus-targets]\n" + "".join(_target_lines(config, recording)),
+        "[orpheus-internal]\n"
+        + "".join(_outbound_lines(config, recording))
+        + f"exten => _X.,1,NoOp(internal call to ${{EXTEN}})\n{entry}"
+        " same => n,GotoIf(${DIALPLAN_EXISTS(orpheus-targets,${EXTEN},1)}"
+        "?orpheus-targets,${EXTEN},1)\n"
+        " same => n,Hangup(1)\n",
+    ]
+    parts += [_inbound_context(trunk) for trunk in config["trunk"].values()]
+    parts += [_ivr_context(config, menu) for menu in config["ivr"].values()]
+    return "\n".join(parts)
+
+
+def render_queues(config: Config) -> str:
+    sections = ["[general]\npersistentmembers=no\nshared_lastcall=yes\n"]
+    for queue in config["queue"].values():
+        members = "".join(f"member => PJSIP/{m}\n" for m in queue["members"])
+        sections.append(f"[{queue['name']}]\nstrategy={queue['strategy']}\ntimeout=15\n{members}")
+    return HEADER + "\n" + "\n".join(sections)
+
+
+def render_manager(secret: str, port: int) -> str:
+    return (
+        HEADER + "\n[general]\nenabled=yes\n"
+        f"port={port}\nbindaddr=127.0.0.1\ndisplayconnects=no\n\n"
+        f"[{AMI_USER}]\nsecret={secret}\ndeny=0.0.0.0/0.0.0.0\npermit=127.0.0.1/255.255.255.255\n"
+        "read=system,call,command,reporting,agent\n"
+        "write=system,call,command,reporting,originate,agent\n"
+    )
+
+
+def render_all(
+    config: Config, limit: CallLimit, serial: int, ami_secret: str, ami_port: int
+) -> dict[str, str]:
+    return {
+        PJSIP_FILE: render_pjsip(config),
+        DIALPLAN_FILE: render_dialplan(config, limit, serial),
+        QUEUES_FILE: render_queues(config),
+        MANAGER_FILE: render_manager(ami_secret, ami_port),
+    }
