@@ -79,3 +79,29 @@ def signing_keys(ctx: BuildContext) -> SigningKeys:
 
 def keyring(ctx: BuildContext) -> Path:
     return signing_keys(ctx).keyring
+
+
+# Licences: the vendor signs them with an Ed25519 key; the image carries only its public half.
+LICENSE_PRIVATE_NAME = "license-signing.key.pem"
+LICENSE_PUBLIC_NAME = "license-public.pem"
+
+
+def license_public_key(ctx: BuildContext) -> Path:
+    """LICENSE_PUBLIC_KEY (production, key kept outside the tree) or the development key."""
+    given = os.environ.get("LICENSE_PUBLIC_KEY")
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise BuildError(f"LICENSE_PUBLIC_KEY={path}: no such file")
+        return path
+    private = ctx.keys_dir / LICENSE_PRIVATE_NAME
+    public = ctx.keys_dir / LICENSE_PUBLIC_NAME
+    if not private.exists():
+        ctx.keys_dir.mkdir(parents=True, exist_ok=True)
+        ctx.keys_dir.chmod(0o700)
+        log.info("generating the development licence signing key in %s", ctx.keys_dir)
+        run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", private])
+        private.chmod(0o600)
+    if not public.exists():
+        run(["openssl", "pkey", "-in", private, "-pubout", "-out", public])
+    return public

@@ -21,6 +21,7 @@ from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
+from orpheus.licensing.wiring import licensing_features
 from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
@@ -37,6 +38,9 @@ def build_features(
     boot = firmware.read_boot_info(config.cmdline_file)
     status = StatusFeature(config, release, boot, asterisk)
     features: list[Feature] = [status, AdminFeature(passwords)]
+    # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
+    _licensing, _licensing_feature, licensing_parts = licensing_features(config, boot.board)
+    features += licensing_parts
     features.append(
         HaFeature(
             options_from(config, release.version),

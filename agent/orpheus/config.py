@@ -52,6 +52,11 @@ class AgentConfig:
     ha_keepalived_root: Path = Path("/")
     ha_keepalived_run_dir: Path = Path("/run/orpheus/ha")
     ha_script_dir: Path = Path("/usr/lib/orpheus/ha")
+    # Licensing and the PBX (see agent/orpheus/licensing/ and pbx/): the vendor's public key,
+    # sysfs (identity and hardware fingerprint), and AMI on 127.0.0.1 for reloads.
+    license_public_key: Path = Path("/usr/share/orpheus/license-public.pem")
+    sysfs_dir: Path = Path("/sys")
+    ami_port: int = 5038
 
     @property
     def state_dir(self) -> Path:
@@ -60,6 +65,10 @@ class AgentConfig:
     @property
     def socket_path(self) -> Path:
         return self.run_dir / "agent.sock"
+
+    @property
+    def asterisk_config_dir(self) -> Path:
+        return self.data_dir / "etc/asterisk"
 
 
 def load_config(path: Path | None = None) -> AgentConfig:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import http.client
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ class AgentClient:
         connection = _UnixConnection(self.socket_path, self.timeout)
         payload = None if body is None else json.dumps(body)
         headers = {"Content-Type": "application/json"} if payload else {}
+        headers["X-Orpheus-User"] = _login_name()  # who made a change, for the audit log
         try:
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
@@ -50,3 +53,10 @@ class AgentClient:
             message = data.get("error") if isinstance(data, dict) else None
             raise AgentError(message or f"HTTP {response.status}")
         return data
+
+
+def _login_name() -> str:
+    try:
+        return os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
