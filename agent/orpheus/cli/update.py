@@ -56,11 +56,16 @@ def follow(client: AgentClient, job_id: int) -> int:
     while True:
         try:
             job = client.request("GET", "/api/v1/update")["job"]
-        except AgentError:
-            job = None  # the agent went away: the unit is rebooting
-        if job is None or job["id"] != job_id:
-            print("the agent stopped answering (rebooting?)")
+        except AgentError as error:
+            if client.socket_path.exists():
+                print(f"(waiting for the agent: {error})")
+                time.sleep(POLL_SECONDS)
+                continue
+            print("the agent has stopped: the unit is rebooting")
             return 0
+        if job is None or job["id"] != job_id:
+            print(f"orpheusctl: job {job_id} is gone (the agent restarted)", file=sys.stderr)
+            return 1
         for line in job["log"][shown:]:
             print(line)
         shown = len(job["log"])

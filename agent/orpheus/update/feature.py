@@ -65,6 +65,8 @@ class UpdateFeature:
         self._rauc_status = rauc_status
         self.jobs = JobSlot()
         self.installer = Installer(deps)
+        # RAUC answers no other method while it installs: status shows its last answer.
+        self._last_rauc_status: tuple[dict[str, Any], str] | None = None
 
     def install_routes(self, api: Api) -> None:
         api.route("GET", "/api/v1/update", self.status)
@@ -103,8 +105,11 @@ class UpdateFeature:
     def _slots(self, state: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             raw_slots, primary = self._rauc_status()
+            self._last_rauc_status = (raw_slots, primary)
         except rauc.RaucError as error:
-            raise ApiError(503, f"RAUC does not answer: {error}") from error
+            if self._last_rauc_status is None:
+                raise ApiError(503, f"RAUC does not answer: {error}") from error
+            raw_slots, primary = self._last_rauc_status  # RAUC is busy installing
         slots = []
         for name, info in sorted(raw_slots.items()):
             bootname = str(info.get("bootname", name))
