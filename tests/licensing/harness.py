@@ -1,0 +1,280 @@
+"""A unit on the host: the image's Asterisk in a rootfs sandbox, the agent from the source
+tree, both in a network namespace of their own, and sipp phones and carriers around them.
+
+Each network namespace gets an interface named eth0 (Asterisk seeds its entity ID from it).
+Phones and extensions sit on 127.0.0.1, the carrier of the test trunk on 127.0.0.2.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from orpheus.licensing.document import sign
+from tests.rootfs_sandbox import RootfsSandbox, SandboxAsterisk
+
+SOURCE_DIR = Path(__file__).resolve().parents[2]
+SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+CARRIER_ADDRESS = "127.0.0.2"
+PRODUCT_UUID = "4c4c4544-0042-3510-8051-b4c04f4b4e31"
+# A generous bound so that a broken build fails instead of hanging; never a measurement.
+WAIT_SECONDS = 120.0
+
+
+def wait_for(predicate: object, what: str, timeout: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@contextlib.contextmanager
+def network_namespace(name: str) -> Iterator[str]:
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        run_in = ["ip", "netns", "exec", name]
+        subprocess.run([*run_in, "ip", "link", "set", "lo", "up"], check=True)
+        subprocess.run([*run_in, "ip", "link", "add", "eth0", "type", "veth", "peer", "name",
+                        "eth1"], check=True)  # fmt: skip
+        subprocess.run([*run_in, "ip", "link", "set", "eth0", "up"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+class VendorKey:
+    """A throw-away vendor key pair: the test signs licences, the unit trusts its public half."""
+
+    def __init__(self, directory: Path) -> None:
+        self.key = Ed25519PrivateKey.generate()
+        self.public_pem = directory / "license-public.pem"
+        self.public_pem.write_bytes(
+            self.key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+
+    def licence(self, serial: str, tier: str, **extra: object) -> dict[str, object]:
+        payload: dict[str, object] = {
+            "license_id": f"L-{tier}-{serial}",
+            "serial": serial,
+            "tier": tier,
+            "addons": [],
+            "update_support_until": (
+                datetime.date.today() + datetime.timedelta(days=400)
+            ).isoformat(),
+            "issued": datetime.date.today().isoformat(),
+        }
+        payload.update(extra)
+        return sign(payload, self.key)
+
+
+def fake_sysfs(directory: Path, product_uuid: str = PRODUCT_UUID) -> Path:
+    dmi = directory / "class/dmi/id"
+    dmi.mkdir(parents=True, exist_ok=True)
+    (dmi / "product_uuid").write_text(product_uuid + "\n")
+    nic = directory / "class/net/eth0"
+    nic.mkdir(parents=True, exist_ok=True)
+    (nic / "address").write_text("52:54:00:12:34:56\n")
+    return directory
+
+
+@dataclass
+class Agent:
+    """The agent from the source tree, run like systemd runs it on the unit."""
+
+    workdir: Path
+    data_dir: Path
+    netns: str
+    board: str
+    public_key: Path
+    sysfs: Path
+    asterisk_command: list[str] = field(default_factory=lambda: ["/bin/false"])
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket(self) -> Path:
+        return self.workdir / "run/agent.sock"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "agent.log"
+
+    def write_settings(self) -> Path:
+        cmdline = self.workdir / "cmdline"
+        cmdline.write_text(f"root=PARTLABEL=rootfs-a orpheus.board={self.board}\n")
+        settings = {
+            "data_dir": str(self.data_dir),
+            "run_dir": str(self.workdir / "run"),
+            "http_address": "127.0.0.1",
+            "http_port": 8080,
+            "release_file": str(self.workdir / "release.json"),
+            "cmdline_file": str(cmdline),
+            "asterisk_command": self.asterisk_command,
+            "rauc_enabled": False,
+            "license_public_key": str(self.public_key),
+            "sysfs_dir": str(self.sysfs),
+        }
+        lines = [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+        path = self.workdir / "agent.toml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def start(self) -> None:
+        settings = self.write_settings()
+        env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}"}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                ["ip", "netns", "exec", self.netns, sys.executable, "-m", "orpheus",
+                 "--config", str(settings)],
+                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )  # fmt: skip
+        wait_for(lambda: self.ctl("license", "show", "--json").returncode == 0, "the agent")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """orpheusctl as an admin runs it on the unit, as user `tester` for the audit log."""
+        env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
+        command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
+                   "sys.exit(main())", "--socket", str(self.socket), *args]  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+    def ctl_json(self, *args: str) -> object:
+        result = self.ctl(*args)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@dataclass
+class Unit:
+    """A whole unit: sandboxed Asterisk and the agent, in one network namespace."""
+
+    sandbox: RootfsSandbox
+    asterisk: SandboxAsterisk
+    agent: Agent
+    vendor: VendorKey
+    serial: str
+
+    def cli(self, command: str) -> str:
+        return self.asterisk.cli(command)
+
+    def counted_calls(self) -> int:
+        """Channels in the licence's call group, as Asterisk itself counts them."""
+        lines = self.cli("group show channels").splitlines()
+        return sum(1 for line in lines if line.split()[-2:] == ["calls", "orpheus"])
+
+    def install_licence(
+        self, document: dict[str, object], name: str
+    ) -> subprocess.CompletedProcess[str]:
+        path = self.agent.workdir / f"{name}.json"
+        path.write_text(json.dumps(document))
+        return self.agent.ctl("license", "install", str(path))
+
+
+class Sipp:
+    """One sipp instance in the unit's namespace; outcomes are read from its log file."""
+
+    def __init__(self, netns: str, workdir: Path, name: str) -> None:
+        self.netns = netns
+        self.workdir = workdir
+        self.name = name
+        self.log = workdir / f"sipp-{name}.log"
+        self.messages = workdir / f"sipp-{name}.messages"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _command(self, scenario: str, args: list[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.netns, "sipp", "-sf", str(SIPP_DIR / scenario),
+                "-nostdin", "-trace_logs", "-log_file", str(self.log),
+                "-trace_err", "-error_file", str(self.workdir / f"sipp-{self.name}.errors"),
+                *args]  # fmt: skip
+
+    def run(self, scenario: str, args: list[str]) -> None:
+        result = subprocess.run(self._command(scenario, args), capture_output=True, text=True,
+                                timeout=WAIT_SECONDS, check=False)  # fmt: skip
+        assert result.returncode == 0, f"sipp {self.name}: exit {result.returncode}"
+
+    def start(self, scenario: str, args: list[str]) -> None:
+        with (self.workdir / f"sipp-{self.name}.out").open("ab") as out:
+            self.process = subprocess.Popen(
+                self._command(scenario, args), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+
+    def outcomes(self) -> tuple[int, int]:
+        if not self.log.exists():
+            return 0, 0
+        text = self.log.read_text()
+        return text.count("CONNECTED "), text.count("REJECTED ")
+
+    def wait_outcomes(self, total: int) -> tuple[int, int]:
+        wait_for(lambda: sum(self.outcomes()) >= total, f"{total} call outcomes from {self.name}")
+        return self.outcomes()
+
+    def wait_exit(self) -> int:
+        assert self.process is not None
+        try:
+            return self.process.wait(WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            return self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def phone_args(service: str, caller: str, password: str, port: int, media_port: int,
+               calls: int, local_ip: str = "127.0.0.1") -> list[str]:  # fmt: skip
+    return [
+        "127.0.0.1:5060", "-i", local_ip, "-p", str(port), "-mp", str(media_port),
+        "-s", service, "-key", "caller", caller, "-au", caller, "-ap", password,
+        "-m", str(calls), "-l", str(calls), "-r", "5", "-timeout", "300s",
+    ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def running_unit(
+    rootfs: Path, workdir: Path, netns: str, board: str, serial: str
+) -> Iterator[Unit]:
+    with network_namespace(netns), RootfsSandbox(rootfs, workdir / "sandbox", netns) as sandbox:
+        asterisk = SandboxAsterisk(sandbox)
+        asterisk.start()
+        vendor = VendorKey(workdir)
+        agent = Agent(
+            workdir=workdir, data_dir=sandbox.data, netns=netns, board=board,
+            public_key=vendor.public_pem, sysfs=fake_sysfs(workdir / "sys"),
+            asterisk_command=["chroot", str(sandbox.root), "asterisk", "-rx"],
+        )  # fmt: skip
+        (workdir / "release.json").write_text('{"version": "test"}\n')
+        agent.start()
+        try:
+            init = agent.ctl("identity", "init", "--serial", serial, "--board", board)
+            assert init.returncode == 0, init.stderr
+            yield Unit(sandbox, asterisk, agent, vendor, serial)
+        finally:
+            agent.stop()
+            asterisk.stop()

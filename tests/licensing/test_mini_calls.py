@@ -1,0 +1,56 @@
+"""A Mini on the real Asterisk: 10 calls connect and the 11th is refused; a Lite licence
+lifts the limits at once, with the calls in progress kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.licensing.harness import Sipp, Unit, phone_args
+
+pytestmark = pytest.mark.rootfs
+
+PASSWORD = "s3cret-Pass"
+
+
+def _add_extension(unit: Unit, number: str) -> None:
+    result = unit.agent.ctl("pbx", "add", "extension", f"number={number}", f"password={PASSWORD}")
+    assert result.returncode == 0, result.stderr
+
+
+def _register_phone(unit: Unit, number: str, port: int) -> Sipp:
+    """A phone registers, then answers every call on the same port until BYE."""
+    workdir = unit.agent.workdir
+    Sipp(unit.agent.netns, workdir, f"register-{number}").run("register.xml", [
+        "127.0.0.1:5060", "-i", "127.0.0.1", "-p", str(port), "-key", "caller", number,
+        "-au", number, "-ap", PASSWORD, "-m", "1", "-timeout", "60s",
+    ])  # fmt: skip
+    phone = Sipp(unit.agent.netns, workdir, f"phone-{number}")
+    phone.start("uas_phone.xml", ["-i", "127.0.0.1", "-p", str(port), "-mp", "31000"])
+    return phone
+
+
+def test_mini_limits_and_lite_upgrade_on_real_calls(mini_unit: Unit) -> None:
+    unit = mini_unit
+    for number in ("101", "102"):
+        _add_extension(unit, number)
+    phone = _register_phone(unit, "102", 5070)
+    try:
+        first = Sipp(unit.agent.netns, unit.agent.workdir, "mini-calls")
+        first.start("uac_extension.xml", phone_args("102", "101", PASSWORD, 5080, 32000, 11))
+        assert first.wait_outcomes(11) == (10, 1)  # 10 connected, the 11th refused with 503
+        assert unit.counted_calls() == 10
+
+        licence = unit.vendor.licence(unit.serial, "lite")
+        installed = unit.install_licence(licence, "lite")
+        assert installed.returncode == 0, installed.stderr
+        assert unit.counted_calls() == 10  # no call dropped by the new licence
+
+        second = Sipp(unit.agent.netns, unit.agent.workdir, "lite-calls")
+        second.start("uac_extension.xml", phone_args("102", "101", PASSWORD, 5081, 33000, 16))
+        assert second.wait_outcomes(16) == (15, 1)  # 25 in all connect, the 26th is refused
+        assert unit.counted_calls() == 25
+        unit.cli("channel request hangup all")
+        assert first.wait_exit() == 0 or first.outcomes() == (10, 1)
+        second.wait_exit()
+    finally:
+        phone.stop()
