@@ -7,6 +7,7 @@ trunk's provider, snmptrapd as the trap receiver; all on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import json
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -105,17 +106,23 @@ def test_ha_license_update_equal_their_commands_or_are_absent(unit: SnmpUnit) ->
     values = walk(unit)
     ha = unit.ctl("ha", "status", "--json")
     if ha.returncode == 0:
-        import json
-
         role = json.loads(ha.stdout)["role"]
         assert values[OBJ + ".5.1.0"] == role
     else:
         assert OBJ + ".5.1.0" not in values
-    for command, oid in ((("license", "show"), ".3.1.0"), (("update", "status"), ".1.4.0")):
-        if unit.ctl(*command, "--json").returncode != 0:
-            # The area's service is not in this agent: no value rather than a made-up one.
-            get = unit.snmp("snmpget", OBJ + oid)
-            assert "No Such Object" in get.stdout
+    licence = unit.ctl("license", "show", "--json")
+    if licence.returncode == 0:
+        shown = json.loads(licence.stdout)
+        assert values[OBJ + ".2.3.0"] == str(shown["tier"])
+        days = shown["update_support_days_left"]
+        assert values.get(OBJ + ".3.1.0") == (None if days is None else str(days))
+        limits = {v for k, v in values.items() if k.startswith(OBJ + ".3.3.1.2.")}
+        assert limits == {"calls", "users", "trunks", "queues"}
+    else:
+        # The area's service is not in this agent: no value rather than a made-up one.
+        assert "No Such Object" in unit.snmp("snmpget", OBJ + ".3.1.0").stdout
+    if unit.ctl("update", "status", "--json").returncode != 0:
+        assert "No Such Object" in unit.snmp("snmpget", OBJ + ".1.4.0").stdout
 
 
 def test_storage_table(unit: SnmpUnit) -> None:

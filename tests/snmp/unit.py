@@ -78,6 +78,8 @@ class SnmpUnit:
 
     def _start_agent(self) -> None:
         (self.shared / "cmdline").write_text("rauc.slot=A orpheus.board=mini quiet\n")
+        # The data partition's layout (tmpfiles on the unit), for features that write there.
+        (self.data / "etc/asterisk").mkdir(parents=True, exist_ok=True)
         settings = {
             "data_dir": str(self.data),
             "run_dir": str(self.shared / "run"),

@@ -17,7 +17,13 @@ from orpheus.api.app import LOCAL_ENVIRON_KEY
 from orpheus.snmp.providers import AreaValues, ProviderAbsent
 
 WsgiApp = Callable[..., Any]
-LIMITED_RESOURCES = ("calls", "users", "trunks", "queues")
+# MIB resource -> the keys GET /api/v1/license may use for it (limits and usage).
+LIMITED_RESOURCES = {
+    "calls": ("calls", "concurrent_calls"),
+    "users": ("users", "extensions"),
+    "trunks": ("trunks",),
+    "queues": ("queues",),
+}
 
 
 def read_api(app: WsgiApp, path: str) -> Any:
@@ -54,19 +60,22 @@ def _limit(value: Any) -> int | None:
     return int(value)
 
 
+def _first(mapping: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[bool, Any]:
+    for key in keys:
+        if key in mapping:
+            return True, mapping[key]
+    return False, None
+
+
 def license_values(lic: Mapping[str, Any]) -> AreaValues:
     limits = lic.get("limits") or {}
     usage = lic.get("usage") or {}
-    rows = [
-        {
-            "index": index,
-            "resource": name,
-            "limit": _limit(limits.get(name)),
-            "usage": usage.get(name),
-        }
-        for index, name in enumerate(LIMITED_RESOURCES, start=1)
-        if name in limits
-    ]
+    rows = []
+    for index, (name, keys) in enumerate(LIMITED_RESOURCES.items(), start=1):
+        present, limit = _first(limits, keys)
+        if present:
+            used = _first(usage, keys)[1]
+            rows.append({"index": index, "resource": name, "limit": _limit(limit), "usage": used})
     add_ons = lic.get("add_ons", lic.get("addons", lic.get("add-ons"))) or []
     return {
         "tier": lic.get("tier"),
