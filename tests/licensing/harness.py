@@ -60,6 +60,7 @@ class VendorKey:
     """A throw-away vendor key pair: the test signs licences, the unit trusts its public half."""
 
     def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self.key = Ed25519PrivateKey.generate()
         self.public_pem = directory / "license-public.pem"
         self.public_pem.write_bytes(
