@@ -132,3 +132,10 @@ def test_booted_slot_is_committed_after_health(vm: Vm, ssh_key: Path) -> None:
         time.sleep(2)
     assert values["ORDER"].split()[0] == "A"
     assert values["A_OK"] == "1" and values["A_TRY"] == "0"
+
+
+def test_grub_and_linux_speak_on_the_serial_console(vm: Vm) -> None:
+    console = vm.console_text()
+    assert "Orpheus: booting slot A" in console  # GRUB's A/B script
+    assert "Kernel command line:" in console and "console=ttyS0,115200" in console
+    assert "orpheus login:" in console  # a getty on ttyS0
