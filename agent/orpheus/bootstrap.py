@@ -39,7 +39,8 @@ def build_features(
     status = StatusFeature(config, release, boot, asterisk)
     features: list[Feature] = [status, AdminFeature(passwords)]
     # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
-    _licensing, _licensing_feature, licensing_parts = licensing_features(config, boot.board)
+    _licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
+    status.add_alarm_source(licensing_feature.alarms)
     features += licensing_parts
     features.append(
         HaFeature(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from orpheus import __version__, host
 from orpheus.api.app import Api, ApiError
@@ -24,6 +25,11 @@ class StatusFeature:
         self._release = release
         self._boot = boot
         self._asterisk = asterisk
+        self._alarm_sources: list[Callable[[], list[str]]] = []
+
+    def add_alarm_source(self, source: Callable[[], list[str]]) -> None:
+        """A feature's current alarms (one line each), listed under "alarms" in the status."""
+        self._alarm_sources.append(source)
 
     def install_routes(self, api: Api) -> None:
         api.route("GET", "/api/v1/health", self.health_response, auth=False)
@@ -67,4 +73,5 @@ class StatusFeature:
             },
             "storage": {"root": host.as_dict(figures.root), "data": host.as_dict(figures.data)},
             "asterisk": self._asterisk.state.as_dict(),
+            "alarms": [alarm for source in self._alarm_sources for alarm in source()],
         }

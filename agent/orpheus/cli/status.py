@@ -52,4 +52,5 @@ def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
         ("Root", _space(status["storage"]["root"])),
         ("Data", _space(status["storage"]["data"])),
         ("Asterisk", asterisk_text),
+        *(("ALARM", alarm) for alarm in status.get("alarms", [])),
     ]
