@@ -104,12 +104,13 @@ def sign_bundle(
 ) -> Path:
     tmp = output.with_name(output.name + ".tmp")
     tmp.unlink(missing_ok=True)
+    # Read first: RAUC rewrites the manifest in the content directory (without [meta.*]).
+    manifest = (content / "manifest.raucm").read_text()
     run(
         ["rauc", "bundle", "--cert", signing.cert, "--key", signing.key,
          "--keyring", signing.keyring, f"--mksquashfs-args={MKSQUASHFS_ARGS}", content, tmp],
         log_file=log_file,
     )  # fmt: skip
-    manifest = (content / "manifest.raucm").read_text()
     add_meta_section(tmp, manifest[manifest.index("[meta.orpheus]") :], signing, content)
     tmp.rename(output)
     return output
