@@ -40,6 +40,11 @@ def test_mini_limits_and_lite_upgrade_on_real_calls(mini_unit: Unit) -> None:
         assert first.wait_outcomes(11) == (10, 1)  # 10 connected, the 11th refused with 503
         assert unit.counted_calls() == 10
 
+        for number in range(103, 113):  # 12 extensions in all: the Mini's limit
+            _add_extension(unit, str(number))
+        thirteenth = ("pbx", "add", "extension", "number=113", f"password={PASSWORD}")
+        assert unit.agent.ctl(*thirteenth).returncode != 0
+
         licence = unit.vendor.licence(unit.serial, "lite")
         installed = unit.install_licence(licence, "lite")
         assert installed.returncode == 0, installed.stderr
@@ -49,6 +54,8 @@ def test_mini_limits_and_lite_upgrade_on_real_calls(mini_unit: Unit) -> None:
         second.start("uac_extension.xml", phone_args("102", "101", PASSWORD, 5081, 33000, 16))
         assert second.wait_outcomes(16) == (15, 1)  # 25 in all connect, the 26th is refused
         assert unit.counted_calls() == 25
+        assert unit.agent.ctl(*thirteenth).returncode == 0  # the Lite has no extension limit
+        assert "113/" in unit.cli("pjsip show endpoints")
         unit.cli("channel request hangup all")
         assert first.wait_exit() == 0 or first.outcomes() == (10, 1)
         second.wait_exit()
