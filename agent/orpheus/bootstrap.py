@@ -39,27 +39,22 @@ def build_features(
     status = StatusFeature(config, release, boot, asterisk)
     features: list[Feature] = [status, AdminFeature(passwords)]
     # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
-    _licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
+    licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
     status.add_alarm_source(licensing_feature.alarms)
     features += licensing_parts
     features.append(
         HaFeature(
             options_from(config, release.version),
             status.healthy,
-            functools.partial(_ha_refusal_by_board, boot.board),
+            functools.partial(licensing.refusal, "high_availability"),
         )
     )
     if config.rauc_enabled and boot.slot:
-        features += update_features(config, boot.slot, status.healthy)
+        features += update_features(
+            config, boot.slot, status.healthy, support_until=licensing.update_support_until
+        )
     features.append(snmp_feature(config))
     return features
-
-
-def _ha_refusal_by_board(board: str | None) -> str | None:
-    """Until licensing decides: the Mini's base tier has no high availability."""
-    if board == "mini":
-        return "high availability needs a Lite licence or above"
-    return None
 
 
 def run(config: AgentConfig) -> None:

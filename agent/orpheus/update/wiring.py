@@ -6,6 +6,7 @@ import functools
 import subprocess
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from orpheus.config import AgentConfig
@@ -26,6 +27,11 @@ def rauc_status() -> tuple[dict[str, dict[str, Any]], str]:
     return rauc.slot_status(), rauc.primary()
 
 
+def _support_until(licensed: Callable[[], date | None] | None, support_file: Path) -> date | None:
+    """The licence's date; a unit with neither licence nor identity (development) reads the file."""
+    return (licensed() if licensed else None) or entitlement.read_support_until(support_file)
+
+
 def update_features(
     config: AgentConfig,
     booted_slot: str,
@@ -42,8 +48,7 @@ def update_features(
         running=read_firmware(config.release_file),
         booted_slot=booted_slot,
         data_dir=config.data_dir,
-        support_until=support_until
-        or functools.partial(entitlement.read_support_until, support_file),
+        support_until=functools.partial(_support_until, support_until, support_file),
         active_calls=functools.partial(pbx.active_calls, config.asterisk_command),
         reboot=reboot,
         boot_id=read_boot_id,
