@@ -34,12 +34,17 @@ log = logging.getLogger(__name__)
 
 PEER_POLL_SECONDS = 0.2
 PEER_TIMEOUT_SECONDS = 1.0
+# Per socket operation (not the whole push): a peer that vanishes mid-push costs this long.
+PUSH_TIMEOUT_SECONDS = 5.0
 WITNESS_POLL_SECONDS = 0.5
 WITNESS_TIMEOUT_SECONDS = 1.5
 # A Backup that stays behind the peer's configuration this long may not become Master.
 BEHIND_GRACE_SECONDS = 2.0
 # With preemption, a repaired node waits this long (syncing) before taking the VIP back.
 PREEMPT_DELAY_SECONDS = 3
+# A Master that receives a push lost a split brain: it fails its check until it leaves MASTER
+# (bounded, in case keepalived never reports the change).
+YIELD_MAX_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class HaFeature:
         )
         self._peer = PeerView()
         self._witness_seen_at: float | None = None
+        self._yielding_since: float | None = None
         self._role = "INIT" if self._settings else "UNPAIRED"
         self._last_failover: dict[str, object] | None = None
         self._join: pairing.JoinWindow | None = None
@@ -157,6 +163,8 @@ class HaFeature:
             return False, "waiting for the first configuration sync from the Master"
         if self._isolated():
             return False, "isolated: neither the peer nor the witness answers"
+        if self._yielding():
+            return False, "yielding the VIP to the peer, whose configuration was newer"
         behind = self._behind_reason()
         if behind:
             return False, behind
@@ -167,6 +175,12 @@ class HaFeature:
             return False
         seen = self._witness_seen_at
         return seen is None or time.monotonic() - seen > WITNESS_TIMEOUT_SECONDS
+
+    def _yielding(self) -> bool:
+        since = self._yielding_since
+        if since is None or self._role != "MASTER":
+            return False
+        return time.monotonic() - since < YIELD_MAX_SECONDS
 
     def _peer_key(self) -> tuple[int, float] | None:
         state = self._peer.state
@@ -184,6 +198,8 @@ class HaFeature:
         since = self._peer.behind_since or time.monotonic()
         self._peer.behind_since = since
         master_behind = self._role == "MASTER"
+        if master_behind and self._yielding_since is None:
+            self._yielding_since = time.monotonic()  # a split brain lost: see _yielding
         if master_behind or time.monotonic() - since > BEHIND_GRACE_SECONDS:
             return (
                 f"configuration generation {record.generation} is behind the peer's "
@@ -481,6 +497,9 @@ class HaFeature:
             raise PeerRequestError(400, f"malformed push: {error}") from error
         if missing:
             raise PeerRequestError(409, f"missing {len(missing)} file(s): {missing[:3]}")
+        if self._role == "MASTER":
+            log.warning("split brain healed: the peer's configuration was newer; yielding the VIP")
+            self._yielding_since = time.monotonic()
         return {"generation": self._synced.record.generation}
 
     # -- VRRP state changes from keepalived
@@ -488,7 +507,10 @@ class HaFeature:
     def _on_vrrp_state(self, instance: str, state: str) -> None:
         if instance != keepalived.INSTANCE or self._settings is None:
             return
+        yielded = self._yielding()
         previous, self._role = self._role, state
+        if state != "MASTER":
+            self._yielding_since = None
         log.info("VRRP: %s -> %s", previous, state)
         if state == "MASTER":
             self._last_failover = {
@@ -500,7 +522,9 @@ class HaFeature:
         else:
             if previous == "MASTER":
                 reason = (
-                    "this node failed its health check"
+                    "split brain healed: yielded to the peer's newer configuration"
+                    if yielded
+                    else "this node failed its health check"
                     if state == "FAULT"
                     else "the peer took the VIP"
                 )
@@ -550,8 +574,15 @@ class HaFeature:
                 continue
             author = self._role == "MASTER" and self._behind_reason() is None
             self._synced.scan(author=author)
-            if author:
+            # The newer side pushes whatever its VRRP role (after a split brain the newer one
+            # may be BACKUP for a moment), except to a fresh Slave: that one stays FAULT until
+            # the Master holds the VIP and syncs it, so the Master set up as such wins VRRP.
+            if author or self._newer_than_peer():
                 self._push_if_needed()
+
+    def _newer_than_peer(self) -> bool:
+        peer_key = self._peer_key()
+        return peer_key is not None and peer_key[0] > 0 and self._synced.record.key() > peer_key
 
     def _push_if_needed(self) -> None:
         state = self._peer.state
@@ -569,7 +600,7 @@ class HaFeature:
         try:
             peer_client.request(
                 self._settings.peer_address, self._options.sync_port, self._client_context(),
-                "POST", "/push", push.as_json(), timeout=30.0,
+                "POST", "/push", push.as_json(), timeout=PUSH_TIMEOUT_SECONDS,
             )  # fmt: skip
         except (peer_client.PeerUnreachable, ssl.SSLError) as error:
             log.info("push of generation %d failed: %s", push.generation, error)

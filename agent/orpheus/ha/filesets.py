@@ -21,13 +21,21 @@ class FileSet:
     name: str
     directory: str  # relative to the data partition
     include: tuple[str, ...] = ("*",)  # fnmatch patterns on the path relative to directory
+    exclude: tuple[str, ...] = ()  # node-local files inside the set
+
+    def holds(self, inner: str) -> bool:
+        def matches(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatch.fnmatch(inner, pattern) for pattern in patterns)
+
+        return matches(self.include) and not matches(self.exclude)
 
 
 # Order matters only for reading: every set is synced as a whole at each generation.
 FILE_SETS = (
-    FileSet("pbx-store", "orpheus/pbx"),  # the agent's PBX store (SQLite)
-    FileSet("licences", "orpheus/licences"),
-    FileSet("asterisk-config", "etc/asterisk"),
+    FileSet("pbx-store", "orpheus", ("pbx.sqlite",)),  # the agent's PBX store (SQLite)
+    # manager.conf carries this unit's own AMI secret (orpheus/ami-secret, not synced).
+    # Licences are not synced: each is bound to its unit's hardware.
+    FileSet("asterisk-config", "etc/asterisk", exclude=("manager.conf",)),
     FileSet(
         "voicemail-greetings",
         "asterisk/spool/voicemail",
@@ -45,10 +53,8 @@ Manifest = dict[str, str]
 def is_synced_path(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> bool:
     for file_set in sets:
         prefix = file_set.directory + "/"
-        if relative.startswith(prefix):
-            inner = relative[len(prefix) :]
-            if any(fnmatch.fnmatch(inner, pattern) for pattern in file_set.include):
-                return True
+        if relative.startswith(prefix) and file_set.holds(relative[len(prefix) :]):
+            return True
     return False
 
 
@@ -62,7 +68,7 @@ def stamps(data_dir: Path, sets: tuple[FileSet, ...] = FILE_SETS) -> Stamps:
                     continue
                 path = Path(dirpath, filename)
                 inner = str(path.relative_to(top))
-                if not any(fnmatch.fnmatch(inner, pattern) for pattern in file_set.include):
+                if not file_set.holds(inner):
                     continue
                 try:
                     info = path.stat()
@@ -80,7 +86,19 @@ def read_content(data_dir: Path, relative: str) -> bytes:
     return path.read_bytes()
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# Header fields a copy through the backup API changes: change counter, schema cookie,
+# version-valid-for and the library version.
+SQLITE_VOLATILE_HEADER = ((24, 28), (40, 44), (92, 100))
+
+
 def digest(content: bytes) -> str:
+    """sha256 of the content; for SQLite, of its pages without the volatile header fields."""
+    if content.startswith(SQLITE_MAGIC) and len(content) >= 100:
+        header = bytearray(content[:100])
+        for start, end in SQLITE_VOLATILE_HEADER:
+            header[start:end] = bytes(end - start)
+        content = bytes(header) + content[100:]
     return hashlib.sha256(content).hexdigest()
 
 
@@ -90,9 +108,26 @@ def write_content(data_dir: Path, relative: str, content: bytes) -> None:
         raise ValueError(f"refusing to write {relative!r}: not in a synced set")
     path = data_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix in SQLITE_SUFFIXES and path.exists():
+        _restore_sqlite(path, content)
+        return
     tmp = path.with_name(f".orpheus-sync-{path.name}")
     tmp.write_bytes(content)
     tmp.replace(path)
+
+
+def _restore_sqlite(path: Path, content: bytes) -> None:
+    """Into the live database (same file, one transaction): open connections see the copy."""
+    source = sqlite3.connect(":memory:")
+    try:
+        source.deserialize(content)
+        target = sqlite3.connect(path, timeout=10)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
 
 
 def delete(data_dir: Path, relative: str) -> None:

@@ -151,6 +151,7 @@ class SyncedConfig:
                     f"push of generation {push.generation} is older than "
                     f"this node's {self._record.generation}"
                 )
+            before = dict(self._record.manifest)
             for path, content in push.files.items():
                 if filesets.digest(content) != push.manifest.get(path):
                     raise ValueError(f"content of {path} does not match the pushed manifest")
@@ -162,14 +163,17 @@ class SyncedConfig:
             self._record.manifest = manifest
             if missing:
                 return missing
-            self._take_generation(push)
+            self._take_generation(push, before)
             return []
 
-    def _take_generation(self, push: Push) -> None:
+    def _take_generation(self, push: Push, before: Manifest) -> None:
         record = self._record
-        if record.unsynced and (push.generation, push.changed_at) != record.key():
+        # Changes made here that the peer already holds (pushed, not yet acknowledged) are
+        # not lost; the others are.
+        lost = [p for p in record.unsynced if before.get(p) != push.manifest.get(p)]
+        if lost and (push.generation, push.changed_at) != record.key():
             detail = (
-                f"generation {record.generation} made here ({', '.join(record.unsynced[:5])}) "
+                f"generation {record.generation} made here ({', '.join(lost[:5])}) "
                 f"was replaced by the peer's newer generation {push.generation}"
             )
             log.warning("split brain healed: %s", detail)

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024 * 1024
 HANDSHAKE_TIMEOUT_SECONDS = 5.0
+# A connection that sends nothing for this long is closed (its handler thread ends).
+IDLE_TIMEOUT_SECONDS = 30.0
 
 
 class PeerRequestError(Exception):
@@ -58,7 +60,7 @@ class _Server(ThreadingHTTPServer):
         except (ssl.SSLError, OSError) as error:
             log.warning("pair channel: dropped connection from %s: %s", client_address[0], error)
             return
-        tls.settimeout(None)
+        tls.settimeout(IDLE_TIMEOUT_SECONDS)
         super().finish_request(tls, client_address)
 
 
