@@ -29,6 +29,7 @@ VIP = f"{SUBNET}.100/24"
 GATEWAY = f"{SUBNET}.254"
 AGENT_PORT = 8080
 FAKE_ASTERISK = ("echo", "Asterisk", "lab")
+CTL = "import sys; from orpheus.cli.main import main; sys.exit(main())"
 
 
 def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -59,6 +60,7 @@ class Node:
     workdir: Path
     sandbox: RootfsSandbox
     version: str = "0.1.0"
+    board: str = "lite"
     real_asterisk: bool = False
     agent: subprocess.Popen[bytes] | None = None
     asterisk: SandboxAsterisk | None = None
@@ -75,7 +77,7 @@ class Node:
     def write_agent_config(self) -> Path:
         root = self.sandbox.root
         (self.workdir / "release.json").write_text(json.dumps({"version": self.version}))
-        (self.workdir / "cmdline").write_text("rauc.slot=A orpheus.board=lite\n")
+        (self.workdir / "cmdline").write_text(f"rauc.slot=A orpheus.board={self.board}\n")
         asterisk = ["chroot", str(root), "asterisk", "-rx"] if self.real_asterisk else FAKE_ASTERISK
         config = {
             "data_dir": str(self.data),
@@ -112,6 +114,15 @@ class Node:
         except AgentError:
             return False
         return True
+
+    def ctl(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        """orpheusctl against this node's agent (exit code and output kept, never raised)."""
+        socket = str(self.workdir / "run/agent.sock")
+        env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(SOURCE_DIR / "agent")}
+        return subprocess.run(
+            [str(PYTHON), "-c", CTL, "--socket", socket, *argv],
+            capture_output=True, text=True, env=env, check=False,
+        )  # fmt: skip
 
     def ha(self) -> dict[str, Any]:
         return self.client.request("GET", "/api/v1/ha")  # type: ignore[no-any-return]
