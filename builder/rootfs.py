@@ -203,13 +203,24 @@ def _set_units(root: Path, units: dict[str, list[str]]) -> None:
             _chroot(root, "systemctl", verb, "--quiet", *units[verb])
 
 
+def _install_ha_scripts(ctx: BuildContext, root: Path) -> None:
+    """keepalived's track script (ha/), where the agent's keepalived.conf points."""
+    target = root / "usr/lib/orpheus/ha"
+    target.mkdir(parents=True, exist_ok=True)
+    for script in sorted((ctx.source_dir / "ha").glob("orpheus-*")):
+        shutil.copy2(script, target / script.name)
+        (target / script.name).chmod(0o755)
+
+
 def customize(ctx: BuildContext, base: Path) -> Path:
     """Copy of the base with the overlay, the agent, RAUC's config and the release laid over."""
     config = load_config()
     overlay = ctx.source_dir / "rootfs_overlay"
     stamp_value = _digest(
         base.name.encode(),
-        tree_digest(overlay, ctx.source_dir / "agent/orpheus", ctx.source_dir / "update"),
+        tree_digest(
+            overlay, *(ctx.source_dir / name for name in ("agent/orpheus", "update", "ha"))
+        ),
         ROOTFS_CONFIG.read_bytes(),
         keys.keyring(ctx).read_bytes(),
         keys.license_public_key(ctx).read_bytes(),
@@ -230,6 +241,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
     for mountpoint in ("data", "boot/efi"):
         (tmp / mountpoint).mkdir(parents=True, exist_ok=True)
     _install_agent(ctx, tmp)
+    _install_ha_scripts(ctx, tmp)
     _install_update_config(ctx, tmp)
     _write_release(ctx, tmp)
     _set_units(tmp, config["units"])
