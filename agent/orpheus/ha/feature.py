@@ -537,7 +537,10 @@ class HaFeature:
 
     def _takeover_reason(self, previous: str) -> str:
         seen = self._peer.seen_at
-        if seen is None or time.monotonic() - seen > 2 * PEER_POLL_SECONDS:
+        # keepalived declares the Master down after 3 adverts (plus skew); a peer still answering
+        # was seen within one poll period.
+        advert = self._settings.advert_interval if self._settings else 1.0
+        if seen is None or time.monotonic() - seen > max(3 * advert, 1.5 * PEER_POLL_SECONDS):
             return "peer stopped answering"
         peer_role = (self._peer.state or {}).get("role")
         if peer_role == "fault":
