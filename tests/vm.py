@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import ctypes
 import json
 import os
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -41,8 +43,17 @@ BOOT_TIMEOUT_SECONDS = 600.0
 SHUTDOWN_TIMEOUT_SECONDS = 120.0
 
 
+PR_SET_PDEATHSIG = 1
+
+
 class VmError(RuntimeError):
     pass
+
+
+def _die_with_parent() -> None:
+    """Runs in the QEMU child: a killed test run must not leave guests running."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -132,7 +143,7 @@ class Vm:
         self.prepare_disk()
         argv = self.command(f"file:{self.console_log}")
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
