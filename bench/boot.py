@@ -22,9 +22,7 @@ def run(board: str) -> dict[str, object]:
                 ssh_command(vm, key, "ps", "-o", "rss=", "-C", "orpheus-agent"),
                 capture_output=True, text=True, check=True,
             ).stdout.split()  # fmt: skip
-            load = subprocess.run(
-                ["cat", "/proc/loadavg"], capture_output=True, text=True, check=True
-            ).stdout.split()[0]
+            load = Path("/proc/loadavg").read_text().split()[0]
         finally:
             vm.shutdown()
     return {
