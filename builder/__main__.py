@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from builder import bundle, disk, esp, hosttools, keys, manifest, rootfs
+from builder import bundle, disk, esp, hosttools, keys, manifest, rootfs, slotindex
 from builder.boards import BOARD_DIR, load_board
 from builder.context import SOURCE_DIR, BuildContext, build_epoch, git_commit, git_version
 from builder.errors import BuildError
@@ -61,6 +61,7 @@ def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
     ctx.board_dir.mkdir(parents=True, exist_ok=True)
     esp_dir = esp.build(ctx, root)
     image = disk.assemble(ctx, root, esp_dir)
+    slotindex.seed(image, ctx.version, ctx.build_date)
     bmap = disk.write_bmap(image, ctx.board_dir / ctx.image_name)
     extra = disk.hypervisor_images(ctx, image)
     files = [image, bmap, *extra]

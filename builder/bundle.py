@@ -8,6 +8,11 @@ blocks of the slots already on the unit and reads from the bundle only the block
 differ. Together with verity's random access this makes a streamed install of a patch
 release download only the changed blocks. The ext4 is made like the image's slots
 (4 KiB blocks, no reserved blocks, label "rootfs") so both have the same layout rules.
+
+The ext4 is sized to the root filesystem plus headroom (image_size), not to the 2 GiB slot:
+RAUC reads, hashes and writes only the image's length, and the rest of the slot is never
+looked at (ext4 knows its own size). Sizes are rounded to SIZE_STEP so that patch releases
+keep the same size, hence the same block layout.
 """
 
 from __future__ import annotations
@@ -21,16 +26,25 @@ from pathlib import Path
 from builder import keys
 from builder.boards import size_bytes
 from builder.context import BuildContext
+from builder.errors import BuildError
 from builder.run import run
 
 log = logging.getLogger("builder")
 
 COMPATIBLE = "orpheus-x86_64"
 # Every board's slot is 2 GiB; the image must fit the smallest one.
-IMAGE_SIZE = "2G"
+SLOT_SIZE = "2G"
+BLOCK = 4096
+INODE_BYTES = 256
+# Journal, group descriptors and bitmaps of an ext4 around 1 GiB, and room to spare.
+FIXED_OVERHEAD = 96 * 1024**2
+HEADROOM = 0.15
+SIZE_STEP = 128 * 1024**2
 MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 128K"
-# Test-only options: a firmware that fails its health check, for the automatic rollback tests.
-TEST_OPTIONS = {"break-health": "usr/lib/orpheus/test-break-health"}
+# Test-only options: a firmware that fails its health check, for the automatic rollback tests
+# (a marker file in the tree), and a bundle without the block-hash index, whose install under
+# QEMU TCG copies the image instead of looking up each 4 KiB chunk (several times faster).
+TEST_OPTIONS = {"break-health": "usr/lib/orpheus/test-break-health", "no-hash-index": ""}
 
 
 def bundle_name(version: str) -> str:
@@ -38,8 +52,13 @@ def bundle_name(version: str) -> str:
 
 
 def manifest_text(
-    version: str, build_date: str, min_version: str, image: str = "rootfs.ext4"
+    version: str,
+    build_date: str,
+    min_version: str,
+    image: str = "rootfs.ext4",
+    hash_index: bool = True,
 ) -> str:
+    adaptive = "adaptive=block-hash-index\n" if hash_index else ""
     return (
         "[update]\n"
         f"compatible={COMPATIBLE}\n"
@@ -47,7 +66,7 @@ def manifest_text(
         f"build={build_date}\n"
         f"description=Orpheus firmware {version}\n"
         "\n[bundle]\nformat=verity\n"
-        f"\n[image.rootfs]\nfilename={image}\nadaptive=block-hash-index\n"
+        f"\n[image.rootfs]\nfilename={image}\n{adaptive}"
         "\n[meta.orpheus]\n"
         f"version={version}\n"
         f"build-date={build_date}\n"
@@ -55,15 +74,40 @@ def manifest_text(
     )
 
 
-def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: str) -> None:
+def tree_usage(root: Path) -> tuple[int, int]:
+    """Bytes the tree takes in 4 KiB blocks, and its number of inodes."""
+    used, inodes = 0, 0
+    for entry in [root, *root.rglob("*")]:
+        inodes += 1
+        if entry.is_symlink():
+            continue  # short targets live in the inode
+        size = BLOCK if entry.is_dir() else entry.lstat().st_size
+        used += -(-size // BLOCK) * BLOCK
+    return used, inodes
+
+
+def image_size(used: int, inodes: int, slot_bytes: int) -> tuple[int, int]:
+    """(bytes, inode count) of an ext4 holding the tree with headroom; must fit the slot."""
+    count = max(inodes * 3 // 2, 16384)
+    raw = int(used * (1 + HEADROOM)) + count * INODE_BYTES + FIXED_OVERHEAD
+    size = -(-raw // SIZE_STEP) * SIZE_STEP
+    if size > slot_bytes:
+        raise BuildError(
+            f"the root filesystem needs {size // 1024**2} MiB, more than a "
+            f"{slot_bytes // 1024**2} MiB slot"
+        )
+    return size, count
+
+
+def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: int, inodes: int) -> None:
     """A reproducible-ish ext4 of root: fixed UUID and hash seed, timestamps from the build."""
     fs_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"orpheus-rootfs:{label_seed}"))
     image.unlink(missing_ok=True)
     env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch)}
     run(
         ["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-m", "0", "-L", "rootfs",
-         "-U", fs_uuid, "-E", f"hash_seed={fs_uuid},root_owner=0:0",
-         "-d", root, image, str(size_bytes(size) // 1024) + "k"],
+         "-U", fs_uuid, "-E", f"hash_seed={fs_uuid},root_owner=0:0", "-N", str(inodes),
+         "-d", root, image, str(size // 1024) + "k"],
         env=env,
     )  # fmt: skip
 
@@ -118,6 +162,8 @@ def sign_bundle(
 
 def apply_test_options(root: Path, options: list[str]) -> None:
     for option in options:
+        if not TEST_OPTIONS[option]:
+            continue
         marker = root / TEST_OPTIONS[option]
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(f"test build option {option}: not for production\n")
@@ -128,14 +174,21 @@ def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) 
     content = ctx.build_dir / "bundle"
     shutil.rmtree(content, ignore_errors=True)
     content.mkdir(parents=True)
+    test_options = test_options or []
     if test_options:
         apply_test_options(root, test_options)
         # The tree now differs from what its stamp says: the next build lays it again.
         (ctx.build_dir / "rootfs.stamp").unlink(missing_ok=True)
-    log.info("bundle: ext4 image of the root filesystem")
-    make_ext4(root, content / "rootfs.ext4", ctx.version, ctx.build_epoch, IMAGE_SIZE)
+    size, inodes = image_size(*tree_usage(root), size_bytes(SLOT_SIZE))
+    log.info("bundle: ext4 image of the root filesystem (%d MiB)", size // 1024**2)
+    make_ext4(root, content / "rootfs.ext4", ctx.version, ctx.build_epoch, size, inodes)
     (content / "manifest.raucm").write_text(
-        manifest_text(ctx.version, ctx.build_date, ctx.min_version)
+        manifest_text(
+            ctx.version,
+            ctx.build_date,
+            ctx.min_version,
+            hash_index="no-hash-index" not in test_options,
+        )
     )
     output = ctx.build_dir / bundle_name(ctx.version)
     log.info("bundle: rauc bundle (verity, zstd squashfs) -> %s", output.name)
