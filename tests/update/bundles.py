@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from builder import bundle as bundle_step
@@ -21,8 +22,10 @@ TEST_BUILD = BUILD / "update-test"
 KEYS = SigningKeys(
     BUILD / "keys/signing.key.pem", BUILD / "keys/signing.cert.pem", BUILD / "keys/keyring.pem"
 )
-V1, V2 = "1.0.0", "1.1.0"
-V1_EPOCH, V2_EPOCH = 1767225600, 1769904000  # 2026-01-01, 2026-02-01
+V1, V2, BROKEN = "1.0.0", "1.1.0", "1.1.1"
+V1_EPOCH, V2_EPOCH, BROKEN_EPOCH = 1767225600, 1769904000, 1771113600  # 2026-01-01, 02-01, 02-15
+# v2 may not be downgraded below v1 (a rollback may: it installs nothing).
+V2_MIN_VERSION = V1
 SOURCES = ("agent", "update", "rootfs_overlay", "builder", "image.cfg")
 
 
@@ -34,7 +37,9 @@ def _newest_source() -> float:
     return max(p.stat().st_mtime for p in paths if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _builder(step: str, build_dir: Path, version: str, epoch: int, *extra: str) -> None:
+def _builder(
+    step: str, build_dir: Path, version: str, epoch: int, *extra: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "SOURCE_DATE_EPOCH": str(epoch),
@@ -43,29 +48,82 @@ def _builder(step: str, build_dir: Path, version: str, epoch: int, *extra: str) 
         "KEYRING": str(KEYS.keyring),
         "PYTHONPATH": f"{SOURCE_DIR / 'agent'}:{SOURCE_DIR}",
     }
-    subprocess.run(
-        [sys.executable, "-m", "builder", step, "--build-dir", str(build_dir),
-         "--cache-dir", str(BUILD / "cache"), "--version", version, *extra],
-        cwd=SOURCE_DIR, env=env, check=True,
-    )  # fmt: skip
+    licence_key = BUILD / "keys/license-public.pem"
+    if licence_key.is_file():  # one licence key for v1 and its bundles, like `make` uses
+        env["LICENSE_PUBLIC_KEY"] = str(licence_key)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with (build_dir / "build.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "builder", step, "--build-dir", str(build_dir),
+             "--cache-dir", str(BUILD / "cache"), "--version", version, *extra],
+            cwd=SOURCE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def _wait(build: subprocess.Popen[bytes], build_dir: Path) -> None:
+    if build.wait() != 0:
+        tail = (build_dir / "build.log").read_text(errors="replace").strip().splitlines()[-5:]
+        raise AssertionError(f"build in {build_dir} failed: " + " | ".join(tail))
 
 
 def _fresh(path: Path) -> bool:
     return path.exists() and path.stat().st_mtime > _newest_source()
 
 
-def v1_image() -> Path:
-    image = TEST_BUILD / "v1/mini" / f"orpheus-mini-{V1}.img"
-    if not _fresh(image):
-        _builder("image", TEST_BUILD / "v1", V1, V1_EPOCH)
-    return image
+@dataclass(frozen=True)
+class Builds:
+    v1_image: Path
+    v2_bundle: Path
+    broken_bundle: Path  # fails its health check on purpose
 
 
-def v2_bundle() -> Path:
-    path = TEST_BUILD / "v2" / bundle_step.bundle_name(V2)
-    if not _fresh(path):
-        _builder("bundle", TEST_BUILD / "v2", V2, V2_EPOCH)
-    return path
+def builds() -> Builds:
+    """v1's image first (it lays the shared base if the cache lacks it), then both bundles
+    at once. Each is rebuilt only when a source changed since it was built."""
+    v1 = TEST_BUILD / "v1"
+    out = Builds(
+        v1 / "mini" / f"orpheus-mini-{V1}.img",
+        TEST_BUILD / "v2" / bundle_step.bundle_name(V2),
+        TEST_BUILD / "broken" / bundle_step.bundle_name(BROKEN),
+    )
+    if not _fresh(out.v1_image):
+        _wait(_builder("image", v1, V1, V1_EPOCH), v1)
+    running = []
+    if not _fresh(out.v2_bundle):
+        extra = ("--min-version", V2_MIN_VERSION)
+        running.append(
+            (_builder("bundle", out.v2_bundle.parent, V2, V2_EPOCH, *extra), out.v2_bundle)
+        )
+    if not _fresh(out.broken_bundle):
+        # Installed from a file: no block-hash index, a plain copy is faster under TCG.
+        extra = ("--test-option", "break-health", "--test-option", "no-hash-index")
+        running.append(
+            (
+                _builder("bundle", out.broken_bundle.parent, BROKEN, BROKEN_EPOCH, *extra),
+                out.broken_bundle,
+            )
+        )
+    for build, path in running:
+        _wait(build, path.parent)
+    return out
+
+
+def bundle_disk(bundles: list[Path], out: Path) -> Path:
+    """A small ext4 disk holding the bundles, handed to the guest read-only (label bundles)."""
+    tree = out.with_suffix(".tree")
+    shutil.rmtree(tree, ignore_errors=True)
+    tree.mkdir(parents=True)
+    for bundle in bundles:
+        os.link(bundle, tree / bundle.name)
+    size = sum(b.stat().st_size for b in bundles) * 11 // 10 + 64 * 1024**2
+    out.unlink(missing_ok=True)
+    subprocess.run(
+        ["mke2fs", "-q", "-t", "ext4", "-L", "bundles", "-E", "root_owner=0:0",
+         "-d", str(tree), str(out), f"{size // 1024}k"],
+        check=True,
+    )  # fmt: skip
+    shutil.rmtree(tree)
+    return out
 
 
 def small_bundle(

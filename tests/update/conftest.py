@@ -1,6 +1,7 @@
-"""Fixtures of the update tests: v1 image, v2 bundle, a bundle server, one guest walked
-through install, reboot, rollback and forward again (it reboots and changes slots, so it
-is its own VM, not the session `vm` of the image tests)."""
+"""Fixtures of the update tests: v1 image, v2 and broken-v2 bundles, a bundle server, and
+one guest walked through install, reboot, rollback, forward, automatic rollback and bad
+input (it reboots and changes slots, so it is its own VM, not the session `vm` of the image
+tests). The guest gets the big bundles on a second, read-only virtio disk."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ LOG_DIR = SOURCE_DIR / "build/test-logs"
 
 
 @pytest.fixture(scope="session")
-def v1_image() -> Path:
-    return bundles.v1_image()
+def builds() -> bundles.Builds:
+    return bundles.builds()
 
 
 @pytest.fixture(scope="session")
-def v2_bundle() -> Path:
-    return bundles.v2_bundle()
+def v2_bundle(builds: bundles.Builds) -> Path:
+    return builds.v2_bundle
 
 
 @pytest.fixture(scope="session")
@@ -44,14 +45,18 @@ def server(bundle_dir: Path) -> Iterator[BundleServer]:
 
 
 @pytest.fixture(scope="session")
-def update_guest(v1_image: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Guest]:
+def update_guest(
+    builds: bundles.Builds, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Guest]:
     workdir = tmp_path_factory.mktemp("update-vm")
     key = make_ssh_key(workdir)
+    disk = bundles.bundle_disk([builds.v2_bundle, builds.broken_bundle], workdir / "bundles.ext4")
     vm = Vm(
         VmConfig(
-            image=v1_image,
+            image=builds.v1_image,
             workdir=workdir,
             ssh_public_key=key.with_suffix(".pub").read_text().strip(),
+            extra_args=["-drive", f"if=virtio,format=raw,readonly=on,file={disk}"],
         )
     )
     vm.start()

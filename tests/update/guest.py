@@ -15,8 +15,16 @@ from typing import Any
 
 from tests.vm import Vm, ssh_command
 
-SLOT_B = "/dev/disk/by-partlabel/rootfs-b"
-TREE_HASH = "find . -type f | sort | xargs sha256sum"
+GRUBENV = "/boot/efi/EFI/BOOT/grubenv"
+SLOT_DEVICES = {"A": "/dev/disk/by-partlabel/rootfs-a", "B": "/dev/disk/by-partlabel/rootfs-b"}
+BUNDLE_DISK = "/dev/disk/by-label/bundles"
+BUNDLE_MOUNT = "/mnt"
+# What a refused update must not touch on /data: the configuration and RAUC's status
+# (content), RAUC's slot indexes (16 MiB each: name, size and time).
+DATA_STATE = (
+    "find /data/etc /data/rauc -name '*.raucs' -o -path '/data/etc/*' -type f "
+    "| sort | xargs sha256sum; find /data/rauc -printf '%p %s %T@\\n' | sort"
+)
 
 
 @dataclass
@@ -58,37 +66,64 @@ class Guest:
     def boot_id(self) -> str:
         return self.out("cat", "/proc/sys/kernel/random/boot_id").strip()
 
-    def reboot(self) -> None:
-        """Reboots the guest (QEMU restarts it in place) and waits until it is healthy again."""
-        before = self.boot_id()
+    def booted(self) -> tuple[str, str] | None:
+        """(boot id, slot) of the running boot, or None while the guest does not answer."""
+        script = "cat /proc/sys/kernel/random/boot_id; cat /proc/cmdline"
+        result = subprocess.run(
+            ssh_command(self.vm, self.key, "sh", "-c", script),
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        lines = result.stdout.split("\n", 1)
+        if result.returncode != 0 or len(lines) < 2:
+            return None
+        slot = next(
+            (w.split("=", 1)[1] for w in lines[1].split() if w.startswith("rauc.slot=")), ""
+        )
+        return lines[0].strip(), slot
+
+    def reboot(self, *command: str) -> None:
+        """Runs command (default: systemctl reboot) and waits for the next boot to be healthy."""
+        self.reboot_into(None, *command)
+
+    def reboot_into(self, slot: str | None, *command: str) -> list[str]:
+        """Reboots and waits, through any boots in between, for one of slot (any slot if
+        None) to be healthy; returns the slots booted on the way."""
+        seen = {self.boot_id()}
+        path: list[str] = []
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.run("systemctl", "reboot", check=False)
+            self.run(*(command or ("systemctl", "reboot")), check=False)
         while True:
             if not self.vm.running():
                 raise AssertionError(f"QEMU exited during a reboot; see {self.vm.console_log}")
-            result = subprocess.run(
-                ssh_command(self.vm, self.key, "cat", "/proc/sys/kernel/random/boot_id"),
-                capture_output=True, text=True, timeout=60, check=False,
-            )  # fmt: skip
-            if result.returncode == 0 and result.stdout.strip() not in ("", before):
-                break
+            now = self.booted()
+            if now is not None and now[0] not in seen:
+                seen.add(now[0])
+                path.append(now[1])
+                if slot is None or now[1] == slot:
+                    break
             time.sleep(3)
         self.vm.wait_healthy()
+        return path
+
+    def mount_bundles(self) -> str:
+        """Mounts the read-only bundle disk (once); returns its mount point."""
+        mounted = self.run("mountpoint", "-q", BUNDLE_MOUNT, check=False).returncode == 0
+        if not mounted:
+            self.run("mount", "-o", "ro", BUNDLE_DISK, BUNDLE_MOUNT)
+        return BUNDLE_MOUNT
 
     def update_status(self) -> dict[str, object]:
         return json.loads(self.out("orpheusctl", "update", "status", "--json"))
 
     def untouched_state(self) -> dict[str, str]:
-        """Both slots' content hashes, the boot order and the data: what a refusal keeps."""
+        """RAUC's view of both slots, the boot order, the start of both slots (superblock,
+        group descriptors, the first files) and the data: what a refusal must keep."""
+        slots = " ".join(SLOT_DEVICES.values())
         return {
-            "grubenv": self.out("grub-editenv", "/boot/efi/EFI/BOOT/grubenv", "list"),
-            "slot-b": self.out(
-                "sh", "-c", "head -c 64M /dev/disk/by-partlabel/rootfs-b | sha256sum"
-            ),
+            "grubenv": self.out("grub-editenv", GRUBENV, "list"),
             "rauc": self.out("rauc", "status", "--output-format=json"),
-            "config": self.out(
-                "sh", "-c", "cd /data/etc && find . -type f | sort | xargs sha256sum"
-            ),
+            "slots": self.out("sh", "-c", f"for s in {slots}; do head -c 4M $s | sha256sum; done"),
+            "data": self.out("sh", "-c", DATA_STATE),
         }
 
     def wait_committed(self) -> dict[str, object]:

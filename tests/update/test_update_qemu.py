@@ -1,7 +1,10 @@
-"""Updates on the v1 image in QEMU, real RAUC and GRUB: refusals first (nothing may change),
-then install v2 streamed over HTTP, reboot into slot B, roll back to A, and forward again.
+"""Updates on the v1 image in QEMU, real RAUC and GRUB, one guest walked in file order:
 
-The tests run in file order and share one guest: each step starts where the last one left.
+v1 runs from slot A -> v2 streamed over HTTP (a second install meanwhile is refused) ->
+reboot: v2 runs from slot B, committed, configuration kept -> manual rollback to v1 ->
+forward again to v2 -> a broken v2 (health check fails on purpose) from a file: installed to
+slot A, marked bad by the agent after its commit deadline, back on slot B by itself, and
+`update status` says why -> every bad input refused with one line and nothing changed.
 """
 
 from __future__ import annotations
@@ -13,13 +16,30 @@ from pathlib import Path
 import pytest
 
 from tests.update import bundles
-from tests.update.guest import Guest
+from tests.update.guest import GRUBENV, Guest
 from tests.update.http_server import BundleServer
 
 pytestmark = pytest.mark.qemu
 
 CONFIG_MARK = "/data/etc/asterisk/orpheus-update-test.conf"
 SUPPORT_FILE = "/data/orpheus/update-support-until"
+AGENT_SETTINGS = "/data/orpheus/agent.toml"
+# Short enough for the test, long enough for a healthy unit under TCG to pass its checks.
+COMMIT_DEADLINE_SECONDS = 90
+BREAK_REASON = "test build: health check broken on purpose"
+
+FIGURES: dict[str, float] = {}
+
+
+def record_figure(name: str, value: float) -> None:
+    FIGURES[name] = value
+    out = bundles.TEST_BUILD / "figures.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(FIGURES, indent=2, sort_keys=True) + "\n")
+
+
+def slots_of(status: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {slot["bootname"]: slot for slot in status["slots"]}  # type: ignore[attr-defined, index]
 
 
 def refused(guest: Guest, source: str, expected: str) -> str:
@@ -34,7 +54,7 @@ def refused(guest: Guest, source: str, expected: str) -> str:
 
 
 def put(guest: Guest, server: BundleServer, bundle: Path) -> str:
-    """Copies a bundle from the server to /data/tmp on the guest; returns its path there."""
+    """Copies a bundle to /data/tmp on the guest over HTTP; returns its path there."""
     (server.directory / bundle.name).write_bytes(bundle.read_bytes())
     target = f"/data/tmp/{bundle.name}"
     guest.run("mkdir", "-p", "/data/tmp")
@@ -45,11 +65,101 @@ def put(guest: Guest, server: BundleServer, bundle: Path) -> str:
 
 def test_v1_runs_from_slot_a_and_slot_b_holds_a_copy(update_guest: Guest) -> None:
     status = update_guest.wait_committed()
-    slots = {slot["bootname"]: slot for slot in status["slots"]}  # type: ignore[union-attr]
+    slots = slots_of(status)
     assert slots["A"]["booted"] and slots["A"]["primary"]
     assert slots["A"]["version"] == slots["B"]["version"] == bundles.V1
     assert slots["B"]["boot_status"] == "good"
     update_guest.run("sh", "-c", f"echo 'written under v1' > {CONFIG_MARK}")
+
+
+def test_installs_v2_streamed_over_http_and_refuses_a_second_install_meanwhile(
+    update_guest: Guest, server: BundleServer, v2_bundle: Path
+) -> None:
+    url = server.guest_url(v2_bundle.name)
+    server.bytes_sent = 0
+    started = time.monotonic()
+    code, job = update_guest.api("POST", "/api/v1/update", {"url": url})
+    assert code == 202, job
+    second = update_guest.run("orpheusctl", "update", "install", url, check=False)
+    assert second.returncode != 0 and "already running" in second.stderr, second.stderr
+    while (status := update_guest.update_status())["job"]["state"] == "running":  # type: ignore[index]
+        time.sleep(2)
+    elapsed = time.monotonic() - started
+    job_state = status["job"]
+    assert job_state["id"] == job["id"] and job_state["state"] == "succeeded", job_state  # type: ignore[index]
+    slots = slots_of(status)
+    assert slots["B"]["primary"] and slots["B"]["version"] == bundles.V2
+    assert slots["A"]["booted"] and slots["A"]["version"] == bundles.V1
+    assert "ORDER=B A" in update_guest.out("grub-editenv", GRUBENV, "list")
+    record_figure("bundle_bytes", v2_bundle.stat().st_size)
+    record_figure("streamed_install_seconds", round(elapsed, 1))
+    record_figure(
+        "streamed_download_share_v1_to_v2", round(server.bytes_sent / v2_bundle.stat().st_size, 3)
+    )
+
+
+def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
+    update_guest: Guest,
+) -> None:
+    started = time.monotonic()
+    update_guest.reboot()
+    record_figure("reboot_to_healthy_seconds", round(time.monotonic() - started, 1))
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2
+    assert "rauc.slot=B" in update_guest.out("cat", "/proc/cmdline")
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    assert status["last_commit"]["version"] == bundles.V2  # type: ignore[index]
+
+
+def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) -> None:
+    update_guest.reboot("orpheusctl", "update", "rollback", "--reboot")
+    status = update_guest.wait_committed()
+    assert status["booted"] == "A" and status["running_version"] == bundles.V1
+    assert status["last_rollback"]["kind"] == "manual"  # type: ignore[index]
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    text = update_guest.out("orpheusctl", "update", "status")
+    assert "manual" in text and bundles.V2 in text
+
+
+def test_forward_again_to_v2(update_guest: Guest) -> None:
+    answer = update_guest.out("orpheusctl", "update", "rollback")
+    assert "slot B" in answer, answer
+    update_guest.reboot()
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+
+
+def test_a_broken_firmware_is_rolled_back_automatically(
+    update_guest: Guest, builds: bundles.Builds
+) -> None:
+    update_guest.run(
+        "sh", "-c", f"echo 'commit_deadline_seconds = {COMMIT_DEADLINE_SECONDS}' > {AGENT_SETTINGS}"
+    )
+    source = f"{update_guest.mount_bundles()}/{builds.broken_bundle.name}"
+    started = time.monotonic()
+    update_guest.run("orpheusctl", "update", "install", source)
+    record_figure("file_install_seconds", round(time.monotonic() - started, 1))
+    installed = slots_of(update_guest.update_status())
+    assert installed["A"]["primary"] and installed["A"]["version"] == bundles.BROKEN
+    path = update_guest.reboot_into("B")
+    assert path == ["A", "B"], f"boots after the install: {path}"
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2
+    rollback = status["last_rollback"]
+    assert rollback["kind"] == "automatic" and BREAK_REASON in rollback["reason"], rollback  # type: ignore[index]
+    assert rollback["from_version"] == bundles.BROKEN and rollback["to_version"] == bundles.V2  # type: ignore[index]
+    slots = slots_of(status)
+    assert slots["A"]["boot_status"] == "bad" and slots["B"]["primary"]
+    assert BREAK_REASON in update_guest.out("orpheusctl", "update", "status")
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+
+
+def test_refuses_to_roll_back_to_a_bad_slot(update_guest: Guest) -> None:
+    before = update_guest.untouched_state()
+    result = update_guest.run("orpheusctl", "update", "rollback", check=False)
+    assert result.returncode != 0 and "holds no good firmware" in result.stderr, result.stderr
+    assert update_guest.untouched_state() == before
 
 
 def test_refuses_a_bundle_signed_by_another_key(
@@ -83,12 +193,20 @@ def test_refuses_a_bundle_for_another_compatible(
     refused(update_guest, put(update_guest, server, bundle), "'acme-arm64'")
 
 
+def test_refuses_a_downgrade_below_the_running_firmwares_minimum(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    bundle = bundles.small_bundle(tmp_path / "old.raucb", version="0.9.0")
+    line = refused(update_guest, put(update_guest, server, bundle), "downgrade refused")
+    assert bundles.V2_MIN_VERSION in line and "0.9.0" in line
+
+
 def test_refuses_a_bundle_that_needs_a_newer_firmware(
     update_guest: Guest, server: BundleServer, tmp_path: Path
 ) -> None:
     bundle = bundles.small_bundle(tmp_path / "min.raucb", version="6.0.0", min_version="5.0.0")
     line = refused(update_guest, put(update_guest, server, bundle), "5.0.0")
-    assert bundles.V1 in line
+    assert bundles.V2 in line
 
 
 def test_refuses_a_bundle_built_after_update_support_ended(
@@ -100,82 +218,16 @@ def test_refuses_a_bundle_built_after_update_support_ended(
     assert "2026-09-01" in line
 
 
-def test_refuses_a_url_that_does_not_answer(update_guest: Guest, server: BundleServer) -> None:
+def test_refuses_a_url_that_does_not_answer(update_guest: Guest) -> None:
     refused(update_guest, "http://10.0.2.2:9/orpheus.raucb", "cannot download")
 
 
 def test_refuses_to_install_with_the_data_partition_full(
-    update_guest: Guest, server: BundleServer
-) -> None:
-    update_guest.run("sh", "-c", "fallocate -l $(($(stat -f -c '%a*%S' /data) - 4096)) "
-                     "/data/fill || true")  # fmt: skip
-    try:
-        refused(update_guest, server.guest_url(bundles.v2_bundle().name), "data partition full")
-    finally:
-        update_guest.run("rm", "-f", "/data/fill")
-
-
-def test_installs_v2_streamed_over_http_and_refuses_a_second_install_meanwhile(
     update_guest: Guest, server: BundleServer, v2_bundle: Path
 ) -> None:
-    """v2 was built before the update-support expiry set above: entitled."""
-    url = server.guest_url(v2_bundle.name)
-    server.bytes_sent = 0
-    started = time.monotonic()
-    code, job = update_guest.api("POST", "/api/v1/update", {"url": url})
-    assert code == 202, job
-    second = update_guest.run("orpheusctl", "update", "install", url, check=False)
-    assert second.returncode != 0 and "already running" in second.stderr
-    while (status := update_guest.update_status())["job"]["state"] == "running":  # type: ignore[index]
-        time.sleep(2)
-    elapsed = time.monotonic() - started
-    job_state = status["job"]
-    assert job_state["id"] == job["id"] and job_state["state"] == "succeeded", job_state  # type: ignore[index]
-    slots = {slot["bootname"]: slot for slot in status["slots"]}  # type: ignore[union-attr]
-    assert slots["B"]["primary"] and slots["B"]["version"] == bundles.V2
-    assert slots["A"]["booted"]
-    assert "ORDER=B A" in update_guest.out("grub-editenv", "/boot/efi/EFI/BOOT/grubenv", "list")
-    record_figure("install_seconds", round(elapsed, 1))
-    record_figure("install_download_share", round(server.bytes_sent / v2_bundle.stat().st_size, 3))
-
-
-def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
-    update_guest: Guest,
-) -> None:
-    started = time.monotonic()
-    update_guest.reboot()
-    record_figure("reboot_to_healthy_seconds", round(time.monotonic() - started, 1))
-    status = update_guest.wait_committed()
-    assert status["booted"] == "B" and status["running_version"] == bundles.V2
-    assert "rauc.slot=B" in update_guest.out("cat", "/proc/cmdline")
-    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
-    assert status["last_commit"]["version"] == bundles.V2  # type: ignore[index]
-
-
-def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) -> None:
-    answer = update_guest.out("orpheusctl", "update", "rollback")
-    assert "slot A" in answer
-    update_guest.reboot()
-    status = update_guest.wait_committed()
-    assert status["booted"] == "A" and status["running_version"] == bundles.V1
-    assert status["last_rollback"]["kind"] == "manual"  # type: ignore[index]
-    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
-    text = update_guest.out("orpheusctl", "update", "status")
-    assert "manual" in text and bundles.V2 in text
-
-
-def test_forward_again_to_v2(update_guest: Guest) -> None:
-    update_guest.out("orpheusctl", "update", "rollback")
-    update_guest.reboot()
-    status = update_guest.wait_committed()
-    assert status["booted"] == "B" and status["running_version"] == bundles.V2
-
-
-FIGURES: dict[str, float] = {}
-
-
-def record_figure(name: str, value: float) -> None:
-    FIGURES[name] = value
-    out = bundles.TEST_BUILD / "figures.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(FIGURES, indent=2, sort_keys=True) + "\n")
+    fill = "fallocate -l $(($(stat -f -c '%a*%S' /data) - 4096)) /data/fill"
+    update_guest.run("sh", "-c", fill)
+    try:
+        refused(update_guest, server.guest_url(v2_bundle.name), "data partition full")
+    finally:
+        update_guest.run("rm", "-f", "/data/fill")
