@@ -22,6 +22,7 @@ from orpheus.config import AgentConfig, load_config
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
 from orpheus.licensing.wiring import licensing_features
+from orpheus.pbx.feature import PbxFeature
 from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
@@ -42,13 +43,15 @@ def build_features(
     licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
     status.add_alarm_source(licensing_feature.alarms)
     features += licensing_parts
-    features.append(
-        HaFeature(
-            options_from(config, release.version),
-            status.healthy,
-            functools.partial(licensing.refusal, "high_availability"),
-        )
+    ha = HaFeature(
+        options_from(config, release.version),
+        status.healthy,
+        functools.partial(licensing.refusal, "high_availability"),
     )
+    for part in licensing_parts:  # configuration synced from the HA peer reloads Asterisk
+        if isinstance(part, PbxFeature):
+            ha.add_sync_listener(part.configuration_synced)
+    features.append(ha)
     if config.rauc_enabled and boot.slot:
         features += update_features(
             config, boot.slot, status.healthy, support_until=licensing.update_support_until

@@ -138,6 +138,17 @@ class Node:
                 pids.append(int((self.sandbox.root / "run/orpheus/ha" / name).read_text()))
         return pids
 
+    def start_asterisk(self) -> None:
+        """The image's Asterisk in this node's namespace (before the agent: its health needs it)."""
+        self.asterisk = SandboxAsterisk(self.sandbox)
+        self.asterisk.start()
+
+    def revive(self) -> None:
+        """After kill(): the unit comes back as after a reboot (no VIP left), link and agent up."""
+        in_ns(self.ns, "ip", "addr", "del", VIP, "dev", "eth0", check=False)
+        in_ns(self.ns, "ip", "link", "set", "eth0", "up")
+        self.start_agent()
+
     def kill(self) -> None:
         """The hard failure: SIGKILL of keepalived and the agent, then the link goes down."""
         for pid in self.keepalived_pids():
@@ -247,7 +258,8 @@ class Lab:
 
 @contextlib.contextmanager
 def lab(rootfs: Path, workdir: Path, tag: str) -> Iterator[Lab]:
-    pair_lab = Lab(rootfs, workdir, tag)
+    # The pid keeps namespaces apart when two test runs share the host.
+    pair_lab = Lab(rootfs, workdir, f"{os.getpid()}-{tag}")
     try:
         pair_lab.up()
         yield pair_lab

@@ -97,12 +97,14 @@ def test_split_brain_heals_to_the_newer_generation(pair_lab: Lab) -> None:
     a, b = _paired(pair_lab)
     pair_lab.isolate_from_each_other(a, b)  # both still reach the witness: two Masters
     wait_for("two Masters", lambda: sorted(pair_lab.masters()) == ["a", "b"])
+    before = a.ha()["generation"]["local"]
     _write(a, "a-side.conf", "made on a\n")
-    wait_for("a's generation to move", lambda: a.ha()["generation"]["local"] >= 1)
-    generation_a = a.ha()["generation"]["local"]
-    for index in range(3):
+    wait_for("a's generation to move", lambda: a.ha()["generation"]["local"] > before)
+    start_b = b.ha()["generation"]["local"]
+    for index in range(3):  # b ends two generations ahead of a
         _write(b, f"b-side-{index}.conf", "made on b\n")
-        wait_for("b's change", lambda i=index: b.ha()["generation"]["local"] > generation_a + i)
+        wait_for("b's change", lambda i=index: b.ha()["generation"]["local"] > start_b + i)
+    assert b.ha()["generation"]["local"] > a.ha()["generation"]["local"]
     pair_lab.isolate_from_each_other(a, b, on=False)
     wait_for("b's changes on a", lambda: _synced(a, "b-side-2.conf", "made on b\n"))
     wait_for(

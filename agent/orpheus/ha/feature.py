@@ -25,6 +25,7 @@ from orpheus.api.app import Api, ApiError, json_body
 from orpheus.ha import interfaces, keepalived, pair, pairing, peer_client, tls, witness
 from orpheus.ha.generation import Push, ReplayedGeneration, SyncedConfig
 from orpheus.ha.identity import Identity, ensure_identity, fingerprint_of_der, fingerprint_of_pem
+from orpheus.ha.landing import LandedChanges, SyncListener
 from orpheus.ha.notify_fifo import NotifyFifoReader
 from orpheus.ha.pair import PairSettings
 from orpheus.ha.peer_server import PeerRequestError, PeerServer
@@ -59,6 +60,7 @@ class HaOptions:
     keepalived_command: tuple[str, ...]
     keepalived_paths: keepalived.KeepalivedPaths
     log_dir: Path
+    agentx_socket: Path | None = None  # snmpd's AgentX master socket, as keepalived sees it
 
 
 @dataclass
@@ -87,6 +89,7 @@ class HaFeature:
         self._identity: Identity = ensure_identity(self._dir)
         self._settings = pair.load(self._pair_file)
         self._synced = SyncedConfig(options.data_dir, self._dir / "generation.json")
+        self._landed = LandedChanges(options.data_dir)
         self._keepalived = keepalived.KeepalivedProcess(
             options.keepalived_command, options.keepalived_paths, options.log_dir / "keepalived.log"
         )
@@ -119,7 +122,13 @@ class HaFeature:
         if hasattr(api, "add_write_guard"):
             api.add_write_guard(self.write_refusal)
 
+    def add_sync_listener(self, listener: SyncListener) -> None:
+        """Called with the absolute paths each push from the peer changed here (e.g. the PBX,
+        which reloads Asterisk), on a worker thread, in order."""
+        self._landed.add_listener(listener)
+
     def start(self) -> None:
+        self._landed.start()
         self._fifo.start()
         self._server.start()
         for thread in self._threads:
@@ -129,6 +138,7 @@ class HaFeature:
 
     def stop(self) -> None:
         self._stop.set()
+        self._landed.stop()
         self._fifo.stop()
         self._server.stop()
 
@@ -251,6 +261,7 @@ class HaFeature:
             "last_failover": self._last_failover,
             "sync_lag_seconds": self._sync_lag(peer_generation),
             "last_sync_lag_seconds": self._synced.last_apply_lag,
+            "applying_synced_config": not self._landed.idle(),
             "generation": {"local": record.generation, "peer": peer_generation},
             "config_events": [event.as_dict() for event in record.events],
             "node_fingerprint": self._identity.fingerprint,
@@ -404,7 +415,10 @@ class HaFeature:
         settings = self._settings
         if settings.vip:
             self._telephony.standby(settings.interface, settings.vip)
-        text = keepalived.render(settings, self._options.keepalived_paths, self._options.http_port)
+        options = self._options
+        text = keepalived.render(
+            settings, options.keepalived_paths, options.http_port, options.agentx_socket
+        )
         if not settings.nopreempt:
             text = text.replace(
                 "    state BACKUP\n",
@@ -486,18 +500,22 @@ class HaFeature:
 
     def peer_push(self, body: dict[str, Any], peer_cert_der: bytes | None) -> dict[str, Any]:
         self._authenticated_peer(peer_cert_der)
+        held = self._synced.record.key()
         try:
             push = Push.from_json(body)
-            missing = self._synced.apply(push)
+            applied = self._synced.apply(push)
         except ReplayedGeneration as error:
             log.warning("pair channel: push dropped: %s", error)
             raise PeerRequestError(409, str(error)) from error
         except (KeyError, TypeError, ValueError) as error:
             log.warning("pair channel: malformed push dropped: %s", error)
             raise PeerRequestError(400, f"malformed push: {error}") from error
+        self._landed.landed(applied.changed)
+        missing = applied.missing
         if missing:
             raise PeerRequestError(409, f"missing {len(missing)} file(s): {missing[:3]}")
-        if self._role == "MASTER":
+        # A push of what this node already holds (from a peer with a stale view) is no reason.
+        if self._role == "MASTER" and (push.generation, push.changed_at) > held:
             log.warning("split brain healed: the peer's configuration was newer; yielding the VIP")
             self._yielding_since = time.monotonic()
         return {"generation": self._synced.record.generation}
@@ -668,4 +686,5 @@ def options_from(config: Any, firmware_version: str) -> HaOptions:
             script_dir=config.ha_script_dir,
         ),
         log_dir=config.run_dir,
+        agentx_socket=config.snmp_agentx_socket,
     )

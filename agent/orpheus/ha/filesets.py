@@ -44,8 +44,8 @@ FILE_SETS = (
     FileSet("prompts", "asterisk/sounds/custom"),
 )
 
-# path relative to the data partition -> (size, mtime_ns): cheap change detection
-Stamps = dict[str, tuple[int, int]]
+# path relative to the data partition -> (size, mtime_ns[, of the WAL too]): change detection
+Stamps = dict[str, tuple[int, ...]]
 # path relative to the data partition -> sha256 hex: what both sides compare
 Manifest = dict[str, str]
 
@@ -70,19 +70,37 @@ def stamps(data_dir: Path, sets: tuple[FileSet, ...] = FILE_SETS) -> Stamps:
                 inner = str(path.relative_to(top))
                 if not file_set.holds(inner):
                     continue
-                try:
-                    info = path.stat()
-                except FileNotFoundError:
-                    continue
-                found[f"{file_set.directory}/{inner}"] = (info.st_size, info.st_mtime_ns)
+                stamp = _stamp(path)
+                if stamp is not None:
+                    found[f"{file_set.directory}/{inner}"] = stamp
     return found
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """Size and mtime; for SQLite also its write-ahead log's, where commits land first."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    if path.suffix not in SQLITE_SUFFIXES:
+        return (info.st_size, info.st_mtime_ns)
+    try:
+        wal = path.with_name(path.name + "-wal").stat()
+    except FileNotFoundError:
+        return (info.st_size, info.st_mtime_ns, -1, -1)
+    return (info.st_size, info.st_mtime_ns, wal.st_size, wal.st_mtime_ns)
 
 
 def read_content(data_dir: Path, relative: str) -> bytes:
     path = data_dir / relative
     if path.suffix in SQLITE_SUFFIXES:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-            return connection.serialize()
+            image = bytearray(connection.serialize())
+        # Marked as a rollback-journal database (header bytes 18 and 19): a WAL-mode image
+        # cannot be opened in memory on the receiving side; its live file stays in WAL mode.
+        if image.startswith(SQLITE_MAGIC) and len(image) >= 100:
+            image[18] = image[19] = 1
+        return bytes(image)
     return path.read_bytes()
 
 

@@ -27,6 +27,14 @@ class ReplayedGeneration(ValueError):
     """A push older than what this node holds: dropped."""
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What a push did here: the paths it changed (written or deleted) and those still missing."""
+
+    changed: list[str]
+    missing: list[str]
+
+
 @dataclass
 class ConfigEvent:
     """A change refused (on the Slave) or lost (overwritten when a split brain healed)."""
@@ -143,8 +151,8 @@ class SyncedConfig:
                         continue
             return Push(record.generation, record.changed_at, dict(record.manifest), files)
 
-    def apply(self, push: Push) -> list[str]:
-        """Applies a push from the peer; returns the paths still missing (empty: done)."""
+    def apply(self, push: Push) -> Applied:
+        """Applies a push from the peer; done when nothing is missing."""
         with self._lock:
             if (push.generation, push.changed_at) < self._record.key():
                 raise ReplayedGeneration(
@@ -152,19 +160,23 @@ class SyncedConfig:
                     f"this node's {self._record.generation}"
                 )
             before = dict(self._record.manifest)
+            changed = []
             for path, content in push.files.items():
-                if filesets.digest(content) != push.manifest.get(path):
+                sha = filesets.digest(content)
+                if sha != push.manifest.get(path):
                     raise ValueError(f"content of {path} does not match the pushed manifest")
                 filesets.write_content(self._data_dir, path, content)
+                if before.get(path) != sha:
+                    changed.append(path)
             for path in set(self._record.manifest) - set(push.manifest):
                 filesets.delete(self._data_dir, path)
+                changed.append(path)
             manifest = self._rehash()
             missing = sorted(p for p, sha in push.manifest.items() if manifest.get(p) != sha)
             self._record.manifest = manifest
-            if missing:
-                return missing
-            self._take_generation(push, before)
-            return []
+            if not missing:
+                self._take_generation(push, before)
+            return Applied(sorted(changed), missing)
 
     def _take_generation(self, push: Push, before: Manifest) -> None:
         record = self._record

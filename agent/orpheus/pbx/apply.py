@@ -36,6 +36,9 @@ RELOAD_MODULES = {
     DIALPLAN_FILE: "pbx_config.so",
     QUEUES_FILE: "app_queue.so",
 }
+# Files the agent does not render (synced from an HA peer): by name prefix; others reload all.
+RELOAD_PREFIXES = {"pjsip": "res_pjsip.so", "extensions": "pbx_config.so", "queues": "app_queue.so"}
+RELOAD_ALL = ""
 ENDPOINT_LINE = re.compile(r"^\s*Endpoint:\s+(\S+)")
 QUEUE_LINE = re.compile(r"^(\S+) has \d+ calls")
 
@@ -58,6 +61,22 @@ class ApplyResult:
     applied: bool  # False: Asterisk is not running; it reads the files when it starts
     reloaded: tuple[str, ...]
     detail: str
+
+
+def modules_to_reload(names: Sequence[str]) -> tuple[str, ...]:
+    """Modules that read the given files (relative to Asterisk's configuration directory);
+    RELOAD_ALL when one is not known. manager.conf is node-local and never synced."""
+    modules: list[str] = []
+    for name in names:
+        if name == MANAGER_FILE:
+            continue
+        prefix = name.split("/", 1)[0].split(".", 1)[0]
+        module = RELOAD_MODULES.get(name) or RELOAD_PREFIXES.get(prefix, RELOAD_ALL)
+        if module == RELOAD_ALL:
+            return (RELOAD_ALL,)
+        if module not in modules:
+            modules.append(module)
+    return tuple(modules)
 
 
 def load_ami_secret(path: Path) -> str:
@@ -139,13 +158,30 @@ class AsteriskApplier:
             f"Asterisk rejected the change ({problem}); the previous configuration stays active"
         )
 
+    def reload_files(self, names: Sequence[str]) -> ApplyResult:
+        """Reloads what reads files written by someone else (an HA peer's sync), unchecked:
+        the peer's Asterisk already took them."""
+        modules = modules_to_reload(names)
+        if not modules:
+            return ApplyResult(True, (), "nothing to reload")
+        try:
+            self.ensure_manager()
+            with self._connect() as connection:
+                self._reload(connection, modules)
+        except AsteriskUnavailable as error:
+            return ApplyResult(False, (), f"Asterisk is not running ({error})")
+        return ApplyResult(True, modules, "reloaded")
+
     @staticmethod
     def _reload(connection: ami.AmiConnection, modules: Sequence[str]) -> None:
         for module in modules:
             try:
-                connection.action("Reload", Module=module)
+                if module == RELOAD_ALL:
+                    connection.action("Reload")
+                else:
+                    connection.action("Reload", Module=module)
             except ami.AmiError as error:
-                log.warning("reload of %s: %s", module, error)
+                log.warning("reload of %s: %s", module or "all modules", error)
 
     @staticmethod
     def _check(connection: ami.AmiConnection, expected: Expected) -> str | None:

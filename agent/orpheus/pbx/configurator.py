@@ -12,7 +12,9 @@ import copy
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from orpheus.licensing.active import Entitlement, Licensing
 from orpheus.pbx import policy
@@ -46,6 +48,10 @@ class PbxConfigurator:
         self._lock = threading.Lock()
         self._config: Config = store.load()
         self._serial = time.time_ns() // 1_000_000
+
+    @property
+    def asterisk_dir(self) -> Path:
+        return self._applier.asterisk_dir
 
     # -- reading -----------------------------------------------------------------------------
     def records(self, kind_name: str) -> list[Record]:
@@ -118,6 +124,13 @@ class PbxConfigurator:
         """Renders the stored configuration again (start-up, a new licence)."""
         with self._lock:
             return self._apply(self._config, entitlement or self._licensing.entitlement)
+
+    def adopt_synced(self, asterisk_files: Sequence[str]) -> ApplyResult:
+        """The store and Asterisk's files were replaced by an HA peer's: reread the store and
+        reload what reads the files (names relative to Asterisk's configuration directory)."""
+        with self._lock:
+            self._config = self._store.load()
+            return self._applier.reload_files(asterisk_files)
 
     # -- internals ---------------------------------------------------------------------------
     @staticmethod

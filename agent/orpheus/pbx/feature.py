@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from pathlib import Path
 from typing import Any
 
 import bottle
@@ -69,6 +70,13 @@ class PbxFeature:
 
     def stop(self) -> None:
         self._store.close()
+
+    def configuration_synced(self, paths: list[Path]) -> None:
+        """HA: the Master's configuration landed here (absolute paths of the changed files)."""
+        asterisk_dir = self.configurator.asterisk_dir
+        names = [str(p.relative_to(asterisk_dir)) for p in paths if p.is_relative_to(asterisk_dir)]
+        result = self.configurator.adopt_synced(names)
+        log.info("synced configuration in use (%s): %s", ", ".join(result.reloaded), result.detail)
 
     def _licence_changed(self, entitlement: Entitlement) -> None:
         result = self.configurator.reapply(entitlement)
