@@ -51,8 +51,22 @@ class KeepalivedPaths:
         return self.run_dir / "vrrp.pid"
 
 
-def render(settings: PairSettings, paths: KeepalivedPaths, agent_port: int) -> str:
-    """keepalived.conf: unicast VRRP to the peer, both nodes BACKUP so nopreempt can work."""
+def snmp_lines(agentx_socket: Path | None) -> str:
+    """KEEPALIVED-MIB's VRRP part and VRRPv3-MIB (RFC 6527), served through snmpd's AgentX
+    master socket (keepalived retries quietly while snmpd is not running)."""
+    if agentx_socket is None:
+        return ""
+    return f"    enable_snmp_vrrp\n    enable_snmp_rfcv3\n    snmp_socket unix:{agentx_socket}\n"
+
+
+def render(
+    settings: PairSettings,
+    paths: KeepalivedPaths,
+    agent_port: int,
+    agentx_socket: Path | None = None,
+) -> str:
+    """keepalived.conf: unicast VRRP to the peer, both nodes BACKUP so nopreempt can work;
+    with an AgentX socket (as keepalived sees it), its VRRP MIBs are exported through snmpd."""
     check = f"{paths.script_dir / 'orpheus-ha-check'} {agent_port}"
     auth = ""
     if settings.vrrp_version == 2 and settings.auth_pass:
@@ -72,6 +86,7 @@ def render(settings: PairSettings, paths: KeepalivedPaths, agent_port: int) -> s
         "    vrrp_garp_master_refresh 10\n"
         "    vrrp_garp_master_repeat 2\n"
         "    vrrp_garp_lower_prio_repeat 2\n"
+        f"{snmp_lines(agentx_socket)}"
         "}\n\n"
         f"vrrp_script {CHECK_SCRIPT} {{\n"
         f'    script "{check}"\n'
