@@ -69,10 +69,13 @@ class Guest:
     def booted(self) -> tuple[str, str] | None:
         """(boot id, slot) of the running boot, or None while the guest does not answer."""
         script = "cat /proc/sys/kernel/random/boot_id; cat /proc/cmdline"
-        result = subprocess.run(
-            ssh_command(self.vm, self.key, "sh", "-c", script),
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        try:
+            result = subprocess.run(
+                ssh_command(self.vm, self.key, "sh", "-c", script),
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return None  # sshd accepted, then the guest went down or is still starting
         lines = result.stdout.split("\n", 1)
         if result.returncode != 0 or len(lines) < 2:
             return None
