@@ -5,7 +5,7 @@ VENV := .venv
 BUILD := build
 export PYTHONPATH := $(CURDIR)/agent:$(CURDIR)
 
-IMAGE_STAMP = $(BUILD)/$(BOARD)/SHA256SUMS
+BOARDS := $(notdir $(wildcard board/*))
 
 .PHONY: all image images rootfs bundle host-tools venv test test-unit lint format bench run clean distclean
 
@@ -17,7 +17,7 @@ image:
 
 ## images: every board
 images:
-	for board in $$(ls board); do $(PYTHON) -m builder image --board $$board || exit 1; done
+	for board in $(BOARDS); do $(PYTHON) -m builder image --board $$board || exit 1; done
 
 ## bundle: the signed RAUC update bundle build/orpheus-<version>.raucb (every board)
 bundle:
@@ -63,8 +63,10 @@ bench: venv host-tools
 run: venv host-tools
 	$(VENV)/bin/python -m tests.vm --board $(BOARD)
 
+## clean: everything built, but the package cache and the development keys (build/cache, build/keys)
 clean:
-	rm -rf $(BUILD)/*/ $(BUILD)/rootfs $(BUILD)/rootfs.tmp $(BUILD)/rootfs.stamp
+	rm -rf $(addprefix $(BUILD)/,$(BOARDS) rootfs rootfs.tmp rootfs.stamp rootfs.packages.tsv) \
+		$(BUILD)/update-test $(BUILD)/test-logs $(BUILD)/integration
 
 distclean:
 	rm -rf $(BUILD) $(VENV)
