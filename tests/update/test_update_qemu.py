@@ -1,6 +1,7 @@
 """Updates on the v1 image in QEMU, real RAUC and GRUB, one guest walked in file order:
 
-v1 runs from slot A -> v2 streamed over HTTP (a second install meanwhile is refused) ->
+v1 runs from slot A -> v2 streamed over HTTP (a second install meanwhile is refused; the
+bundles carry no block-hash index, so installs are plain copies under TCG) ->
 reboot: v2 runs from slot B, committed, configuration kept -> manual rollback to v1 ->
 forward again to v2 -> a broken v2 (health check fails on purpose) from a file: installed to
 slot A, marked bad by the agent after its commit deadline, back on slot B by itself, and
@@ -91,10 +92,12 @@ def test_installs_v2_streamed_over_http_and_refuses_a_second_install_meanwhile(
     assert slots["B"]["primary"] and slots["B"]["version"] == bundles.V2
     assert slots["A"]["booted"] and slots["A"]["version"] == bundles.V1
     assert "ORDER=B A" in update_guest.out("grub-editenv", GRUBENV, "list")
-    record_figure("bundle_bytes", v2_bundle.stat().st_size)
-    record_figure("streamed_install_seconds", round(elapsed, 1))
+    # A plain bundle (no block-hash index): the share is the whole image; the production
+    # bundle's share of a streamed install is measured by bench/update.py.
+    record_figure("plain_bundle_bytes", v2_bundle.stat().st_size)
+    record_figure("plain_streamed_install_seconds", round(elapsed, 1))
     record_figure(
-        "streamed_download_share_v1_to_v2", round(server.bytes_sent / v2_bundle.stat().st_size, 3)
+        "plain_streamed_download_share", round(server.bytes_sent / v2_bundle.stat().st_size, 3)
     )
 
 
