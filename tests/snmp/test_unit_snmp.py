@@ -305,3 +305,14 @@ def test_secrets_are_not_world_readable(unit: SnmpUnit) -> None:
         assert stat.S_IMODE(path.stat().st_mode) & 0o007 == 0, path
     shown = unit.ctl("snmp", "show", "--json")
     assert "authsecret1" not in shown.stdout
+
+
+def test_serial_follows_the_factory_identity(unit: SnmpUnit) -> None:
+    """Last in the module: it gives the unit an identity."""
+    serial_oid = OBJ + ".2.2.0"
+    assert serial_oid not in walk(unit), "a unit without identity must not invent a serial"
+    written = unit.ctl("identity", "init", "--serial", "ORP-MINI-000042", "--board", "mini")
+    assert written.returncode == 0, written.stderr
+    identity = unit.ctl_json("identity", "show", "--json")
+    wait_for(lambda: walk(unit).get(serial_oid) == "ORP-MINI-000042", "the serial over SNMP")
+    assert identity["identity"]["serial"] == "ORP-MINI-000042"

@@ -49,9 +49,7 @@ def read_api(app: WsgiApp, path: str) -> Any:
 
 
 def status_values(status: Mapping[str, Any]) -> AreaValues:
-    return {
-        key: status.get(key) for key in ("version", "build_date", "booted_slot", "board", "serial")
-    }
+    return {key: status.get(key) for key in ("version", "build_date", "booted_slot", "board")}
 
 
 def _limit(value: Any) -> int | None:
@@ -123,6 +121,17 @@ API_AREAS: dict[str, tuple[str, Callable[[Mapping[str, Any]], AreaValues]]] = {
 }
 
 
+def serial_number(app: WsgiApp) -> str | None:
+    """The unit's serial from its factory identity (GET /api/v1/identity), if it has one."""
+    try:
+        identity = read_api(app, "/api/v1/identity").get("identity") or {}
+    except ProviderAbsent:
+        return None
+    return identity.get("serial")
+
+
 def api_provider(app: WsgiApp, area: str) -> Callable[[], AreaValues]:
     path, convert = API_AREAS[area]
+    if area == "status":  # the serial lives with the identity, not in the status
+        return lambda: {**convert(read_api(app, path)), "serial": serial_number(app)}
     return lambda: convert(read_api(app, path))
