@@ -56,8 +56,8 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
@@ -86,6 +86,7 @@ class Vm:
         self.config = config
         self.http_port = free_port()
         self.ssh_port = free_port()
+        self.snmp_port = free_port(socket.SOCK_DGRAM)
         self.overlay = config.workdir / "disk.qcow2"
         self.vars = config.workdir / "OVMF_VARS.fd"
         self.console_log = config.workdir / "console.log"
@@ -124,6 +125,7 @@ class Vm:
     def command(self, console: str) -> list[str]:
         forwards = f"hostfwd=tcp:127.0.0.1:{self.http_port}-:80"
         forwards += f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
+        forwards += f",hostfwd=udp:127.0.0.1:{self.snmp_port}-:161"
         return [
             "qemu-system-x86_64",
             "-accel", "tcg", "-machine", "q35", "-cpu", "max",

@@ -139,3 +139,34 @@ def test_grub_and_linux_speak_on_the_serial_console(vm: Vm) -> None:
     assert "Orpheus: booting slot A" in console  # GRUB's A/B script
     assert "Kernel command line:" in console and "console=ttyS0,115200" in console
     assert "orpheus login:" in console  # a getty on ttyS0
+
+
+def test_snmp_answers_the_unit_s_firmware_and_slots(vm: Vm, ssh_key: Path) -> None:
+    """The image's snmpd and the agent's AgentX subagent, walked from the host (user networking
+    makes the host's packets come from 10.0.2.2)."""
+    on_guest(vm, ssh_key, "orpheusctl", "snmp", "set", "--community", "qemutest@10.0.2.2/32")
+    status = json.loads(on_guest(vm, ssh_key, "orpheusctl", "status", "--json"))
+    update = json.loads(on_guest(vm, ssh_key, "orpheusctl", "update", "status", "--json"))
+    other = next(slot for slot in update["slots"] if not slot["booted"])
+    firmware = "1.3.6.1.3.7361.1.1"
+    values: dict[str, str] = {}
+    for _ in range(30):  # snmpd restarts with the new community; bounded wait
+        walked = subprocess.run(
+            ["snmpwalk", "-v2c", "-c", "qemutest", "-On", "-Oqv", "-t", "3", "-r", "1",
+             f"127.0.0.1:{vm.snmp_port}", firmware],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        lines = [line.strip().strip('"') for line in walked.stdout.splitlines()]
+        if walked.returncode == 0 and len(lines) >= 5:
+            values = dict(zip(("version", "build_date", "slot", "other", "other_state"), lines))
+            break
+        time.sleep(2)
+    assert values, "snmpd did not answer the Orpheus subtree"
+    assert values["version"] == status["version"] and values["slot"] == "A"
+    assert values["other"] == other["version"]
+    wrong = subprocess.run(
+        ["snmpget", "-v2c", "-c", "wrong", "-t", "2", "-r", "0",
+         f"127.0.0.1:{vm.snmp_port}", "1.3.6.1.2.1.1.1.0"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert wrong.returncode != 0 and "Timeout" in wrong.stderr
