@@ -158,7 +158,8 @@ def test_snmp_answers_the_unit_s_firmware_and_slots(vm: Vm, ssh_key: Path) -> No
         )  # fmt: skip
         lines = [line.strip().strip('"') for line in walked.stdout.splitlines()]
         if walked.returncode == 0 and len(lines) >= 5:
-            values = dict(zip(("version", "build_date", "slot", "other", "other_state"), lines))
+            names = ("version", "build_date", "slot", "other", "other_state")
+            values = dict(zip(names, lines[: len(names)], strict=True))
             break
         time.sleep(2)
     assert values, "snmpd did not answer the Orpheus subtree"
