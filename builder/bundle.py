@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from builder import keys
@@ -41,10 +42,31 @@ FIXED_OVERHEAD = 96 * 1024**2
 HEADROOM = 0.15
 SIZE_STEP = 128 * 1024**2
 MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 128K"
-# Test-only options: a firmware that fails its health check, for the automatic rollback tests
-# (a marker file in the tree), and a bundle without the block-hash index, whose install under
-# QEMU TCG copies the image instead of looking up each 4 KiB chunk (several times faster).
-TEST_OPTIONS = {"break-health": "usr/lib/orpheus/test-break-health", "no-hash-index": ""}
+
+
+def _break_health(root: Path) -> None:
+    """The agent's health check fails on purpose (it looks for this marker)."""
+    marker = root / "usr/lib/orpheus/test-break-health"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("test build option break-health: not for production\n")
+
+
+def _break_boot(root: Path) -> None:
+    """PID 1 exits at once: the kernel panics and reboots (panic=) before any agent runs."""
+    init = root / "usr/sbin/init"
+    init.unlink(missing_ok=True)
+    init.symlink_to("../bin/false")  # relative: the same in the initramfs and after
+
+
+# Test-only options, for the rollback tests: a firmware that fails its health check
+# (automatic rollback by the agent), one that never reaches userspace (rollback by GRUB's
+# attempt counter), and a bundle without the block-hash index, whose install under QEMU TCG
+# copies the image instead of looking up each 4 KiB chunk (several times faster).
+TEST_OPTIONS: dict[str, Callable[[Path], None] | None] = {
+    "break-health": _break_health,
+    "break-boot": _break_boot,
+    "no-hash-index": None,
+}
 
 
 def bundle_name(version: str) -> str:
@@ -162,11 +184,9 @@ def sign_bundle(
 
 def apply_test_options(root: Path, options: list[str]) -> None:
     for option in options:
-        if not TEST_OPTIONS[option]:
-            continue
-        marker = root / TEST_OPTIONS[option]
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(f"test build option {option}: not for production\n")
+        change = TEST_OPTIONS[option]
+        if change is not None:
+            change(root)
 
 
 def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) -> Path:

@@ -12,7 +12,9 @@ GRUBENV_SIZE = 1024
 # As flashed: slot A first; slot B holds the same firmware and is a good fallback.
 INITIAL_BOOT_STATE = {"ORDER": "A B", "A_OK": "1", "B_OK": "1", "A_TRY": "0", "B_TRY": "0"}
 # Common to every board; the board adds its console settings.
-BASE_CMDLINE = "ro rootwait panic=60"
+# panic=10: a kernel that panics (or a firmware whose init dies) reboots soon, and GRUB
+# counts the attempt, so a slot that never reaches userspace is abandoned in about a minute.
+BASE_CMDLINE = "ro rootwait panic=10"
 
 
 def grubenv_block(values: dict[str, str]) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import esp, hosttools
+from builder import bundle, esp, hosttools
 from builder.boards import known_boards, load_board, size_bytes
 from builder.context import build_epoch
 from builder.errors import BuildError
@@ -112,3 +112,17 @@ def test_pin_preferences_pin_only_the_listed_packages() -> None:
 def test_source_date_epoch_sets_the_build_date(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert build_epoch() == 1700000000
+
+
+def test_break_boot_option_makes_pid_1_exit_at_once(tmp_path: Path) -> None:
+    """The never-booting test firmware: /sbin/init resolves to false inside the tree (a
+    relative link, so the initramfs and the booted root agree), nothing else changes."""
+    (tmp_path / "usr/sbin").mkdir(parents=True)
+    (tmp_path / "usr/bin").mkdir(parents=True)
+    (tmp_path / "usr/bin/false").write_text("")
+    (tmp_path / "usr/sbin/init").symlink_to("../lib/systemd/systemd")
+    bundle.apply_test_options(tmp_path, ["break-boot", "no-hash-index"])
+    init = tmp_path / "usr/sbin/init"
+    assert not init.readlink().is_absolute()
+    assert init.resolve() == (tmp_path / "usr/bin/false").resolve()
+    assert not (tmp_path / "usr/lib/orpheus/test-break-health").exists()

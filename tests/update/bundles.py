@@ -22,8 +22,9 @@ TEST_BUILD = BUILD / "update-test"
 KEYS = SigningKeys(
     BUILD / "keys/signing.key.pem", BUILD / "keys/signing.cert.pem", BUILD / "keys/keyring.pem"
 )
-V1, V2, BROKEN = "1.0.0", "1.1.0", "1.1.1"
-V1_EPOCH, V2_EPOCH, BROKEN_EPOCH = 1767225600, 1769904000, 1771113600  # 2026-01-01, 02-01, 02-15
+V1, V2, BROKEN, NEVER_BOOTS = "1.0.0", "1.1.0", "1.1.1", "1.1.2"
+# 2026-01-01, 02-01, 02-15, 02-20
+V1_EPOCH, V2_EPOCH, BROKEN_EPOCH, NEVER_BOOTS_EPOCH = 1767225600, 1769904000, 1771113600, 1771545600
 # v2 may not be downgraded below v1 (a rollback may: it installs nothing).
 V2_MIN_VERSION = V1
 SOURCES = ("agent", "update", "rootfs_overlay", "builder", "image.cfg")
@@ -85,16 +86,18 @@ class Builds:
     v1_image: Path
     v2_bundle: Path
     broken_bundle: Path  # fails its health check on purpose
+    never_boots_bundle: Path  # its init dies at once: the kernel panics on every boot
 
 
 def builds() -> Builds:
-    """v1's image first (it lays the shared base if the cache lacks it), then both bundles
+    """v1's image first (it lays the shared base if the cache lacks it), then the bundles
     at once. Each is rebuilt only when a source changed since it was built."""
     v1 = TEST_BUILD / "v1"
     out = Builds(
         v1 / "mini" / f"orpheus-mini-{V1}.img",
         TEST_BUILD / "v2" / bundle_step.bundle_name(V2),
         TEST_BUILD / "broken" / bundle_step.bundle_name(BROKEN),
+        TEST_BUILD / "never-boots" / bundle_step.bundle_name(NEVER_BOOTS),
     )
     if not _fresh(out.v1_image):
         _wait(_builder("image", v1, V1, V1_EPOCH), v1)
@@ -104,10 +107,12 @@ def builds() -> Builds:
     # the index for production; bench/update.py measures its download share.
     v2_options = ("--min-version", V2_MIN_VERSION, "--test-option", "no-hash-index")
     broken_options = ("--test-option", "break-health", "--test-option", "no-hash-index")
+    never_boots_options = ("--test-option", "break-boot", "--test-option", "no-hash-index")
     running = []
     for path, version, epoch, options in (
         (out.v2_bundle, V2, V2_EPOCH, v2_options),
         (out.broken_bundle, BROKEN, BROKEN_EPOCH, broken_options),
+        (out.never_boots_bundle, NEVER_BOOTS, NEVER_BOOTS_EPOCH, never_boots_options),
     ):
         if not _fresh(path, options):
             _options_stamp(path).unlink(missing_ok=True)

@@ -50,7 +50,10 @@ def update_guest(
 ) -> Iterator[Guest]:
     workdir = tmp_path_factory.mktemp("update-vm")
     key = make_ssh_key(workdir)
-    disk = bundles.bundle_disk([builds.v2_bundle, builds.broken_bundle], workdir / "bundles.ext4")
+    disk = bundles.bundle_disk(
+        [builds.v2_bundle, builds.broken_bundle, builds.never_boots_bundle],
+        workdir / "bundles.ext4",
+    )
     vm = Vm(
         VmConfig(
             image=builds.v1_image,

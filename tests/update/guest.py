@@ -19,6 +19,10 @@ GRUBENV = "/boot/efi/EFI/BOOT/grubenv"
 SLOT_DEVICES = {"A": "/dev/disk/by-partlabel/rootfs-a", "B": "/dev/disk/by-partlabel/rootfs-b"}
 BUNDLE_DISK = "/dev/disk/by-label/bundles"
 BUNDLE_MOUNT = "/mnt"
+# Bounds of the waits under TCG: a reboot through three failed boots of a slot, then a
+# healthy one; the agent's commit (health checks, then RAUC's mark-good).
+REBOOT_TIMEOUT_SECONDS = 1200.0
+COMMIT_TIMEOUT_SECONDS = 600.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
 # (content), RAUC's slot indexes (16 MiB each: name, size and time).
 DATA_STATE = (
@@ -95,7 +99,10 @@ class Guest:
         path: list[str] = []
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.run(*(command or ("systemctl", "reboot")), check=False)
+        deadline = time.monotonic() + REBOOT_TIMEOUT_SECONDS
         while True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no boot of slot {slot} answered; see {self.vm.console_log}")
             if not self.vm.running():
                 raise AssertionError(f"QEMU exited during a reboot; see {self.vm.console_log}")
             now = self.booted()
@@ -131,7 +138,10 @@ class Guest:
 
     def wait_committed(self) -> dict[str, object]:
         """Waits until the booted slot is marked good by the agent; returns the status."""
+        deadline = time.monotonic() + COMMIT_TIMEOUT_SECONDS
         while True:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"booted slot not committed: {self.update_status()}")
             status = self.update_status()
             booted = [s for s in status["slots"] if s["booted"]]  # type: ignore[union-attr]
             if booted and booted[0]["boot_status"] == "good" and not status["pending"]:

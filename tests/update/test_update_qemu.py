@@ -5,7 +5,8 @@ bundles carry no block-hash index, so installs are plain copies under TCG) ->
 reboot: v2 runs from slot B, committed, configuration kept -> manual rollback to v1 ->
 forward again to v2 -> a broken v2 (health check fails on purpose) from a file: installed to
 slot A, marked bad by the agent after its commit deadline, back on slot B by itself, and
-`update status` says why -> every bad input refused with one line and nothing changed.
+`update status` says why -> a v2 whose init dies at once, abandoned by GRUB's attempt
+counter alone -> every bad input refused with one line and nothing changed.
 """
 
 from __future__ import annotations
@@ -155,6 +156,32 @@ def test_a_broken_firmware_is_rolled_back_automatically(
     slots = slots_of(status)
     assert slots["A"]["boot_status"] == "bad" and slots["B"]["primary"]
     assert BREAK_REASON in update_guest.out("orpheusctl", "update", "status")
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+
+
+def test_a_firmware_that_never_boots_is_abandoned_by_grub(
+    update_guest: Guest, builds: bundles.Builds
+) -> None:
+    """Its PID 1 dies at once, so no agent ever runs on it: GRUB alone gives up after 3
+    attempts (kernel panic, panic=10 reboot each time) and boots the previous firmware."""
+    source = f"{update_guest.mount_bundles()}/{builds.never_boots_bundle.name}"
+    update_guest.run("orpheusctl", "update", "install", source)
+    installed = slots_of(update_guest.update_status())
+    assert installed["A"]["primary"] and installed["A"]["version"] == bundles.NEVER_BOOTS
+    console_before = len(update_guest.vm.console_text())
+    path = update_guest.reboot_into("B")
+    assert path == ["B"], f"boots that answered after the install: {path}"
+    console = update_guest.vm.console_text()[console_before:]
+    assert "Kernel panic" in console, "slot A's init did not die as built"
+    assert "Orpheus: slot A has used its 3 boot attempts" in console
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2
+    rollback = status["last_rollback"]
+    assert rollback["kind"] == "bootloader", rollback  # type: ignore[index]
+    assert rollback["from_version"] == bundles.NEVER_BOOTS, rollback  # type: ignore[index]
+    slots = slots_of(status)
+    assert slots["A"]["boot_status"] == "bad" and slots["B"]["primary"]
+    assert "bootloader fell back" in update_guest.out("orpheusctl", "update", "status")
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
 
 
