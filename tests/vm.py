@@ -142,10 +142,23 @@ class Vm:
         ]  # fmt: skip
 
     def start(self) -> None:
+        """A new guest: a fresh overlay over the image, a new console log."""
         self.prepare_disk()
-        argv = self.command(f"file:{self.console_log}")
+        self.console_log.unlink(missing_ok=True)
+        self.power_on()
+
+    def power_on(self) -> None:
+        """Starts QEMU on the guest's disk as it is; the console log is appended to."""
+        file = f"file,id=console,path={self.console_log},append=on"
+        argv = [*self.command("chardev:console"), "-chardev", file]
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+
+    def power_cut(self) -> None:
+        """Pulls the plug: QEMU dies at once, whatever the guest had not written is lost."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -115,6 +115,24 @@ class Guest:
         self.vm.wait_healthy()
         return path
 
+    def slot_bytes_written(self, slot: str) -> int:
+        """Bytes the guest's kernel has written to the slot's partition since it booted."""
+        device = Path(self.out("readlink", "-f", SLOT_DEVICES[slot]).strip()).name
+        sectors_written = self.out("cat", f"/sys/class/block/{device}/stat").split()[6]
+        return int(sectors_written) * 512
+
+    def job(self) -> dict[str, Any]:
+        """The current (or last) update job, from the API."""
+        status, body = self.api("GET", "/api/v1/update")
+        assert status == 200, body
+        return body["job"] or {}
+
+    def power_cycle(self) -> float:
+        """Pulls the plug, powers on again; returns seconds until the unit was healthy."""
+        self.vm.power_cut()
+        self.vm.power_on()
+        return self.vm.wait_healthy()
+
     def mount_bundles(self) -> str:
         """Mounts the read-only bundle disk (once); returns its mount point."""
         mounted = self.run("mountpoint", "-q", BUNDLE_MOUNT, check=False).returncode == 0

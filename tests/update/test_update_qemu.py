@@ -6,14 +6,19 @@ reboot: v2 runs from slot B, committed, configuration kept -> manual rollback to
 forward again to v2 -> a broken v2 (health check fails on purpose) from a file: installed to
 slot A, marked bad by the agent after its commit deadline, back on slot B by itself, and
 `update status` says why -> a v2 whose init dies at once, abandoned by GRUB's attempt
-counter alone -> every bad input refused with one line and nothing changed.
+counter alone -> every bad input refused with one line and nothing changed -> the power cut
+at three points of an install, then once in the first boot of the new slot.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -261,3 +266,69 @@ def test_refuses_to_install_with_the_data_partition_full(
         refused(update_guest, server.guest_url(v2_bundle.name), "data partition full")
     finally:
         update_guest.run("rm", "-f", "/data/fill")
+
+
+# Where an install loses its power, judged from the job and the bytes written to the target
+# slot against the slot image's size: RAUC has the bundle but the slot is not written yet; a
+# third written; most of it written, the boot order not switched yet.
+POWER_CUTS: dict[str, Callable[[dict[str, Any], int, int], bool]] = {
+    "early": lambda job, written, size: job.get("progress", 0) >= 10,
+    "mid-write": lambda job, written, size: written >= size // 3,
+    "end-of-write": lambda job, written, size: written >= size * 4 // 5,
+}
+POLL_SECONDS = 0.5
+CUT_TIMEOUT_SECONDS = 900.0
+
+
+@pytest.mark.parametrize("point", list(POWER_CUTS))
+def test_a_power_cut_during_an_install_keeps_the_running_firmware(
+    update_guest: Guest, builds: bundles.Builds, point: str
+) -> None:
+    """The plug is pulled while v2 is written to slot A again: the unit comes back on slot B,
+    healthy and committed, with its configuration; the half-written slot is never booted
+    (RAUC makes it unbootable before writing)."""
+    source = f"{update_guest.mount_bundles()}/{builds.v2_bundle.name}"
+    size = bundles.image_bytes(builds.v2_bundle)
+    before = update_guest.slot_bytes_written("A")
+    code, job = update_guest.api("POST", "/api/v1/update", {"path": source})
+    assert code == 202, job
+    deadline = time.monotonic() + CUT_TIMEOUT_SECONDS
+    while True:
+        job = update_guest.job()
+        written = update_guest.slot_bytes_written("A") - before
+        assert job.get("state") == "running", f"the install ended before the {point} cut: {job}"
+        if POWER_CUTS[point](job, written, size):
+            break
+        assert time.monotonic() < deadline, f"no {point} point within the timeout: {job}"
+        time.sleep(POLL_SECONDS)
+    update_guest.power_cycle()
+    record_figure(f"power_cut_{point}_written_share", round(written / size, 3))
+    status = update_guest.wait_committed()
+    assert status["booted"] == "B" and status["running_version"] == bundles.V2, job
+    slots = slots_of(status)
+    assert slots["B"]["primary"] and slots["A"]["boot_status"] == "bad", slots
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+
+
+def test_a_retried_install_succeeds_and_survives_a_power_cut_in_its_first_boot(
+    update_guest: Guest, builds: bundles.Builds
+) -> None:
+    """After the cuts the same install goes through; the plug is pulled again once the new
+    slot's kernel has started: GRUB counts that attempt, the next one comes up and commits."""
+    source = f"{update_guest.mount_bundles()}/{builds.v2_bundle.name}"
+    update_guest.run("orpheusctl", "update", "install", source)
+    slots = slots_of(update_guest.update_status())
+    assert slots["A"]["primary"] and slots["A"]["version"] == bundles.V2
+    console_before = len(update_guest.vm.console_text())
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        update_guest.run("systemctl", "reboot", check=False)
+    deadline = time.monotonic() + CUT_TIMEOUT_SECONDS
+    while "rauc.slot=A" not in update_guest.vm.console_text()[console_before:]:
+        assert time.monotonic() < deadline, "slot A's kernel never started after the reboot"
+        time.sleep(POLL_SECONDS)
+    record_figure("power_cut_first_boot_to_healthy_seconds", round(update_guest.power_cycle(), 1))
+    status = update_guest.wait_committed()
+    assert status["booted"] == "A" and status["running_version"] == bundles.V2
+    assert status["last_commit"]["slot"] == "A", status  # type: ignore[index]
+    assert "Orpheus: booting slot A (A_TRY=2" in update_guest.vm.console_text()[console_before:]
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
