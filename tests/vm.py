@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent
+# Where the tests keep the serial console of each guest they booted.
+LOG_DIR = SOURCE_DIR / "build/test-logs"
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 # A Mini: 2 cores, 2 GiB.

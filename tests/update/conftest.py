@@ -14,9 +14,7 @@ import pytest
 from tests.update import bundles
 from tests.update.guest import Guest
 from tests.update.http_server import BundleServer
-from tests.vm import SOURCE_DIR, Vm, VmConfig, make_ssh_key
-
-LOG_DIR = SOURCE_DIR / "build/test-logs"
+from tests.vm import LOG_DIR, Vm, VmConfig, make_ssh_key
 
 
 @pytest.fixture(scope="session")
