@@ -503,6 +503,11 @@ class HaFeature:
         held = self._synced.record.key()
         try:
             push = Push.from_json(body)
+            if self._role == "MASTER" and (push.generation, push.changed_at) == held:
+                # The generation this Master authored, sent back by a peer with a stale view
+                # of it: its files could only overwrite changes made here since the last scan.
+                log.info("pair channel: push of generation %d held here already", push.generation)
+                return {"generation": held[0]}
             applied = self._synced.apply(push)
         except ReplayedGeneration as error:
             log.warning("pair channel: push dropped: %s", error)
@@ -514,6 +519,14 @@ class HaFeature:
         missing = applied.missing
         if missing:
             raise PeerRequestError(409, f"missing {len(missing)} file(s): {missing[:3]}")
+        peer = self._peer.state
+        if peer is not None:  # the peer holds what it pushed: never push it back from here
+            self._peer.state = {
+                **peer,
+                "generation": push.generation,
+                "changed_at": push.changed_at,
+                "manifest": push.manifest,
+            }
         # A push of what this node already holds (from a peer with a stale view) is no reason.
         if self._role == "MASTER" and (push.generation, push.changed_at) > held:
             log.warning("split brain healed: the peer's configuration was newer; yielding the VIP")
