@@ -315,6 +315,7 @@ def test_a_retried_install_succeeds_and_survives_a_power_cut_in_its_first_boot(
 ) -> None:
     """After the cuts the same install goes through; the plug is pulled again once the new
     slot's kernel has started: GRUB counts that attempt, the next one comes up and commits."""
+    update_guest.run("rm", "-f", AGENT_SETTINGS)  # the default commit deadline again
     source = f"{update_guest.mount_bundles()}/{builds.v2_bundle.name}"
     update_guest.run("orpheusctl", "update", "install", source)
     slots = slots_of(update_guest.update_status())
