@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)/agent:$(CURDIR)
 
 BOARDS := $(notdir $(wildcard board/*))
 
-.PHONY: all image images rootfs bundle host-tools venv test test-unit lint format bench run clean distclean
+.PHONY: all image images rootfs bundle host-tools venv test test-update-faults test-unit lint format bench run clean distclean
 
 all: image
 
@@ -42,6 +42,10 @@ venv: $(VENV)/.installed
 ## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU)
 test: venv host-tools lint image
 	$(VENV)/bin/pytest --board $(BOARD)
+
+## test-update-faults: the update walk with its fault part (never-booting firmware, power cuts)
+test-update-faults: venv host-tools lint image
+	$(VENV)/bin/pytest --board $(BOARD) --update-faults tests/update
 
 ## test-unit: the fast tier, no image needed
 test-unit: venv

@@ -19,6 +19,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("BOARD", "mini"),
         help="board whose built image the image and QEMU tests use (default: mini)",
     )
+    parser.addoption(
+        "--update-faults",
+        action="store_true",
+        help="also run the update walk's fault part: a firmware that never boots and power "
+        "cuts (about 20 min more under TCG; `make test-update-faults`)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--update-faults"):
+        return
+    skip = pytest.mark.skip(reason="update fault walk is opt-in: --update-faults")
+    for item in items:
+        if "update_faults" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

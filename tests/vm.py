@@ -156,6 +156,10 @@ class Vm:
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
 
+    def reset(self) -> None:
+        """The reset button (what a hardware watchdog does to a hung unit)."""
+        self._qmp("system_reset")
+
     def power_cut(self) -> None:
         """Pulls the plug: QEMU dies at once, whatever the guest had not written is lost."""
         assert self.process is not None

@@ -87,10 +87,10 @@ class Builds:
     v1_image: Path
     v2_bundle: Path
     broken_bundle: Path  # fails its health check on purpose
-    never_boots_bundle: Path  # its init dies at once: the kernel panics on every boot
+    never_boots_bundle: Path | None  # its init dies at once (built for --update-faults)
 
 
-def builds() -> Builds:
+def builds(faults: bool = False) -> Builds:
     """v1's image first (it lays the shared base if the cache lacks it), then the bundles
     at once. Each is rebuilt only when a source changed since it was built."""
     v1 = TEST_BUILD / "v1"
@@ -98,7 +98,7 @@ def builds() -> Builds:
         v1 / "mini" / f"orpheus-mini-{V1}.img",
         TEST_BUILD / "v2" / bundle_step.bundle_name(V2),
         TEST_BUILD / "broken" / bundle_step.bundle_name(BROKEN),
-        TEST_BUILD / "never-boots" / bundle_step.bundle_name(NEVER_BOOTS),
+        TEST_BUILD / "never-boots" / bundle_step.bundle_name(NEVER_BOOTS) if faults else None,
     )
     if not _fresh(out.v1_image):
         _wait(_builder("image", v1, V1, V1_EPOCH), v1)
@@ -109,12 +109,14 @@ def builds() -> Builds:
     v2_options = ("--min-version", V2_MIN_VERSION, "--test-option", "no-hash-index")
     broken_options = ("--test-option", "break-health", "--test-option", "no-hash-index")
     never_boots_options = ("--test-option", "break-boot", "--test-option", "no-hash-index")
-    running = []
-    for path, version, epoch, options in (
+    wanted = [
         (out.v2_bundle, V2, V2_EPOCH, v2_options),
         (out.broken_bundle, BROKEN, BROKEN_EPOCH, broken_options),
-        (out.never_boots_bundle, NEVER_BOOTS, NEVER_BOOTS_EPOCH, never_boots_options),
-    ):
+    ]
+    if out.never_boots_bundle is not None:
+        wanted.append((out.never_boots_bundle, NEVER_BOOTS, NEVER_BOOTS_EPOCH, never_boots_options))
+    running = []
+    for path, version, epoch, options in wanted:
         if not _fresh(path, options):
             _options_stamp(path).unlink(missing_ok=True)
             build = _builder("bundle", path.parent, version, epoch, *options)

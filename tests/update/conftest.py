@@ -18,8 +18,8 @@ from tests.vm import LOG_DIR, Vm, VmConfig, make_ssh_key
 
 
 @pytest.fixture(scope="session")
-def builds() -> bundles.Builds:
-    return bundles.builds()
+def builds(request: pytest.FixtureRequest) -> bundles.Builds:
+    return bundles.builds(faults=bool(request.config.getoption("--update-faults")))
 
 
 @pytest.fixture(scope="session")
@@ -48,10 +48,8 @@ def update_guest(
 ) -> Iterator[Guest]:
     workdir = tmp_path_factory.mktemp("update-vm")
     key = make_ssh_key(workdir)
-    disk = bundles.bundle_disk(
-        [builds.v2_bundle, builds.broken_bundle, builds.never_boots_bundle],
-        workdir / "bundles.ext4",
-    )
+    on_disk = [builds.v2_bundle, builds.broken_bundle, builds.never_boots_bundle]
+    disk = bundles.bundle_disk([b for b in on_disk if b is not None], workdir / "bundles.ext4")
     vm = Vm(
         VmConfig(
             image=builds.v1_image,

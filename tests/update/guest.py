@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,10 @@ BUNDLE_MOUNT = "/mnt"
 # Bounds of the waits under TCG: a reboot through three failed boots of a slot, then a
 # healthy one; the agent's commit (health checks, then RAUC's mark-good).
 REBOOT_TIMEOUT_SECONDS = 1200.0
+# Seen once under TCG: after a reboot, OVMF started GRUB's EFI image and the vCPUs spun there
+# with no console output for 15 minutes, before our grub.cfg ran. A console silent this long
+# while no boot answers is such a hang: the test presses reset, as a unit's watchdog would.
+FIRMWARE_STALL_SECONDS = 300.0
 COMMIT_TIMEOUT_SECONDS = 600.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
 # (content), RAUC's slot indexes (16 MiB each: name, size and time).
@@ -100,11 +105,21 @@ class Guest:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.run(*(command or ("systemctl", "reboot")), check=False)
         deadline = time.monotonic() + REBOOT_TIMEOUT_SECONDS
+        console, console_changed = 0, time.monotonic()
         while True:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no boot of slot {slot} answered; see {self.vm.console_log}")
             if not self.vm.running():
                 raise AssertionError(f"QEMU exited during a reboot; see {self.vm.console_log}")
+            size = self.vm.console_log.stat().st_size
+            if size != console:
+                console, console_changed = size, time.monotonic()
+            elif time.monotonic() - console_changed > FIRMWARE_STALL_SECONDS:
+                print(
+                    f"guest console silent {FIRMWARE_STALL_SECONDS:.0f} s: reset", file=sys.stderr
+                )
+                self.vm.reset()
+                console_changed = time.monotonic()
             now = self.booted()
             if now is not None and now[0] not in seen:
                 seen.add(now[0])

@@ -5,9 +5,10 @@ bundles carry no block-hash index, so installs are plain copies under TCG) ->
 reboot: v2 runs from slot B, committed, configuration kept -> manual rollback to v1 ->
 forward again to v2 -> a broken v2 (health check fails on purpose) from a file: installed to
 slot A, marked bad by the agent after its commit deadline, back on slot B by itself, and
-`update status` says why -> a v2 whose init dies at once, abandoned by GRUB's attempt
-counter alone -> every bad input refused with one line and nothing changed -> the power cut
-at three points of an install, then once in the first boot of the new slot.
+`update status` says why -> (with --update-faults: a v2 whose init dies at once, abandoned
+by GRUB's attempt counter alone) -> every bad input refused with one line and nothing
+changed -> (with --update-faults: the power cut at three points of an install, then once in
+the first boot of the new slot).
 """
 
 from __future__ import annotations
@@ -164,11 +165,13 @@ def test_a_broken_firmware_is_rolled_back_automatically(
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
 
 
+@pytest.mark.update_faults
 def test_a_firmware_that_never_boots_is_abandoned_by_grub(
     update_guest: Guest, builds: bundles.Builds
 ) -> None:
     """Its PID 1 dies at once, so no agent ever runs on it: GRUB alone gives up after 3
     attempts (kernel panic, panic=10 reboot each time) and boots the previous firmware."""
+    assert builds.never_boots_bundle is not None
     source = f"{update_guest.mount_bundles()}/{builds.never_boots_bundle.name}"
     update_guest.run("orpheusctl", "update", "install", source)
     installed = slots_of(update_guest.update_status())
@@ -280,6 +283,7 @@ POLL_SECONDS = 0.5
 CUT_TIMEOUT_SECONDS = 900.0
 
 
+@pytest.mark.update_faults
 @pytest.mark.parametrize("point", list(POWER_CUTS))
 def test_a_power_cut_during_an_install_keeps_the_running_firmware(
     update_guest: Guest, builds: bundles.Builds, point: str
@@ -310,6 +314,7 @@ def test_a_power_cut_during_an_install_keeps_the_running_firmware(
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
 
 
+@pytest.mark.update_faults
 def test_a_retried_install_succeeds_and_survives_a_power_cut_in_its_first_boot(
     update_guest: Guest, builds: bundles.Builds
 ) -> None:
