@@ -23,11 +23,11 @@ BUNDLE_MOUNT = "/mnt"
 # Bounds of the waits under TCG: a reboot through three failed boots of a slot, then a
 # healthy one; the agent's commit (health checks, then RAUC's mark-good).
 REBOOT_TIMEOUT_SECONDS = 1200.0
+COMMIT_TIMEOUT_SECONDS = 600.0
 # Seen once under TCG: after a reboot, OVMF started GRUB's EFI image and the vCPUs spun there
 # with no console output for 15 minutes, before our grub.cfg ran. A console silent this long
 # while no boot answers is such a hang: the test presses reset, as a unit's watchdog would.
 FIRMWARE_STALL_SECONDS = 300.0
-COMMIT_TIMEOUT_SECONDS = 600.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
 # (content), RAUC's slot indexes (16 MiB each: name, size and time).
 DATA_STATE = (
@@ -97,13 +97,17 @@ class Guest:
         """Runs command (default: systemctl reboot) and waits for the next boot to be healthy."""
         self.reboot_into(None, *command)
 
+    def start_reboot(self, *command: str) -> None:
+        """Runs command (default: systemctl reboot) without waiting for the guest to return."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.run(*(command or ("systemctl", "reboot")), check=False)
+
     def reboot_into(self, slot: str | None, *command: str) -> list[str]:
         """Reboots and waits, through any boots in between, for one of slot (any slot if
         None) to be healthy; returns the slots booted on the way."""
         seen = {self.boot_id()}
         path: list[str] = []
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.run(*(command or ("systemctl", "reboot")), check=False)
+        self.start_reboot(*command)
         deadline = time.monotonic() + REBOOT_TIMEOUT_SECONDS
         console, console_changed = 0, time.monotonic()
         while True:
