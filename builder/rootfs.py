@@ -82,6 +82,13 @@ def check_mirror(mirror: str, suite: str) -> None:
         raise BuildError(f"no network to the package mirror {mirror}: {reason}") from error
 
 
+def dpkg_path_options(config: dict[str, Any]) -> list[str]:
+    """dpkg's path filters, excludes first: a later include takes a path back."""
+    excludes = [f"--dpkgopt=path-exclude={p}" for p in config.get("dpkg_path_exclude", [])]
+    includes = [f"--dpkgopt=path-include={p}" for p in config.get("dpkg_path_include", [])]
+    return excludes + includes
+
+
 def build_base(ctx: BuildContext, mirror: str | None = None) -> Path:
     """mmdebstrap of the package set, cached under build/cache by the package configuration."""
     config = load_config()
@@ -107,6 +114,7 @@ def build_base(ctx: BuildContext, mirror: str | None = None) -> Path:
             "mmdebstrap",
             f"--variant={config['variant']}",
             f"--include={','.join(config['packages'])}",
+            *dpkg_path_options(config),
             '--setup-hook=mkdir -p "$1/etc/apt/preferences.d" "$1/var/cache/apt/archives"',
             f"--setup-hook=copy-in {prefs} /etc/apt/preferences.d/",
             f"--setup-hook=sync-in {apt_cache} /var/cache/apt/archives/",

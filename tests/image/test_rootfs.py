@@ -46,3 +46,25 @@ def test_release_and_rauc_keyring(rootfs: Path) -> None:
 def test_journal_is_volatile(rootfs: Path) -> None:
     conf = (rootfs / "etc/systemd/journald.conf.d/10-orpheus.conf").read_text()
     assert "Storage=volatile" in conf
+
+
+def test_manuals_and_translations_are_left_out_but_licences_kept(rootfs: Path) -> None:
+    doc = rootfs / "usr/share/doc"
+    assert (doc / "asterisk/copyright").is_file() and (doc / "libc6/copyright").is_file()
+    kept = [p for p in doc.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert kept and not [p for p in kept if p.name != "copyright"]
+    assert not list((rootfs / "usr/share/man").rglob("*.gz"))
+    assert not list((rootfs / "usr/share/locale").rglob("*.mo"))
+
+
+def test_asterisk_loads_only_what_the_appliance_uses(rootfs: Path) -> None:
+    """The factory modules.conf is Orpheus's: autoload, minus families a unit never runs."""
+    conf = (rootfs / "usr/share/orpheus/factory/asterisk/modules.conf").read_text()
+    lines = conf.splitlines()
+    noload = {line.split("=>")[1].strip() for line in lines if line.startswith("noload")}
+    assert "autoload=yes" in conf and {"res_ari.so", "chan_iax2.so", "res_snmp.so"} <= noload
+    modules = rootfs / "usr/lib/x86_64-linux-gnu/asterisk/modules"
+    assert (modules / "chan_pjsip.so").is_file() and "chan_pjsip.so" not in noload
+    missing = {name for name in noload if not (modules / name).is_file()}
+    debian_obsolete = {"chan_alsa.so", "chan_oss.so", "cdr_sqlite.so"}
+    assert missing <= debian_obsolete, f"noload names no installed module: {missing}"
