@@ -41,11 +41,11 @@ venv: $(VENV)/.installed
 
 ## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU)
 test: venv host-tools lint image
-	$(VENV)/bin/pytest --board $(BOARD)
+	$(VENV)/bin/pytest --board $(BOARD) --durations=15
 
-## test-update-faults: the update walk with its fault part (never-booting firmware, power cuts)
+## test-update-faults: only the update walk, with its fault part (never-booting firmware, power cuts)
 test-update-faults: venv host-tools lint image
-	$(VENV)/bin/pytest --board $(BOARD) --update-faults tests/update
+	$(VENV)/bin/pytest --board $(BOARD) tests/update
 
 ## test-unit: the fast tier, no image needed
 test-unit: venv

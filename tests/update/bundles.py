@@ -87,7 +87,7 @@ class Builds:
     v1_image: Path
     v2_bundle: Path
     broken_bundle: Path  # fails its health check on purpose
-    never_boots_bundle: Path | None  # its init dies at once (built for --update-faults)
+    never_boots_bundle: Path | None  # its init dies at once (unless --skip-update-faults)
 
 
 def builds(faults: bool = False) -> Builds:

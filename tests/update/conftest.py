@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from tests.update import bundles
-from tests.update.guest import Guest
+from tests.update.guest import TIMELINE, Guest
 from tests.update.http_server import BundleServer
 from tests.vm import LOG_DIR, Vm, VmConfig, make_ssh_key
 
 
 @pytest.fixture(scope="session")
 def builds(request: pytest.FixtureRequest) -> bundles.Builds:
-    return bundles.builds(faults=bool(request.config.getoption("--update-faults")))
+    return bundles.builds(faults=not request.config.getoption("--skip-update-faults"))
 
 
 @pytest.fixture(scope="session")
@@ -58,10 +58,12 @@ def update_guest(
             extra_args=["-drive", f"if=virtio,format=raw,readonly=on,file={disk}"],
         )
     )
+    TIMELINE.unlink(missing_ok=True)
     vm.start()
     try:
-        vm.wait_healthy()
-        yield Guest(vm, key)
+        guest = Guest(vm, key)
+        guest.note(f"v1 healthy {vm.wait_healthy():.0f} s after power-on")
+        yield guest
     finally:
         vm.shutdown()
         LOG_DIR.mkdir(parents=True, exist_ok=True)

@@ -14,20 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.vm import Vm, ssh_command
+from tests.vm import LOG_DIR, StallWatch, Vm, ssh_command
 
 GRUBENV = "/boot/efi/EFI/BOOT/grubenv"
 SLOT_DEVICES = {"A": "/dev/disk/by-partlabel/rootfs-a", "B": "/dev/disk/by-partlabel/rootfs-b"}
 BUNDLE_DISK = "/dev/disk/by-label/bundles"
 BUNDLE_MOUNT = "/mnt"
+# When each boot, reset and commit of the walk happened: where its time goes, in CI too.
+TIMELINE = LOG_DIR / "update-walk.log"
+# A boot-id probe is one tiny command; a guest still booting may accept the TCP connection
+# (QEMU's port forward) and never send SSH's banner, so the probe gives up quickly.
+PROBE_TIMEOUT_SECONDS = 15
 # Bounds of the waits under TCG: a reboot through three failed boots of a slot, then a
 # healthy one; the agent's commit (health checks, then RAUC's mark-good).
 REBOOT_TIMEOUT_SECONDS = 1200.0
 COMMIT_TIMEOUT_SECONDS = 600.0
-# Seen once under TCG: after a reboot, OVMF started GRUB's EFI image and the vCPUs spun there
-# with no console output for 15 minutes, before our grub.cfg ran. A console silent this long
-# while no boot answers is such a hang: the test presses reset, as a unit's watchdog would.
-FIRMWARE_STALL_SECONDS = 300.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
 # (content), RAUC's slot indexes (16 MiB each: name, size and time).
 DATA_STATE = (
@@ -40,6 +41,13 @@ DATA_STATE = (
 class Guest:
     vm: Vm
     key: Path
+
+    def note(self, event: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {event}"
+        print(line, file=sys.stderr)
+        TIMELINE.parent.mkdir(parents=True, exist_ok=True)
+        with TIMELINE.open("a") as timeline:
+            timeline.write(line + "\n")
 
     def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -81,7 +89,7 @@ class Guest:
         try:
             result = subprocess.run(
                 ssh_command(self.vm, self.key, "sh", "-c", script),
-                capture_output=True, text=True, timeout=60, check=False,
+                capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             return None  # sshd accepted, then the guest went down or is still starting
@@ -107,31 +115,28 @@ class Guest:
         None) to be healthy; returns the slots booted on the way."""
         seen = {self.boot_id()}
         path: list[str] = []
+        self.note(f"reboot ({' '.join(command) or 'systemctl reboot'}), waiting for slot {slot}")
         self.start_reboot(*command)
         deadline = time.monotonic() + REBOOT_TIMEOUT_SECONDS
-        console, console_changed = 0, time.monotonic()
+        watch = StallWatch(self.vm.console_log)
         while True:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no boot of slot {slot} answered; see {self.vm.console_log}")
             if not self.vm.running():
                 raise AssertionError(f"QEMU exited during a reboot; see {self.vm.console_log}")
-            size = self.vm.console_log.stat().st_size
-            if size != console:
-                console, console_changed = size, time.monotonic()
-            elif time.monotonic() - console_changed > FIRMWARE_STALL_SECONDS:
-                print(
-                    f"guest console silent {FIRMWARE_STALL_SECONDS:.0f} s: reset", file=sys.stderr
-                )
-                self.vm.reset()
-                console_changed = time.monotonic()
             now = self.booted()
+            if watch.stalled(answered=now is not None):
+                self.note("guest hung (console silent, nothing answers): reset")
+                self.vm.reset_stalled()
             if now is not None and now[0] not in seen:
                 seen.add(now[0])
                 path.append(now[1])
+                self.note(f"slot {now[1]} answers")
                 if slot is None or now[1] == slot:
                     break
             time.sleep(3)
         self.vm.wait_healthy()
+        self.note(f"slot {path[-1]} healthy")
         return path
 
     def slot_bytes_written(self, slot: str) -> int:
@@ -148,9 +153,12 @@ class Guest:
 
     def power_cycle(self) -> float:
         """Pulls the plug, powers on again; returns seconds until the unit was healthy."""
+        self.note("power cut")
         self.vm.power_cut()
         self.vm.power_on()
-        return self.vm.wait_healthy()
+        healthy = self.vm.wait_healthy()
+        self.note(f"healthy {healthy:.0f} s after power-on")
+        return healthy
 
     def mount_bundles(self) -> str:
         """Mounts the read-only bundle disk (once); returns its mount point."""
@@ -182,5 +190,6 @@ class Guest:
             status = self.update_status()
             booted = [s for s in status["slots"] if s["booted"]]  # type: ignore[union-attr]
             if booted and booted[0]["boot_status"] == "good" and not status["pending"]:
+                self.note(f"slot {booted[0]['bootname']} committed")
                 return status
             time.sleep(3)
