@@ -58,13 +58,22 @@ def _break_boot(root: Path) -> None:
     init.symlink_to("../bin/false")  # relative: the same in the initramfs and after
 
 
-# Test-only options, for the rollback tests: a firmware that fails its health check
+def _config_schema_2(root: Path) -> None:
+    """The agent takes its configuration schema to be 2 (it looks for this marker)."""
+    marker = root / "usr/lib/orpheus/test-config-schema"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("2\n")
+
+
+# Test-only options, for the update tests: a firmware that fails its health check
 # (automatic rollback by the agent), one that never reaches userspace (rollback by GRUB's
-# attempt counter), and a bundle without the block-hash index, whose install under QEMU TCG
+# attempt counter), one with a newer configuration schema (migration forward, restore on
+# rollback), and a bundle without the block-hash index, whose install under QEMU TCG
 # copies the image instead of looking up each 4 KiB chunk (several times faster).
 TEST_OPTIONS: dict[str, Callable[[Path], None] | None] = {
     "break-health": _break_health,
     "break-boot": _break_boot,
+    "config-schema-2": _config_schema_2,
     "no-hash-index": None,
 }
 

@@ -31,7 +31,7 @@ V2_MIN_VERSION = V1
 SOURCES = ("agent", "update", "rootfs_overlay", "builder", "image.cfg")
 
 
-def _newest_source() -> float:
+def newest_source() -> float:
     paths: list[Path] = []
     for name in SOURCES:
         root = SOURCE_DIR / name
@@ -74,7 +74,7 @@ def _options_stamp(path: Path) -> Path:
 
 def _fresh(path: Path, options: tuple[str, ...] = ()) -> bool:
     """Built after the newest source, and (for a bundle) with the same builder options."""
-    if not path.exists() or path.stat().st_mtime <= _newest_source():
+    if not path.exists() or path.stat().st_mtime <= newest_source():
         return False
     if path.suffix != ".raucb":
         return True
@@ -106,9 +106,11 @@ def builds(faults: bool = False) -> Builds:
     # (tens of seconds under QEMU TCG instead of ~1 MB/s for the per-4 KiB chunk lookups),
     # and a plain verity bundle streams from an HTTP URL all the same. `make bundle` keeps
     # the index for production; bench/update.py measures its download share.
-    v2_options = ("--min-version", V2_MIN_VERSION, "--test-option", "no-hash-index")
-    broken_options = ("--test-option", "break-health", "--test-option", "no-hash-index")
-    never_boots_options = ("--test-option", "break-boot", "--test-option", "no-hash-index")
+    # Every v2 declares configuration schema 2, so v1 -> v2 migrates and v2 -> v1 restores.
+    v2_family = ("--test-option", "no-hash-index", "--test-option", "config-schema-2")
+    v2_options = ("--min-version", V2_MIN_VERSION, *v2_family)
+    broken_options = ("--test-option", "break-health", *v2_family)
+    never_boots_options = ("--test-option", "break-boot", *v2_family)
     wanted = [
         (out.v2_bundle, V2, V2_EPOCH, v2_options),
         (out.broken_bundle, BROKEN, BROKEN_EPOCH, broken_options),

@@ -2,10 +2,11 @@
 
 v1 runs from slot A -> v2 streamed over HTTP (a second install meanwhile is refused; the
 bundles carry no block-hash index, so installs are plain copies under TCG) ->
-reboot: v2 runs from slot B, committed, configuration kept -> manual rollback to v1 ->
-forward again to v2 -> a broken v2 (health check fails on purpose) from a file: installed to
-slot A, marked bad by the agent after its commit deadline, back on slot B by itself, and
-`update status` says why -> (the fault part: a v2 whose init dies at once, abandoned
+reboot: v2 runs from slot B, committed, configuration kept and migrated to v2's schema 2 ->
+manual rollback to v1 (the copy of schema 1 is back, a change made under v2 is reported
+lost) -> forward again to v2 -> a broken v2 (health check fails on purpose) from a file:
+installed to slot A, marked bad by the agent after its commit deadline, back on slot B by
+itself, and `update status` says why -> (the fault part: a v2 whose init dies at once, abandoned
 by GRUB's attempt counter alone) -> every bad input refused with one line and nothing
 changed -> (the fault part: the power cut at three points of an install, then once in
 the first boot of the new slot).
@@ -29,6 +30,7 @@ from tests.vm import StallWatch
 pytestmark = pytest.mark.qemu
 
 CONFIG_MARK = "/data/etc/asterisk/orpheus-update-test.conf"
+CONFIG_MARK_V2 = "/data/etc/asterisk/orpheus-update-test-v2.conf"
 SUPPORT_FILE = "/data/orpheus/update-support-until"
 AGENT_SETTINGS = "/data/orpheus/agent.toml"
 # Short enough for the test, long enough for a healthy unit under TCG to pass its checks.
@@ -127,6 +129,10 @@ def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
     assert "rauc.slot=B" in update_guest.out("cat", "/proc/cmdline")
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
     assert status["last_commit"]["version"] == bundles.V2  # type: ignore[index]
+    config = status["config"]
+    assert config["action"] == "migrated" and config["schema"] == 2, config  # type: ignore[index]
+    assert "copy of schema 1 kept" in config["message"], config  # type: ignore[index]
+    update_guest.run("sh", "-c", f"echo 'written under v2' > {CONFIG_MARK_V2}")
 
 
 def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) -> None:
@@ -135,8 +141,15 @@ def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) ->
     assert status["booted"] == "A" and status["running_version"] == bundles.V1
     assert status["last_rollback"]["kind"] == "manual"  # type: ignore[index]
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    # v1 knows schema 1 only: the copy taken when v2 was installed is back, and the change
+    # made under v2 is reported lost (and kept aside), not silently dropped.
+    config = status["config"]
+    assert config["action"] == "restored" and config["schema"] == 1, config  # type: ignore[index]
+    lost = CONFIG_MARK_V2.removeprefix("/data/etc/")
+    assert lost in config["lost_changes"], config  # type: ignore[index, operator]
+    assert update_guest.run("test", "-e", CONFIG_MARK_V2, check=False).returncode != 0
     text = update_guest.out("orpheusctl", "update", "status")
-    assert "manual" in text and bundles.V2 in text
+    assert "manual" in text and bundles.V2 in text and "Lost changes" in text and lost in text
 
 
 def test_forward_again_to_v2(update_guest: Guest) -> None:
@@ -343,6 +356,7 @@ def test_a_retried_install_succeeds_and_survives_a_power_cut_in_its_first_boot(
     watch = StallWatch(update_guest.vm.console_log)
     while "rauc.slot=A" not in update_guest.vm.console_text()[console_before:]:
         assert time.monotonic() < deadline, "slot A's kernel never started after the reboot"
+        assert update_guest.vm.revive(), "QEMU exited during the reboot"
         if watch.stalled(answered=False):
             update_guest.vm.reset_stalled()
         time.sleep(POLL_SECONDS)

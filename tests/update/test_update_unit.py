@@ -15,7 +15,7 @@ from orpheus.update.commit import CommitFeature
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.pbx import parse_active_calls
 from orpheus.update.policy import Firmware, Refused
-from orpheus.update.schema import MIGRATIONS, ConfigStore
+from orpheus.update.schema import FIRMWARE_SCHEMA, MIGRATIONS, ConfigStore, firmware_schema
 from orpheus.update.state import UpdateState
 from orpheus.update.versions import older
 
@@ -103,6 +103,16 @@ def test_config_migrates_forward_and_a_rollback_restores_the_copy(
     assert (config / "a.conf").read_text() == "v1 setting\n"
     assert result.lost_changes == ["a.conf", "b.conf"]
     assert not (config / "b.conf").exists()
+
+
+def test_a_test_build_declares_its_schema_and_the_store_uses_it(tmp_path: Path) -> None:
+    marker = tmp_path / "test-config-schema"
+    assert firmware_schema(marker) == FIRMWARE_SCHEMA  # a production build has no marker
+    marker.write_text("not a number\n")
+    assert firmware_schema(marker) == FIRMWARE_SCHEMA
+    marker.write_text("2\n")
+    store = ConfigStore(tmp_path / "etc", tmp_path / "state", firmware_schema(marker))
+    assert store.reconcile().schema == 2 and store.data_schema() == 2
 
 
 def test_a_second_job_is_refused_while_one_runs() -> None:

@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 FIRMWARE_SCHEMA = 1
 # schema n -> the function that turns configuration of schema n into schema n + 1.
 MIGRATIONS: dict[int, Callable[[Path], None]] = {}
+# A test build (builder --test-option config-schema-2) declares a newer schema here, so that
+# the update walk in QEMU goes through a migration and a restore before a real one exists.
+TEST_SCHEMA_MARKER = Path("/usr/lib/orpheus/test-config-schema")
+
+
+def firmware_schema(marker: Path = TEST_SCHEMA_MARKER) -> int:
+    try:
+        return int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return FIRMWARE_SCHEMA
 
 
 @dataclass
@@ -45,8 +55,9 @@ class ConfigResult:
 class ConfigStore:
     """config_dir is the configuration (/data/etc); snapshots live under state_dir."""
 
-    def __init__(self, config_dir: Path, state_dir: Path) -> None:
+    def __init__(self, config_dir: Path, state_dir: Path, schema: int = FIRMWARE_SCHEMA) -> None:
         self.config_dir = config_dir
+        self.firmware_schema = schema
         self.schema_file = state_dir / "config-schema"
         self.snapshots = state_dir / "update" / "config-snapshots"
 
@@ -65,7 +76,7 @@ class ConfigStore:
 
     def snapshot(self) -> Path:
         """Keeps a copy of the configuration as it is now, under its schema number."""
-        schema = self.data_schema() or FIRMWARE_SCHEMA
+        schema = self.data_schema() or self.firmware_schema
         target = self.snapshot_path(schema)
         tmp = target.with_name(target.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -78,7 +89,8 @@ class ConfigStore:
         tmp.rename(target)
         return target
 
-    def reconcile(self, firmware_schema: int = FIRMWARE_SCHEMA) -> ConfigResult:
+    def reconcile(self, firmware_schema: int | None = None) -> ConfigResult:
+        firmware_schema = firmware_schema or self.firmware_schema
         data = self.data_schema()
         if data is None:
             self._write_schema(firmware_schema)

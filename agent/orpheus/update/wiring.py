@@ -11,7 +11,7 @@ from typing import Any
 
 from orpheus.config import AgentConfig
 from orpheus.feature import Feature
-from orpheus.update import entitlement, health, pbx, rauc
+from orpheus.update import entitlement, health, pbx, rauc, schema
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
 from orpheus.update.installer import InstallDeps
@@ -44,7 +44,7 @@ def update_features(
     support_file = state_dir / "update-support-until"
     deps = InstallDeps(
         state=state,
-        config=ConfigStore(config.data_dir / "etc", state_dir),
+        config=ConfigStore(config.data_dir / "etc", state_dir, schema.firmware_schema()),
         running=read_firmware(config.release_file),
         booted_slot=booted_slot,
         data_dir=config.data_dir,
