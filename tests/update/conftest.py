@@ -56,6 +56,7 @@ def update_guest(
             workdir=workdir,
             ssh_public_key=key.with_suffix(".pub").read_text().strip(),
             extra_args=["-drive", f"if=virtio,format=raw,readonly=on,file={disk}"],
+            cold_reboots=True,
         )
     )
     TIMELINE.unlink(missing_ok=True)

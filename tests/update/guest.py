@@ -122,7 +122,7 @@ class Guest:
         while True:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no boot of slot {slot} answered; see {self.vm.console_log}")
-            if not self.vm.running():
+            if not self.vm.revive():
                 raise AssertionError(f"QEMU exited during a reboot; see {self.vm.console_log}")
             now = self.booted()
             if watch.stalled(answered=now is not None):
