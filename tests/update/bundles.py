@@ -6,7 +6,6 @@ build/cache and sign with build/keys, like `make image` and `make bundle` do.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -127,16 +126,6 @@ def builds(faults: bool = False) -> Builds:
         _wait(build, path.parent)
         _options_stamp(path).write_text(" ".join(options))
     return out
-
-
-def image_bytes(bundle: Path) -> int:
-    """Size of the slot image inside a bundle (what RAUC writes to the slot)."""
-    info = subprocess.run(
-        ["rauc", "info", "--keyring", str(KEYS.keyring), "--output-format=json", str(bundle)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    images = json.loads(info.stdout)["images"]
-    return int(next(iter(images[0].values()))["size"])
 
 
 def bundle_disk(bundles: list[Path], out: Path) -> Path:

@@ -139,12 +139,6 @@ class Guest:
         self.note(f"slot {path[-1]} healthy")
         return path
 
-    def slot_bytes_written(self, slot: str) -> int:
-        """Bytes the guest's kernel has written to the slot's partition since it booted."""
-        device = Path(self.out("readlink", "-f", SLOT_DEVICES[slot]).strip()).name
-        sectors_written = self.out("cat", f"/sys/class/block/{device}/stat").split()[6]
-        return int(sectors_written) * 512
-
     def job(self) -> dict[str, Any]:
         """The current (or last) update job, from the API."""
         status, body = self.api("GET", "/api/v1/update")
