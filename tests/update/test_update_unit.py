@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orpheus.update import policy, verity
+from orpheus.update import installer, policy, rauc, verity
 from orpheus.update.commit import CommitFeature
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.pbx import parse_active_calls
@@ -113,6 +113,30 @@ def test_a_test_build_declares_its_schema_and_the_store_uses_it(tmp_path: Path) 
     marker.write_text("2\n")
     store = ConfigStore(tmp_path / "etc", tmp_path / "state", firmware_schema(marker))
     assert store.reconcile().schema == 2 and store.data_schema() == 2
+
+
+def test_a_bundle_rauc_could_not_mount_is_tried_again_and_other_errors_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RAUC itself is not run here (no slots on the host); the update walk runs it for real."""
+    calls: list[str] = []
+    failures = ["Failed mounting bundle: Failed to load dm table: Argument list too long"]
+
+    def install(source: str, progress: object) -> None:
+        calls.append(source)
+        if failures:
+            raise rauc.RaucError(failures.pop())
+
+    monkeypatch.setattr(installer.rauc, "install", install)
+    monkeypatch.setattr(installer, "MOUNT_RETRY_SECONDS", 0.0)
+    unit = installer.Installer(None)  # type: ignore[arg-type]  # deps unused by this step
+    job = Job("install", "http://example.invalid/b.raucb")
+    unit._rauc_install(job, job.source)
+    assert len(calls) == 2 and "trying again" in job.log[-1]
+    failures.append("Slot rootfs.1 is not writable")
+    with pytest.raises(rauc.RaucError, match="not writable"):
+        unit._rauc_install(job, job.source)
+    assert len(calls) == 3
 
 
 def test_a_second_job_is_refused_while_one_runs() -> None:

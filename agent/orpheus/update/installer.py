@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 MIN_FREE_BYTES = 16 * 1024**2
 URL_TIMEOUT_SECONDS = 15.0
 IDLE_POLL_SECONDS = 5.0
+# RAUC sometimes fails to set up the dm-verity device of a streamed bundle ("Failed mounting
+# bundle: Failed to load dm table: Argument list too long"; seen under QEMU TCG, about one
+# streamed install in four, and the next attempt worked). It fails before the target slot
+# is touched (RAUC marks it non-bootable only after the mount), so the agent tries again.
+MOUNT_ATTEMPTS = 3
+MOUNT_RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ class Installer:
         deps.config.snapshot()
         target = other_slot(deps.booted_slot)
         job.step(10, f"writing firmware {bundle.version} to slot {target}")
-        rauc.install(request.source, lambda pct, text: job.step(10 + pct * 85 // 100, text))
+        self._rauc_install(job, request.source)
         deps.state.set_slot(target, bundle.version, bundle.build_date)
         deps.state.update(
             pending={
@@ -181,6 +187,20 @@ class Installer:
         if not request.reboot:
             return done + " (reboot when convenient)"
         return self._reboot_when_idle(job, request, done)
+
+    def _rauc_install(self, job: Job, source: str) -> None:
+        """RAUC writes the slot; a failure to mount the bundle (nothing written yet) is
+        retried."""
+        for attempt in range(1, MOUNT_ATTEMPTS + 1):
+            try:
+                rauc.install(source, lambda pct, text: job.step(10 + pct * 85 // 100, text))
+                return
+            except rauc.RaucError as error:
+                if attempt == MOUNT_ATTEMPTS or "Failed mounting bundle" not in str(error):
+                    raise
+                log.warning("RAUC could not mount the bundle (%s); attempt %d", error, attempt + 1)
+                job.step(10, f"RAUC could not mount the bundle, trying again: {error}")
+                time.sleep(MOUNT_RETRY_SECONDS)
 
     def _verify_payload(self, job: Job, bundle: Path) -> None:
         job.step(3, "checking the whole bundle against its signature")
