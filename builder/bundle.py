@@ -41,7 +41,10 @@ INODE_BYTES = 256
 FIXED_OVERHEAD = 96 * 1024**2
 HEADROOM = 0.15
 SIZE_STEP = 128 * 1024**2
-MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 128K"
+# 16 KiB squashfs blocks: a streamed install fetches whole compressed blocks, so with
+# 128 KiB ones a patch release (v1 -> v2, 4,404 changed 4 KiB chunks) downloaded 24.9 % of
+# the bundle; with 16 KiB ones 9.5 %, for a bundle 4.8 % larger (bench/update.py).
+MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 16K"
 
 
 def _break_health(root: Path) -> None:
