@@ -130,8 +130,6 @@ class Vm:
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.healthy_after: float | None = None
-        self.stall_resets = 0
-        self.cold_starts = 0
 
     @property
     def base_url(self) -> str:
@@ -197,10 +195,13 @@ class Vm:
         """The reset button (what a hardware watchdog does to a hung unit)."""
         self._qmp("system_reset")
 
-    def reset_stalled(self) -> None:
-        self.stall_resets += 1
+    def reset_if_stalled(self, watch: StallWatch, answered: bool) -> bool:
+        """Presses reset if the guest has shown no sign of life for STALL_SECONDS."""
+        if not watch.stalled(answered):
+            return False
         print(f"guest silent for {STALL_SECONDS:.0f} s, nothing answers: reset", file=sys.stderr)
         self.reset()
+        return True
 
     def power_cut(self) -> None:
         """Pulls the plug: QEMU dies at once, whatever the guest had not written is lost."""
@@ -218,7 +219,6 @@ class Vm:
             return True
         if not (self.config.cold_reboots and self.process and self.process.returncode == 0):
             return False
-        self.cold_starts += 1
         self.power_on()
         return True
 
@@ -250,8 +250,7 @@ class Vm:
                 if status == 200 and body == {"ok": True}:
                     self.healthy_after = time.monotonic() - self.started_at
                     return self.healthy_after
-            if watch.stalled(answered):
-                self.reset_stalled()
+            self.reset_if_stalled(watch, answered)
             time.sleep(2.0)
         raise VmError(f"unit not healthy after {timeout:.0f} s; see {self.console_log}")
 

@@ -125,9 +125,8 @@ class Guest:
             if not self.vm.revive():
                 raise AssertionError(f"QEMU exited during a reboot; see {self.vm.console_log}")
             now = self.booted()
-            if watch.stalled(answered=now is not None):
+            if self.vm.reset_if_stalled(watch, answered=now is not None):
                 self.note("guest hung (console silent, nothing answers): reset")
-                self.vm.reset_stalled()
             if now is not None and now[0] not in seen:
                 seen.add(now[0])
                 path.append(now[1])

@@ -367,8 +367,7 @@ def test_a_retried_install_succeeds_and_survives_a_power_cut_in_its_first_boot(
     while "rauc.slot=A" not in update_guest.vm.console_text()[console_before:]:
         assert time.monotonic() < deadline, "slot A's kernel never started after the reboot"
         assert update_guest.vm.revive(), "QEMU exited during the reboot"
-        if watch.stalled(answered=False):
-            update_guest.vm.reset_stalled()
+        update_guest.vm.reset_if_stalled(watch, answered=False)
         time.sleep(POLL_SECONDS)
     record_figure("power_cut_first_boot_to_healthy_seconds", round(update_guest.power_cycle(), 1))
     status = update_guest.wait_committed()
