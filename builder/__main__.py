@@ -6,28 +6,15 @@ import argparse
 import errno
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 
-from builder import bundle, disk, esp, hosttools, keys, manifest, rootfs, slotindex
+from builder import bundle, disk, esp, hosttools, keys, manifest, rootfs, slotindex, space
 from builder.boards import BOARD_DIR, load_board
 from builder.context import SOURCE_DIR, BuildContext, build_epoch, git_commit, git_version
 from builder.errors import BuildError
 
 log = logging.getLogger("builder")
-# A clean build holds the apt cache, the base, the rootfs copy and one sparse image.
-REQUIRED_FREE_BYTES = 5 * 1024**3
-
-
-def check_free_space(build_dir: Path) -> None:
-    build_dir.mkdir(parents=True, exist_ok=True)
-    free = shutil.disk_usage(build_dir).free
-    if free < REQUIRED_FREE_BYTES:
-        raise BuildError(
-            f"not enough free space under {build_dir}: {free / 1024**3:.1f} GiB free, "
-            f"the build needs {REQUIRED_FREE_BYTES / 1024**3:.0f} GiB"
-        )
 
 
 def make_context(args: argparse.Namespace) -> BuildContext:
@@ -42,12 +29,18 @@ def make_context(args: argparse.Namespace) -> BuildContext:
     )
 
 
-def build_rootfs(ctx: BuildContext, mirror: str | None) -> Path:
+def build_rootfs(ctx: BuildContext, mirror: str | None, step_parts: list[str]) -> Path:
+    """The laid root filesystem, once the mirror (if needed) and the free space are checked."""
     hosttools.ensure(hosttools.BUILD_TOOLS)
-    check_free_space(ctx.build_dir)
+    mirror = mirror or rootfs.load_config()["mirror"]
+    parts = ["rootfs", *step_parts]
+    if not rootfs.base_is_cached(ctx, mirror):
+        # Checked first: with no mirror the build cannot start, whatever the free space.
+        rootfs.check_mirror(mirror)
+        parts.insert(0, "base")
+    space.check_free_space(ctx.build_dir, parts)
     keys.signing_keys(ctx)
-    base = rootfs.build_base(ctx, mirror)
-    return rootfs.customize(ctx, base)
+    return rootfs.customize(ctx, rootfs.build_base(ctx, mirror))
 
 
 def _remove_older_outputs(ctx: BuildContext) -> None:
@@ -57,7 +50,8 @@ def _remove_older_outputs(ctx: BuildContext) -> None:
 
 
 def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
-    root = build_rootfs(ctx, mirror)
+    images = ["image", "hypervisor-images"] if ctx.board.virtual_disk else ["image"]
+    root = build_rootfs(ctx, mirror, images)
     ctx.board_dir.mkdir(parents=True, exist_ok=True)
     esp_dir = esp.build(ctx, root)
     image = disk.assemble(ctx, root, esp_dir)
@@ -101,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         ctx = make_context(args)
         if args.step == "rootfs":
-            print(build_rootfs(ctx, args.mirror))
+            print(build_rootfs(ctx, args.mirror, []))
         elif args.step == "bundle":
-            print(bundle.build(ctx, build_rootfs(ctx, args.mirror), args.test_option))
+            print(bundle.build(ctx, build_rootfs(ctx, args.mirror, ["bundle"]), args.test_option))
         else:
             for path in build_image(ctx, args.mirror):
                 print(path)

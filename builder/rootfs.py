@@ -71,8 +71,8 @@ def pin_preferences(config: dict[str, Any]) -> str:
     )
 
 
-def check_mirror(mirror: str, suite: str) -> None:
-    url = f"{mirror}/dists/{suite}/InRelease"
+def check_mirror(mirror: str) -> None:
+    url = f"{mirror}/dists/{load_config()['suite']}/InRelease"
     try:
         request = urllib.request.Request(url, method="HEAD")  # noqa: S310 - http(s) mirror
         with urllib.request.urlopen(request, timeout=20):  # noqa: S310
@@ -89,16 +89,24 @@ def dpkg_path_options(config: dict[str, Any]) -> list[str]:
     return excludes + includes
 
 
-def build_base(ctx: BuildContext, mirror: str | None = None) -> Path:
-    """mmdebstrap of the package set, cached under build/cache by the package configuration."""
+def base_dir(ctx: BuildContext, mirror: str) -> Path:
+    """Where the base of this package configuration and mirror is cached."""
+    return ctx.cache_dir / f"base-{_digest(ROOTFS_CONFIG.read_bytes(), mirror.encode())}"
+
+
+def base_is_cached(ctx: BuildContext, mirror: str) -> bool:
+    return (base_dir(ctx, mirror) / "etc/os-release").exists()
+
+
+def build_base(ctx: BuildContext, mirror: str) -> Path:
+    """mmdebstrap of the package set, cached under build/cache by the package configuration.
+
+    The caller has checked the mirror (check_mirror) when the base is not cached."""
     config = load_config()
-    mirror = mirror or config["mirror"]
-    key = _digest(ROOTFS_CONFIG.read_bytes(), mirror.encode())
-    base = ctx.cache_dir / f"base-{key}"
-    if (base / "etc/os-release").exists():
+    base = base_dir(ctx, mirror)
+    if base_is_cached(ctx, mirror):
         log.info("root filesystem base: cached (%s)", base.name)
         return base
-    check_mirror(mirror, config["suite"])
     for stale in ctx.cache_dir.glob("base-*"):
         shutil.rmtree(stale)
     apt_cache = ctx.cache_dir / "apt"

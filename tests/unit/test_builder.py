@@ -81,6 +81,8 @@ def test_full_disk_stops_before_writing(tmp_path: Path) -> None:
     try:
         result = run_builder("image", "--board", "mini", "--build-dir", str(small))
         assert_one_line_error(result, "not enough free space under")
+        # Nothing cached there: the base is counted in, named with the other parts.
+        assert "(base + rootfs + image)" in result.stderr
         assert not list(small.rglob("*.img*"))
     finally:
         subprocess.run(["umount", str(small)], check=True)
