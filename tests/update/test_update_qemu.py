@@ -118,6 +118,17 @@ def test_installs_v2_streamed_over_http_and_refuses_a_second_install_meanwhile(
     )
 
 
+def assert_asterisk_read_the_checked_configuration(guest: Guest) -> None:
+    """Asterisk started only once the configuration check (migrate or restore) had ended."""
+
+    def monotonic(prop: str, unit: str) -> int:
+        return int(guest.out("systemctl", "show", "--property", prop, "--value", unit))
+
+    check_end = monotonic("ExecMainExitTimestampMonotonic", "orpheus-config-check.service")
+    asterisk_start = monotonic("ExecMainStartTimestampMonotonic", "asterisk.service")
+    assert 0 < check_end <= asterisk_start, (check_end, asterisk_start)
+
+
 def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
     update_guest: Guest,
 ) -> None:
@@ -132,6 +143,7 @@ def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
     config = status["config"]
     assert config["action"] == "migrated" and config["schema"] == 2, config  # type: ignore[index]
     assert "copy of schema 1 kept" in config["message"], config  # type: ignore[index]
+    assert_asterisk_read_the_checked_configuration(update_guest)
     update_guest.run("sh", "-c", f"echo 'written under v2' > {CONFIG_MARK_V2}")
 
 
@@ -148,6 +160,7 @@ def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) ->
     lost = CONFIG_MARK_V2.removeprefix("/data/etc/")
     assert lost in config["lost_changes"], config  # type: ignore[index, operator]
     assert update_guest.run("test", "-e", CONFIG_MARK_V2, check=False).returncode != 0
+    assert_asterisk_read_the_checked_configuration(update_guest)
     text = update_guest.out("orpheusctl", "update", "status")
     assert "manual" in text and bundles.V2 in text and "Lost changes" in text and lost in text
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orpheus.update import installer, policy, rauc, verity
+from orpheus.config import AgentConfig
+from orpheus.update import configcheck, installer, policy, rauc, verity
 from orpheus.update.commit import CommitFeature
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.pbx import parse_active_calls
@@ -103,6 +104,21 @@ def test_config_migrates_forward_and_a_rollback_restores_the_copy(
     assert (config / "a.conf").read_text() == "v1 setting\n"
     assert result.lost_changes == ["a.conf", "b.conf"]
     assert not (config / "b.conf").exists()
+
+
+def test_the_boot_check_writes_its_result_where_update_status_reads_it(tmp_path: Path) -> None:
+    config = AgentConfig(data_dir=tmp_path)
+    (tmp_path / "etc").mkdir()
+    result = configcheck.check(config)
+    assert result.action == "initialised"
+    assert UpdateState(config.state_dir / "update/state.json").read()["config"]["action"] == (
+        "initialised"
+    )
+    settings = tmp_path / "agent.toml"
+    settings.write_text(f'data_dir = "{tmp_path}"\nno_such_setting = 1\n')
+    assert configcheck.main(["--config", str(settings)]) == 1  # one line, files untouched
+    settings.write_text(f'data_dir = "{tmp_path}"\n')
+    assert configcheck.main(["--config", str(settings)]) == 0
 
 
 def test_a_test_build_declares_its_schema_and_the_store_uses_it(tmp_path: Path) -> None:

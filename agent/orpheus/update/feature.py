@@ -81,9 +81,7 @@ class UpdateFeature:
             # As flashed, the other slot holds a copy of the same firmware.
             other = other_slot(deps.booted_slot)
             deps.state.set_slot(other, deps.running.version, deps.running.build_date)
-        result = deps.config.reconcile()
-        deps.state.update(config=result.as_dict())
-        log.info("configuration: %s", result.message)
+        # The configuration's schema was checked before Asterisk started (configcheck).
 
     def stop(self) -> None:
         pass

@@ -11,12 +11,10 @@ from typing import Any
 
 from orpheus.config import AgentConfig
 from orpheus.feature import Feature
-from orpheus.update import entitlement, health, pbx, rauc, schema
+from orpheus.update import configcheck, entitlement, health, pbx, rauc
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
 from orpheus.update.installer import InstallDeps
-from orpheus.update.schema import ConfigStore
-from orpheus.update.state import UpdateState
 
 
 def reboot() -> None:
@@ -40,11 +38,11 @@ def update_features(
 ) -> list[Feature]:
     """support_until: the licence's update_support_until once licensing provides it."""
     state_dir = config.state_dir
-    state = UpdateState(state_dir / "update" / "state.json")
+    state = configcheck.update_state(config)
     support_file = state_dir / "update-support-until"
     deps = InstallDeps(
         state=state,
-        config=ConfigStore(config.data_dir / "etc", state_dir, schema.firmware_schema()),
+        config=configcheck.config_store(config),
         running=read_firmware(config.release_file),
         booted_slot=booted_slot,
         data_dir=config.data_dir,
