@@ -10,10 +10,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orpheus.update.pbx import parse_active_calls
 from tests.vm import LOG_DIR, StallWatch, Vm, ssh_command
 
 GRUBENV = "/boot/efi/EFI/BOOT/grubenv"
@@ -29,6 +31,8 @@ PROBE_TIMEOUT_SECONDS = 15
 # healthy one; the agent's commit (health checks, then RAUC's mark-good).
 REBOOT_TIMEOUT_SECONDS = 1200.0
 COMMIT_TIMEOUT_SECONDS = 600.0
+# An install under TCG takes 1 to 4 minutes; well past that, the job is stuck.
+JOB_TIMEOUT_SECONDS = 900.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
 # (content), RAUC's slot indexes (16 MiB each: name, size and time).
 DATA_STATE = (
@@ -79,6 +83,19 @@ class Guest:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
+
+    def asterisk(self, command: str) -> str:
+        return self.out("asterisk", "-rx", command)
+
+    def hold_call(self) -> None:
+        """Puts a call up in the guest's own Asterisk: a Local channel, answered, that waits
+        10 minutes; `core show channels count` then says 1 active call."""
+        for step in ("hold,1,Answer", "hold,2,Wait,600"):
+            self.asterisk(f"dialplan add extension {step} into orpheus-test-hold replace")
+        self.asterisk("channel originate Local/hold@orpheus-test-hold application Wait 600")
+
+    def active_calls(self) -> int:
+        return parse_active_calls(self.asterisk("core show channels count"))
 
     def boot_id(self) -> str:
         return self.out("cat", "/proc/sys/kernel/random/boot_id").strip()
@@ -143,6 +160,17 @@ class Guest:
         status, body = self.api("GET", "/api/v1/update")
         assert status == 200, body
         return body["job"] or {}
+
+    def wait_job(
+        self, reached: Callable[[dict[str, Any]], bool], timeout: float = JOB_TIMEOUT_SECONDS
+    ) -> dict[str, Any]:
+        """Polls the running update job until reached(job); fails if it ends or times out."""
+        deadline = time.monotonic() + timeout
+        while not reached(job := self.job()):
+            assert job.get("state") == "running", f"the job ended first: {job}"
+            assert time.monotonic() < deadline, f"gave up waiting on the job: {job}"
+            time.sleep(1)
+        return job
 
     def power_cycle(self) -> float:
         """Pulls the plug, powers on again; returns seconds until the unit was healthy."""

@@ -36,6 +36,10 @@ AGENT_SETTINGS = "/data/orpheus/agent.toml"
 # Short enough for the test, long enough for a healthy unit under TCG to pass its checks.
 COMMIT_DEADLINE_SECONDS = 60
 BREAK_REASON = "test build: health check broken on purpose"
+# install --reboot with a call up: the longest wait for it to end (the test hangs it up), and
+# how long the test watches the reboot being held (the agent counts calls every 5 s).
+CALL_WAIT_SECONDS = 600
+IDLE_POLLS_SECONDS = 12
 
 FIGURES: dict[str, float] = {}
 
@@ -180,14 +184,25 @@ def test_a_broken_firmware_is_rolled_back_automatically(
     update_guest.run(
         "sh", "-c", f"echo 'commit_deadline_seconds = {COMMIT_DEADLINE_SECONDS}' > {AGENT_SETTINGS}"
     )
+    # A call is up: `install --reboot` installs, then waits for the PBX to be idle and says
+    # so in the job's progress; hanging up the call lets it reboot into the new slot.
+    update_guest.hold_call()
+    assert update_guest.active_calls() == 1
     source = f"{update_guest.mount_bundles()}/{builds.broken_bundle.name}"
+    boot = update_guest.boot_id()
     started = time.monotonic()
-    update_guest.run("orpheusctl", "update", "install", source)
+    body = {"path": source, "reboot": True, "idle_timeout": CALL_WAIT_SECONDS}
+    code, job = update_guest.api("POST", "/api/v1/update", body)
+    assert code == 202, job
+    waiting = update_guest.wait_job(lambda j: "active call" in j.get("message", ""))
     record_figure("file_install_seconds", round(time.monotonic() - started, 1))
-    update_guest.note(f"broken v2 installed in {time.monotonic() - started:.0f} s")
+    update_guest.note(f"broken v2 installed in {time.monotonic() - started:.0f} s, waiting")
+    assert waiting["message"] == "waiting for 1 active call(s) to end before rebooting", waiting
     installed = slots_of(update_guest.update_status())
     assert installed["A"]["primary"] and installed["A"]["version"] == bundles.BROKEN
-    path = update_guest.reboot_into("B")
+    time.sleep(IDLE_POLLS_SECONDS)  # a few of the agent's polls: the call holds the reboot
+    assert update_guest.job()["state"] == "running" and update_guest.boot_id() == boot
+    path = update_guest.reboot_into("B", "asterisk", "-rx", "channel request hangup all")
     assert path == ["A", "B"], f"boots after the install: {path}"
     status = update_guest.wait_committed()
     assert status["booted"] == "B" and status["running_version"] == bundles.V2
