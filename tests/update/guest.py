@@ -33,6 +33,8 @@ REBOOT_TIMEOUT_SECONDS = 1200.0
 COMMIT_TIMEOUT_SECONDS = 600.0
 # An install under TCG takes 1 to 4 minutes; well past that, the job is stuck.
 JOB_TIMEOUT_SECONDS = 900.0
+# A Local channel answered in the guest's own dialplan: up in a second, give it 30.
+CALL_SETUP_SECONDS = 30.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
 # (content), RAUC's slot indexes (16 MiB each: name, size and time).
 DATA_STATE = (
@@ -93,6 +95,12 @@ class Guest:
         for step in ("hold,1,Answer", "hold,2,Wait,600"):
             self.asterisk(f"dialplan add extension {step} into orpheus-test-hold replace")
         self.asterisk("channel originate Local/hold@orpheus-test-hold application Wait 600")
+        # The CLI's originate returns before Asterisk has set the channels up.
+        deadline = time.monotonic() + CALL_SETUP_SECONDS
+        while self.active_calls() != 1:
+            channels = self.asterisk("core show channels")
+            assert time.monotonic() < deadline, f"the held call never came up: {channels}"
+            time.sleep(1)
 
     def active_calls(self) -> int:
         return parse_active_calls(self.asterisk("core show channels count"))
