@@ -98,8 +98,8 @@ class Guest:
         # The CLI's originate returns before Asterisk has set the channels up.
         deadline = time.monotonic() + CALL_SETUP_SECONDS
         while self.active_calls() != 1:
-            channels = self.asterisk("core show channels")
-            assert time.monotonic() < deadline, f"the held call never came up: {channels}"
+            dialplan = self.run("asterisk", "-rx", "dialplan show orpheus-test-hold", check=False)
+            assert time.monotonic() < deadline, f"the held call never came up: {dialplan.stdout}"
             time.sleep(1)
 
     def active_calls(self) -> int:

@@ -165,6 +165,10 @@ def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) ->
     assert lost in config["lost_changes"], config  # type: ignore[index, operator]
     assert update_guest.run("test", "-e", CONFIG_MARK_V2, check=False).returncode != 0
     assert_asterisk_read_the_checked_configuration(update_guest)
+    # The restored files are Asterisk's own again: it reads its 0640 files as its own user.
+    assert update_guest.out("stat", "-c", "%U", "/data/etc/asterisk/asterisk.conf") == "asterisk\n"
+    dialplan = update_guest.asterisk("module show like pbx_config")
+    assert " Running " in dialplan and "Not Running" not in dialplan, dialplan
     text = update_guest.out("orpheusctl", "update", "status")
     assert "manual" in text and bundles.V2 in text and "Lost changes" in text and lost in text
 

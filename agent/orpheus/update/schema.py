@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import filecmp
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -82,7 +83,7 @@ class ConfigStore:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.parent.mkdir(parents=True, exist_ok=True)
         if self.config_dir.is_dir():
-            shutil.copytree(self.config_dir, tmp, symlinks=True)
+            copy_tree(self.config_dir, tmp)
         else:
             tmp.mkdir()
         shutil.rmtree(target, ignore_errors=True)
@@ -130,12 +131,21 @@ class ConfigStore:
         aside.parent.mkdir(parents=True, exist_ok=True)
         if self.config_dir.is_dir():
             shutil.move(self.config_dir, aside)
-        shutil.copytree(copy, self.config_dir, symlinks=True)
+        copy_tree(copy, self.config_dir)
         self._write_schema(firmware_schema)
         message = f"configuration of schema {firmware_schema} restored from its copy"
         if lost:
             message += f"; {len(lost)} change(s) made since are lost (kept in {aside})"
         return ConfigResult("restored", firmware_schema, message, lost)
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    """A copy that keeps owners as well as modes and times. Asterisk runs as its own user
+    and reads files of mode 0640: a plain copytree by root would leave them unreadable."""
+    shutil.copytree(source, target, symlinks=True)
+    for path in [target, *target.rglob("*")]:
+        original = (source / path.relative_to(target)).lstat()
+        os.lchown(path, original.st_uid, original.st_gid)
 
 
 def changed_files(old: Path, new: Path) -> list[str]:
