@@ -65,7 +65,7 @@ bench: venv host-tools
 
 ## run: boot the BOARD image in QEMU on a throw-away overlay, console on this terminal
 run: venv host-tools
-	$(VENV)/bin/python -m tests.vm --board $(BOARD)
+	$(VENV)/bin/python -m testbed.vm --board $(BOARD)
 
 ## clean: everything built, but the package cache and the development keys (build/cache, build/keys)
 clean:

@@ -7,12 +7,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.vm import SOURCE_DIR, Vm, VmConfig, find_image, make_ssh_key, ssh_command
+from testbed.paths import BUILD_DIR
+from testbed.vm import Vm, VmConfig, find_image, make_ssh_key, ssh_command
 
 
 def run(board: str) -> dict[str, object]:
     """Boots build/<board>'s image (or $ORPHEUS_BUILD_DIR's) under TCG, on an overlay."""
-    image = find_image(board, Path(os.environ.get("ORPHEUS_BUILD_DIR", SOURCE_DIR / "build")))
+    image = find_image(board, Path(os.environ.get("ORPHEUS_BUILD_DIR", BUILD_DIR)))
     with tempfile.TemporaryDirectory(prefix="orpheus-bench-") as workdir:
         key = make_ssh_key(Path(workdir))
         vm = Vm(VmConfig(image, Path(workdir), ssh_public_key=key.with_suffix(".pub").read_text()))

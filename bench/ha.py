@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from orpheus.cli.client import AgentError
-from tests.ha.lab import GATEWAY, Lab, Node, lab, wait_for
-from tests.ha.sip import SIP_PORT, VIP_ADDRESS
+from testbed.ha_lab import GATEWAY, Lab, Node, lab
+from testbed.ha_sip import SIP_PORT, VIP_ADDRESS
+from testbed.polling import wait_for
 
 ROOTFS = Path(__file__).resolve().parent.parent / "build/rootfs"
 FAILOVERS = int(os.environ.get("ORPHEUS_BENCH_HA_FAILOVERS", "20"))

@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.vm import SOURCE_DIR, find_image
+from testbed.paths import SOURCE_DIR
+from testbed.vm import find_image
 
 # Its own build folder: the clean build starts without build/'s package cache.
 WORK_DIR = SOURCE_DIR / "bench/work"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from orpheus.cli.client import AgentClient
-from tests.licensing.harness import Sipp, Unit, phone_args, running_unit
-from tests.licensing.test_mini_calls import PASSWORD, _add_extension, _register_phone
+from testbed.pbx_unit import PASSWORD, Unit, add_extension, register_phone, running_unit
+from testbed.sipp import Sipp, phone_args
 
 ROOTFS = Path(__file__).resolve().parent.parent / "build/rootfs"
 CALLS = 40
@@ -81,8 +81,8 @@ def _run() -> dict[str, Any]:
         netns = f"orpheus-bench-lic-{os.getpid()}"
         with running_unit(ROOTFS, workdir, netns, board="v4r", serial="ORP-BENCH-1") as unit:
             for number in ("101", "102"):
-                _add_extension(unit, number)
-            phone = _register_phone(unit, "102", 5070)
+                add_extension(unit, number)
+            phone = register_phone(unit, "102", 5070)
             try:
                 _unlimited_route(unit)
                 limited = _setup_times(unit, "limited", "102", 5080, 32000)

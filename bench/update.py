@@ -18,10 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-from tests.update import bundles
-from tests.update.guest import Guest
-from tests.update.http_server import BundleServer
-from tests.vm import SOURCE_DIR, Vm, VmConfig, make_ssh_key
+from testbed import bundles
+from testbed.bundle_server import BundleServer
+from testbed.guest import Guest
+from testbed.paths import SOURCE_DIR
+from testbed.vm import Vm, VmConfig, make_ssh_key
 
 BUILD = SOURCE_DIR / "build"
 WORK = SOURCE_DIR / "bench/work/update"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.vm import SOURCE_DIR, find_image, make_ssh_key
-
-BUILD_DIR = SOURCE_DIR / "build"
+from testbed.paths import BUILD_DIR
+from testbed.vm import find_image, make_ssh_key
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

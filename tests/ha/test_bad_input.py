@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ha.lab import PYTHON, VIP, Lab, Node, in_ns, lab, wait_for
+from testbed.ha_lab import VIP, Lab, Node, in_ns, lab
+from testbed.paths import VENV_PYTHON
+from testbed.polling import wait_for
 
 pytestmark = [pytest.mark.rootfs]
 _tags = itertools.count(50)
@@ -100,4 +102,4 @@ try:
 except (OSError, http.client.HTTPException):
     print("refused")
 """
-    return in_ns(pair_lab.gateway_ns, str(PYTHON), "-c", script).stdout.strip()
+    return in_ns(pair_lab.gateway_ns, str(VENV_PYTHON), "-c", script).stdout.strip()

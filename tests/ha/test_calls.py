@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ha.lab import Lab, Node, lab, wait_for
-from tests.ha.sip import SipClient
+from testbed.ha_lab import Lab, Node, lab
+from testbed.ha_sip import SipClient
+from testbed.polling import wait_for
 
 pytestmark = [pytest.mark.rootfs]
 _tags = itertools.count(70)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ha.lab import VIP, Lab, in_ns, lab, wait_for
+from testbed.ha_lab import VIP, Lab, in_ns, lab
+from testbed.polling import wait_for
 
 pytestmark = [pytest.mark.rootfs]
 _tags = itertools.count()

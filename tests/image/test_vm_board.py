@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from builder.boards import load_board, size_bytes
-from tests.vm import SOURCE_DIR, find_image
+from testbed.paths import SOURCE_DIR
+from testbed.vm import find_image
 
 pytestmark = pytest.mark.image
 

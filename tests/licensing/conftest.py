@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.licensing.harness import Unit, running_unit
+from testbed.pbx_unit import Unit, running_unit
 
 
 @pytest.fixture(scope="module")

@@ -5,35 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.licensing.harness import Sipp, Unit, phone_args
+from testbed.pbx_unit import PASSWORD, Unit, add_extension, register_phone
+from testbed.sipp import Sipp, phone_args
 
 pytestmark = pytest.mark.rootfs
-
-PASSWORD = "s3cret-Pass"
-
-
-def _add_extension(unit: Unit, number: str) -> None:
-    result = unit.agent.ctl("pbx", "add", "extension", f"number={number}", f"password={PASSWORD}")
-    assert result.returncode == 0, result.stderr
-
-
-def _register_phone(unit: Unit, number: str, port: int) -> Sipp:
-    """A phone registers, then answers every call on the same port until BYE."""
-    workdir = unit.agent.workdir
-    Sipp(unit.agent.netns, workdir, f"register-{number}").run("register.xml", [
-        "127.0.0.1:5060", "-i", "127.0.0.1", "-p", str(port), "-key", "caller", number,
-        "-au", number, "-ap", PASSWORD, "-m", "1", "-timeout", "60s",
-    ])  # fmt: skip
-    phone = Sipp(unit.agent.netns, workdir, f"phone-{number}")
-    phone.start("uas_phone.xml", ["-i", "127.0.0.1", "-p", str(port), "-mp", "31000"])
-    return phone
 
 
 def test_mini_limits_and_lite_upgrade_on_real_calls(mini_unit: Unit) -> None:
     unit = mini_unit
     for number in ("101", "102"):
-        _add_extension(unit, number)
-    phone = _register_phone(unit, "102", 5070)
+        add_extension(unit, number)
+    phone = register_phone(unit, "102", 5070)
     try:
         first = Sipp(unit.agent.netns, unit.agent.workdir, "mini-calls")
         first.start("uac_extension.xml", phone_args("102", "101", PASSWORD, 5080, 32000, 11))
@@ -41,7 +23,7 @@ def test_mini_limits_and_lite_upgrade_on_real_calls(mini_unit: Unit) -> None:
         assert unit.counted_calls() == 10
 
         for number in range(103, 113):  # 12 extensions in all: the Mini's limit
-            _add_extension(unit, str(number))
+            add_extension(unit, str(number))
         thirteenth = ("pbx", "add", "extension", "number=113", f"password={PASSWORD}")
         assert unit.agent.ctl(*thirteenth).returncode != 0
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.licensing.harness import Unit
+from testbed.pbx_unit import Unit
 
 pytestmark = pytest.mark.rootfs
 

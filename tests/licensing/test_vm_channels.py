@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.licensing.harness import CARRIER_ADDRESS, Sipp, Unit, phone_args
-from tests.licensing.test_mini_calls import PASSWORD, _add_extension, _register_phone
+from testbed.pbx_unit import CARRIER_ADDRESS, PASSWORD, Unit, add_extension, register_phone
+from testbed.sipp import Sipp, phone_args
 
 pytestmark = pytest.mark.rootfs
 
@@ -16,11 +16,11 @@ def test_sixth_external_call_refused_internal_calls_connect(vm_unit: Unit) -> No
     installed = unit.install_licence(unit.vendor.licence(unit.serial, "vm", channels=5), "vm5")
     assert installed.returncode == 0, installed.stderr
     for number in ("101", "102"):
-        _add_extension(unit, number)
+        add_extension(unit, number)
     trunk = unit.agent.ctl("pbx", "add", "trunk", "name=carrier", f"host={CARRIER_ADDRESS}",
                            "inbound=102")  # fmt: skip
     assert trunk.returncode == 0, trunk.stderr
-    phone = _register_phone(unit, "102", 5070)
+    phone = register_phone(unit, "102", 5070)
     try:
         carrier = Sipp(unit.agent.netns, unit.agent.workdir, "carrier")
         carrier.start("uac_trunk.xml", [

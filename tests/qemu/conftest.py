@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.vm import LOG_DIR, Vm, VmConfig
+from testbed.paths import LOG_DIR
+from testbed.vm import Vm, VmConfig
 
 
 @pytest.fixture(scope="package")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from builder.boards import load_board, size_bytes
-from tests.vm import Vm, ssh_command
+from testbed.vm import Vm, ssh_command
 
 pytestmark = pytest.mark.qemu
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.rootfs_sandbox import RootfsSandbox, SandboxAsterisk
+from testbed.rootfs import RootfsSandbox, SandboxAsterisk
 
 SOURCE_DIR = Path(__file__).resolve().parents[2]
 ARC = ".1.3.6.1.3.7361"

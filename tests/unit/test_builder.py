@@ -14,7 +14,7 @@ from builder.boards import known_boards, load_board, size_bytes
 from builder.context import build_epoch
 from builder.errors import BuildError
 from builder.rootfs import load_config, pin_preferences
-from tests.vm import SOURCE_DIR
+from testbed.paths import SOURCE_DIR
 
 
 def run_builder(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

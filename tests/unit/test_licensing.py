@@ -15,7 +15,7 @@ from orpheus.licensing.tiers import TIERS
 from orpheus.pbx import policy
 from orpheus.pbx.records import RecordError, kind_of, normalise
 from orpheus.pbx.render import CallLimit, render_dialplan
-from tests.licensing.harness import VendorKey, fake_sysfs
+from testbed.pbx_unit import VendorKey, fake_sysfs
 
 
 def _licensing(tmp_path: Path, key: VendorKey, uuid: str = "uuid-a") -> Licensing:

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.update import bundles
-from tests.update.guest import TIMELINE, Guest
-from tests.update.http_server import BundleServer
-from tests.vm import LOG_DIR, Vm, VmConfig, make_ssh_key
+from testbed import bundles
+from testbed.bundle_server import BundleServer
+from testbed.guest import TIMELINE, Guest
+from testbed.paths import LOG_DIR
+from testbed.vm import Vm, VmConfig, make_ssh_key
 
 
 @pytest.fixture(scope="session")

@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from tests.update import bundles
-from tests.update.guest import GRUBENV, Guest
-from tests.update.http_server import BundleServer
-from tests.vm import StallWatch
+from testbed import bundles
+from testbed.bundle_server import BundleServer
+from testbed.guest import GRUBENV, Guest
+from testbed.vm import StallWatch
 
 pytestmark = pytest.mark.qemu
 

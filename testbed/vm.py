@@ -6,7 +6,7 @@ console goes to a file; HTTP and SSH are forwarded to free ports on 127.0.0.1. T
 password and an SSH key reach the unit as systemd credentials through SMBIOS, the way a
 hypervisor or the factory hands them over.
 
-`python -m tests.vm --board mini` (what `make run` calls) opens the image with the console on
+`python -m testbed.vm --board mini` (what `make run` calls) opens the image with the console on
 the terminal.
 """
 
@@ -31,9 +31,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SOURCE_DIR = Path(__file__).resolve().parent.parent
-# Where the tests keep the serial console of each guest they booted.
-LOG_DIR = SOURCE_DIR / "build/test-logs"
+from testbed.paths import BUILD_DIR
+
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 # A Mini: 2 cores, 2 GiB.
@@ -94,7 +93,7 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(sock.getsockname()[1])
 
 
-def find_image(board: str, build_dir: Path = SOURCE_DIR / "build") -> Path:
+def find_image(board: str, build_dir: Path = BUILD_DIR) -> Path:
     images = sorted((build_dir / board).glob(f"orpheus-{board}-*.img"))
     if not images:
         raise VmError(f"no image under {build_dir / board}: run `make image BOARD={board}`")
@@ -301,7 +300,7 @@ def make_ssh_key(directory: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.vm", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m testbed.vm", description=__doc__)
     parser.add_argument("--board", default=os.environ.get("BOARD", "mini"))
     parser.add_argument("--image", type=Path, help="image to boot (default: the board's newest)")
     parser.add_argument("--password", default="orpheus-admin", help="admin password at first boot")

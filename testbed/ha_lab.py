@@ -13,17 +13,16 @@ import os
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from orpheus.cli.client import AgentClient, AgentError
-from tests.rootfs_sandbox import RootfsSandbox, SandboxAsterisk
+from testbed.paths import SOURCE_DIR, VENV_PYTHON
+from testbed.polling import wait_for
+from testbed.rootfs import RootfsSandbox, SandboxAsterisk
 
-SOURCE_DIR = Path(__file__).resolve().parents[2]
-PYTHON = SOURCE_DIR / ".venv/bin/python"
 SUBNET = "10.213.0"
 VIP = f"{SUBNET}.100/24"
 GATEWAY = f"{SUBNET}.254"
@@ -38,17 +37,6 @@ def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 def in_ns(ns: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return sh("ip", "netns", "exec", ns, *argv, check=check)
-
-
-def wait_for(what: str, predicate: Callable[[], object], timeout: float = 30.0) -> Any:
-    """Polls predicate until truthy; the timeout only stops a hung test, it measures nothing."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass
@@ -102,7 +90,7 @@ class Node:
         env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{SOURCE_DIR / 'agent'}"}
         with (self.workdir / "agent.log").open("ab") as log:
             self.agent = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns, str(PYTHON), "-m", "orpheus",
+                ["ip", "netns", "exec", self.ns, str(VENV_PYTHON), "-m", "orpheus",
                  "--config", str(config)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
             )  # fmt: skip
@@ -120,7 +108,7 @@ class Node:
         socket = str(self.workdir / "run/agent.sock")
         env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(SOURCE_DIR / "agent")}
         return subprocess.run(
-            [str(PYTHON), "-c", CTL, "--socket", socket, *argv],
+            [str(VENV_PYTHON), "-c", CTL, "--socket", socket, *argv],
             capture_output=True, text=True, env=env, check=False,
         )  # fmt: skip
 

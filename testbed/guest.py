@@ -13,10 +13,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from orpheus.update.pbx import parse_active_calls
-from tests.vm import LOG_DIR, StallWatch, Vm, ssh_command
+from testbed.paths import LOG_DIR
+from testbed.vm import StallWatch, Vm, ssh_command
 
 GRUBENV = "/boot/efi/EFI/BOOT/grubenv"
 SLOT_DEVICES = {"A": "/dev/disk/by-partlabel/rootfs-a", "B": "/dev/disk/by-partlabel/rootfs-b"}
@@ -197,7 +198,8 @@ class Guest:
         return BUNDLE_MOUNT
 
     def update_status(self) -> dict[str, object]:
-        return json.loads(self.out("orpheusctl", "update", "status", "--json"))
+        status: dict[str, object] = json.loads(self.out("orpheusctl", "update", "status", "--json"))
+        return status
 
     def untouched_state(self) -> dict[str, str]:
         """RAUC's view of both slots, the boot order, the start of both slots (superblock,
@@ -217,7 +219,8 @@ class Guest:
             if time.monotonic() > deadline:
                 raise AssertionError(f"booted slot not committed: {self.update_status()}")
             status = self.update_status()
-            booted = [s for s in status["slots"] if s["booted"]]  # type: ignore[union-attr]
+            slots = cast(list[dict[str, Any]], status["slots"])
+            booted = [s for s in slots if s["booted"]]
             if booted and booted[0]["boot_status"] == "good" and not status["pending"]:
                 self.note(f"slot {booted[0]['bootname']} committed")
                 return status

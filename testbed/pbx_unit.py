@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,23 +22,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from orpheus.licensing.document import sign
-from tests.rootfs_sandbox import RootfsSandbox, SandboxAsterisk
+from testbed.paths import SOURCE_DIR
+from testbed.polling import UNIT_TIMEOUT_SECONDS, wait_for
+from testbed.rootfs import RootfsSandbox, SandboxAsterisk
+from testbed.sipp import Sipp
 
-SOURCE_DIR = Path(__file__).resolve().parents[2]
-SIPP_DIR = Path(__file__).resolve().parent / "sipp"
 CARRIER_ADDRESS = "127.0.0.2"
 PRODUCT_UUID = "4c4c4544-0042-3510-8051-b4c04f4b4e31"
-# A generous bound so that a broken build fails instead of hanging; never a measurement.
-WAIT_SECONDS = 120.0
-
-
-def wait_for(predicate: object, what: str, timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
+# The password of every extension the tests and benchmarks add.
+PASSWORD = "s3cret-Pass"
 
 
 @contextlib.contextmanager
@@ -144,7 +135,12 @@ class Agent:
                  "--config", str(settings)],
                 stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
             )  # fmt: skip
-        wait_for(lambda: self.ctl("license", "show", "--json").returncode == 0, "the agent")
+        wait_for(
+            "the agent",
+            lambda: self.ctl("license", "show", "--json").returncode == 0,
+            timeout=UNIT_TIMEOUT_SECONDS,
+            interval=0.2,
+        )
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -195,66 +191,21 @@ class Unit:
         return self.agent.ctl("license", "install", str(path))
 
 
-class Sipp:
-    """One sipp instance in the unit's namespace; outcomes are read from its log file."""
-
-    def __init__(self, netns: str, workdir: Path, name: str) -> None:
-        self.netns = netns
-        self.workdir = workdir
-        self.name = name
-        self.log = workdir / f"sipp-{name}.log"
-        self.messages = workdir / f"sipp-{name}.messages"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def _command(self, scenario: str, args: list[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.netns, "sipp", "-sf", str(SIPP_DIR / scenario),
-                "-nostdin", "-trace_logs", "-log_file", str(self.log),
-                "-trace_err", "-error_file", str(self.workdir / f"sipp-{self.name}.errors"),
-                *args]  # fmt: skip
-
-    def run(self, scenario: str, args: list[str]) -> None:
-        result = subprocess.run(self._command(scenario, args), capture_output=True, text=True,
-                                timeout=WAIT_SECONDS, check=False)  # fmt: skip
-        assert result.returncode == 0, f"sipp {self.name}: exit {result.returncode}"
-
-    def start(self, scenario: str, args: list[str]) -> None:
-        with (self.workdir / f"sipp-{self.name}.out").open("ab") as out:
-            self.process = subprocess.Popen(
-                self._command(scenario, args), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )  # fmt: skip
-
-    def outcomes(self) -> tuple[int, int]:
-        if not self.log.exists():
-            return 0, 0
-        text = self.log.read_text()
-        return text.count("CONNECTED "), text.count("REJECTED ")
-
-    def wait_outcomes(self, total: int) -> tuple[int, int]:
-        wait_for(lambda: sum(self.outcomes()) >= total, f"{total} call outcomes from {self.name}")
-        return self.outcomes()
-
-    def wait_exit(self) -> int:
-        assert self.process is not None
-        try:
-            return self.process.wait(WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            return self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+def add_extension(unit: Unit, number: str) -> None:
+    result = unit.agent.ctl("pbx", "add", "extension", f"number={number}", f"password={PASSWORD}")
+    assert result.returncode == 0, result.stderr
 
 
-def phone_args(service: str, caller: str, password: str, port: int, media_port: int,
-               calls: int, local_ip: str = "127.0.0.1") -> list[str]:  # fmt: skip
-    return [
-        "127.0.0.1:5060", "-i", local_ip, "-p", str(port), "-mp", str(media_port),
-        "-s", service, "-key", "caller", caller, "-au", caller, "-ap", password,
-        "-m", str(calls), "-l", str(calls), "-r", "5", "-timeout", "300s",
-    ]  # fmt: skip
+def register_phone(unit: Unit, number: str, port: int) -> Sipp:
+    """A phone registers, then answers every call on the same port until BYE."""
+    workdir = unit.agent.workdir
+    Sipp(unit.agent.netns, workdir, f"register-{number}").run("register.xml", [
+        "127.0.0.1:5060", "-i", "127.0.0.1", "-p", str(port), "-key", "caller", number,
+        "-au", number, "-ap", PASSWORD, "-m", "1", "-timeout", "60s",
+    ])  # fmt: skip
+    phone = Sipp(unit.agent.netns, workdir, f"phone-{number}")
+    phone.start("uas_phone.xml", ["-i", "127.0.0.1", "-p", str(port), "-mp", "31000"])
+    return phone
 
 
 @contextlib.contextmanager

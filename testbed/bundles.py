@@ -1,4 +1,5 @@
-"""Bundles for the update tests: v1 image and v2 bundle builds, and small bad bundles.
+"""Bundles for the update tests and benchmark: v1 image and v2 bundle builds, and small bad
+bundles.
 
 The builds go to build/update-test/ (never build/rootfs, which other work uses), share
 build/cache and sign with build/keys, like `make image` and `make bundle` do.
@@ -15,12 +16,13 @@ from pathlib import Path
 
 from builder import bundle as bundle_step
 from builder.keys import SigningKeys
-from tests.vm import SOURCE_DIR
+from testbed.paths import BUILD_DIR, SOURCE_DIR
 
-BUILD = SOURCE_DIR / "build"
-TEST_BUILD = BUILD / "update-test"
+TEST_BUILD = BUILD_DIR / "update-test"
 KEYS = SigningKeys(
-    BUILD / "keys/signing.key.pem", BUILD / "keys/signing.cert.pem", BUILD / "keys/keyring.pem"
+    BUILD_DIR / "keys/signing.key.pem",
+    BUILD_DIR / "keys/signing.cert.pem",
+    BUILD_DIR / "keys/keyring.pem",
 )
 V1, V2, BROKEN, NEVER_BOOTS = "1.0.0", "1.1.0", "1.1.1", "1.1.2"
 # 2026-01-01, 02-01, 02-15, 02-20
@@ -49,14 +51,14 @@ def _builder(
         "KEYRING": str(KEYS.keyring),
         "PYTHONPATH": f"{SOURCE_DIR / 'agent'}:{SOURCE_DIR}",
     }
-    licence_key = BUILD / "keys/license-public.pem"
+    licence_key = BUILD_DIR / "keys/license-public.pem"
     if licence_key.is_file():  # one licence key for v1 and its bundles, like `make` uses
         env["LICENSE_PUBLIC_KEY"] = str(licence_key)
     build_dir.mkdir(parents=True, exist_ok=True)
     with (build_dir / "build.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "builder", step, "--build-dir", str(build_dir),
-             "--cache-dir", str(BUILD / "cache"), "--version", version, *extra],
+             "--cache-dir", str(BUILD_DIR / "cache"), "--version", version, *extra],
             cwd=SOURCE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -177,7 +179,10 @@ def other_keys(directory: Path) -> SigningKeys:
         directory / n for n in ("ca.key", "ca.pem", "signer.key", "signer.csr", "signer.pem")
     )
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run = lambda *a: subprocess.run(["openssl", *a], check=True, capture_output=True)  # noqa: E731
+
+    def run(*args: str | Path) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
     run("req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "30", "-subj", "/CN=Other CA",
         "-addext", "basicConstraints=critical,CA:TRUE",
         "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip

@@ -15,10 +15,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.ha.lab import GATEWAY, VIP
+from testbed.ha_lab import GATEWAY, VIP
+from testbed.sipp import SCENARIO_DIR
 
-HA_SIPP = Path(__file__).resolve().parent / "sipp"
-LICENSING_SIPP = HA_SIPP.parents[1] / "licensing/sipp"
 SIP_PORT = 5060
 # Only stops a hung sipp; never a measurement.
 SIPP_TIMEOUT_SECONDS = 60
@@ -47,14 +46,14 @@ class SipClient:
 
     def register(self, number: str, port: int) -> int:
         return self.run(
-            f"register-{number}", LICENSING_SIPP / "register.xml", "-p", str(port),
+            f"register-{number}", SCENARIO_DIR / "register.xml", "-p", str(port),
             "-key", "caller", number, "-au", number, "-ap", self.password,
             "-m", "1", "-timeout", "20s",
         )  # fmt: skip
 
     def call(self, caller: str, callee: str, port: int, media_port: int) -> int:
         return self.run(
-            f"call-{caller}-{callee}", HA_SIPP / "call.xml", "-p", str(port),
+            f"call-{caller}-{callee}", SCENARIO_DIR / "call.xml", "-p", str(port),
             "-mp", str(media_port), "-s", callee, "-key", "caller", caller,
             "-au", caller, "-ap", self.password, "-m", "1", "-timeout", "20s",
         )  # fmt: skip
@@ -62,7 +61,7 @@ class SipClient:
     def answering_phone(self, number: str, port: int, media_port: int) -> Phone:
         """The phone of `number` answers every call on `port` (register it first)."""
         argv = self._sipp(
-            f"phone-{number}", LICENSING_SIPP / "uas_phone.xml",
+            f"phone-{number}", SCENARIO_DIR / "uas_phone.xml",
             "-p", str(port), "-mp", str(media_port),
         )  # fmt: skip
         with (self.workdir / f"sipp-phone-{number}.out").open("ab") as out:
