@@ -1,5 +1,6 @@
-"""HA benchmark: failover and configuration sync on a real pair (the tests' lab: two agents,
-the image's keepalived and Asterisk, each node in its own network namespace).
+"""HA benchmark: failover and configuration sync on a real pair (testbed/ha_lab.py, the HA
+tests' lab: two agents, the image's keepalived and Asterisk, each node in its own network
+namespace).
 
 Failover, over FAILOVERS faults in one run for each VRRP setting (ours: VRRPv3, 0.1 s
 adverts; keepalived's defaults: VRRPv2, 1 s adverts): the fault is the tests' hard failure
