@@ -29,7 +29,9 @@ def run_cli(base_command: Sequence[str], command: str) -> str:
         if error.returncode is None:  # not found, or no answer in time
             raise AsteriskUnavailable(f"asterisk -rx failed: {error}") from error
         detail = (error.stdout.strip() or error.stderr.strip()).splitlines()
-        raise AsteriskUnavailable(detail[0] if detail else str(error)) from error
+        raise AsteriskUnavailable(
+            detail[0] if detail else f"exit code {error.returncode}"
+        ) from error
     output = result.stdout.strip()
     if "Unable to connect to remote asterisk" in output:
         raise AsteriskUnavailable(output.splitlines()[0])

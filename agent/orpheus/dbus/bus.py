@@ -8,17 +8,21 @@ whether the bus is missing, the service is not running or it refused the call.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dbus_next import BusType, Message, MessageType, Variant
-from dbus_next.aio import MessageBus
+from dbus_next.aio.message_bus import MessageBus
+from dbus_next.constants import BusType, MessageType
 from dbus_next.errors import AuthError, InvalidAddressError
+from dbus_next.message import Message
+from dbus_next.signature import Variant
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_SYSTEM_BUS = "unix:path=/var/run/dbus/system_bus_socket"
 DBUS_NAME = "org.freedesktop.DBus"
 PROPERTIES = "org.freedesktop.DBus.Properties"
 
@@ -36,11 +40,23 @@ class Service:
     label: str
 
 
+def system_bus_address() -> str:
+    """Where dbus-next looks for the system bus (the variable points tests at their own)."""
+    return os.environ.get("DBUS_SYSTEM_BUS_ADDRESS", DEFAULT_SYSTEM_BUS)
+
+
 async def connect(service: Service) -> MessageBus:
     try:
         return await MessageBus(bus_type=BusType.SYSTEM).connect()
     except (OSError, AuthError, InvalidAddressError) as error:
-        raise service.error(f"cannot reach the system bus: {error}") from error
+        cause = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise service.error(
+            f"cannot reach the system bus at {system_bus_address()}: {cause}"
+        ) from error
+
+
+def disconnect(connection: MessageBus) -> None:
+    connection.disconnect()  # type: ignore[no-untyped-call]  # dbus-next has no hint here
 
 
 async def call(

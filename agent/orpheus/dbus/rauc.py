@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dbus_next import Message
-from dbus_next.aio import MessageBus
+from dbus_next.aio.message_bus import MessageBus
+from dbus_next.message import Message
 
 from orpheus.dbus import bus
 from orpheus.dbus.bus import BusError
@@ -113,7 +113,7 @@ async def _call(member: str, signature: str, body: list[Any]) -> list[Any]:
     try:
         return await bus.call(connection, SERVICE, OBJECT_PATH, INSTALLER, member, signature, body)
     finally:
-        connection.disconnect()
+        bus.disconnect(connection)
 
 
 async def _install(source: str, on_progress: ProgressCallback) -> None:
@@ -142,7 +142,7 @@ async def _install(source: str, on_progress: ProgressCallback) -> None:
         if result != 0:
             raise RaucError(await _last_error(connection) or f"install failed (code {result})")
     finally:
-        connection.disconnect()
+        bus.disconnect(connection)
 
 
 async def _last_error(connection: MessageBus) -> str:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from dbus_next import Message
-from dbus_next.aio import MessageBus
+from dbus_next.aio.message_bus import MessageBus
+from dbus_next.message import Message
 
 from orpheus.dbus import bus
 from orpheus.dbus.bus import BusError
@@ -91,7 +91,7 @@ async def _enqueue(unit: str, mode: str) -> None:
     try:
         await bus.call(connection, SERVICE, OBJECT_PATH, MANAGER, "StartUnit", "ss", [unit, mode])
     finally:
-        connection.disconnect()
+        bus.disconnect(connection)
 
 
 async def _run_job(member: str, unit: str) -> None:
@@ -123,7 +123,7 @@ async def _run_job(member: str, unit: str) -> None:
         if result != "done":
             raise SystemdError(f"the job ended '{result}' (see journalctl -u {unit})")
     finally:
-        connection.disconnect()
+        bus.disconnect(connection)
 
 
 async def _subscribe(connection: MessageBus) -> None:
