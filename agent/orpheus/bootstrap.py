@@ -19,6 +19,7 @@ from orpheus.asterisk.control import query_facts
 from orpheus.asterisk.monitor import AsteriskMonitor
 from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
+from orpheus.dbus.systemd import DbusSystemd
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
 from orpheus.licensing.wiring import licensing_features
@@ -39,6 +40,7 @@ def build_features(
     boot = firmware.read_boot_info(config.cmdline_file)
     status = StatusFeature(config, release, boot, asterisk)
     features: list[Feature] = [status, AdminFeature(passwords)]
+    systemd = DbusSystemd()  # units and the reboot go through systemd's D-Bus API
     # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
     licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
     status.add_alarm_source(licensing_feature.alarms)
@@ -54,9 +56,13 @@ def build_features(
     features.append(ha)
     if config.rauc_enabled and boot.slot:
         features += update_features(
-            config, boot.slot, status.healthy, support_until=licensing.update_support_until
+            config,
+            boot.slot,
+            status.healthy,
+            support_until=licensing.update_support_until,
+            systemd=systemd,
         )
-    features.append(snmp_feature(config))
+    features.append(snmp_feature(config, systemd))
     return features
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_CONFIG_FILE = Path("/data/orpheus/agent.toml")
+# Settings that are a list of strings when given and None by default.
+_OPTIONAL_LISTS = frozenset({"snmp_apply_command"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,9 @@ class AgentConfig:
     commit_deadline_seconds: float = 300.0
     rauc_enabled: bool = True
     # SNMP: snmpd re-reads the configuration the agent writes to data_dir/etc/snmp/snmpd.conf.
-    snmp_apply_command: tuple[str, ...] = ("systemctl", "reload-or-restart", "snmpd.service")
+    # Unset, systemd reloads snmpd.service over D-Bus; a command (tests without systemd) is
+    # run instead; an empty list does nothing.
+    snmp_apply_command: tuple[str, ...] | None = None
     snmp_agentx_socket: Path = Path("/run/agentx/master")
     snmp_listen: tuple[str, ...] = ("udp:161", "udp6:161")
     snmp_refresh_seconds: float = 3.0
@@ -90,7 +94,7 @@ def config_from_mapping(raw: dict[str, object], source: str = "<mapping>") -> Ag
         default = getattr(AgentConfig, name, None)
         if isinstance(default, Path) or name in ("credentials_dir",):
             values[name] = Path(str(value))
-        elif isinstance(default, tuple):
+        elif isinstance(default, tuple) or name in _OPTIONAL_LISTS:
             values[name] = tuple(str(v) for v in value)  # type: ignore[attr-defined]
         else:
             values[name] = value

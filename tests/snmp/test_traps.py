@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from orpheus.config import AgentConfig
+from orpheus.dbus.fakes import FakeSystemd
 from orpheus.snmp.feature import SnmpFeature
 from orpheus.snmp.providers import ProviderRegistry
 from tests.snmp.unit import ARC, free_port, wait_for
@@ -51,7 +52,7 @@ def traps(tmp_path: Path) -> Iterator[tuple[Areas, Path, SnmpFeature]]:
     registry = ProviderRegistry()
     registry.register("ha", lambda: areas.ha)
     registry.register("license", lambda: areas.license)
-    feature = SnmpFeature(config, registry)
+    feature = SnmpFeature(config, registry, FakeSystemd())  # snmp_apply_command=(): unused
     feature.start()
     conf = config.data_dir / "etc/snmp/snmpd.conf"
     with conf.open("a") as out:

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from orpheus.config import AgentConfig
-from orpheus.update import configcheck, installer, policy, rauc, verity
+from orpheus.dbus import rauc
+from orpheus.dbus.fakes import FakeRauc
+from orpheus.update import configcheck, installer, policy, verity
 from orpheus.update.commit import CommitFeature
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.pbx import parse_active_calls
@@ -158,21 +160,20 @@ def test_a_bundle_rauc_could_not_mount_is_tried_again_and_other_errors_are_not(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """RAUC itself is not run here (no slots on the host); the update walk runs it for real."""
-    calls: list[str] = []
-    failures = ["Failed mounting bundle: Failed to load dm table: Argument list too long"]
-
-    def install(source: str, progress: object) -> None:
-        calls.append(source)
-        if failures:
-            raise rauc.RaucError(failures.pop())
-
-    monkeypatch.setattr(installer.rauc, "install", install)
+    fake = FakeRauc(
+        install_failures=[
+            "Failed mounting bundle: Failed to load dm table: Argument list too long"
+        ],
+        progress=[],
+    )
+    calls = fake.installs
     monkeypatch.setattr(installer, "MOUNT_RETRY_SECONDS", 0.0)
-    unit = installer.Installer(None)  # type: ignore[arg-type]  # deps unused by this step
+    deps = SimpleNamespace(rauc=fake)
+    unit = installer.Installer(deps)  # type: ignore[arg-type]  # only RAUC is used by this step
     job = Job("install", "http://example.invalid/b.raucb")
     unit._rauc_install(job, job.source)
     assert len(calls) == 2 and "trying again" in job.log[-1]
-    failures.append("Slot rootfs.1 is not writable")
+    fake.install_failures.append("Slot rootfs.1 is not writable")
     with pytest.raises(rauc.RaucError, match="not writable"):
         unit._rauc_install(job, job.source)
     assert len(calls) == 3

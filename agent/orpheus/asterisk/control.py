@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from orpheus import runner
 
 COMMAND_TIMEOUT_SECONDS = 10.0
 
@@ -23,19 +24,17 @@ class AsteriskFacts:
 def run_cli(base_command: Sequence[str], command: str) -> str:
     """Runs one CLI command against the running Asterisk and returns its output."""
     try:
-        result = subprocess.run(
-            [*base_command, command],
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise AsteriskUnavailable(f"asterisk -rx failed: {error}") from error
+        result = runner.run([*base_command, command], timeout=COMMAND_TIMEOUT_SECONDS)
+    except runner.CommandError as error:
+        if error.returncode is None:  # not found, or no answer in time
+            raise AsteriskUnavailable(f"asterisk -rx failed: {error}") from error
+        detail = (error.stdout.strip() or error.stderr.strip()).splitlines()
+        raise AsteriskUnavailable(
+            detail[0] if detail else f"exit code {error.returncode}"
+        ) from error
     output = result.stdout.strip()
-    if result.returncode != 0 or "Unable to connect to remote asterisk" in output:
-        detail = (output or result.stderr.strip()).splitlines()
-        raise AsteriskUnavailable(detail[0] if detail else f"exit code {result.returncode}")
+    if "Unable to connect to remote asterisk" in output:
+        raise AsteriskUnavailable(output.splitlines()[0])
     return output
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
-import subprocess
 from dataclasses import dataclass
+
+from orpheus import runner
 
 
 class InterfaceError(ValueError):
@@ -18,10 +20,14 @@ class InterfaceAddress:
     address: ipaddress.IPv4Interface
 
 
+IP_TIMEOUT_SECONDS = 10.0
+
+
 def _ip_json(*args: str) -> list[dict[str, object]]:
-    result = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise InterfaceError(result.stderr.strip() or f"ip {' '.join(args)} failed")
+    try:
+        result = runner.run(["ip", "-j", *args], timeout=IP_TIMEOUT_SECONDS)
+    except runner.CommandError as error:
+        raise InterfaceError(error.stderr.strip() or str(error)) from error
     return json.loads(result.stdout or "[]")  # type: ignore[no-any-return]
 
 
@@ -89,6 +95,8 @@ def has_address(interface: str, vip: ipaddress.IPv4Interface) -> bool:
 def drop_address(interface: str, vip: ipaddress.IPv4Interface) -> None:
     """Removes the VIP left behind (e.g. by a keepalived that was killed) from a standby node."""
     if has_address(interface, vip):
-        subprocess.run(
-            ["ip", "addr", "del", str(vip), "dev", interface], capture_output=True, check=False
-        )
+        # Best effort, as before: keepalived may have removed it in the meantime.
+        with contextlib.suppress(runner.CommandError):
+            runner.run(
+                ["ip", "addr", "del", str(vip), "dev", interface], timeout=IP_TIMEOUT_SECONDS
+            )

@@ -10,11 +10,11 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orpheus import runner
 from orpheus.ha.pair import PairSettings
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class KeepalivedProcess:
         self._command = tuple(command)
         self._paths = paths
         self._log_file = log_file
-        self._child: subprocess.Popen[bytes] | None = None
+        self._child: runner.Child | None = None
 
     def write_config(self, text: str) -> bool:
         """Writes keepalived.conf; True when it changed."""
@@ -165,10 +165,7 @@ class KeepalivedProcess:
         ]  # fmt: skip
         log.info("starting keepalived: %s", " ".join(argv))
         with self._log_file.open("ab") as out:
-            self._child = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
+            self._child = runner.spawn(argv, output=out, new_session=True)
 
     def stop(self) -> None:
         pid = self.pid()

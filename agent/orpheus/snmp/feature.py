@@ -9,6 +9,7 @@ from typing import Any
 
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.config import AgentConfig
+from orpheus.dbus.systemd import Systemd
 from orpheus.snmp import api_values, notifications, settings, snmpd_conf
 from orpheus.snmp.mib import ORPHEUS_ARC
 from orpheus.snmp.providers import AreaValues, ProviderRegistry, Refresher
@@ -29,8 +30,9 @@ def settings_file(config: AgentConfig) -> Path:
 class SnmpFeature:
     name = "snmp"
 
-    def __init__(self, config: AgentConfig, registry: ProviderRegistry) -> None:
+    def __init__(self, config: AgentConfig, registry: ProviderRegistry, systemd: Systemd) -> None:
         self._config = config
+        self._systemd = systemd
         self.registry = registry
         self._lock = threading.Lock()
         self._settings = settings.load(settings_file(config))
@@ -92,7 +94,7 @@ class SnmpFeature:
             disks=(Path("/"), self._config.data_dir),
         )
         snmpd_conf.write(snmpd_config_file(self._config), snmpd_conf.render(current, options))
-        problem = snmpd_conf.apply(self._config.snmp_apply_command)
+        problem = snmpd_conf.apply(self._config.snmp_apply_command, self._systemd)
         if problem:
             log.warning("snmpd not reloaded: %s", problem)
         return problem

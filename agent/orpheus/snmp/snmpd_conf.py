@@ -12,16 +12,19 @@ import contextlib
 import grp
 import logging
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orpheus import runner
+from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.snmp.settings import SnmpSettings
 
 log = logging.getLogger(__name__)
 
 SNMPD_GROUP = "Debian-snmp"
+SNMPD_UNIT = "snmpd.service"
+APPLY_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,21 @@ def write(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def apply(command: Sequence[str]) -> str | None:
-    """Makes snmpd read its configuration again; returns an error message or None."""
+def apply(command: Sequence[str] | None, systemd: Systemd) -> str | None:
+    """Makes snmpd read its configuration again; returns an error message or None.
+
+    command None: systemd reloads (or restarts) snmpd.service, as on the unit; a command: it
+    is run instead (host tests run snmpd without systemd); an empty one: nothing is done."""
+    if command is None:
+        try:
+            systemd.reload_or_restart_unit(SNMPD_UNIT)
+        except SystemdError as error:
+            return str(error)
+        return None
     if not command:
         return None
     try:
-        result = subprocess.run(list(command), capture_output=True, text=True, check=False)
-    except OSError as error:
-        return f"{command[0]}: {error}"
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip()
-        return f"{' '.join(command)} failed ({result.returncode}): {detail}"
+        runner.run(command, timeout=APPLY_TIMEOUT_SECONDS)
+    except runner.CommandError as error:
+        return str(error)
     return None

@@ -19,7 +19,7 @@ from typing import Any
 import bottle
 
 from orpheus.api.app import Api, ApiError, json_body
-from orpheus.update import rauc
+from orpheus.dbus.rauc import RaucError
 from orpheus.update.installer import (
     MIN_FREE_BYTES,
     InstallDeps,
@@ -104,7 +104,7 @@ class UpdateFeature:
         try:
             raw_slots, primary = self._rauc_status()
             self._last_rauc_status = (raw_slots, primary)
-        except rauc.RaucError as error:
+        except RaucError as error:
             if self._last_rauc_status is None:
                 raise ApiError(503, f"RAUC does not answer: {error}") from error
             raw_slots, primary = self._last_rauc_status  # RAUC is busy installing
@@ -198,7 +198,10 @@ class UpdateFeature:
         job = self.jobs.current
         if job is not None and job.running:
             raise ApiError(409, f"an update job is running (job {job.id}): roll back after it")
-        raw_slots, _primary = self._rauc_status()
+        try:
+            raw_slots, _primary = self._rauc_status()
+        except RaucError as error:
+            raise ApiError(503, f"RAUC does not answer: {error}") from error
         target = other_slot(self.deps.booted_slot)
         info = next((i for i in raw_slots.values() if i.get("bootname") == target), None)
         known = self.deps.state.read()["slots"].get(target, {})
@@ -208,7 +211,10 @@ class UpdateFeature:
                 409,
                 f"cannot roll back: slot {target} holds no good firmware (boot status {status})",
             )
-        message = rauc.mark("active", "other")
+        try:
+            message = self.deps.rauc.mark("active", "other")
+        except RaucError as error:
+            raise ApiError(503, f"cannot roll back: {error}") from error
         self.deps.state.update(
             pending={
                 "slot": target,

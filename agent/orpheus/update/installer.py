@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from orpheus.update import policy, rauc, verity
+from orpheus import runner
+from orpheus.dbus.rauc import BundleInfo, Rauc, RaucError
+from orpheus.update import policy, verity
 from orpheus.update.jobs import Job
 from orpheus.update.policy import Firmware, Refused
 from orpheus.update.schema import ConfigStore
@@ -37,6 +38,8 @@ IDLE_POLL_SECONDS = 5.0
 # is touched (RAUC marks it non-bootable only after the mount), so the agent tries again.
 MOUNT_ATTEMPTS = 3
 MOUNT_RETRY_SECONDS = 2.0
+# `rauc info` checks the bundle's signature: seconds on a slow unit, never minutes.
+RAUC_INFO_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class InstallDeps:
     active_calls: Callable[[], int]
     reboot: Callable[[], None]
     boot_id: Callable[[], str]
+    rauc: Rauc
 
 
 def other_slot(bootname: str) -> str:
@@ -104,21 +108,20 @@ _VERITY_LINES = {
 
 def verity_params(bundle: Path) -> tuple[str, str, int]:
     """The signed verity root hash, salt and hash tree size (`rauc info`)."""
-    result = subprocess.run(
-        ["rauc", "info", str(bundle)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        result = runner.run(["rauc", "info", str(bundle)], timeout=RAUC_INFO_TIMEOUT_SECONDS)
+    except runner.CommandError as error:
+        detail = runner.last_line(error.stderr, error.stdout) or str(error)
+        raise Refused(f"bundle refused: {detail}") from error
     found = {key: pattern.search(result.stdout) for key, pattern in _VERITY_LINES.items()}
-    if result.returncode != 0 or not all(found.values()):
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        raise Refused(f"bundle refused: {lines[-1] if lines else 'not a verity bundle'}")
+    if not all(found.values()):
+        detail = runner.last_line(result.stderr, result.stdout) or "not a verity bundle"
+        raise Refused(f"bundle refused: {detail}")
     hash_, salt, size = (m.group(1) for m in found.values() if m)
     return hash_, salt, int(size)
 
 
-def bundle_firmware(info: rauc.BundleInfo) -> Firmware:
+def bundle_firmware(info: BundleInfo) -> Firmware:
     return Firmware(
         version=info.meta.get("version") or info.version,
         build_date=info.meta.get("build-date") or info.build,
@@ -136,7 +139,7 @@ class Installer:
             message = self._install(job, request)
         except Refused as error:
             self._record(job, "refused", str(error))
-        except (rauc.RaucError, OSError) as error:
+        except (RaucError, OSError) as error:
             self._record(job, "failed", f"install failed: {error}")
         else:
             job.finish("succeeded", message)
@@ -152,8 +155,8 @@ class Installer:
         deps = self.deps
         job.step(2, "checking the bundle's signature")
         try:
-            info = rauc.inspect(request.source)
-        except rauc.RaucError as error:
+            info = deps.rauc.inspect(request.source)
+        except RaucError as error:
             raise Refused(f"bundle refused: {error}") from error
         bundle = bundle_firmware(info)
         policy.check_compatible(info.compatible)
@@ -193,9 +196,11 @@ class Installer:
         retried."""
         for attempt in range(1, MOUNT_ATTEMPTS + 1):
             try:
-                rauc.install(source, lambda pct, text: job.step(10 + pct * 85 // 100, text))
+                self.deps.rauc.install(
+                    source, lambda pct, text: job.step(10 + pct * 85 // 100, text)
+                )
                 return
-            except rauc.RaucError as error:
+            except RaucError as error:
                 if attempt == MOUNT_ATTEMPTS or "Failed mounting bundle" not in str(error):
                     raise
                 log.warning("RAUC could not mount the bundle (%s); attempt %d", error, attempt + 1)

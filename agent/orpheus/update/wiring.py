@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import functools
-import subprocess
+import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from orpheus.config import AgentConfig
+from orpheus.dbus.rauc import DbusRauc, Rauc, SlotStatus
+from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.feature import Feature
-from orpheus.update import configcheck, entitlement, health, pbx, rauc
+from orpheus.update import configcheck, entitlement, health, pbx
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
 from orpheus.update.installer import InstallDeps
 
-
-def reboot() -> None:
-    subprocess.run(["systemctl", "reboot"], check=False)
+log = logging.getLogger(__name__)
 
 
-def rauc_status() -> tuple[dict[str, dict[str, Any]], str]:
+def reboot(systemd: Systemd) -> None:
+    """Asks systemd for the reboot; a unit without it stays up and says why in the log (the
+    caller's job or rollback is already recorded, so nothing else is lost)."""
+    try:
+        systemd.reboot()
+    except SystemdError as error:
+        log.error("%s", error)
+
+
+def rauc_status(rauc: Rauc) -> tuple[SlotStatus, str]:
     return rauc.slot_status(), rauc.primary()
 
 
@@ -35,8 +43,14 @@ def update_features(
     booted_slot: str,
     healthy: Callable[[], tuple[bool, str]],
     support_until: Callable[[], date | None] | None = None,
+    *,
+    systemd: Systemd,
+    rauc: Rauc | None = None,
 ) -> list[Feature]:
-    """support_until: the licence's update_support_until once licensing provides it."""
+    """support_until: the licence's update_support_until once licensing provides it;
+    rauc: RAUC over D-Bus unless given (a fake in tests)."""
+    rauc = rauc or DbusRauc()
+    restart = functools.partial(reboot, systemd)
     state_dir = config.state_dir
     state = configcheck.update_state(config)
     support_file = state_dir / "update-support-until"
@@ -48,8 +62,9 @@ def update_features(
         data_dir=config.data_dir,
         support_until=functools.partial(_support_until, support_until, support_file),
         active_calls=functools.partial(pbx.active_calls, config.asterisk_command),
-        reboot=reboot,
+        reboot=restart,
         boot_id=read_boot_id,
+        rauc=rauc,
     )
     gate = health.all_of(
         [
@@ -67,7 +82,9 @@ def update_features(
         state=state,
         booted_slot=booted_slot,
         boot_id=read_boot_id,
-        reboot=reboot,
+        reboot=restart,
     )
-    update = UpdateFeature(deps, state_dir / "update" / "upload", rauc_status)
+    update = UpdateFeature(
+        deps, state_dir / "update" / "upload", functools.partial(rauc_status, rauc)
+    )
     return [update, commit]

@@ -1,0 +1,95 @@
+"""In-memory stand-ins for the D-Bus wrappers: what unit tests (and a development host
+without the services) use in their place. They record what they were asked and fail on
+demand with the same error types as the real wrappers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from orpheus.dbus.rauc import BundleInfo, ProgressCallback, RaucError, SlotStatus
+from orpheus.dbus.systemd import SystemdError
+
+
+@dataclass
+class FakeSystemd:
+    """calls: ("reload", "snmpd.service"), ("reboot", "") ... in order.
+    unavailable: every call raises SystemdError with that message (e.g. no system bus)."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    unavailable: str | None = None
+
+    def start_unit(self, unit: str) -> None:
+        self._record("start", unit)
+
+    def stop_unit(self, unit: str) -> None:
+        self._record("stop", unit)
+
+    def restart_unit(self, unit: str) -> None:
+        self._record("restart", unit)
+
+    def reload_or_restart_unit(self, unit: str) -> None:
+        self._record("reload", unit)
+
+    def reboot(self) -> None:
+        self._record("reboot", "")
+
+    def _record(self, verb: str, unit: str) -> None:
+        if self.unavailable is not None:
+            what = "reboot" if verb == "reboot" else f"{verb} {unit}"
+            raise SystemdError(f"cannot {what}: {self.unavailable}")
+        self.calls.append((verb, unit))
+
+
+def _two_slots() -> SlotStatus:
+    return {
+        "rootfs.0": {"bootname": "A", "state": "booted", "boot-status": "good"},
+        "rootfs.1": {"bootname": "B", "state": "inactive", "boot-status": "good"},
+    }
+
+
+@dataclass
+class FakeRauc:
+    """Two good slots, A booted and primary. install_failures: messages the next installs
+    raise as RaucError, first one first; progress: what each install reports."""
+
+    slots: SlotStatus = field(default_factory=_two_slots)
+    primary_slot: str = "rootfs.0"
+    bundle: BundleInfo = field(
+        default_factory=lambda: BundleInfo("orpheus", "1.1.0", "2026-01-01T00:00:00Z", {}, {})
+    )
+    install_failures: list[str] = field(default_factory=list)
+    progress: list[tuple[int, str]] = field(
+        default_factory=lambda: [(50, "Copying"), (100, "Done")]
+    )
+    marks: list[tuple[str, str]] = field(default_factory=list)
+    installs: list[str] = field(default_factory=list)
+    unavailable: str | None = None
+
+    def mark(self, state: str, slot: str = "booted") -> str:
+        self._reachable()
+        self.marks.append((state, slot))
+        return f"marked slot {slot} as {state}"
+
+    def slot_status(self) -> SlotStatus:
+        self._reachable()
+        return {name: dict(status) for name, status in self.slots.items()}
+
+    def primary(self) -> str:
+        self._reachable()
+        return self.primary_slot
+
+    def inspect(self, source: str) -> BundleInfo:
+        self._reachable()
+        return self.bundle
+
+    def install(self, source: str, on_progress: ProgressCallback) -> None:
+        self._reachable()
+        self.installs.append(source)
+        if self.install_failures:
+            raise RaucError(self.install_failures.pop(0))
+        for percent, text in self.progress:
+            on_progress(percent, text)
+
+    def _reachable(self) -> None:
+        if self.unavailable is not None:
+            raise RaucError(self.unavailable)

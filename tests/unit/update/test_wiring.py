@@ -1,0 +1,149 @@
+"""The update features as bootstrap wires them, with the D-Bus fakes in place of RAUC and
+systemd (neither runs in the unit tests; the update walk in QEMU uses the real ones): an
+install with --reboot writes through RAUC and reboots through systemd, a rollback marks the
+other slot, a failed first boot is marked bad and rebooted, and a missing service is one
+line, never a stuck job or a crash."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import bottle
+import pytest
+
+from orpheus.api.app import ApiError
+from orpheus.config import AgentConfig
+from orpheus.dbus.fakes import FakeRauc, FakeSystemd
+from orpheus.dbus.rauc import BundleInfo
+from orpheus.update import commit as commit_module
+from orpheus.update.commit import CommitFeature
+from orpheus.update.feature import UpdateFeature
+from orpheus.update.installer import InstallRequest
+from orpheus.update.jobs import Job
+from orpheus.update.policy import COMPATIBLE
+from orpheus.update.state import UpdateState
+from orpheus.update.wiring import update_features
+
+URL = "http://updates.example.invalid/orpheus-1.1.0.raucb"
+
+
+class Unit:
+    """update_features() on a temporary data directory, booted from slot A."""
+
+    def __init__(self, tmp_path: Path, healthy: bool = True) -> None:
+        release = tmp_path / "release.json"
+        release.write_text(json.dumps({"version": "1.0.0", "build_date": "2026-01-01"}))
+        (tmp_path / "data/etc/asterisk").mkdir(parents=True)
+        self.config = AgentConfig(
+            data_dir=tmp_path / "data", release_file=release, commit_deadline_seconds=0.05
+        )
+        self.rauc = FakeRauc(bundle=BundleInfo(COMPATIBLE, "1.1.0", "2026-02-01", {}, {}))
+        self.systemd = FakeSystemd()
+        update, commit = update_features(
+            self.config,
+            "A",
+            lambda: (healthy, "ok" if healthy else "Asterisk is not answering"),
+            systemd=self.systemd,
+            rauc=self.rauc,
+        )
+        assert isinstance(update, UpdateFeature) and isinstance(commit, CommitFeature)
+        self.update, self.commit = update, commit
+        self.state = UpdateState(self.config.state_dir / "update/state.json")
+
+
+@pytest.fixture
+def post_json() -> Iterator[None]:
+    body = b"{}"
+    bottle.request.bind(
+        {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+        }
+    )
+    yield
+    bottle.request.bind({})
+
+
+def test_install_with_reboot_writes_through_rauc_and_reboots_through_systemd(
+    tmp_path: Path,
+) -> None:
+    unit = Unit(tmp_path)
+    job = Job("install", URL)
+    unit.update.installer.run(job, InstallRequest(URL, reboot=True, force=True))
+    assert (job.state, job.message) == (
+        "succeeded",
+        "firmware 1.1.0 installed to slot B; it boots next; rebooting",
+    )
+    assert unit.rauc.installs == [URL] and unit.systemd.calls == [("reboot", "")]
+    assert unit.state.read()["pending"]["slot"] == "B"
+    assert any("Copying" in line for line in job.log)  # RAUC's progress reached the job
+
+
+def test_install_without_reboot_leaves_systemd_alone(tmp_path: Path) -> None:
+    unit = Unit(tmp_path)
+    job = Job("install", URL)
+    unit.update.installer.run(job, InstallRequest(URL))
+    assert job.state == "succeeded" and unit.systemd.calls == []
+
+
+def test_a_reboot_systemd_cannot_do_is_logged_and_the_job_still_ends(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unit = Unit(tmp_path)
+    unit.systemd.unavailable = "cannot reach the system bus at unix:path=/x: gone"
+    job = Job("install", URL)
+    with caplog.at_level(logging.ERROR):
+        unit.update.installer.run(job, InstallRequest(URL, reboot=True, force=True))
+    assert not job.running and unit.rauc.installs == [URL]
+    assert "cannot reboot: cannot reach the system bus at unix:path=/x: gone" in caplog.messages
+
+
+def test_an_install_rauc_cannot_do_fails_the_job_with_rauc_s_message(tmp_path: Path) -> None:
+    unit = Unit(tmp_path)
+    unit.rauc.unavailable = "cannot reach the system bus at unix:path=/x: gone"
+    job = Job("install", URL)
+    unit.update.installer.run(job, InstallRequest(URL, reboot=True, force=True))
+    assert (job.state, job.message) == (
+        "refused",
+        "bundle refused: cannot reach the system bus at unix:path=/x: gone",
+    )
+    assert unit.systemd.calls == []
+
+
+def test_rollback_marks_the_other_slot_active_through_rauc(tmp_path: Path, post_json: None) -> None:
+    unit = Unit(tmp_path)
+    unit.update.start()  # records both slots as holding the running firmware
+    answer = unit.update.rollback()
+    assert answer["slot"] == "B" and unit.rauc.marks == [("active", "other")]
+    assert unit.state.read()["pending"]["kind"] == "rollback" and unit.systemd.calls == []
+
+
+def test_rollback_without_rauc_answers_503_in_one_line(tmp_path: Path, post_json: None) -> None:
+    unit = Unit(tmp_path)
+    unit.update.start()
+    unit.rauc.unavailable = "cannot reach the system bus at unix:path=/x: gone"
+    with pytest.raises(ApiError) as caught:
+        unit.update.rollback()
+    assert caught.value.status == 503
+    assert caught.value.message == (
+        "RAUC does not answer: cannot reach the system bus at unix:path=/x: gone"
+    )
+
+
+def test_a_first_boot_that_stays_unhealthy_is_marked_bad_and_rebooted_through_systemd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commit_module, "CHECK_INTERVAL_SECONDS", 0.01)
+    unit = Unit(tmp_path, healthy=False)
+    unit.state.update(
+        pending={"slot": "A", "version": "1.0.0", "from_slot": "B", "boot_id": "before"}
+    )
+    unit.commit._run()
+    assert unit.rauc.marks == [("bad", "booted")] and unit.systemd.calls == [("reboot", "")]
+    assert "Asterisk is not answering" in unit.state.read()["last_rollback"]["reason"]
