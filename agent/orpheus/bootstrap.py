@@ -21,6 +21,8 @@ from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
+from orpheus.jobs.feature import JobsFeature
+from orpheus.jobs.registry import JobRegistry
 from orpheus.licensing.wiring import licensing_features
 from orpheus.pbx.feature import PbxFeature
 from orpheus.snmp.wiring import snmp_feature
@@ -38,7 +40,8 @@ def build_features(
     release = firmware.read_release(config.release_file)
     boot = firmware.read_boot_info(config.cmdline_file)
     status = StatusFeature(config, release, boot, asterisk)
-    features: list[Feature] = [status, AdminFeature(passwords)]
+    jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
+    features: list[Feature] = [status, AdminFeature(passwords), JobsFeature(jobs)]
     # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
     licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
     status.add_alarm_source(licensing_feature.alarms)
@@ -54,7 +57,11 @@ def build_features(
     features.append(ha)
     if config.rauc_enabled and boot.slot:
         features += update_features(
-            config, boot.slot, status.healthy, support_until=licensing.update_support_until
+            config,
+            boot.slot,
+            status.healthy,
+            support_until=licensing.update_support_until,
+            jobs=jobs,
         )
     features.append(snmp_feature(config))
     return features

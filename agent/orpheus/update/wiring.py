@@ -11,6 +11,7 @@ from typing import Any
 
 from orpheus.config import AgentConfig
 from orpheus.feature import Feature
+from orpheus.jobs.registry import JobRegistry
 from orpheus.update import configcheck, entitlement, health, pbx, rauc
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
@@ -35,8 +36,10 @@ def update_features(
     booted_slot: str,
     healthy: Callable[[], tuple[bool, str]],
     support_until: Callable[[], date | None] | None = None,
+    jobs: JobRegistry | None = None,
 ) -> list[Feature]:
-    """support_until: the licence's update_support_until once licensing provides it."""
+    """support_until: the licence's update_support_until once licensing provides it; jobs: the
+    agent's job registry (install jobs are listed at /api/v1/jobs)."""
     state_dir = config.state_dir
     state = configcheck.update_state(config)
     support_file = state_dir / "update-support-until"
@@ -69,5 +72,5 @@ def update_features(
         boot_id=read_boot_id,
         reboot=reboot,
     )
-    update = UpdateFeature(deps, state_dir / "update" / "upload", rauc_status)
+    update = UpdateFeature(deps, state_dir / "update" / "upload", rauc_status, jobs)
     return [update, commit]
