@@ -13,7 +13,7 @@ from orpheus.cli.output import print_json, print_table
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("jobs", help="running and recent jobs (updates, ...)")
     parser.set_defaults(func=list_jobs, json=False)
-    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions = parser.add_subparsers(dest="action", metavar="[ACTION]")
 
     listing = actions.add_parser("list", help="every running and recent job (the default)")
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
