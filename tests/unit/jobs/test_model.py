@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
 from orpheus.jobs.model import Failure, Job, Refusal, failure_reason
+from orpheus.jobs.schemas import JOB, JOB_LIST
 
 KEYS = {
     "kind",
@@ -88,3 +90,15 @@ def test_failure_reasons() -> None:
     assert failure_reason(Refusal("bundle refused")) == "bundle refused"
     assert failure_reason(KeyError("slot")) == "unexpected error: KeyError: 'slot'"
     assert failure_reason(RuntimeError()) == "unexpected error: RuntimeError"
+
+
+def test_as_dict_matches_the_declared_schemas() -> None:
+    job = Job("install", "upload")
+    job.step(3, "checking")
+    job.finish("refused", "bundle refused")
+    jsonschema.validate(job.as_dict(), JOB)
+    jsonschema.validate([job.as_dict(log=False)], JOB_LIST)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(job.as_dict(log=False), JOB)  # the log belongs to one job's JSON
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**job.as_dict(), "state": "stuck"}, JOB)
