@@ -99,7 +99,8 @@ class JobRegistry:
         thread = threading.Thread(
             target=self.run, args=(job, work), name=f"job-{job.id}-{job.kind}", daemon=True
         )
-        thread.start()
+        with ends_on_error(job):  # no thread to be had: the job ends here
+            thread.start()
         return thread
 
 

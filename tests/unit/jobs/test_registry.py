@@ -123,6 +123,23 @@ def test_a_spawned_job_ends_in_its_own_thread() -> None:
     assert job.state == "failed" and "No space left on device" in job.message
 
 
+def test_a_job_whose_thread_cannot_start_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """threading.Thread.start is made to fail as it does when the process is out of threads."""
+    registry = JobRegistry()
+    job = registry.claim(Job("install"))
+
+    def start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(RuntimeError):
+        registry.spawn(job, lambda running: "never")
+    assert (job.state, job.message) == (
+        "failed",
+        "unexpected error: RuntimeError: can't start new thread",
+    )
+
+
 def test_even_an_exit_ends_the_job_and_goes_on() -> None:
     job = JobRegistry().claim(Job("install"))
 
