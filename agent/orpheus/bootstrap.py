@@ -22,6 +22,8 @@ from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
+from orpheus.jobs.feature import JobsFeature
+from orpheus.jobs.registry import JobRegistry
 from orpheus.licensing.wiring import licensing_features
 from orpheus.pbx.feature import PbxFeature
 from orpheus.snmp.wiring import snmp_feature
@@ -39,8 +41,9 @@ def build_features(
     release = firmware.read_release(config.release_file)
     boot = firmware.read_boot_info(config.cmdline_file)
     status = StatusFeature(config, release, boot, asterisk)
-    features: list[Feature] = [status, AdminFeature(passwords)]
     systemd = DbusSystemd()  # units and the reboot go through systemd's D-Bus API
+    jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
+    features: list[Feature] = [status, AdminFeature(passwords), JobsFeature(jobs)]
     # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
     licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
     status.add_alarm_source(licensing_feature.alarms)
@@ -61,6 +64,7 @@ def build_features(
             status.healthy,
             support_until=licensing.update_support_until,
             systemd=systemd,
+            jobs=jobs,
         )
     features.append(snmp_feature(config, systemd))
     return features

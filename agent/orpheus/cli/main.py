@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from orpheus.cli import admin, audit, ha, identity, licensing, pbx, snmp, status, update
+from orpheus.cli import admin, audit, ha, identity, jobs, licensing, pbx, snmp, status, update
 from orpheus.cli.client import AgentClient, AgentError
 from orpheus.config import AgentConfig
 
-COMMAND_MODULES = (status, admin, update, ha, snmp, identity, licensing, pbx, audit)
+COMMAND_MODULES = (status, admin, update, jobs, ha, snmp, identity, licensing, pbx, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,8 +18,11 @@ from typing import Any
 
 import bottle
 
+from orpheus.api import upload
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.dbus.rauc import RaucError
+from orpheus.jobs.model import Failure, Refusal
+from orpheus.jobs.registry import JobRegistry, ends_on_error
 from orpheus.update.installer import (
     MIN_FREE_BYTES,
     InstallDeps,
@@ -33,8 +36,6 @@ from orpheus.update.policy import Firmware, Refused
 from orpheus.update.state import now_iso
 
 log = logging.getLogger(__name__)
-
-UPLOAD_CHUNK = 1024 * 1024
 
 
 def read_firmware(release_file: Path) -> Firmware:
@@ -59,11 +60,17 @@ def read_boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str:
 class UpdateFeature:
     name = "update"
 
-    def __init__(self, deps: InstallDeps, upload_dir: Path, rauc_status: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        deps: InstallDeps,
+        upload_dir: Path,
+        rauc_status: Callable[[], Any],
+        jobs: JobRegistry | None = None,
+    ) -> None:
         self.deps = deps
         self.upload_dir = upload_dir
         self._rauc_status = rauc_status
-        self.jobs = JobSlot()
+        self.jobs = JobSlot(jobs)
         self.installer = Installer(deps)
         # RAUC answers no other method while it installs: status shows its last answer.
         self._last_rauc_status: tuple[dict[str, Any], str] | None = None
@@ -135,20 +142,30 @@ class UpdateFeature:
         except Busy as error:
             raise ApiError(409, str(error)) from error
         try:
-            if bottle.request.content_type.startswith("application/octet-stream"):
-                request = self._receive_upload(job, request)
-            check_source(request, self.deps.data_dir)
-        except Refused as error:
-            job.finish("refused", str(error))
-            self.deps.state.update(
-                last_install={"result": "refused", "message": str(error), "at": now_iso()}
-            )
+            with ends_on_error(job):
+                request = self._prepare(job, request)
+        except (Refusal, Failure) as error:
+            self._record_end(job)
             raise ApiError(400, str(error)) from error
-        threading.Thread(
-            target=self.installer.run, args=(job, request), name=f"update-{job.id}", daemon=True
-        ).start()
+        except BaseException:
+            self._record_end(job)
+            raise
+        self.jobs.registry.spawn(job, lambda running: self.installer.run(running, request))
         bottle.response.status = 202
         return job.as_dict()
+
+    def _prepare(self, job: Job, request: InstallRequest) -> InstallRequest:
+        """In the request's thread: the upload received, the source checked."""
+        if bottle.request.content_type.startswith("application/octet-stream"):
+            request = self._receive_upload(job, request)
+        check_source(request, self.deps.data_dir)
+        return request
+
+    def _record_end(self, job: Job) -> None:
+        """A job that ended in the request's thread (refused, or failed as a cut upload)."""
+        self.deps.state.update(
+            last_install={"result": job.state, "message": job.message, "at": now_iso()}
+        )
 
     def _request(self) -> InstallRequest:
         if bottle.request.content_type.startswith("application/octet-stream"):
@@ -174,22 +191,19 @@ class UpdateFeature:
         length = bottle.request.content_length
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.upload_dir).free
-        if length < 0 or length + MIN_FREE_BYTES > free:
+        if length < 0:
+            raise Refused("the upload has no Content-Length: send the bundle's size with it")
+        if length + MIN_FREE_BYTES > free:
             raise Refused(
                 f"data partition full: the upload needs {length // 1024**2} MiB plus "
                 f"{MIN_FREE_BYTES // 1024**2} MiB, {free // 1024**2} MiB free"
             )
         target = self.upload_dir / "upload.raucb"
         job.step(1, f"receiving the bundle ({length} bytes)")
-        body = bottle.request.environ["wsgi.input"]
-        remaining = length
-        with target.open("wb") as handle:
-            while remaining > 0:
-                chunk = body.read(min(UPLOAD_CHUNK, remaining))
-                if not chunk:
-                    raise Refused("the upload was cut short")
-                handle.write(chunk)
-                remaining -= len(chunk)
+        try:
+            upload.receive(bottle.request.environ["wsgi.input"], length, target)
+        except upload.UploadError as error:
+            raise Failure(str(error)) from error
         return InstallRequest(str(target), request.reboot, request.force, request.idle_timeout)
 
     # POST /api/v1/update/rollback

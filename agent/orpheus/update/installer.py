@@ -20,8 +20,8 @@ from pathlib import Path
 
 from orpheus import runner
 from orpheus.dbus.rauc import BundleInfo, Rauc, RaucError
+from orpheus.jobs.model import Failure, Job, failure_reason
 from orpheus.update import policy, verity
-from orpheus.update.jobs import Job
 from orpheus.update.policy import Firmware, Refused
 from orpheus.update.schema import ConfigStore
 from orpheus.update.state import UpdateState, now_iso
@@ -133,21 +133,24 @@ class Installer:
     def __init__(self, deps: InstallDeps) -> None:
         self.deps = deps
 
-    def run(self, job: Job, request: InstallRequest) -> None:
-        """Runs in the job's thread; always finishes the job."""
+    def run(self, job: Job, request: InstallRequest) -> str:
+        """The install job's work, run by the job registry (which ends the job with what this
+        returns or raises); a refusal or failure is also kept as the last install."""
         try:
             message = self._install(job, request)
         except Refused as error:
             self._record(job, "refused", str(error))
+            raise
         except (RaucError, OSError) as error:
-            self._record(job, "failed", f"install failed: {error}")
-        else:
-            job.finish("succeeded", message)
-            log.info("update job %d: %s", job.id, message)
+            message = f"install failed: {error}"
+            self._record(job, "failed", message)
+            raise Failure(message) from error
+        except Exception as error:
+            self._record(job, "failed", f"install failed: {failure_reason(error)}")
+            raise  # the registry logs its traceback
+        return message  # the registry logs how the job ended
 
     def _record(self, job: Job, state: str, message: str) -> None:
-        job.finish(state, message)
-        log.error("update job %d %s: %s", job.id, state, message)
         result = {"result": state, "message": message, "source": job.source, "at": now_iso()}
         self.deps.state.update(last_install=result)
 

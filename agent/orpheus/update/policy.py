@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from orpheus.jobs.model import Refusal
 from orpheus.update.versions import older, version_key
 
 COMPATIBLE = "orpheus-x86_64"
 
 
-class Refused(Exception):
-    """The update was refused; the message is for the admin."""
+class Refused(Refusal):
+    """The update was refused; the message is for the admin (an install job ends refused)."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from orpheus.config import AgentConfig
 from orpheus.dbus.rauc import DbusRauc, Rauc, SlotStatus
 from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.feature import Feature
+from orpheus.jobs.registry import JobRegistry
 from orpheus.update import configcheck, entitlement, health, pbx
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
@@ -46,9 +47,11 @@ def update_features(
     *,
     systemd: Systemd,
     rauc: Rauc | None = None,
+    jobs: JobRegistry | None = None,
 ) -> list[Feature]:
     """support_until: the licence's update_support_until once licensing provides it;
-    rauc: RAUC over D-Bus unless given (a fake in tests)."""
+    rauc: RAUC over D-Bus unless given (a fake in tests); jobs: the agent's job registry
+    (install jobs are listed at /api/v1/jobs)."""
     rauc = rauc or DbusRauc()
     restart = functools.partial(reboot, systemd)
     state_dir = config.state_dir
@@ -85,6 +88,6 @@ def update_features(
         reboot=restart,
     )
     update = UpdateFeature(
-        deps, state_dir / "update" / "upload", functools.partial(rauc_status, rauc)
+        deps, state_dir / "update" / "upload", functools.partial(rauc_status, rauc), jobs
     )
     return [update, commit]

@@ -6,6 +6,7 @@ line, never a stuck job or a crash."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -75,7 +76,12 @@ def test_install_with_reboot_writes_through_rauc_and_reboots_through_systemd(
 ) -> None:
     unit = Unit(tmp_path)
     job = Job("install", URL)
-    unit.update.installer.run(job, InstallRequest(URL, reboot=True, force=True))
+    unit.update.jobs.registry.run(
+        job,
+        functools.partial(
+            unit.update.installer.run, request=InstallRequest(URL, reboot=True, force=True)
+        ),
+    )
     assert (job.state, job.message) == (
         "succeeded",
         "firmware 1.1.0 installed to slot B; it boots next; rebooting",
@@ -88,7 +94,9 @@ def test_install_with_reboot_writes_through_rauc_and_reboots_through_systemd(
 def test_install_without_reboot_leaves_systemd_alone(tmp_path: Path) -> None:
     unit = Unit(tmp_path)
     job = Job("install", URL)
-    unit.update.installer.run(job, InstallRequest(URL))
+    unit.update.jobs.registry.run(
+        job, functools.partial(unit.update.installer.run, request=InstallRequest(URL))
+    )
     assert job.state == "succeeded" and unit.systemd.calls == []
 
 
@@ -99,7 +107,12 @@ def test_a_reboot_systemd_cannot_do_is_logged_and_the_job_still_ends(
     unit.systemd.unavailable = "cannot reach the system bus at unix:path=/x: gone"
     job = Job("install", URL)
     with caplog.at_level(logging.ERROR):
-        unit.update.installer.run(job, InstallRequest(URL, reboot=True, force=True))
+        unit.update.jobs.registry.run(
+            job,
+            functools.partial(
+                unit.update.installer.run, request=InstallRequest(URL, reboot=True, force=True)
+            ),
+        )
     assert not job.running and unit.rauc.installs == [URL]
     assert "cannot reboot: cannot reach the system bus at unix:path=/x: gone" in caplog.messages
 
@@ -108,7 +121,12 @@ def test_an_install_rauc_cannot_do_fails_the_job_with_rauc_s_message(tmp_path: P
     unit = Unit(tmp_path)
     unit.rauc.unavailable = "cannot reach the system bus at unix:path=/x: gone"
     job = Job("install", URL)
-    unit.update.installer.run(job, InstallRequest(URL, reboot=True, force=True))
+    unit.update.jobs.registry.run(
+        job,
+        functools.partial(
+            unit.update.installer.run, request=InstallRequest(URL, reboot=True, force=True)
+        ),
+    )
     assert (job.state, job.message) == (
         "refused",
         "bundle refused: cannot reach the system bus at unix:path=/x: gone",
@@ -147,3 +165,19 @@ def test_a_first_boot_that_stays_unhealthy_is_marked_bad_and_rebooted_through_sy
     unit.commit._run()
     assert unit.rauc.marks == [("bad", "booted")] and unit.systemd.calls == [("reboot", "")]
     assert "Asterisk is not answering" in unit.state.read()["last_rollback"]["reason"]
+
+
+def test_install_jobs_go_to_the_agents_registry(tmp_path: Path) -> None:
+    from orpheus.jobs.model import Busy, Job
+    from orpheus.jobs.registry import JobRegistry
+
+    registry = JobRegistry()
+    features = update_features(
+        AgentConfig(data_dir=tmp_path), "A", lambda: (True, "ok"),
+        systemd=FakeSystemd(), rauc=FakeRauc(), jobs=registry,
+    )  # fmt: skip
+    update = next(f for f in features if isinstance(f, UpdateFeature))
+    job = update.jobs.claim(Job("install", "b.raucb"))
+    assert registry.jobs() == [job]
+    with pytest.raises(Busy, match=r"^an update job is already running"):
+        registry.claim(Job("install", "c.raucb"))
