@@ -9,12 +9,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from orpheus.asterisk.adapter import Asterisk
+from orpheus.audit.log import AuditSink
 from orpheus.config import AgentConfig
 from orpheus.feature import Feature
-from orpheus.update import configcheck, entitlement, health, pbx, rauc
+from orpheus.firmware import Release
+from orpheus.update import configcheck, entitlement, health, rauc
 from orpheus.update.commit import CommitFeature
-from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
+from orpheus.update.feature import UpdateFeature, read_boot_id
 from orpheus.update.installer import InstallDeps
+from orpheus.update.policy import Firmware
 
 
 def reboot() -> None:
@@ -34,20 +38,26 @@ def update_features(
     config: AgentConfig,
     booted_slot: str,
     healthy: Callable[[], tuple[bool, str]],
+    asterisk: Asterisk,
+    release: Release,
+    audit: AuditSink,
     support_until: Callable[[], date | None] | None = None,
-) -> list[Feature]:
-    """support_until: the licence's update_support_until once licensing provides it."""
+) -> tuple[UpdateFeature, list[Feature]]:
+    """The update feature (SNMP reads its status) and every update part, commit included.
+    support_until: the licence's update_support_until once licensing provides it."""
     state_dir = config.state_dir
     state = configcheck.update_state(config)
     support_file = state_dir / "update-support-until"
     deps = InstallDeps(
         state=state,
         config=configcheck.config_store(config),
-        running=read_firmware(config.release_file),
+        running=Firmware(
+            release.version, release.build_date, release.min_version, release.compatible
+        ),
         booted_slot=booted_slot,
         data_dir=config.data_dir,
         support_until=functools.partial(_support_until, support_until, support_file),
-        active_calls=functools.partial(pbx.active_calls, config.asterisk_command),
+        active_calls=asterisk.active_calls,
         reboot=reboot,
         boot_id=read_boot_id,
     )
@@ -69,5 +79,5 @@ def update_features(
         boot_id=read_boot_id,
         reboot=reboot,
     )
-    update = UpdateFeature(deps, state_dir / "update" / "upload", rauc_status)
-    return [update, commit]
+    update = UpdateFeature(deps, state_dir / "update" / "upload", rauc_status, audit)
+    return update, [update, commit]
