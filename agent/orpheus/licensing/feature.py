@@ -1,6 +1,6 @@
 """HTTP API of the unit's identity and licence.
 
-GET /api/v1/license answers (a stable shape; SNMP and the web interface read it):
+GET /api/v1/license answers LicenceStatus.to_dict() (a stable shape; SNMP reads the object):
 {
   "tier": "mini", "tier_title": "Mini", "board": "mini",
   "source": "board" | "license",          # base tier of the board, or a licence
