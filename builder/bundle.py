@@ -32,7 +32,20 @@ from builder.run import run
 
 log = logging.getLogger("builder")
 
-COMPATIBLE = "orpheus-x86_64"
+# RAUC's compatible string, declared once in the unit's system.conf: bundles carry it and
+# release.json names it for the agent.
+SYSTEM_CONF = Path(__file__).resolve().parent.parent / "update/system.conf"
+
+
+def read_compatible(system_conf: Path = SYSTEM_CONF) -> str:
+    for line in system_conf.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "compatible":
+            return value.strip()
+    raise BuildError(f"{system_conf} declares no compatible=")
+
+
+COMPATIBLE = read_compatible()
 # Every board's slot is 2 GiB; the image must fit the smallest one.
 SLOT_SIZE = "2G"
 BLOCK = 4096

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from builder.boards import size_bytes
+from builder.bundle import COMPATIBLE
 from builder.context import BuildContext
 from orpheus import __version__ as agent_version
 
@@ -27,7 +28,7 @@ def manifest(ctx: BuildContext, packages: dict[str, str], files: list[Path]) -> 
         "version": ctx.version,
         "build_date": ctx.build_date,
         "git_commit": ctx.commit,
-        "compatible": "orpheus-x86_64",
+        "compatible": COMPATIBLE,
         "agent_version": agent_version,
         "asterisk_version": packages.get("asterisk"),
         "kernel_version": packages.get("linux-image-amd64"),

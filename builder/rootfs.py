@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from builder import keys
+from builder.bundle import COMPATIBLE
 from builder.context import BuildContext
 from builder.errors import BuildError
 from builder.run import run
@@ -186,7 +187,7 @@ def _write_release(ctx: BuildContext, root: Path) -> None:
         "version": ctx.version,
         "build_date": ctx.build_date,
         "commit": ctx.commit,
-        "compatible": "orpheus-x86_64",
+        "compatible": COMPATIBLE,
         # The oldest firmware this one may be installed over, or replaced by (updates).
         "min_version": ctx.min_version,
     }

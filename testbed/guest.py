@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from orpheus.update.pbx import parse_active_calls
+from orpheus.asterisk.parsers import parse_channel_counts
 from testbed.paths import LOG_DIR
 from testbed.vm import StallWatch, Vm, ssh_command
 
@@ -104,7 +104,7 @@ class Guest:
             time.sleep(1)
 
     def active_calls(self) -> int:
-        return parse_active_calls(self.asterisk("core show channels count"))
+        return parse_channel_counts(self.asterisk("core show channels count")).active_calls
 
     def boot_id(self) -> str:
         return self.out("cat", "/proc/sys/kernel/random/boot_id").strip()

@@ -9,14 +9,17 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
 from orpheus.api.app import Api
 from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
-from orpheus.asterisk.control import query_facts
+from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
+from orpheus.audit.feature import AuditFeature
 from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
@@ -24,8 +27,11 @@ from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
 from orpheus.jobs.feature import JobsFeature
 from orpheus.jobs.registry import JobRegistry
-from orpheus.licensing.wiring import licensing_features
-from orpheus.pbx.feature import PbxFeature
+from orpheus.licensing.active import Licensing
+from orpheus.licensing.feature import LicensingFeature
+from orpheus.pbx import wiring as pbx_wiring
+from orpheus.snmp import sources
+from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
@@ -35,38 +41,86 @@ log = logging.getLogger("orpheus")
 SSH_AUTHORIZED_KEYS = Path("/data/etc/ssh/authorized_keys/root")
 
 
+@dataclass(frozen=True)
+class _Failover:
+    time: float
+
+
+@dataclass(frozen=True)
+class _HaView:
+    """SNMP's view of HA (sources.HaView) adapted from HaFeature.status()'s dict.
+    LEAD: once the ha branch's typed HaStatus is merged, pass `ha.snapshot` (or whatever
+    returns HaStatus) to sources.provider instead and delete this adapter and _Failover."""
+
+    role: str
+    peer_reachable: bool
+    last_failover: _Failover | None
+    sync_lag_seconds: float | None
+
+
+def _ha_view(ha: HaFeature) -> _HaView:
+    status: dict[str, Any] = dict(ha.status())
+    failover = status.get("last_failover")
+    return _HaView(
+        role=str(status.get("role")),
+        peer_reachable=bool(status.get("peer_reachable")),
+        last_failover=_Failover(float(failover["time"])) if failover else None,
+        sync_lag_seconds=status.get("sync_lag_seconds"),
+    )
+
+
 def build_features(
-    config: AgentConfig, passwords: PasswordStore, asterisk: AsteriskMonitor
+    config: AgentConfig, passwords: PasswordStore, asterisk: Asterisk, monitor: AsteriskMonitor
 ) -> list[Feature]:
     release = firmware.read_release(config.release_file)
     boot = firmware.read_boot_info(config.cmdline_file)
-    status = StatusFeature(config, release, boot, asterisk)
+    audit = pbx_wiring.audit_log(config)
+    status = StatusFeature(config, release, boot, monitor)
     systemd = DbusSystemd()  # units and the reboot go through systemd's D-Bus API
     jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
-    features: list[Feature] = [status, AdminFeature(passwords), JobsFeature(jobs)]
-    # Licensing first: HA (licensing.refusal) and updates (update_support_until) ask it.
-    licensing, licensing_feature, licensing_parts = licensing_features(config, boot.board)
-    status.add_alarm_source(licensing_feature.alarms)
-    features += licensing_parts
+    # The audit log first: it is stopped (closed) last.
+    features: list[Feature] = [
+        AuditFeature(audit), status, AdminFeature(passwords), JobsFeature(jobs)
+    ]  # fmt: skip
+    # Licensing before the PBX, HA (licensing.refusal) and updates (update_support_until).
+    licensing = Licensing(
+        config.state_dir, config.sysfs_dir, config.data_dir, config.license_public_key, boot.board
+    )
+    pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
+    licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
+    status.add_alarm_source(licence.alarms)
+    features += [licence, pbx]
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,
         functools.partial(licensing.refusal, "high_availability"),
     )
-    for part in licensing_parts:  # configuration synced from the HA peer reloads Asterisk
-        if isinstance(part, PbxFeature):
-            ha.add_sync_listener(part.configuration_synced)
+    ha.add_sync_listener(pbx.configuration_synced)  # synced configuration reloads Asterisk
     features.append(ha)
+
+    def serial() -> str | None:
+        return licensing.identity.serial if licensing.identity else None
+
+    areas: dict[str, Provider] = {
+        "status": sources.provider(status.snapshot, lambda s: sources.status_values(s, serial())),
+        "license": sources.provider(licence.snapshot, sources.license_values),
+        "ha": sources.provider(functools.partial(_ha_view, ha), sources.ha_values),
+    }
     if config.rauc_enabled and boot.slot:
-        features += update_features(
+        update, update_parts = update_features(
             config,
             boot.slot,
             status.healthy,
+            asterisk,
+            release,
+            audit,
             support_until=licensing.update_support_until,
             systemd=systemd,
             jobs=jobs,
         )
-    features.append(snmp_feature(config, systemd))
+        features += update_parts
+        areas["update"] = sources.provider(update.snapshot, sources.update_values)
+    features.append(snmp_feature(config, asterisk, areas, audit, systemd))
     return features
 
 
@@ -77,10 +131,9 @@ def run(config: AgentConfig) -> None:
     if config.data_dir == Path("/data"):
         provision.provision_ssh_keys(SSH_AUTHORIZED_KEYS, credentials)
 
-    asterisk = AsteriskMonitor(
-        functools.partial(query_facts, config.asterisk_command), config.asterisk_poll_seconds
-    )
-    features = build_features(config, passwords, asterisk)
+    asterisk = Asterisk(config.asterisk_command, pbx_wiring.manager_login(config))
+    monitor = AsteriskMonitor(asterisk.facts, config.asterisk_poll_seconds)
+    features = build_features(config, passwords, asterisk, monitor)
     api = Api(passwords)
     for feature in features:
         feature.install_routes(api)
@@ -90,7 +143,7 @@ def run(config: AgentConfig) -> None:
         make_unix_server(api.app, config.socket_path),
     ]
     threads = [serve_in_thread(server, f"http-{i}") for i, server in enumerate(servers)]
-    asterisk.start()
+    monitor.start()
     for feature in features:
         feature.start()
 
@@ -101,11 +154,11 @@ def run(config: AgentConfig) -> None:
     log.info(
         "agent ready on %s:%d and %s", config.http_address, config.http_port, config.socket_path
     )
-    _supervise(stopping, threads, asterisk, config)
+    _supervise(stopping, threads, monitor, config)
 
     for feature in reversed(features):
         feature.stop()
-    asterisk.stop()
+    monitor.stop()
     for server in servers:
         server.shutdown()
     config.socket_path.unlink(missing_ok=True)

@@ -9,9 +9,13 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Release:
+    """/usr/lib/orpheus/release.json, written by the image builder (builder/rootfs.py)."""
+
     version: str
     build_date: str
     commit: str
+    compatible: str  # RAUC's compatible string: the bundles this firmware accepts
+    min_version: str  # the oldest firmware it may be installed over, or replaced by
 
 
 @dataclass(frozen=True)
@@ -21,14 +25,19 @@ class BootInfo:
 
 
 def read_release(path: Path) -> Release:
+    """The one reader of release.json; a missing or broken file reads as "unknown"."""
     try:
         raw = json.loads(path.read_text())
     except (OSError, ValueError):
-        return Release(version="unknown", build_date="unknown", commit="unknown")
+        raw = {}
+    if not isinstance(raw, dict):
+        raw = {}
     return Release(
         version=str(raw.get("version", "unknown")),
         build_date=str(raw.get("build_date", "unknown")),
         commit=str(raw.get("commit", "unknown")),
+        compatible=str(raw.get("compatible", "unknown")),
+        min_version=str(raw.get("min_version", "0.0.0")),
     )
 
 

@@ -4,15 +4,49 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from orpheus import __version__, host
 from orpheus.api.app import Api, ApiError
-from orpheus.asterisk.monitor import AsteriskMonitor
+from orpheus.asterisk.monitor import AsteriskMonitor, AsteriskState
 from orpheus.config import AgentConfig
 from orpheus.firmware import BootInfo, Release
 
 # A cached Asterisk answer older than this many poll intervals no longer proves it is up.
 STALE_AFTER_INTERVALS = 3
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """GET /api/v1/status as one typed object (SNMP reads the firmware part)."""
+
+    release: Release
+    agent_version: str
+    board: str | None
+    booted_slot: str | None
+    host: host.HostFigures
+    asterisk: AsteriskState
+    alarms: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        figures = self.host
+        return {
+            "version": self.release.version,
+            "build_date": self.release.build_date,
+            "commit": self.release.commit,
+            "agent_version": self.agent_version,
+            "board": self.board,
+            "booted_slot": self.booted_slot,
+            "uptime_seconds": figures.uptime_seconds,
+            "load": list(figures.load),
+            "memory": {
+                "total_bytes": figures.memory_total_bytes,
+                "available_bytes": figures.memory_available_bytes,
+            },
+            "storage": {"root": host.as_dict(figures.root), "data": host.as_dict(figures.data)},
+            "asterisk": self.asterisk.as_dict(),
+            "alarms": list(self.alarms),
+        }
 
 
 class StatusFeature:
@@ -56,22 +90,16 @@ class StatusFeature:
             raise ApiError(503, reason)
         return {"ok": True}
 
+    def snapshot(self) -> UnitStatus:
+        return UnitStatus(
+            release=self._release,
+            agent_version=__version__,
+            board=self._boot.board,
+            booted_slot=self._boot.slot,
+            host=host.collect(self._config.data_dir),
+            asterisk=self._asterisk.state,
+            alarms=tuple(alarm for source in self._alarm_sources for alarm in source()),
+        )
+
     def status(self) -> dict[str, object]:
-        figures = host.collect(self._config.data_dir)
-        return {
-            "version": self._release.version,
-            "build_date": self._release.build_date,
-            "commit": self._release.commit,
-            "agent_version": __version__,
-            "board": self._boot.board,
-            "booted_slot": self._boot.slot,
-            "uptime_seconds": figures.uptime_seconds,
-            "load": list(figures.load),
-            "memory": {
-                "total_bytes": figures.memory_total_bytes,
-                "available_bytes": figures.memory_available_bytes,
-            },
-            "storage": {"root": host.as_dict(figures.root), "data": host.as_dict(figures.data)},
-            "asterisk": self._asterisk.state.as_dict(),
-            "alarms": [alarm for source in self._alarm_sources for alarm in source()],
-        }
+        return self.snapshot().to_dict()

@@ -52,7 +52,7 @@ def traps(tmp_path: Path) -> Iterator[tuple[Areas, Path, SnmpFeature]]:
     registry = ProviderRegistry()
     registry.register("ha", lambda: areas.ha)
     registry.register("license", lambda: areas.license)
-    feature = SnmpFeature(config, registry, FakeSystemd())  # snmp_apply_command=(): unused
+    feature = SnmpFeature(config, registry, None, FakeSystemd())  # snmp_apply_command=(): unused
     feature.start()
     conf = config.data_dir / "etc/snmp/snmpd.conf"
     with conf.open("a") as out:

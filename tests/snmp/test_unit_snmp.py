@@ -307,6 +307,15 @@ def test_secrets_are_not_world_readable(unit: SnmpUnit) -> None:
     assert "authsecret1" not in shown.stdout
 
 
+def test_settings_changes_go_to_the_audit_log_without_secrets(unit: SnmpUnit) -> None:
+    entries = [e for e in unit.ctl_json("audit") if e["change"] == "snmp.update"]
+    assert entries, "the fixture's `snmp set` is not in the audit log"
+    assert entries[0]["user"].endswith("(console)")
+    assert entries[0]["before"]["contact"] != "NOC Geneva"
+    assert entries[0]["after"]["contact"] == "NOC Geneva"
+    assert "authsecret1" not in json.dumps(entries)
+
+
 def test_serial_follows_the_factory_identity(unit: SnmpUnit) -> None:
     """Last in the module: it gives the unit an identity."""
     serial_oid = OBJ + ".2.2.0"

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from orpheus.asterisk.parsers import parse_channel_counts
 from orpheus.config import AgentConfig
 from orpheus.dbus import rauc
 from orpheus.dbus.fakes import FakeRauc
 from orpheus.update import configcheck, installer, policy, verity
 from orpheus.update.commit import CommitFeature
 from orpheus.update.jobs import Busy, Job, JobSlot
-from orpheus.update.pbx import parse_active_calls
 from orpheus.update.policy import Firmware, Refused
 from orpheus.update.schema import FIRMWARE_SCHEMA, MIGRATIONS, ConfigStore, firmware_schema
 from orpheus.update.state import UpdateState
@@ -56,12 +56,12 @@ def test_entitlement_names_both_dates() -> None:
 
 def test_compatible() -> None:
     with pytest.raises(Refused, match="'other'"):
-        policy.check_compatible("other")
+        policy.check_compatible("other", "orpheus-x86_64")
 
 
 def test_active_calls_parsing() -> None:
     text = "0 active channels\n3 active calls\n12 calls processed"
-    assert parse_active_calls(text) == 3
+    assert parse_channel_counts(text).active_calls == 3
 
 
 def _verity_file(tmp_path: Path, payload: bytes, salt: bytes) -> tuple[Path, str, int]:

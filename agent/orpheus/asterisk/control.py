@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,23 +35,3 @@ def run_cli(base_command: Sequence[str], command: str) -> str:
     if "Unable to connect to remote asterisk" in output:
         raise AsteriskUnavailable(output.splitlines()[0])
     return output
-
-
-def parse_version(output: str) -> str:
-    """'Asterisk 22.10.1+dfsg-1 built by ...' -> '22.10.1+dfsg-1'."""
-    match = re.match(r"Asterisk\s+(\S+)", output)
-    if not match:
-        raise AsteriskUnavailable(f"unexpected answer to 'core show version': {output[:80]!r}")
-    return match.group(1)
-
-
-def parse_uptime(output: str) -> int | None:
-    """Seconds from 'System uptime: 1234' (the `core show uptime seconds` form)."""
-    match = re.search(r"System uptime:\s*(\d+)", output)
-    return int(match.group(1)) if match else None
-
-
-def query_facts(base_command: Sequence[str]) -> AsteriskFacts:
-    version = parse_version(run_cli(base_command, "core show version"))
-    uptime = parse_uptime(run_cli(base_command, "core show uptime seconds"))
-    return AsteriskFacts(version=version, uptime_seconds=uptime)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from orpheus.api.app import Api, ApiError, json_body
+from orpheus.asterisk.adapter import Asterisk
 from orpheus.ha import interfaces, keepalived, pair, pairing, peer_client, tls, witness
 from orpheus.ha.generation import Push, ReplayedGeneration, SyncedConfig
 from orpheus.ha.identity import Identity, ensure_identity, fingerprint_of_der, fingerprint_of_pem
@@ -93,7 +94,7 @@ class HaFeature:
         self._keepalived = keepalived.KeepalivedProcess(
             options.keepalived_command, options.keepalived_paths, options.log_dir / "keepalived.log"
         )
-        self._telephony = TelephonyRole(options.asterisk_command)
+        self._telephony = TelephonyRole(Asterisk(options.asterisk_command))
         self._fifo = NotifyFifoReader(
             options.keepalived_paths.host(options.keepalived_paths.fifo), self._on_vrrp_state
         )

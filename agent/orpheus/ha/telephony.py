@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import threading
-from collections.abc import Sequence
+from typing import Protocol
 
-from orpheus.asterisk.control import AsteriskUnavailable, run_cli
+from orpheus.asterisk.control import AsteriskUnavailable
 from orpheus.ha import interfaces
 
 log = logging.getLogger(__name__)
@@ -20,26 +20,37 @@ log = logging.getLogger(__name__)
 REGISTRATION_MODULE = "res_pjsip_outbound_registration.so"
 
 
+class ModuleControl(Protocol):
+    """What the role needs of the Asterisk adapter (orpheus.asterisk.adapter.Asterisk)."""
+
+    def load_module(self, module: str) -> None: ...
+
+    def unload_module(self, module: str) -> None: ...
+
+
 class TelephonyRole:
-    def __init__(self, asterisk_command: Sequence[str]) -> None:
-        self._asterisk_command = tuple(asterisk_command)
+    def __init__(self, asterisk: ModuleControl) -> None:
+        self._asterisk = asterisk
         self._lock = threading.Lock()
 
     def activate(self) -> None:
-        threading.Thread(
-            target=self._cli, args=(f"module load {REGISTRATION_MODULE}",), daemon=True
-        ).start()
+        threading.Thread(target=self._apply, args=(True,), daemon=True).start()
 
     def standby(self, interface: str, vip: str) -> None:
         """Drops a VIP left on this node (a killed keepalived leaves it) and stops registrations."""
         interfaces.drop_address(interface, ipaddress.IPv4Interface(vip))
-        threading.Thread(
-            target=self._cli, args=(f"module unload {REGISTRATION_MODULE}",), daemon=True
-        ).start()
+        threading.Thread(target=self._apply, args=(False,), daemon=True).start()
 
-    def _cli(self, command: str) -> None:
+    def _apply(self, master: bool) -> None:
+        """Loads (Master) or unloads (standby) the outbound registrations."""
         with self._lock:
             try:
-                run_cli(self._asterisk_command, command)
+                if master:
+                    self._asterisk.load_module(REGISTRATION_MODULE)
+                else:
+                    self._asterisk.unload_module(REGISTRATION_MODULE)
             except AsteriskUnavailable as error:
-                log.info("telephony role: %r not applied: %s", command, error)
+                action = "load" if master else "unload"
+                log.info(
+                    "telephony role: %s of %s not applied: %s", action, REGISTRATION_MODULE, error
+                )

@@ -1,6 +1,6 @@
 """HTTP API of the unit's identity and licence.
 
-GET /api/v1/license answers (a stable shape; SNMP and the web interface read it):
+GET /api/v1/license answers LicenceStatus.to_dict() (a stable shape; SNMP reads the object):
 {
   "tier": "mini", "tier_title": "Mini", "board": "mini",
   "source": "board" | "license",          # base tier of the board, or a licence
@@ -23,27 +23,24 @@ GET /api/v1/identity; POST /api/v1/identity {"serial", "board", "manufactured"?,
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from typing import Any
 
 import bottle
 
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
+from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.licensing.active import Licensing
 from orpheus.licensing.document import LicenseError
 from orpheus.licensing.identity import IdentityError
+from orpheus.licensing.status import Binding, LicenceStatus, UsageSource
 from orpheus.licensing.tiers import TIERS
-from orpheus.pbx.store import AuditEntry
-
-Usage = Callable[[], dict[str, Any]]
-Audit = Callable[[AuditEntry], None]
 
 
 class LicensingFeature:
     name = "licensing"
 
-    def __init__(self, licensing: Licensing, usage: Usage, audit: Audit) -> None:
+    def __init__(self, licensing: Licensing, usage: UsageSource, audit: AuditSink) -> None:
         self.licensing = licensing
         self._usage = usage
         self._audit = audit
@@ -64,44 +61,30 @@ class LicensingFeature:
         alarm = self.licensing.entitlement.alarm
         return [alarm] if alarm else []
 
-    def show(self) -> dict[str, Any]:
+    def snapshot(self) -> LicenceStatus:
         current = self.licensing.entitlement
-        limits = current.limits
         support = self.licensing.update_support_until()
         license_ = current.license
-        return {
-            "tier": current.tier,
-            "tier_title": limits.title,
-            "board": current.board,
-            "source": "license" if license_ else "board",
-            "license_id": license_.license_id if license_ else None,
-            "alarm": current.alarm,
-            "limits": {
-                "concurrent_calls": limits.concurrent_calls,
-                "external_calls_only": limits.external_calls_only,
-                "extensions": limits.extensions,
-                "trunks": limits.trunks,
-                "ivr_levels": limits.ivr_levels,
-                "queues": limits.queues,
-                "call_recording": limits.call_recording,
-                "balancer": limits.balancer,
-                "high_availability": limits.high_availability,
-                "remote_extensions": limits.remote_extensions,
-                "callcenter": current.callcenter,
-            },
-            "usage": self._usage(),
-            "addons": list(current.addons),
-            "accepted_addons": sorted(TIERS[current.tier].accepted_addons),
-            "update_support_until": support.isoformat() if support else None,
-            "update_support_days_left": (
+        return LicenceStatus(
+            tier=current.tier,
+            board=current.board,
+            source="license" if license_ else "board",
+            license_id=license_.license_id if license_ else None,
+            alarm=current.alarm,
+            limits=current.limits,
+            callcenter=current.callcenter,
+            usage=self._usage(),
+            addons=tuple(current.addons),
+            accepted_addons=tuple(sorted(TIERS[current.tier].accepted_addons)),
+            update_support_until=support,
+            update_support_days_left=(
                 max(0, (support - datetime.date.today()).days) if support else None
             ),
-            "bound_to": (
-                {"serial": license_.serial, "fingerprint": license_.fingerprint}
-                if license_
-                else None
-            ),
-        }
+            bound_to=Binding(license_.serial, license_.fingerprint) if license_ else None,
+        )
+
+    def show(self) -> dict[str, object]:
+        return self.snapshot().to_dict()
 
     def install(self) -> dict[str, Any]:
         raw = bottle.request.body.read()
@@ -112,7 +95,7 @@ class LicensingFeature:
             raise ApiError(400, str(error)) from error
         after = self.show()
         keep = ("tier", "license_id", "addons", "limits", "update_support_until")
-        self._audit(
+        self._audit.append(
             AuditEntry(
                 "license.install",
                 f"license {after['license_id']}",
@@ -148,7 +131,7 @@ class LicensingFeature:
             )
         except (IdentityError, ValueError) as error:
             raise ApiError(400, str(error)) from error
-        self._audit(
+        self._audit.append(
             AuditEntry("identity.write", f"unit {serial}", request_user(), None, identity.as_dict())
         )
         return self.identity()

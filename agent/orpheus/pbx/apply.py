@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orpheus.asterisk import ami
-from orpheus.asterisk.control import AsteriskUnavailable, run_cli
+from orpheus.asterisk import ami, parsers
+from orpheus.asterisk.adapter import Asterisk, ManagerLogin
+from orpheus.asterisk.control import AsteriskUnavailable
 from orpheus.auth import write_private
 from orpheus.pbx.render import (
-    AMI_USER,
+    CALL_GROUP,
     DIALPLAN_FILE,
     MANAGER_FILE,
     PJSIP_FILE,
@@ -39,8 +39,6 @@ RELOAD_MODULES = {
 # Files the agent does not render (synced from an HA peer): by name prefix; others reload all.
 RELOAD_PREFIXES = {"pjsip": "res_pjsip.so", "extensions": "pbx_config.so", "queues": "app_queue.so"}
 RELOAD_ALL = ""
-ENDPOINT_LINE = re.compile(r"^\s*Endpoint:\s+(\S+)")
-QUEUE_LINE = re.compile(r"^(\S+) has \d+ calls")
 
 
 class ReloadRejected(RuntimeError):
@@ -86,13 +84,20 @@ def load_ami_secret(path: Path) -> str:
 
 
 class AsteriskApplier:
-    def __init__(
-        self, asterisk_dir: Path, ami_port: int, ami_secret: str, cli_command: Sequence[str]
-    ) -> None:
+    def __init__(self, asterisk_dir: Path, asterisk: Asterisk) -> None:
+        if asterisk.manager_login is None:
+            raise ValueError("the PBX applies its changes over AMI: give Asterisk a login")
         self.asterisk_dir = asterisk_dir
-        self.ami_port = ami_port
-        self.ami_secret = ami_secret
-        self.cli_command = tuple(cli_command)
+        self.asterisk = asterisk
+        self._login: ManagerLogin = asterisk.manager_login
+
+    @property
+    def ami_port(self) -> int:
+        return self._login.port
+
+    @property
+    def ami_secret(self) -> str:
+        return self._login.secret
 
     # -- files -------------------------------------------------------------------------------
     def read_current(self, names: Sequence[str]) -> dict[str, str | None]:
@@ -120,7 +125,7 @@ class AsteriskApplier:
 
     # -- Asterisk ----------------------------------------------------------------------------
     def _connect(self) -> AbstractContextManager[ami.AmiConnection]:
-        return ami.connect(self.ami_port, AMI_USER, self.ami_secret)
+        return self.asterisk.manager()
 
     def ensure_manager(self) -> None:
         """AMI answers with the agent's user; at first start Asterisk still has the factory
@@ -129,7 +134,7 @@ class AsteriskApplier:
             with self._connect():
                 return
         except AsteriskUnavailable:
-            run_cli(self.cli_command, "module reload manager")
+            self.asterisk.reload_module("manager")
         with self._connect():
             return
 
@@ -139,7 +144,7 @@ class AsteriskApplier:
         self._write({name: files[name] for name in changed})
         if MANAGER_FILE in changed:
             try:
-                run_cli(self.cli_command, "module reload manager")
+                self.asterisk.reload_module("manager")
             except AsteriskUnavailable as error:
                 return ApplyResult(False, (), f"Asterisk is not running ({error})")
         modules = tuple(RELOAD_MODULES[name] for name in changed if name in RELOAD_MODULES)
@@ -185,8 +190,9 @@ class AsteriskApplier:
 
     @staticmethod
     def _check(connection: ami.AmiConnection, expected: Expected) -> str | None:
-        lines = connection.command("pjsip show endpoints")
-        present = {m.group(1).split("/")[0] for line in lines if (m := ENDPOINT_LINE.match(line))}
+        present = set(
+            parsers.parse_endpoints("\n".join(connection.command("pjsip show endpoints")))
+        )
         missing = sorted(expected.endpoints - present)
         if missing:
             return f"SIP endpoint(s) not loaded: {', '.join(missing[:5])}"
@@ -196,20 +202,12 @@ class AsteriskApplier:
             return f"dialplan not loaded: {error}"
         if answer.get("Value") != str(expected.serial):
             return "dialplan not loaded"
-        queues = {
-            m.group(1) for line in connection.command("queue show") if (m := QUEUE_LINE.match(line))
-        }
+        queues = parsers.parse_queues("\n".join(connection.command("queue show")))
         missing = sorted(expected.queues - queues)
         if missing:
             return f"queue(s) not loaded: {', '.join(missing)}"
         return None
 
-    def call_count(self, group: str) -> int | None:
-        """Calls now in the limit's group, from Asterisk itself; None when it is not running."""
-        try:
-            with self._connect() as connection:
-                answer, _ = connection.action("Getvar", Variable=f"GROUP_COUNT({group})")
-        except (AsteriskUnavailable, ami.AmiError):
-            return None
-        value = answer.get("Value", "")
-        return int(value) if value.isdigit() else 0
+    def counted_calls(self) -> int | None:
+        """Calls in the licence's limit group now; None when Asterisk is not running."""
+        return self.asterisk.group_count(CALL_GROUP)

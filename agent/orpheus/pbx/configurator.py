@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orpheus.audit.log import AuditEntry
 from orpheus.licensing.active import Entitlement, Licensing
+from orpheus.licensing.status import Usage
 from orpheus.pbx import policy
 from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadRejected
 from orpheus.pbx.records import Kind, Record, RecordError, kind_of, normalise, redact
-from orpheus.pbx.render import CALL_GROUP, CallLimit, render_all, trunk_endpoint
-from orpheus.pbx.store import AuditEntry, Config, PbxStore
+from orpheus.pbx.render import CallLimit, render_all, trunk_endpoint
+from orpheus.pbx.store import Config, PbxStore
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,20 @@ class PbxConfigurator:
             raise NotFound(f"no {kind.name} {key!r}")
         return redact(kind, found) or {}
 
-    def usage(self) -> dict[str, int | bool | None]:
-        figures: dict[str, int | bool | None] = dict(policy.usage(self._config).as_dict())
-        figures["concurrent_calls"] = self._applier.call_count(CALL_GROUP)
-        return figures
+    def usage(self) -> Usage:
+        """What the configuration uses of the licence, and the calls its limit counts now."""
+        figures = policy.usage(self._config)
+        return Usage(
+            concurrent_calls=self._applier.counted_calls(),
+            extensions=figures.extensions,
+            trunks=figures.trunks,
+            ivr_levels=figures.ivr_levels,
+            queues=figures.queues,
+            call_recording=figures.call_recording,
+            balancer=figures.balancer,
+            remote_extensions=figures.remote_extensions,
+            callcenter=figures.callcenter,
+        )
 
     # -- changing ----------------------------------------------------------------------------
     def create(self, kind_name: str, values: Record, user: str) -> ChangeResult:

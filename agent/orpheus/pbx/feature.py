@@ -1,4 +1,4 @@
-"""HTTP API of the PBX configuration and the audit log.
+"""HTTP API of the PBX configuration (the audit log's route is orpheus.audit.feature).
 
 GET    /api/v1/pbx                      usage of each limited figure
 GET    /api/v1/pbx/<kind>               list (secrets redacted)
@@ -6,18 +6,14 @@ POST   /api/v1/pbx/<kind>               create; {"records": [...]} creates many 
 GET    /api/v1/pbx/<kind>/<key>         one record
 PUT    /api/v1/pbx/<kind>/<key>         change the given fields
 DELETE /api/v1/pbx/<kind>/<key>
-GET    /api/v1/audit?since=<ISO date or time>
 Kinds: extension, trunk, queue, ivr, balancer, and the single `recording` settings record.
 """
 
 from __future__ import annotations
 
-import datetime
 import logging
 from pathlib import Path
 from typing import Any
-
-import bottle
 
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
@@ -32,17 +28,6 @@ log = logging.getLogger(__name__)
 
 def _apply_answer(result: ApplyResult) -> dict[str, Any]:
     return {"applied": result.applied, "reloaded": list(result.reloaded), "detail": result.detail}
-
-
-def parse_since(text: str) -> str:
-    """An ISO date or date-time as the UTC text the audit log stores."""
-    try:
-        moment = datetime.datetime.fromisoformat(text)
-    except ValueError as error:
-        raise ApiError(400, f"since: not an ISO date or time: {text!r}") from error
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 class PbxFeature:
@@ -62,7 +47,6 @@ class PbxFeature:
         api.route("GET", "/api/v1/pbx/<kind>/<key>", self.show)
         api.route("PUT", "/api/v1/pbx/<kind>/<key>", self.update)
         api.route("DELETE", "/api/v1/pbx/<kind>/<key>", self.delete)
-        api.route("GET", "/api/v1/audit", self.audit)
 
     def start(self) -> None:
         result = self.configurator.reapply()
@@ -92,7 +76,7 @@ class PbxFeature:
             raise ApiError(404, str(error.args[0])) from error
 
     def summary(self) -> dict[str, Any]:
-        return {"usage": self.configurator.usage()}
+        return {"usage": self.configurator.usage().to_dict()}
 
     def list_records(self, kind: str) -> list[dict[str, Any]]:
         return self._guard(lambda: self.configurator.records(kind))  # type: ignore[no-any-return]
@@ -117,7 +101,3 @@ class PbxFeature:
         user = request_user()
         change: ChangeResult = self._guard(lambda: self.configurator.delete(kind, key, user))
         return {"deleted": True, **_apply_answer(change.apply)}
-
-    def audit(self) -> list[dict[str, Any]]:
-        since = bottle.request.query.get("since")
-        return self._store.audit(parse_since(since) if since else None)

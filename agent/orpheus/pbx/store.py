@@ -1,20 +1,18 @@
-"""The PBX configuration and its audit log, in one SQLite file on the data partition.
+"""The PBX configuration, in one SQLite file on the data partition with the audit log.
 
-A change and its audit entry are written in the same transaction: there is never a change
-without its entry, nor an entry for a change that did not happen. WAL with synchronous=NORMAL
-keeps the writes per change few (the SSD of a fanless unit).
+A change and its audit entry (orpheus.audit) are written in the same transaction: there is
+never a change without its entry, nor an entry for a change that did not happen. WAL with
+synchronous=NORMAL keeps the writes per change few (the SSD of a fanless unit).
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from orpheus.audit.log import AuditEntry, ensure_table, write_entry
 from orpheus.pbx.records import Record
 
 Config = dict[str, dict[str, Record]]  # kind -> key -> record, in creation order
@@ -27,30 +25,7 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     UNIQUE (kind, key)
 );
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    user TEXT NOT NULL,
-    change TEXT NOT NULL,
-    object TEXT NOT NULL,
-    before TEXT,
-    after TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 """
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    change: str  # e.g. "extension.create", "license.install"
-    object: str  # e.g. "extension 101"
-    user: str
-    before: Any
-    after: Any
-
-
-def now_utc() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 class PbxStore:
@@ -60,6 +35,7 @@ class PbxStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        ensure_table(self._db)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -86,7 +62,7 @@ class PbxStore:
                         "ON CONFLICT (kind, key) DO UPDATE SET data=excluded.data",
                         (kind, key, json.dumps(record, sort_keys=True)),
                     )
-                self._insert_audit(entry)
+                write_entry(self._db, entry)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -102,45 +78,8 @@ class PbxStore:
                     "ON CONFLICT (kind, key) DO UPDATE SET data=excluded.data",
                     [(k, key, json.dumps(r, sort_keys=True)) for k, key, r in changes],
                 )
-                self._insert_audit(entry)
+                write_entry(self._db, entry)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def append_audit(self, entry: AuditEntry) -> None:
-        with self._lock:
-            self._insert_audit(entry)
-
-    def _insert_audit(self, entry: AuditEntry) -> None:
-        self._db.execute(
-            "INSERT INTO audit (at, user, change, object, before, after) VALUES (?,?,?,?,?,?)",
-            (
-                now_utc(),
-                entry.user,
-                entry.change,
-                entry.object,
-                None if entry.before is None else json.dumps(entry.before, sort_keys=True),
-                None if entry.after is None else json.dumps(entry.after, sort_keys=True),
-            ),
-        )
-
-    def audit(self, since: str | None = None) -> list[dict[str, Any]]:
-        query = "SELECT id, at, user, change, object, before, after FROM audit"
-        params: tuple[str, ...] = ()
-        if since:
-            query, params = query + " WHERE at >= ?", (since,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
-        return [
-            {
-                "id": row[0],
-                "at": row[1],
-                "user": row[2],
-                "change": row[3],
-                "object": row[4],
-                "before": None if row[5] is None else json.loads(row[5]),
-                "after": None if row[6] is None else json.loads(row[6]),
-            }
-            for row in rows
-        ]

@@ -1,110 +1,17 @@
-"""The "asterisk" area of ORPHEUS-MIB: state, calls, trunks and endpoints from the CLI.
+"""The "asterisk" area of ORPHEUS-MIB: state, calls, trunks and endpoints.
 
-Read through `asterisk -rx` (the channel that works whatever manager.conf says). Trunks are
-PJSIP outbound registrations; a trunk is reachable when a qualified contact of its AOR
+Asked of the Asterisk adapter (its console, which works whatever manager.conf says). Trunks
+are PJSIP outbound registrations; a trunk is reachable when a qualified contact of its AOR
 answers, or, without qualified contacts, while it is registered.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from orpheus.asterisk.control import AsteriskUnavailable, parse_uptime, run_cli
-
-CliRunner = Callable[[str], str]
-
-REGISTRATION_LINE = re.compile(
-    r"^\s*(?P<name>[^/\s<]+)/(?P<uri>sips?:\S+)\s+.*?\b(?P<status>Registered|Unregistered|"
-    r"Rejected|Stopped|Failed)\b"
-)
-CONTACT_LINE = re.compile(
-    r"^\s*Contact:\s+(?P<aor>[^/\s<]+)/(?P<uri>\S+)\s+\S+\s+"
-    r"(?P<status>Avail|Unavail|NonQual|Unknown|Created|Removed)\b"
-)
-ENDPOINT_LINE = re.compile(r"^\s*Endpoint:\s+(?P<name>[^/\s<]+)")
-AOR_LINE = re.compile(r"^\s*Aor:\s+(?P<aor>[^/\s<]+)")
-COUNT_LINE = re.compile(
-    r"^(?P<count>\d+) (?P<what>active channels?|active calls?|calls? processed)"
-)
-REACHABLE = {"Avail", "NonQual", "Unknown", "Created"}
-
-
-@dataclass
-class Contacts:
-    reachable: int = 0
-    unreachable: int = 0
-    qualified_reachable: int = 0
-
-
-@dataclass
-class PjsipState:
-    registrations: dict[str, str] = field(default_factory=dict)
-    endpoint_aors: dict[str, list[str]] = field(default_factory=dict)
-    contacts: dict[str, Contacts] = field(default_factory=dict)
-
-
-def parse_registrations(output: str) -> dict[str, str]:
-    found = {}
-    for line in output.splitlines():
-        match = REGISTRATION_LINE.match(line)
-        if match:
-            found[match["name"]] = match["status"]
-    return found
-
-
-def parse_contacts(output: str) -> dict[str, Contacts]:
-    found: dict[str, Contacts] = {}
-    for line in output.splitlines():
-        match = CONTACT_LINE.match(line)
-        if not match:
-            continue
-        contacts = found.setdefault(match["aor"], Contacts())
-        if match["status"] in REACHABLE:
-            contacts.reachable += 1
-            contacts.qualified_reachable += match["status"] == "Avail"
-        else:
-            contacts.unreachable += 1
-    return found
-
-
-def parse_endpoints(output: str) -> dict[str, list[str]]:
-    """Endpoint name -> its AORs, from `pjsip show endpoints`."""
-    endpoints: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in output.splitlines():
-        endpoint = ENDPOINT_LINE.match(line)
-        if endpoint:
-            current = endpoints.setdefault(endpoint["name"], [])
-            continue
-        aor = AOR_LINE.match(line)
-        if aor and current is not None:
-            current.append(aor["aor"])
-    return endpoints
-
-
-def parse_counts(output: str) -> dict[str, int]:
-    keys = {"active channel": "active_channels", "active call": "active_calls"}
-    counts = {}
-    for line in output.splitlines():
-        match = COUNT_LINE.match(line.strip())
-        if match:
-            what = match["what"].rstrip("s")
-            counts[keys.get(what, "calls_processed")] = int(match["count"])
-    return counts
-
-
-def channels_per_endpoint(concise: str) -> dict[str, int]:
-    """'PJSIP/trunk1-0000001!...' lines -> {'trunk1': 1}."""
-    counts: dict[str, int] = {}
-    for line in concise.splitlines():
-        channel = line.split("!", 1)[0]
-        if channel.startswith("PJSIP/") and "-" in channel:
-            name = channel[len("PJSIP/") :].rsplit("-", 1)[0]
-            counts[name] = counts.get(name, 0) + 1
-    return counts
+from orpheus.asterisk.adapter import Asterisk
+from orpheus.asterisk.control import AsteriskUnavailable
+from orpheus.asterisk.parsers import Contacts, PjsipState
 
 
 def _trunk_rows(state: PjsipState, channels: dict[str, int]) -> list[dict[str, Any]]:
@@ -142,27 +49,21 @@ def _endpoint_rows(state: PjsipState) -> list[dict[str, Any]]:
     return rows
 
 
-def collect(cli: CliRunner) -> dict[str, Any]:
+def collect(asterisk: Asterisk) -> dict[str, Any]:
     """The area's values; Asterisk not answering gives {"up": False} and empty tables."""
     try:
-        uptime = parse_uptime(cli("core show uptime seconds"))
-        counts = parse_counts(cli("core show channels count"))
-        channels = channels_per_endpoint(cli("core show channels concise"))
-        state = PjsipState(
-            registrations=parse_registrations(cli("pjsip show registrations")),
-            endpoint_aors=parse_endpoints(cli("pjsip show endpoints")),
-            contacts=parse_contacts(cli("pjsip show contacts")),
-        )
+        uptime = asterisk.uptime_seconds()
+        counts = asterisk.channel_counts()
+        channels = asterisk.channels_per_endpoint()
+        state = asterisk.pjsip_state()
     except AsteriskUnavailable:
         return {"up": False, "trunks": [], "endpoints": []}
     return {
         "up": True,
         "uptime_seconds": uptime,
-        **counts,
+        "active_channels": counts.active_channels,
+        "active_calls": counts.active_calls,
+        "calls_processed": counts.calls_processed,
         "trunks": _trunk_rows(state, channels),
         "endpoints": _endpoint_rows(state),
     }
-
-
-def cli_runner(base_command: Sequence[str]) -> CliRunner:
-    return lambda command: run_cli(base_command, command)

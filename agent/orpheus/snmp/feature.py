@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.requester import request_user
+from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.config import AgentConfig
 from orpheus.dbus.systemd import Systemd
-from orpheus.snmp import api_values, notifications, settings, snmpd_conf
+from orpheus.snmp import notifications, settings, snmpd_conf
 from orpheus.snmp.mib import ORPHEUS_ARC
 from orpheus.snmp.providers import AreaValues, ProviderRegistry, Refresher
 from orpheus.snmp.subagent import Subagent
@@ -30,8 +32,15 @@ def settings_file(config: AgentConfig) -> Path:
 class SnmpFeature:
     name = "snmp"
 
-    def __init__(self, config: AgentConfig, registry: ProviderRegistry, systemd: Systemd) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        registry: ProviderRegistry,
+        audit: AuditSink | None,
+        systemd: Systemd,
+    ) -> None:
         self._config = config
+        self._audit = audit
         self._systemd = systemd
         self.registry = registry
         self._lock = threading.Lock()
@@ -48,9 +57,6 @@ class SnmpFeature:
     def install_routes(self, api: Api) -> None:
         api.route("GET", "/api/v1/snmp", self.show)
         api.route("PUT", "/api/v1/snmp", self.update)
-        for area in api_values.API_AREAS:
-            if area not in self.registry.areas():
-                self.registry.register(area, api_values.api_provider(api.app, area))
 
     def start(self) -> None:
         self._write_and_apply(self._settings)
@@ -78,7 +84,17 @@ class SnmpFeature:
             except settings.SettingsError as error:
                 raise ApiError(400, str(error)) from error
             settings.save(settings_file(self._config), changed)
-            self._settings = changed
+            before, self._settings = self._settings, changed
+            if self._audit is not None:
+                self._audit.append(
+                    AuditEntry(
+                        "snmp.update",
+                        "snmp settings",
+                        request_user(),
+                        before.public(),
+                        changed.public(),
+                    )
+                )
             problem = self._write_and_apply(changed)
         answer = self.show()
         if problem:

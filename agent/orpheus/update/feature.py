@@ -8,7 +8,6 @@ POST /api/v1/update/rollback   {"reboot": false}: boot the other slot next time
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import threading
@@ -20,6 +19,8 @@ import bottle
 
 from orpheus.api import upload
 from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.requester import request_user
+from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.dbus.rauc import RaucError
 from orpheus.jobs.model import Failure, Refusal
 from orpheus.jobs.registry import JobRegistry, ends_on_error
@@ -32,22 +33,11 @@ from orpheus.update.installer import (
     other_slot,
 )
 from orpheus.update.jobs import Busy, Job, JobSlot
-from orpheus.update.policy import Firmware, Refused
+from orpheus.update.policy import Refused
 from orpheus.update.state import now_iso
+from orpheus.update.status import SlotStatus, UpdateStatus
 
 log = logging.getLogger(__name__)
-
-
-def read_firmware(release_file: Path) -> Firmware:
-    try:
-        raw = json.loads(release_file.read_text())
-    except (OSError, ValueError):
-        raw = {}
-    return Firmware(
-        version=str(raw.get("version", "unknown")),
-        build_date=str(raw.get("build_date", "unknown")),
-        min_version=str(raw.get("min_version", "0.0.0")),
-    )
 
 
 def read_boot_id(path: Path = Path("/proc/sys/kernel/random/boot_id")) -> str:
@@ -66,8 +56,10 @@ class UpdateFeature:
         upload_dir: Path,
         rauc_status: Callable[[], Any],
         jobs: JobRegistry | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.deps = deps
+        self._audit = audit
         self.upload_dir = upload_dir
         self._rauc_status = rauc_status
         self.jobs = JobSlot(jobs)
@@ -95,43 +87,52 @@ class UpdateFeature:
 
     # GET /api/v1/update
     def status(self) -> dict[str, Any]:
+        try:
+            return self.snapshot().to_dict()
+        except RaucError as error:
+            raise ApiError(503, f"RAUC does not answer: {error}") from error
+
+    def snapshot(self) -> UpdateStatus:
+        """Raises RaucError when RAUC has never answered."""
         state = self.deps.state.read()
         job = self.jobs.current
-        return {
-            "booted": self.deps.booted_slot,
-            "running_version": self.deps.running.version,
-            "slots": self._slots(state),
-            "job": job.as_dict() if job else None,
-            **{key: state.get(key) for key in ("pending", "last_install", "last_commit")},
-            "last_rollback": state.get("last_rollback"),
-            "config": state.get("config"),
-        }
+        return UpdateStatus(
+            booted=self.deps.booted_slot,
+            running_version=self.deps.running.version,
+            slots=self._slots(state),
+            job=job.as_dict() if job else None,
+            pending=state.get("pending"),
+            last_install=state.get("last_install"),
+            last_commit=state.get("last_commit"),
+            last_rollback=state.get("last_rollback"),
+            config=state.get("config"),
+        )
 
-    def _slots(self, state: dict[str, Any]) -> list[dict[str, Any]]:
+    def _slots(self, state: dict[str, Any]) -> tuple[SlotStatus, ...]:
         try:
             raw_slots, primary = self._rauc_status()
             self._last_rauc_status = (raw_slots, primary)
-        except RaucError as error:
+        except RaucError:
             if self._last_rauc_status is None:
-                raise ApiError(503, f"RAUC does not answer: {error}") from error
+                raise
             raw_slots, primary = self._last_rauc_status  # RAUC is busy installing
         slots = []
         for name, info in sorted(raw_slots.items()):
             bootname = str(info.get("bootname", name))
             known = state["slots"].get(bootname, {})
             slots.append(
-                {
-                    "slot": name,
-                    "bootname": bootname,
-                    "version": known.get("version"),
-                    "build_date": known.get("build_date"),
-                    "state": info.get("state"),
-                    "boot_status": info.get("boot-status"),
-                    "booted": bootname == self.deps.booted_slot,
-                    "primary": name == primary,
-                }
+                SlotStatus(
+                    slot=name,
+                    bootname=bootname,
+                    version=known.get("version"),
+                    build_date=known.get("build_date"),
+                    state=info.get("state"),
+                    boot_status=info.get("boot-status"),
+                    booted=bootname == self.deps.booted_slot,
+                    primary=name == primary,
+                )
             )
-        return slots
+        return tuple(slots)
 
     # POST /api/v1/update
     def install(self) -> dict[str, Any]:
@@ -151,6 +152,12 @@ class UpdateFeature:
             self._record_end(job)
             raise
         self.jobs.registry.spawn(job, lambda running: self.installer.run(running, request))
+        self._record(
+            "update.install",
+            f"firmware from {job.source}",
+            {"slot": self.deps.booted_slot, "version": self.deps.running.version},
+            {"job": job.id, "source": job.source, "reboot": request.reboot},
+        )
         bottle.response.status = 202
         return job.as_dict()
 
@@ -249,6 +256,12 @@ class UpdateFeature:
             },
         )
         log.info("rollback to slot %s: %s", target, message)
+        self._record(
+            "update.rollback",
+            f"slot {target}",
+            {"slot": self.deps.booted_slot, "version": self.deps.running.version},
+            {"slot": target, "version": known.get("version")},
+        )
         if body.get("reboot"):
             threading.Timer(1.0, self.deps.reboot).start()
         return {
@@ -257,3 +270,7 @@ class UpdateFeature:
             "message": f"slot {target} (firmware {known.get('version')}) boots next"
             + ("; rebooting" if body.get("reboot") else ": reboot to switch"),
         }
+
+    def _record(self, change: str, what: str, before: object, after: object) -> None:
+        if self._audit is not None:
+            self._audit.append(AuditEntry(change, what, request_user(), before, after))

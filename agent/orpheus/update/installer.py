@@ -162,7 +162,7 @@ class Installer:
         except RaucError as error:
             raise Refused(f"bundle refused: {error}") from error
         bundle = bundle_firmware(info)
-        policy.check_compatible(info.compatible)
+        policy.check_compatible(info.compatible, deps.running.compatible)
         policy.check_versions(bundle, deps.running)
         policy.check_entitlement(bundle, deps.support_until())
         if not request.is_url:

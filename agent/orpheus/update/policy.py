@@ -11,8 +11,6 @@ from datetime import date, datetime
 from orpheus.jobs.model import Refusal
 from orpheus.update.versions import older, version_key
 
-COMPATIBLE = "orpheus-x86_64"
-
 
 class Refused(Refusal):
     """The update was refused; the message is for the admin (an install job ends refused)."""
@@ -23,6 +21,7 @@ class Firmware:
     version: str
     build_date: str
     min_version: str
+    compatible: str = ""  # known for the running firmware; a bundle's is checked apart
 
 
 def build_day(build_date: str) -> date:
@@ -32,9 +31,10 @@ def build_day(build_date: str) -> date:
         raise Refused(f"the bundle has no valid build date ({build_date!r})") from error
 
 
-def check_compatible(compatible: str) -> None:
-    if compatible != COMPATIBLE:
-        raise Refused(f"bundle is for '{compatible}', this unit accepts '{COMPATIBLE}'")
+def check_compatible(compatible: str, accepted: str) -> None:
+    """accepted: the running firmware's compatible string (release.json)."""
+    if compatible != accepted:
+        raise Refused(f"bundle is for '{compatible}', this unit accepts '{accepted}'")
 
 
 def check_versions(bundle: Firmware, running: Firmware) -> None:

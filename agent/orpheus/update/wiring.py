@@ -8,15 +8,19 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from orpheus.asterisk.adapter import Asterisk
+from orpheus.audit.log import AuditSink
 from orpheus.config import AgentConfig
 from orpheus.dbus.rauc import DbusRauc, Rauc, SlotStatus
 from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.feature import Feature
+from orpheus.firmware import Release
 from orpheus.jobs.registry import JobRegistry
-from orpheus.update import configcheck, entitlement, health, pbx
+from orpheus.update import configcheck, entitlement, health
 from orpheus.update.commit import CommitFeature
-from orpheus.update.feature import UpdateFeature, read_boot_id, read_firmware
+from orpheus.update.feature import UpdateFeature, read_boot_id
 from orpheus.update.installer import InstallDeps
+from orpheus.update.policy import Firmware
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +47,17 @@ def update_features(
     config: AgentConfig,
     booted_slot: str,
     healthy: Callable[[], tuple[bool, str]],
+    asterisk: Asterisk,
+    release: Release,
+    audit: AuditSink,
     support_until: Callable[[], date | None] | None = None,
     *,
     systemd: Systemd,
     rauc: Rauc | None = None,
     jobs: JobRegistry | None = None,
-) -> list[Feature]:
-    """support_until: the licence's update_support_until once licensing provides it;
+) -> tuple[UpdateFeature, list[Feature]]:
+    """The update feature (SNMP reads its status) and every update part, commit included.
+    support_until: the licence's update_support_until once licensing provides it;
     rauc: RAUC over D-Bus unless given (a fake in tests); jobs: the agent's job registry
     (install jobs are listed at /api/v1/jobs)."""
     rauc = rauc or DbusRauc()
@@ -60,11 +68,13 @@ def update_features(
     deps = InstallDeps(
         state=state,
         config=configcheck.config_store(config),
-        running=read_firmware(config.release_file),
+        running=Firmware(
+            release.version, release.build_date, release.min_version, release.compatible
+        ),
         booted_slot=booted_slot,
         data_dir=config.data_dir,
         support_until=functools.partial(_support_until, support_until, support_file),
-        active_calls=functools.partial(pbx.active_calls, config.asterisk_command),
+        active_calls=asterisk.active_calls,
         reboot=restart,
         boot_id=read_boot_id,
         rauc=rauc,
@@ -88,6 +98,6 @@ def update_features(
         reboot=restart,
     )
     update = UpdateFeature(
-        deps, state_dir / "update" / "upload", functools.partial(rauc_status, rauc), jobs
+        deps, state_dir / "update" / "upload", functools.partial(rauc_status, rauc), jobs, audit
     )
-    return [update, commit]
+    return update, [update, commit]

@@ -63,7 +63,7 @@ def feature(tmp_path: Path) -> Iterator[Feature]:
     """The feature is not started: no AgentX session or refresher, only its settings route."""
     config = AgentConfig(data_dir=tmp_path / "data", snmp_agentx_socket=tmp_path / "agentx")
     systemd = FakeSystemd()
-    yield SnmpFeature(config, ProviderRegistry(), systemd), systemd, snmpd_config_file(config)
+    yield SnmpFeature(config, ProviderRegistry(), None, systemd), systemd, snmpd_config_file(config)
     bottle.request.bind({})
 
 

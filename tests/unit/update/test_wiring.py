@@ -20,12 +20,12 @@ from orpheus.api.app import ApiError
 from orpheus.config import AgentConfig
 from orpheus.dbus.fakes import FakeRauc, FakeSystemd
 from orpheus.dbus.rauc import BundleInfo
+from orpheus.firmware import read_release
 from orpheus.update import commit as commit_module
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature
 from orpheus.update.installer import InstallRequest
 from orpheus.update.jobs import Job
-from orpheus.update.policy import COMPATIBLE
 from orpheus.update.state import UpdateState
 from orpheus.update.wiring import update_features
 
@@ -37,23 +37,38 @@ class Unit:
 
     def __init__(self, tmp_path: Path, healthy: bool = True) -> None:
         release = tmp_path / "release.json"
-        release.write_text(json.dumps({"version": "1.0.0", "build_date": "2026-01-01"}))
+        release.write_text(
+            json.dumps({"version": "1.0.0", "build_date": "2026-01-01", "compatible": COMPATIBLE})
+        )
         (tmp_path / "data/etc/asterisk").mkdir(parents=True)
         self.config = AgentConfig(
             data_dir=tmp_path / "data", release_file=release, commit_deadline_seconds=0.05
         )
         self.rauc = FakeRauc(bundle=BundleInfo(COMPATIBLE, "1.1.0", "2026-02-01", {}, {}))
         self.systemd = FakeSystemd()
-        update, commit = update_features(
+        update, (_, commit) = update_features(
             self.config,
             "A",
             lambda: (healthy, "ok" if healthy else "Asterisk is not answering"),
+            _NoCalls(),  # type: ignore[arg-type]
+            read_release(release),
+            None,  # type: ignore[arg-type]
             systemd=self.systemd,
             rauc=self.rauc,
         )
         assert isinstance(update, UpdateFeature) and isinstance(commit, CommitFeature)
         self.update, self.commit = update, commit
         self.state = UpdateState(self.config.state_dir / "update/state.json")
+
+
+COMPATIBLE = "orpheus-x86_64"  # what update/system.conf declares and release.json carries
+
+
+class _NoCalls:
+    """The Asterisk adapter as updates use it: no call in progress (no Asterisk runs here)."""
+
+    def active_calls(self) -> int:
+        return 0
 
 
 @pytest.fixture
@@ -172,11 +187,13 @@ def test_install_jobs_go_to_the_agents_registry(tmp_path: Path) -> None:
     from orpheus.jobs.registry import JobRegistry
 
     registry = JobRegistry()
-    features = update_features(
-        AgentConfig(data_dir=tmp_path), "A", lambda: (True, "ok"),
+    release = tmp_path / "release.json"
+    release.write_text('{"version": "1.0.0"}')
+    update, _ = update_features(
+        AgentConfig(data_dir=tmp_path), "A", lambda: (True, "ok"), _NoCalls(),  # type: ignore[arg-type]
+        read_release(release), None,  # type: ignore[arg-type]
         systemd=FakeSystemd(), rauc=FakeRauc(), jobs=registry,
     )  # fmt: skip
-    update = next(f for f in features if isinstance(f, UpdateFeature))
     job = update.jobs.claim(Job("install", "b.raucb"))
     assert registry.jobs() == [job]
     with pytest.raises(Busy, match=r"^an update job is already running"):

@@ -1,0 +1,94 @@
+"""The one way the agent talks to Asterisk: its console (CLI) and its manager (AMI).
+
+pbx, update, ha, snmp and the status ask this object; none of them runs `asterisk -rx` or
+opens AMI itself. Active calls are counted one way, `active_calls()`: the "active calls" of
+`core show channels count`, Asterisk's own count of calls in progress (one per call, whatever
+its legs, internal calls included), which is what a reboot must wait for and what SNMP's
+orpheusActiveCalls reports. The licence's usage is a different figure, `group_count()` of the
+dialplan's limit group (pbx/render.py), which on a VM holds only calls through trunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from orpheus.asterisk import ami, parsers
+from orpheus.asterisk.control import AsteriskFacts, AsteriskUnavailable, run_cli
+from orpheus.asterisk.parsers import ChannelCounts, PjsipState
+
+
+@dataclass(frozen=True)
+class ManagerLogin:
+    port: int
+    user: str
+    secret: str
+
+
+class Asterisk:
+    def __init__(self, cli_command: Sequence[str], manager: ManagerLogin | None = None) -> None:
+        self.cli_command = tuple(cli_command)
+        self.manager_login = manager
+
+    # -- transports --------------------------------------------------------------------------
+    def cli(self, command: str) -> str:
+        """One console command's output; raises AsteriskUnavailable when it does not answer."""
+        return run_cli(self.cli_command, command)
+
+    def manager(self) -> AbstractContextManager[ami.AmiConnection]:
+        """An AMI session with the agent's own user; raises AsteriskUnavailable."""
+        login = self.manager_login
+        if login is None:
+            raise AsteriskUnavailable("no AMI login configured for the agent")
+        return ami.connect(login.port, login.user, login.secret)
+
+    # -- what features ask -------------------------------------------------------------------
+    def facts(self) -> AsteriskFacts:
+        try:
+            version = parsers.parse_version(self.cli("core show version"))
+        except parsers.UnexpectedAnswer as error:
+            raise AsteriskUnavailable(str(error)) from error
+        uptime = parsers.parse_uptime(self.cli("core show uptime seconds"))
+        return AsteriskFacts(version=version, uptime_seconds=uptime)
+
+    def uptime_seconds(self) -> int | None:
+        return parsers.parse_uptime(self.cli("core show uptime seconds"))
+
+    def channel_counts(self) -> ChannelCounts:
+        try:
+            return parsers.parse_channel_counts(self.cli("core show channels count"))
+        except parsers.UnexpectedAnswer as error:
+            raise AsteriskUnavailable(str(error)) from error
+
+    def active_calls(self) -> int:
+        """Calls in progress; raises AsteriskUnavailable when Asterisk does not answer."""
+        return self.channel_counts().active_calls
+
+    def group_count(self, group: str) -> int | None:
+        """Channels now in a dialplan group (GROUP_COUNT); None when Asterisk is not running."""
+        try:
+            with self.manager() as connection:
+                answer, _ = connection.action("Getvar", Variable=f"GROUP_COUNT({group})")
+        except (AsteriskUnavailable, ami.AmiError):
+            return None
+        return parsers.parse_group_count(answer.get("Value", ""))
+
+    def channels_per_endpoint(self) -> dict[str, int]:
+        return parsers.channels_per_endpoint(self.cli("core show channels concise"))
+
+    def pjsip_state(self) -> PjsipState:
+        return PjsipState(
+            registrations=parsers.parse_registrations(self.cli("pjsip show registrations")),
+            endpoint_aors=parsers.parse_endpoints(self.cli("pjsip show endpoints")),
+            contacts=parsers.parse_contacts(self.cli("pjsip show contacts")),
+        )
+
+    def load_module(self, module: str) -> None:
+        self.cli(f"module load {module}")
+
+    def unload_module(self, module: str) -> None:
+        self.cli(f"module unload {module}")
+
+    def reload_module(self, module: str) -> None:
+        self.cli(f"module reload {module}")
