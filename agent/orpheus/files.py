@@ -20,6 +20,7 @@ import errno
 import grp
 import os
 import pwd
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -68,6 +69,14 @@ def disk_full_as(what: Path | str) -> Iterator[None]:
 
 def _temporary_name(target: Path) -> str:
     return f".{target.name}.{secrets.token_hex(8)}.tmp"
+
+
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")
+
+
+def is_temporary(name: str) -> bool:
+    """A staged file or backup of this module (scans of a directory leave them out)."""
+    return _TEMPORARY.fullmatch(name) is not None
 
 
 def _uid(owner: str | int | None) -> int:

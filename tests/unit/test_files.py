@@ -249,3 +249,10 @@ def test_group_never_committed_leaves_nothing(tmp_path: Path) -> None:
     with files.FileGroup() as group:
         group.write(tmp_path / "a", "a2", mode=0o600)
     assert _tree(tmp_path) == {"a": "a1"}
+
+
+def test_is_temporary_names_what_the_writer_leaves_beside_a_target(tmp_path: Path) -> None:
+    name = files._temporary_name(tmp_path / "extensions.conf")
+    assert files.is_temporary(name)
+    assert not files.is_temporary("extensions.conf")
+    assert not files.is_temporary(".hidden.tmp")

@@ -513,6 +513,9 @@ class HaFeature:
         except ReplayedGeneration as error:
             log.warning("pair channel: push dropped: %s", error)
             raise PeerRequestError(409, str(error)) from error
+        except files.DiskFull as error:  # nothing landed; the peer pushes again later
+            log.warning("pair channel: push dropped: %s", error)
+            raise PeerRequestError(507, str(error)) from error
         except (KeyError, TypeError, ValueError) as error:
             log.warning("pair channel: malformed push dropped: %s", error)
             raise PeerRequestError(400, f"malformed push: {error}") from error
