@@ -78,7 +78,7 @@ def test_mode_is_set_before_data_is_written(
         seen.append(stat.S_IMODE(os.fstat(descriptor).st_mode))
         return real_write(descriptor, data)
 
-    monkeypatch.setattr(files.os, "write", spying_write)
+    monkeypatch.setattr(os, "write", spying_write)
     files.write_file(tmp_path / "secret", "s3cret", mode=0o640)
     assert seen and all(mode == 0o640 for mode in seen)
 
@@ -87,14 +87,14 @@ def test_owner_is_set_on_the_descriptor_before_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(files.os, "fchown", lambda fd, uid, gid: calls.append(f"chown {uid}:{gid}"))
+    monkeypatch.setattr(os, "fchown", lambda fd, uid, gid: calls.append(f"chown {uid}:{gid}"))
     real_write = os.write
 
     def spying_write(descriptor: int, data: bytes) -> int:
         calls.append("write")
         return real_write(descriptor, data)
 
-    monkeypatch.setattr(files.os, "write", spying_write)
+    monkeypatch.setattr(os, "write", spying_write)
     files.write_file(tmp_path / "f", "x", mode=0o640, owner=os.getuid(), group=os.getgid())
     assert calls[0] == f"chown {os.getuid()}:{os.getgid()}"
     assert "write" in calls[1:]
@@ -104,7 +104,7 @@ def _fail_writes(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     def failing_write(descriptor: int, data: bytes) -> int:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(files.os, "write", failing_write)
+    monkeypatch.setattr(os, "write", failing_write)
 
 
 def test_failed_write_leaves_target_and_no_temporary(
@@ -153,7 +153,7 @@ def test_failed_rename_leaves_target_and_no_temporary(
 
 def test_sqlite_full_is_disk_full() -> None:
     error = sqlite3.OperationalError("database or disk is full")
-    error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+    error.sqlite_errorcode = sqlite3.SQLITE_FULL
     expected = "disk full: could not write the store"
     with pytest.raises(files.DiskFull, match=expected), files.disk_full_as("the store"):
         raise error
@@ -216,7 +216,7 @@ def test_group_staging_failure_changes_nothing(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(descriptor, data)
 
-    monkeypatch.setattr(files.os, "write", second_fails)
+    monkeypatch.setattr(os, "write", second_fails)
     with pytest.raises(files.DiskFull, match=str(tmp_path / "b")), files.FileGroup() as group:
         group.write(tmp_path / "a", "a2", mode=0o600)
         group.write(tmp_path / "b", "b2", mode=0o600)

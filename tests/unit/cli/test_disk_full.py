@@ -29,7 +29,7 @@ class _FullDisk(BaseHTTPRequestHandler):
     def address_string(self) -> str:  # a Unix socket has no client address
         return "local"
 
-    def log_message(self, *args: object) -> None:  # type: ignore[override]
+    def log_message(self, *args: object) -> None:
         pass
 
 

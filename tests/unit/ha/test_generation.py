@@ -67,7 +67,7 @@ def test_a_full_disk_on_the_second_file_lands_nothing(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(descriptor, data)
 
-    monkeypatch.setattr(files.os, "write", second_write_fails)
+    monkeypatch.setattr(os, "write", second_write_fails)
     with pytest.raises(files.DiskFull):
         pair.slave_sync.apply(push)
     assert _synced_tree(pair.slave) == before

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from orpheus import files
 from tests.agent_parts import PbxUnit
 
 
@@ -39,7 +38,7 @@ def test_licence_file_that_cannot_be_written_changes_nothing(
     def full(descriptor: int, data: bytes) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(files.os, "write", full)
+    monkeypatch.setattr(os, "write", full)
     answer = unit.request("PUT", "/api/v1/license", unit.licence("lite"))
     assert answer.status == 507
     assert answer.body == {"error": f"disk full: could not write {unit.licensing.license_file}"}
@@ -57,7 +56,7 @@ def test_audit_that_cannot_be_written_puts_the_previous_licence_back(
     def full(entry: object) -> None:
         seen.append(unit.licensing.entitlement.tier)  # the new licence is in effect here
         error = sqlite3.OperationalError("database or disk is full")
-        error.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+        error.sqlite_errorcode = sqlite3.SQLITE_FULL
         raise error
 
     monkeypatch.setattr(unit.store, "_insert_audit", full)

@@ -69,7 +69,7 @@ def test_a_file_that_cannot_be_written_changes_no_file(
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(descriptor, data)
 
-    monkeypatch.setattr(files.os, "write", second_write_fails)
+    monkeypatch.setattr(os, "write", second_write_fails)
     answer = unit.request(
         "POST", "/api/v1/pbx/extension", {"number": "102", "password": "pw102pw102"}
     )
