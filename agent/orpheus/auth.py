@@ -15,6 +15,8 @@ import os
 import secrets
 from pathlib import Path
 
+from orpheus import files
+
 ADMIN_USER = "admin"
 # scrypt cost: about 50 ms on the Mini's 1 GHz cores, 16 MiB of memory.
 _N, _R, _P = 2**14, 8, 1
@@ -50,18 +52,6 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed, base64.b64decode(digest))
 
 
-def write_private(path: Path, text: str) -> None:
-    """Writes a root-only file atomically: a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
 class PasswordStore:
     def __init__(self, state_dir: Path) -> None:
         self.hash_file = state_dir / "admin-password.hash"
@@ -73,13 +63,13 @@ class PasswordStore:
     def set(self, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise WeakPassword(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
-        write_private(self.hash_file, hash_password(password) + "\n")
+        files.write_file(self.hash_file, hash_password(password) + "\n", mode=0o600)
         self.initial_file.unlink(missing_ok=True)
 
     def set_random(self) -> str:
         password = secrets.token_urlsafe(12)
         self.set(password)
-        write_private(self.initial_file, password + "\n")
+        files.write_file(self.initial_file, password + "\n", mode=0o600)
         return password
 
     def check(self, user: str, password: str) -> bool:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from orpheus.auth import PasswordStore, write_private
+from orpheus import files
+from orpheus.auth import PasswordStore
 
 log = logging.getLogger(__name__)
 
@@ -45,5 +46,5 @@ def provision_ssh_keys(authorized_keys: Path, credentials_dir: Path | None) -> N
         return
     keys = read_credential(credentials_dir, SSH_AUTHORIZED_KEYS)
     if keys:
-        write_private(authorized_keys, keys + "\n")
+        files.write_file(authorized_keys, keys + "\n", mode=0o600)
         log.info("root SSH keys installed from credential %s", SSH_AUTHORIZED_KEYS)

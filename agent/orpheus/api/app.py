@@ -14,6 +14,7 @@ from typing import Any
 import bottle
 
 from orpheus.auth import PasswordStore
+from orpheus.files import DiskFull
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ class Api:
             except ApiError as error:
                 bottle.response.status = error.status
                 result = {"error": error.message}
+            except DiskFull as error:  # nothing was changed: 507 Insufficient Storage
+                bottle.response.status = 507
+                result = {"error": str(error)}
             return json.dumps(result)
 
         self.app.route(path, method, wrapper)

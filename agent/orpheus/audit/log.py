@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from orpheus.files import disk_full_as
+
 # The table as every firmware so far has created it: its columns must not change.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -75,6 +77,7 @@ def write_entry(db: sqlite3.Connection, entry: AuditEntry) -> None:
 
 class AuditLog:
     def __init__(self, path: Path) -> None:
+        self._path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
@@ -88,7 +91,7 @@ class AuditLog:
         self._db.close()
 
     def append(self, entry: AuditEntry) -> None:
-        with self._lock:
+        with self._lock, disk_full_as(self._path):
             write_entry(self._db, entry)
 
     def read(self, since: str | None = None) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orpheus import files
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.ha import interfaces, keepalived, pair, pairing, peer_client, tls, witness
@@ -405,7 +406,7 @@ class HaFeature:
         log.info("paired as Master with %s (VIP %s)", request.peer, request.vip)
 
     def _adopt(self, settings: PairSettings, peer_pem: str) -> None:
-        self._peer_cert_file.write_text(peer_pem)
+        files.write_file(self._peer_cert_file, peer_pem, mode=0o644)
         pair.save(self._pair_file, settings)
         self._settings = settings
         self._role = "INIT"
@@ -513,6 +514,9 @@ class HaFeature:
         except ReplayedGeneration as error:
             log.warning("pair channel: push dropped: %s", error)
             raise PeerRequestError(409, str(error)) from error
+        except files.DiskFull as error:  # nothing landed; the peer pushes again later
+            log.warning("pair channel: push dropped: %s", error)
+            raise PeerRequestError(507, str(error)) from error
         except (KeyError, TypeError, ValueError) as error:
             log.warning("pair channel: malformed push dropped: %s", error)
             raise PeerRequestError(400, f"malformed push: {error}") from error

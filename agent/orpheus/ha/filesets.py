@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import logging
 import os
 import sqlite3
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from orpheus.files import FileGroup, disk_full_as, is_temporary
+
+log = logging.getLogger(__name__)
+
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+NEW_FILE_MODE = 0o644  # as synced files were written before (root, umask 022)
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,7 @@ def stamps(data_dir: Path, sets: tuple[FileSet, ...] = FILE_SETS) -> Stamps:
         top = data_dir / file_set.directory
         for dirpath, _dirnames, filenames in os.walk(top):
             for filename in filenames:
-                if filename.startswith(".orpheus-sync-"):
+                if filename.startswith(".orpheus-sync-") or is_temporary(filename):
                     continue
                 path = Path(dirpath, filename)
                 inner = str(path.relative_to(top))
@@ -120,18 +129,66 @@ def digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
+def _refuse_unsynced(relative: str, verb: str) -> None:
+    if not is_synced_path(relative) or ".." in Path(relative).parts:
+        raise ValueError(f"refusing to {verb} {relative!r}: not in a synced set")
+
+
+def _attributes(path: Path) -> tuple[int, int | None, int | None]:
+    """Mode and owner of the file being replaced; a new file is 0644, the agent's (root's)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return NEW_FILE_MODE, None, None
+    return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
+
+
+@contextmanager
+def landing(
+    data_dir: Path, writes: Mapping[str, bytes], deletions: Iterable[str] = ()
+) -> Iterator[None]:
+    """Writes and deletes the files of one push, all or nothing: every file is staged, a live
+    SQLite store is copied into (one transaction), then all are renamed into place. A failure
+    (a full disk: DiskFull), here or in the block, puts every file back as it was."""
+    deletions = list(deletions)
+    for relative in writes:
+        _refuse_unsynced(relative, "write")
+    for relative in deletions:
+        _refuse_unsynced(relative, "delete")
+    databases = [r for r in writes if r.endswith(SQLITE_SUFFIXES) and (data_dir / r).exists()]
+    with FileGroup() as group:
+        for relative, content in writes.items():
+            if relative not in databases:
+                path = data_dir / relative
+                mode, owner, owner_group = _attributes(path)
+                group.write(path, content, mode=mode, owner=owner, group=owner_group)
+        for relative in deletions:
+            group.delete(data_dir / relative)
+        previous = {relative: read_content(data_dir, relative) for relative in databases}
+        restored: list[str] = []
+        try:
+            for relative in databases:
+                _restore_sqlite(data_dir / relative, writes[relative])
+                restored.append(relative)
+            group.commit()
+            yield
+        except BaseException:
+            for relative in restored:
+                _put_back_sqlite(data_dir / relative, previous[relative])
+            raise
+
+
 def write_content(data_dir: Path, relative: str, content: bytes) -> None:
     """Atomic replace: readers see the old file or the new one, never half of it."""
-    if not is_synced_path(relative) or ".." in Path(relative).parts:
-        raise ValueError(f"refusing to write {relative!r}: not in a synced set")
-    path = data_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix in SQLITE_SUFFIXES and path.exists():
+    with landing(data_dir, {relative: content}):
+        pass
+
+
+def _put_back_sqlite(path: Path, content: bytes) -> None:
+    try:
         _restore_sqlite(path, content)
-        return
-    tmp = path.with_name(f".orpheus-sync-{path.name}")
-    tmp.write_bytes(content)
-    tmp.replace(path)
+    except (OSError, sqlite3.Error):  # the landing's own error is the one to report
+        log.exception("putting back %s after a failed landing", path)
 
 
 def _restore_sqlite(path: Path, content: bytes) -> None:
@@ -141,7 +198,8 @@ def _restore_sqlite(path: Path, content: bytes) -> None:
         source.deserialize(content)
         target = sqlite3.connect(path, timeout=10)
         try:
-            source.backup(target)
+            with disk_full_as(path):
+                source.backup(target)
         finally:
             target.close()
     finally:
@@ -149,6 +207,5 @@ def _restore_sqlite(path: Path, content: bytes) -> None:
 
 
 def delete(data_dir: Path, relative: str) -> None:
-    if not is_synced_path(relative) or ".." in Path(relative).parts:
-        raise ValueError(f"refusing to delete {relative!r}: not in a synced set")
-    (data_dir / relative).unlink(missing_ok=True)
+    with landing(data_dir, {}, [relative]):
+        pass

@@ -8,6 +8,7 @@ is greater. Kept in state_dir/ha/generation.json, written only when something ch
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 import threading
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orpheus.files import write_file
 from orpheus.ha import filesets
 from orpheus.ha.filesets import Manifest, Stamps
 
@@ -152,7 +154,8 @@ class SyncedConfig:
             return Push(record.generation, record.changed_at, dict(record.manifest), files)
 
     def apply(self, push: Push) -> Applied:
-        """Applies a push from the peer; done when nothing is missing."""
+        """Applies a push from the peer, all or nothing (files and generation record: a full
+        disk raises DiskFull and changes neither); done when nothing is missing."""
         with self._lock:
             if (push.generation, push.changed_at) < self._record.key():
                 raise ReplayedGeneration(
@@ -165,18 +168,25 @@ class SyncedConfig:
                 sha = filesets.digest(content)
                 if sha != push.manifest.get(path):
                     raise ValueError(f"content of {path} does not match the pushed manifest")
-                filesets.write_content(self._data_dir, path, content)
                 if before.get(path) != sha:
                     changed.append(path)
-            for path in set(self._record.manifest) - set(push.manifest):
-                filesets.delete(self._data_dir, path)
-                changed.append(path)
-            manifest = self._rehash()
-            missing = sorted(p for p, sha in push.manifest.items() if manifest.get(p) != sha)
-            self._record.manifest = manifest
-            if not missing:
-                self._take_generation(push, before)
-            return Applied(sorted(changed), missing)
+            deletions = sorted(set(self._record.manifest) - set(push.manifest))
+            held = dataclasses.replace(self._record, manifest=before)
+            held.unsynced, held.events = list(held.unsynced), list(held.events)
+            lag = self.last_apply_lag
+            try:
+                with filesets.landing(self._data_dir, push.files, deletions):
+                    manifest = self._rehash()
+                    missing = sorted(
+                        p for p, sha in push.manifest.items() if manifest.get(p) != sha
+                    )
+                    self._record.manifest = manifest
+                    if not missing:
+                        self._take_generation(push, before)
+            except BaseException:
+                self._record, self.last_apply_lag, self._stamps = held, lag, {}
+                raise
+            return Applied(sorted([*changed, *deletions]), missing)
 
     def _take_generation(self, push: Push, before: Manifest) -> None:
         record = self._record
@@ -237,10 +247,7 @@ class SyncedConfig:
             "unsynced": record.unsynced,
             "events": [event.as_dict() for event in record.events],
         }
-        self._record_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._record_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(raw))
-        tmp.replace(self._record_file)
+        write_file(self._record_file, json.dumps(raw), mode=0o644)
 
 
 def _load(path: Path) -> GenerationRecord:

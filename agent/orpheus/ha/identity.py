@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from orpheus import files
 
 VALID_DAYS = 36500
 
@@ -63,8 +64,6 @@ def ensure_identity(directory: Path) -> Identity:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    fd = os.open(identity.key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(key_pem)
-    identity.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.write_file(identity.key_file, key_pem, mode=0o600)
+    files.write_file(identity.cert_file, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
     return identity

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from orpheus import runner
+from orpheus import files, runner
 from orpheus.ha.pair import PairSettings
 
 log = logging.getLogger(__name__)
@@ -123,12 +123,9 @@ class KeepalivedProcess:
     def write_config(self, text: str) -> bool:
         """Writes keepalived.conf; True when it changed."""
         conf = self._paths.host(self._paths.conf)
-        conf.parent.mkdir(parents=True, exist_ok=True)
         if conf.exists() and conf.read_text() == text:
             return False
-        tmp = conf.with_suffix(".tmp")
-        tmp.write_text(text)
-        tmp.replace(conf)
+        files.write_file(conf, text, mode=0o644)
         return True
 
     def pid(self) -> int | None:

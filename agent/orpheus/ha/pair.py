@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from orpheus import files
+
 MASTER_PRIORITY = 150
 SLAVE_PRIORITY = 100
 DEFAULT_ADVERT_INTERVAL = 0.1
@@ -43,10 +45,9 @@ def load(path: Path) -> PairSettings | None:
 
 
 def save(path: Path, settings: PairSettings) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(settings.as_dict(), indent=2, sort_keys=True))
-    tmp.replace(path)
+    # 0644 as before (written by root with umask 022); it holds no secret of VRRPv3.
+    text = json.dumps(settings.as_dict(), indent=2, sort_keys=True)
+    files.write_file(path, text, mode=0o644)
 
 
 def remove(path: Path) -> None:

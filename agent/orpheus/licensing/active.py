@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from orpheus.auth import write_private
+from orpheus.files import FileGroup
 from orpheus.licensing.document import (
     License,
     LicenseError,
@@ -100,12 +100,24 @@ class Licensing:
         self._subscribers.append(callback)
 
     # -- changes -----------------------------------------------------------------------------
-    def install(self, raw: bytes) -> Entitlement:
-        """Validates and installs a licence; raises LicenseError and changes nothing if bad."""
+    def install(self, raw: bytes, record: Callable[[], None] | None = None) -> Entitlement:
+        """Validates and installs a licence; raises LicenseError and changes nothing if bad.
+
+        record (the audit entry) runs with the new licence in effect; if it fails (a full
+        disk: DiskFull), the previous licence file and entitlement are put back."""
         with self._lock:
             license_ = self.check(raw)
-            write_private(self.license_file, raw.decode().rstrip("\n") + "\n")
-            self.entitlement = self._evaluate()
+            previous = self.entitlement
+            with FileGroup() as group:
+                group.write(self.license_file, raw.decode().rstrip("\n") + "\n", mode=0o600)
+                group.commit()
+                self.entitlement = self._evaluate()
+                try:
+                    if record is not None:
+                        record()
+                except BaseException:
+                    self.entitlement = previous
+                    raise
             log.info("licence %s installed: tier %s", license_.license_id, license_.tier)
         self._notify()
         return self.entitlement

@@ -89,22 +89,25 @@ class LicensingFeature:
     def install(self) -> dict[str, Any]:
         raw = bottle.request.body.read()
         before = self.show()
+        keep = ("tier", "license_id", "addons", "limits", "update_support_until")
+
+        def record() -> None:  # with the new licence in effect; a failure puts the old back
+            after = self.show()
+            self._audit.append(
+                AuditEntry(
+                    "license.install",
+                    f"license {after['license_id']}",
+                    request_user(),
+                    {k: before[k] for k in keep},
+                    {k: after[k] for k in keep},
+                )
+            )
+
         try:
-            self.licensing.install(raw)
+            self.licensing.install(raw, record)
         except LicenseError as error:
             raise ApiError(400, str(error)) from error
-        after = self.show()
-        keep = ("tier", "license_id", "addons", "limits", "update_support_until")
-        self._audit.append(
-            AuditEntry(
-                "license.install",
-                f"license {after['license_id']}",
-                request_user(),
-                {k: before[k] for k in keep},
-                {k: after[k] for k in keep},
-            )
-        )
-        return after
+        return self.show()
 
     def identity(self) -> dict[str, Any]:
         identity = self.licensing.identity

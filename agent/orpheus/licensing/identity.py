@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from orpheus.auth import write_private
+from orpheus import files
 from orpheus.licensing.tiers import BOARDS
 
 SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
@@ -128,4 +128,5 @@ def load_identity(path: Path) -> Identity | None:
 
 
 def save_identity(path: Path, identity: Identity) -> None:
-    write_private(path, json.dumps(identity.as_dict(), indent=2, sort_keys=True) + "\n")
+    text = json.dumps(identity.as_dict(), indent=2, sort_keys=True) + "\n"
+    files.write_file(path, text, mode=0o600)

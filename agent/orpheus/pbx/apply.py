@@ -10,17 +10,16 @@ files are left for it to read when it starts.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from orpheus.asterisk import ami, parsers
 from orpheus.asterisk.adapter import Asterisk, ManagerLogin
 from orpheus.asterisk.control import AsteriskUnavailable
-from orpheus.auth import write_private
+from orpheus.files import FileGroup, write_file
 from orpheus.pbx.render import (
     CALL_GROUP,
     DIALPLAN_FILE,
@@ -79,7 +78,7 @@ def modules_to_reload(names: Sequence[str]) -> tuple[str, ...]:
 
 def load_ami_secret(path: Path) -> str:
     if not path.exists():
-        write_private(path, secrets.token_hex(16) + "\n")
+        write_file(path, secrets.token_hex(16) + "\n", mode=0o600)
     return path.read_text().strip()
 
 
@@ -109,19 +108,12 @@ class AsteriskApplier:
                 current[name] = None
         return current
 
-    def _write(self, files: dict[str, str | None]) -> None:
+    def _stage(self, group: FileGroup, files: dict[str, str]) -> None:
+        """Asterisk reads its files as its own user: 0640, owned like the directory."""
         owner = self.asterisk_dir.stat()
         for name, text in files.items():
             path = self.asterisk_dir / name
-            if text is None:
-                path.unlink(missing_ok=True)
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.orpheus-tmp")
-            tmp.write_text(text)
-            os.chown(tmp, owner.st_uid, owner.st_gid)
-            tmp.chmod(0o640)
-            tmp.replace(path)
+            group.write(path, text, mode=0o640, owner=owner.st_uid, group=owner.st_gid)
 
     # -- Asterisk ----------------------------------------------------------------------------
     def _connect(self) -> AbstractContextManager[ami.AmiConnection]:
@@ -139,15 +131,37 @@ class AsteriskApplier:
             return
 
     def apply(self, files: dict[str, str], expected: Expected) -> ApplyResult:
+        with self.applying(files, expected) as result:
+            return result
+
+    @contextmanager
+    def applying(self, files: dict[str, str], expected: Expected) -> Iterator[ApplyResult]:
+        """Puts every changed file in place (all or none: a full disk raises DiskFull with no
+        file changed) and reloads; the files stay if the block (e.g. the store commit) ends
+        normally, otherwise the previous files are put back and reloaded."""
         previous = self.read_current(list(files))
         changed = [name for name, text in files.items() if previous[name] != text]
-        self._write({name: files[name] for name in changed})
+        modules = tuple(RELOAD_MODULES[name] for name in changed if name in RELOAD_MODULES)
+        with FileGroup() as group:
+            self._stage(group, {name: files[name] for name in changed})
+            group.commit()
+            result = self._reload_and_check(changed, modules, expected, group)
+            try:
+                yield result
+            except BaseException:
+                group.rollback()
+                if result.applied:
+                    self._reload_quietly(modules)
+                raise
+
+    def _reload_and_check(
+        self, changed: Sequence[str], modules: tuple[str, ...], expected: Expected, group: FileGroup
+    ) -> ApplyResult:
         if MANAGER_FILE in changed:
             try:
                 self.asterisk.reload_module("manager")
             except AsteriskUnavailable as error:
                 return ApplyResult(False, (), f"Asterisk is not running ({error})")
-        modules = tuple(RELOAD_MODULES[name] for name in changed if name in RELOAD_MODULES)
         try:
             self.ensure_manager()
             with self._connect() as connection:
@@ -155,13 +169,21 @@ class AsteriskApplier:
                 problem = self._check(connection, expected)
                 if problem is None:
                     return ApplyResult(True, modules, "applied")
-                self._write({name: previous[name] for name in changed})
+                group.rollback()
                 self._reload(connection, modules)
         except AsteriskUnavailable as error:
             return ApplyResult(False, (), f"Asterisk is not running ({error})")
         raise ReloadRejected(
             f"Asterisk rejected the change ({problem}); the previous configuration stays active"
         )
+
+    def _reload_quietly(self, modules: Sequence[str]) -> None:
+        """After putting the previous files back: Asterisk reads them again if it can."""
+        try:
+            with self._connect() as connection:
+                self._reload(connection, modules)
+        except AsteriskUnavailable as error:
+            log.warning("reload after putting the previous files back: %s", error)
 
     def reload_files(self, names: Sequence[str]) -> ApplyResult:
         """Reloads what reads files written by someone else (an HA peer's sync), unchecked:

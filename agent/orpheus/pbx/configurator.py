@@ -12,7 +12,8 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,7 +121,6 @@ class PbxConfigurator:
                     raise ChangeRefused(f"{kind.name} {key!r} already exists")
                 table[key] = record
             self._check(proposed)
-            result = self._apply(proposed, self._licensing.entitlement)
             entry = AuditEntry(
                 f"{kind.name}.import",
                 f"{len(records)} {kind.name}(s)",
@@ -128,14 +128,17 @@ class PbxConfigurator:
                 None,
                 [redact(kind, r) for r in records],
             )
-            self._store.commit_many([(kind.name, self._key(kind, r), r) for r in records], entry)
+            with self._applying(proposed, self._licensing.entitlement) as result:
+                changes = [(kind.name, self._key(kind, r), r) for r in records]
+                self._store.commit_many(changes, entry)
             self._config = proposed
         return result
 
     def reapply(self, entitlement: Entitlement | None = None) -> ApplyResult:
         """Renders the stored configuration again (start-up, a new licence)."""
-        with self._lock:
-            return self._apply(self._config, entitlement or self._licensing.entitlement)
+        entitlement = entitlement or self._licensing.entitlement
+        with self._lock, self._applying(self._config, entitlement) as result:
+            return result
 
     def adopt_synced(self, asterisk_files: Sequence[str]) -> ApplyResult:
         """The store and Asterisk's files were replaced by an HA peer's: reread the store and
@@ -185,7 +188,6 @@ class PbxConfigurator:
             else:
                 table[key] = record
             self._check(proposed)
-            result = self._apply(proposed, self._licensing.entitlement)
             entry = AuditEntry(
                 f"{kind.name}.{verb}",
                 f"{kind.name} {key}",
@@ -193,11 +195,14 @@ class PbxConfigurator:
                 redact(kind, before),
                 redact(kind, record),
             )
-            self._store.commit(kind.name, key, record, entry)
+            # The files stay only if the store takes the change (a full disk: both as before).
+            with self._applying(proposed, self._licensing.entitlement) as result:
+                self._store.commit(kind.name, key, record, entry)
             self._config = proposed
         return ChangeResult(redact(kind, record), result)
 
-    def _apply(self, config: Config, entitlement: Entitlement) -> ApplyResult:
+    @contextmanager
+    def _applying(self, config: Config, entitlement: Entitlement) -> Iterator[ApplyResult]:
         clipped = policy.clip(config, entitlement)
         limits = entitlement.limits
         limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
@@ -212,6 +217,7 @@ class PbxConfigurator:
             queues=frozenset(clipped["queue"]),
         )
         try:
-            return self._applier.apply(files, expected)
-        except ReloadRejected as error:
+            with self._applier.applying(files, expected) as result:
+                yield result
+        except ReloadRejected as error:  # raised before the yield: the block never ran
             raise ChangeRefused(str(error)) from error

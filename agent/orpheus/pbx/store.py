@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from orpheus.audit.log import AuditEntry, ensure_table, write_entry
+from orpheus.files import disk_full_as
 from orpheus.pbx.records import Record
 
 Config = dict[str, dict[str, Record]]  # kind -> key -> record, in creation order
@@ -31,6 +34,7 @@ CREATE TABLE IF NOT EXISTS records (
 class PbxStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -51,35 +55,37 @@ class PbxStore:
 
     def commit(self, kind: str, key: str, record: Record | None, entry: AuditEntry) -> None:
         """Stores (or deletes, when record is None) one record with its audit entry."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if record is None:
-                    self._db.execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key))
-                else:
-                    self._db.execute(
-                        "INSERT INTO records (kind, key, data) VALUES (?, ?, ?) "
-                        "ON CONFLICT (kind, key) DO UPDATE SET data=excluded.data",
-                        (kind, key, json.dumps(record, sort_keys=True)),
-                    )
-                write_entry(self._db, entry)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            if record is None:
+                self._db.execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key))
+            else:
+                self._db.execute(
+                    "INSERT INTO records (kind, key, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET data=excluded.data",
+                    (kind, key, json.dumps(record, sort_keys=True)),
+                )
+            write_entry(self._db, entry)
 
     def commit_many(self, changes: list[tuple[str, str, Record]], entry: AuditEntry) -> None:
         """Bulk creation (imports, benchmarks): every record and one audit entry at once."""
-        with self._lock:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO records (kind, key, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, key) DO UPDATE SET data=excluded.data",
+                [(k, key, json.dumps(r, sort_keys=True)) for k, key, r in changes],
+            )
+            write_entry(self._db, entry)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction; a full disk (also at COMMIT, where WAL frames are written)
+        rolls it back and raises DiskFull."""
+        with self._lock, disk_full_as(self._path):
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany(
-                    "INSERT INTO records (kind, key, data) VALUES (?, ?, ?) "
-                    "ON CONFLICT (kind, key) DO UPDATE SET data=excluded.data",
-                    [(k, key, json.dumps(r, sort_keys=True)) for k, key, r in changes],
-                )
-                write_entry(self._db, entry)
+                yield
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from orpheus import files
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 SECRET = re.compile(r"^[\x21-\x7e]{8,64}$")
@@ -202,12 +203,7 @@ def load(path: Path) -> SnmpSettings:
 
 
 def save(path: Path, settings: SnmpSettings) -> None:
-    """Written to a 0600 temporary file, then renamed over the old one."""
+    """Root-only (0600): it holds communities and v3 passwords."""
     data = asdict(settings)
     data.pop("extra")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        json.dump(data, out, indent=2)
-    temporary.replace(path)
+    files.write_file(path, json.dumps(data, indent=2), mode=0o600)

@@ -8,7 +8,6 @@ keepalived's VRRP MIBs arrive over the AgentX master socket.
 
 from __future__ import annotations
 
-import contextlib
 import grp
 import logging
 import os
@@ -16,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from orpheus import runner
+from orpheus import files, runner
 from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.snmp.settings import SnmpSettings
 
@@ -82,15 +81,19 @@ def render(settings: SnmpSettings, options: DaemonOptions) -> str:
 
 def write(path: Path, text: str) -> None:
     """Mode 0640, group Debian-snmp when it exists (snmpd drops to it), never world-readable."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    with os.fdopen(descriptor, "w") as out:
-        out.write(text)
-    temporary.chmod(0o640)
-    with contextlib.suppress(KeyError, PermissionError):
-        os.chown(temporary, 0, grp.getgrnam(SNMPD_GROUP).gr_gid)
-    temporary.replace(path)
+    files.write_file(path, text, mode=0o640, owner=_root_only(0), group=_snmpd_gid())
+
+
+def _root_only(uid: int) -> int | None:
+    """Ownership can be given only by root (tests run as another user: left as created)."""
+    return uid if os.geteuid() == 0 else None
+
+
+def _snmpd_gid() -> int | None:
+    try:
+        return _root_only(grp.getgrnam(SNMPD_GROUP).gr_gid)
+    except KeyError:
+        return None
 
 
 def apply(command: Sequence[str] | None, systemd: Systemd) -> str | None:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orpheus import files
+
 log = logging.getLogger(__name__)
 
 FIRMWARE_SCHEMA = 1
@@ -69,8 +71,7 @@ class ConfigStore:
             return None
 
     def _write_schema(self, schema: int) -> None:
-        self.schema_file.parent.mkdir(parents=True, exist_ok=True)
-        self.schema_file.write_text(f"{schema}\n")
+        files.write_file(self.schema_file, f"{schema}\n", mode=0o644)
 
     def snapshot_path(self, schema: int) -> Path:
         return self.snapshots / f"schema-{schema}"

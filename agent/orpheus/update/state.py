@@ -10,11 +10,12 @@ config         what the configuration check did at this boot (migrated, restored
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from orpheus import files
 
 KEYS = ("slots", "pending", "last_install", "last_commit", "last_rollback", "config")
 
@@ -42,13 +43,8 @@ class UpdateState:
         with self._lock:
             state = self.read()
             state.update(changes)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            with tmp.open("w") as handle:
-                json.dump(state, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            tmp.replace(self.path)
+            text = json.dumps(state, indent=2, sort_keys=True)
+            files.write_file(self.path, text, mode=0o644)
             return state
 
     def set_slot(self, bootname: str, version: str, build_date: str) -> None:
