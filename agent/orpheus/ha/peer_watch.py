@@ -7,8 +7,10 @@ import threading
 import time
 
 from orpheus.ha import peer_client
-from orpheus.ha.role import PEER_POLL_SECONDS
 from orpheus.ha.state import PEER_TIMEOUT_SECONDS, HaState
+
+# The peer's role and generation are this fresh; role.takeover_reason allows for it.
+PEER_POLL_SECONDS = 0.2
 
 
 def peer_loop(state: HaState, sync_port: int, stop: threading.Event) -> None:

@@ -10,14 +10,13 @@ from collections.abc import Callable
 
 from orpheus.ha import keepalived, witness
 from orpheus.ha.generation import SyncedConfig
+from orpheus.ha.peer_watch import PEER_POLL_SECONDS
 from orpheus.ha.state import HaState
 from orpheus.ha.status import Failover
 from orpheus.ha.telephony import TelephonyRole
 
 log = logging.getLogger(__name__)
 
-# How often the peer is asked its state (ha/peer_watch.py); a takeover reason depends on it.
-PEER_POLL_SECONDS = 0.2
 WITNESS_POLL_SECONDS = 0.5
 # A Backup that stays behind the peer's configuration this long may not become Master.
 BEHIND_GRACE_SECONDS = 2.0
