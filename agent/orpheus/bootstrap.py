@@ -9,9 +9,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
@@ -39,34 +37,6 @@ from orpheus.update.wiring import update_features
 log = logging.getLogger("orpheus")
 
 SSH_AUTHORIZED_KEYS = Path("/data/etc/ssh/authorized_keys/root")
-
-
-@dataclass(frozen=True)
-class _Failover:
-    time: float
-
-
-@dataclass(frozen=True)
-class _HaView:
-    """SNMP's view of HA (sources.HaView) adapted from HaFeature.status()'s dict.
-    LEAD: once the ha branch's typed HaStatus is merged, pass `ha.snapshot` (or whatever
-    returns HaStatus) to sources.provider instead and delete this adapter and _Failover."""
-
-    role: str
-    peer_reachable: bool
-    last_failover: _Failover | None
-    sync_lag_seconds: float | None
-
-
-def _ha_view(ha: HaFeature) -> _HaView:
-    status: dict[str, Any] = dict(ha.status())
-    failover = status.get("last_failover")
-    return _HaView(
-        role=str(status.get("role")),
-        peer_reachable=bool(status.get("peer_reachable")),
-        last_failover=_Failover(float(failover["time"])) if failover else None,
-        sync_lag_seconds=status.get("sync_lag_seconds"),
-    )
 
 
 def build_features(
@@ -104,7 +74,7 @@ def build_features(
     areas: dict[str, Provider] = {
         "status": sources.provider(status.snapshot, lambda s: sources.status_values(s, serial())),
         "license": sources.provider(licence.snapshot, sources.license_values),
-        "ha": sources.provider(functools.partial(_ha_view, ha), sources.ha_values),
+        "ha": sources.provider(ha.status_snapshot, sources.ha_values),
     }
     if config.rauc_enabled and boot.slot:
         update, update_parts = update_features(

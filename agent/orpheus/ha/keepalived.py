@@ -64,9 +64,11 @@ def render(
     paths: KeepalivedPaths,
     agent_port: int,
     agentx_socket: Path | None = None,
+    preempt_delay: int = 0,
 ) -> str:
     """keepalived.conf: unicast VRRP to the peer, both nodes BACKUP so nopreempt can work;
-    with an AgentX socket (as keepalived sees it), its VRRP MIBs are exported through snmpd."""
+    with an AgentX socket (as keepalived sees it), its VRRP MIBs are exported through snmpd.
+    Without nopreempt, a preempt_delay (seconds) lets a repaired node sync before preempting."""
     check = f"{paths.script_dir / 'orpheus-ha-check'} {agent_port}"
     auth = ""
     if settings.vrrp_version == 2 and settings.auth_pass:
@@ -75,6 +77,9 @@ def render(
             f"        auth_pass {settings.auth_pass}\n    }}\n"
         )
     preempt = "    nopreempt\n" if settings.nopreempt else ""
+    delay = (
+        f"    preempt_delay {preempt_delay}\n" if preempt_delay and not settings.nopreempt else ""
+    )
     return (
         "# Rendered by the Orpheus agent from its HA pairing; edits are overwritten.\n"
         "global_defs {\n"
@@ -97,6 +102,7 @@ def render(
         "}\n\n"
         f"vrrp_instance {INSTANCE} {{\n"
         "    state BACKUP\n"
+        f"{delay}"
         f"    interface {settings.interface}\n"
         f"    virtual_router_id {settings.virtual_router_id}\n"
         f"    priority {settings.priority}\n"

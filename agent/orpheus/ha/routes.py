@@ -1,0 +1,53 @@
+"""The HA feature's API routes.
+
+GET  /api/v1/ha          status (HaStatus, also read by SNMP)
+GET  /api/v1/ha/check    for keepalived's track script: 200 when this node may be Master
+POST /api/v1/ha/join     Slave: opens a pairing window, answers {"code": ...}
+POST /api/v1/ha/pair     Master: {"peer", "vip", "interface", "code", optional "priority",
+                         "preempt", "advert_interval", "vrrp_version", "witness"}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from orpheus.api.app import Api, ApiError, json_body
+from orpheus.ha.join import SlavePairing
+from orpheus.ha.pair_master import MasterPairing
+from orpheus.ha.status import HaStatus
+
+
+class HaRoutes:
+    def __init__(
+        self,
+        status: Callable[[], HaStatus],
+        may_be_master: Callable[[], tuple[bool, str]],
+        slave_pairing: SlavePairing,
+        master_pairing: MasterPairing,
+    ) -> None:
+        self._status = status
+        self._may_be_master = may_be_master
+        self._slave_pairing = slave_pairing
+        self._master_pairing = master_pairing
+
+    def install(self, api: Api) -> None:
+        api.route("GET", "/api/v1/ha", self.status)
+        api.route("GET", "/api/v1/ha/check", self.check, auth=False)
+        api.route("POST", "/api/v1/ha/join", self.join)
+        api.route("POST", "/api/v1/ha/pair", self.pair)
+
+    def status(self) -> dict[str, object]:
+        return self._status().to_dict()
+
+    def check(self) -> dict[str, object]:
+        ok, reason = self._may_be_master()
+        if not ok:
+            raise ApiError(503, reason)
+        return {"ok": True}
+
+    def join(self) -> dict[str, object]:
+        return self._slave_pairing.open_window()
+
+    def pair(self) -> dict[str, object]:
+        self._master_pairing.pair(json_body())
+        return self.status()

@@ -1,0 +1,81 @@
+"""The feature's wiring, unpaired: its routes, the write guard, the status it answers, and a
+start and stop of its threads and pair channel server (on a free port)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orpheus.api.app import ApiError
+from orpheus.ha.feature import HaFeature
+from orpheus.ha.keepalived import KeepalivedPaths
+from orpheus.ha.options import HaOptions
+
+
+class _Api:
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], tuple[Callable[..., Any], bool]] = {}
+        self.guards: list[Callable[[str], str | None]] = []
+
+    def route(
+        self, method: str, path: str, handler: Callable[..., Any], *, auth: bool = True
+    ) -> None:
+        self.routes[(method, path)] = (handler, auth)
+
+    def add_write_guard(self, guard: Callable[[str], str | None]) -> None:
+        self.guards.append(guard)
+
+
+def _feature(tmp_path: Path, healthy: tuple[bool, str] = (True, "ok")) -> HaFeature:
+    options = HaOptions(
+        data_dir=tmp_path / "data", state_dir=tmp_path / "state", http_port=80, sync_port=0,
+        sync_scan_seconds=0.05, firmware_version="1.2.0", asterisk_command=("false",),
+        keepalived_command=("false",),
+        keepalived_paths=KeepalivedPaths(tmp_path / "root", Path("/run/ha"), Path("/usr/lib/ha")),
+        log_dir=tmp_path / "run",
+    )  # fmt: skip
+    (tmp_path / "data").mkdir()
+    return HaFeature(options, lambda: healthy, lambda: None)
+
+
+def test_routes_and_write_guard(tmp_path: Path) -> None:
+    feature = _feature(tmp_path, (False, "Asterisk is down"))
+    api = _Api()
+    feature.install_routes(api)  # type: ignore[arg-type]
+    assert {key: auth for key, (_, auth) in api.routes.items()} == {
+        ("GET", "/api/v1/ha"): True,
+        ("GET", "/api/v1/ha/check"): False,
+        ("POST", "/api/v1/ha/join"): True,
+        ("POST", "/api/v1/ha/pair"): True,
+    }
+    assert api.guards[0]("/api/v1/pbx/extension") is None  # unpaired: nothing read-only
+    check = api.routes[("GET", "/api/v1/ha/check")][0]
+    with pytest.raises(ApiError) as refused:
+        check()
+    assert (refused.value.status, refused.value.message) == (503, "Asterisk is down")
+    status = api.routes[("GET", "/api/v1/ha")][0]()
+    assert status["may_be_master"] == "Asterisk is down"
+
+
+def test_unpaired_status(tmp_path: Path) -> None:
+    feature = _feature(tmp_path)
+    data = feature.status_snapshot().to_dict()
+    assert data["paired"] is False and data["role"] == "unpaired"
+    assert data["vrrp_state"] == "UNPAIRED" and data["may_be_master"] == "ok"
+    assert data["generation"] == {"local": 0, "peer": None}
+    assert data["peer_reachable"] is False and data["sync_lag_seconds"] is None
+    assert len(str(data["node_fingerprint"])) == 64
+    assert feature.may_be_master() == (True, "ok")
+
+
+def test_starts_and_stops(tmp_path: Path) -> None:
+    feature = _feature(tmp_path)
+    feature.start()
+    assert (tmp_path / "root/run/ha/notify.fifo").is_fifo()
+    feature.stop()
+    for thread in feature._threads:
+        thread.join(2)
+        assert not thread.is_alive()
