@@ -12,6 +12,7 @@ from orpheus.config import AgentConfig
 from orpheus.snmp import api_values, notifications, settings, snmpd_conf
 from orpheus.snmp.mib import ORPHEUS_ARC
 from orpheus.snmp.providers import AreaValues, ProviderRegistry, Refresher
+from orpheus.snmp.schemas import SNMP_ANSWER, SNMP_CHANGES
 from orpheus.snmp.subagent import Subagent
 from orpheus.snmp.view import MibView
 
@@ -44,8 +45,21 @@ class SnmpFeature:
     # --- Feature ------------------------------------------------------------------------
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/snmp", self.show)
-        api.route("PUT", "/api/v1/snmp", self.update)
+        api.route(
+            "GET",
+            "/api/v1/snmp",
+            self.show,
+            summary="SNMP settings (secrets masked)",
+            response=SNMP_ANSWER,
+        )
+        api.route(
+            "PUT",
+            "/api/v1/snmp",
+            self.update,
+            summary="Change SNMP settings",
+            body=SNMP_CHANGES,
+            response=SNMP_ANSWER,
+        )
         for area in api_values.API_AREAS:
             if area not in self.registry.areas():
                 self.registry.register(area, api_values.api_provider(api.app, area))
