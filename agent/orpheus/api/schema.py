@@ -24,6 +24,8 @@ DEFAULT_MAX_BODY = 1024 * 1024
 # json.loads recurses per level of nesting; deeper than this is refused, not a RecursionError.
 MAX_NESTING = 32
 
+# A schema's own words for a value it refuses (OpenAPI allows x- keywords; jsonschema skips them).
+ERROR_KEYWORD = "x-error"
 ERROR_SCHEMA: Schema = {
     "type": "object",
     "properties": {"error": {"type": "string"}, "request_id": {"type": "string"}},
@@ -54,10 +56,15 @@ class Declaration:
     upload_query: Mapping[str, Schema] = field(default_factory=dict)  # query of an upload
 
 
-def string(pattern: str | None = None, *, max_length: int = 256, **extra: Any) -> Schema:
+def string(
+    pattern: str | None = None, *, max_length: int = 256, error: str | None = None, **extra: Any
+) -> Schema:
+    """A string schema; error, when given, is what a bad value is told (x-error)."""
     schema: Schema = {"type": "string", "maxLength": max_length, **extra}
     if pattern is not None:
         schema["pattern"] = pattern
+    if error is not None:
+        schema[ERROR_KEYWORD] = error
     return schema
 
 
@@ -150,6 +157,9 @@ def describe(error: jsonschema.ValidationError, where: str) -> str:
     if error.validator == "required":
         return _one_line(f"{where} field '{_join(path, _missing(error))}' is required")
     subject = f"{where} field '{path}'" if path else where
+    own = error.schema.get(ERROR_KEYWORD) if isinstance(error.schema, dict) else None
+    if own and error.validator in ("pattern", "maxLength", "minLength", "type"):
+        return _one_line(f"{subject}: {own}")
     return _one_line(f"{subject}: {_short(error)}")
 
 

@@ -5,23 +5,34 @@ from __future__ import annotations
 from orpheus.api.schema import Schema, obj, string
 from orpheus.snmp.settings import HOST, NAME, SECRET
 
-_NAME = string(NAME.pattern, max_length=32)
-_SECRET = string(SECRET.pattern, max_length=64)
+_SECRET = string(
+    SECRET.pattern, max_length=64, error="must be at least 8 characters long, printable, no spaces"
+)
+
+
+def _name(what: str) -> Schema:
+    return string(NAME.pattern, max_length=32, error=f"invalid {what}: letters, digits and -_.")
+
+
 _SOURCE = string(r"^[0-9A-Fa-f.:/]{1,64}$", max_length=64)
 _COMMUNITY = obj(
-    {"name": _NAME, "sources": {"type": "array", "items": _SOURCE, "minItems": 1, "maxItems": 32}},
+    {
+        "name": _name("community name"),
+        "sources": {"type": "array", "items": _SOURCE, "minItems": 1, "maxItems": 32},
+    },
     ("name", "sources"),
 )
 _KEPT_SECRET = {"anyOf": [_SECRET, {"type": "null"}]}  # null or the mask: keep the stored one
 _USER = obj(
-    {"name": _NAME, "auth_password": _KEPT_SECRET, "priv_password": _KEPT_SECRET}, ("name",)
+    {"name": _name("v3 user name"), "auth_password": _KEPT_SECRET, "priv_password": _KEPT_SECRET},
+    ("name",),
 )
 _RECEIVER = obj(
     {
         "host": string(HOST.pattern, max_length=253),
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "community": {"anyOf": [_NAME, {"type": "null"}]},
-        "user": {"anyOf": [_NAME, {"type": "null"}]},
+        "community": {"anyOf": [_name("receiver community"), {"type": "null"}]},
+        "user": {"anyOf": [_name("receiver user"), {"type": "null"}]},
     },
     ("host",),
 )
