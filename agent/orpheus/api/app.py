@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ BODY_ENVIRON_KEY = "orpheus.body"
 REQUEST_ID_HEADER = "X-Request-Id"
 OPENAPI_PATH = "/api/v1/openapi.json"
 Handler = Callable[..., Any]
+_PATH_PARAMETER = re.compile(r"<([a-z_]+)(?::[^>]*)?>")
 
 
 class ApiError(Exception):
@@ -74,7 +76,8 @@ class RouteInfo:
 class Api:
     def __init__(self, passwords: PasswordStore) -> None:
         self.passwords = passwords
-        self.app = bottle.Bottle(catchall=False)
+        self.app = bottle.Bottle()
+        self.app.config["catchall"] = False  # errors reach _answer, which logs them
         self.app.default_error_handler = self._bottle_error  # type: ignore[method-assign]
         self._write_guards: list[Callable[[str], str | None]] = []
         self.routes: list[RouteInfo] = []
@@ -107,6 +110,9 @@ class Api:
         What the route takes comes as a Declaration or as its fields (body=, query=, ...).
         """
         compiled = CompiledDeclaration.compile(declaration or Declaration(**declared))
+        undeclared = set(_PATH_PARAMETER.findall(path)) ^ set(compiled.declaration.params)
+        if undeclared:
+            raise ValueError(f"{method} {path}: declare path parameter(s) {sorted(undeclared)}")
         self.routes.append(RouteInfo(method, path, auth, compiled.declaration))
 
         def wrapper(**params: str) -> str:

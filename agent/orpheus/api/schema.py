@@ -8,7 +8,8 @@ the OpenAPI description, so the two cannot drift apart.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,18 +80,34 @@ def obj(properties: Mapping[str, Schema], required: tuple[str, ...] = (), **extr
     }
 
 
-def _validator(schema: Schema) -> Draft202012Validator:
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: Schema
+) -> Iterator[jsonschema.ValidationError]:
+    """An anchored pattern must match the whole string, as in ECMA-262: Python's `$` also
+    matches before a trailing newline, which would let "101\n" through."""
+    if not isinstance(instance, str):
+        return
+    anchored = pattern.startswith("^") and pattern.endswith("$")
+    found = re.fullmatch(pattern, instance) if anchored else re.search(pattern, instance)
+    if found is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def _validator(schema: Schema) -> Any:
+    _Validator.check_schema(schema)
+    return _Validator(schema)
 
 
 @dataclass
 class CompiledDeclaration:
     declaration: Declaration
-    body: Draft202012Validator
-    query: Draft202012Validator
-    upload_query: Draft202012Validator
-    params: Draft202012Validator
+    body: Any
+    query: Any
+    upload_query: Any
+    params: Any
 
     @classmethod
     def compile(cls, declaration: Declaration) -> CompiledDeclaration:
@@ -140,7 +157,7 @@ def _nesting(text: str) -> int:
     return deepest
 
 
-def check(validator: Draft202012Validator, value: Any, where: str) -> None:
+def check(validator: Any, value: Any, where: str) -> None:
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is not None:
         raise RequestInvalid(describe(error, where))

@@ -41,7 +41,8 @@ def run_cli(base_command: Sequence[str], command: str) -> str:
 
 def parse_version(output: str) -> str:
     """'Asterisk 22.10.1+dfsg-1 built by ...' -> '22.10.1+dfsg-1'."""
-    match = re.match(r"Asterisk\s+(\S+)", output)
+    # Asterisk may print warnings first (e.g. about seeding its entity ID): find the line.
+    match = re.search(r"^Asterisk\s+(\S+)", output, re.MULTILINE)
     if not match:
         raise AsteriskUnavailable(f"unexpected answer to 'core show version': {output[:80]!r}")
     return match.group(1)
