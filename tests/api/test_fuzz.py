@@ -21,8 +21,11 @@ from orpheus.cli.client import AgentClient
 from tests.licensing.harness import Unit, running_unit
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
-EXAMPLES_PER_ROUTE = int(os.environ.get("ORPHEUS_FUZZ_EXAMPLES", "150"))
+CHECKS = ",".join(
+    ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+     "response_schema_conformance")
+)  # fmt: skip
+EXAMPLES_PER_ROUTE = int(os.environ.get("ORPHEUS_FUZZ_EXAMPLES", "100"))
 # Changing the admin password would lock the rest of the run out: it is fuzzed on its own, last.
 PASSWORD_ROUTE = "/api/v1/admin/password"
 
@@ -71,7 +74,7 @@ def test_fuzzing_every_route_finds_no_server_error(lite_unit: Unit, tmp_path: Pa
     spec = AgentClient(lite_unit.agent.socket).request("GET", "/api/v1/openapi.json")
     declared = {
         f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item
-    }
+    } - {"GET /api/v1/openapi.json"}  # schemathesis reads it, it does not test it
     assert declared <= operations, sorted(declared - operations)
 
 
