@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.schema import obj, string
 from orpheus.auth import PasswordStore, WeakPassword
 
 
@@ -13,7 +14,14 @@ class AdminFeature:
         self._passwords = passwords
 
     def install_routes(self, api: Api) -> None:
-        api.route("PUT", "/api/v1/admin/password", self.set_password)
+        api.route(
+            "PUT",
+            "/api/v1/admin/password",
+            self.set_password,
+            summary="Change the admin password",
+            body=obj({"password": string(max_length=128)}, ("password",)),
+            response=obj({"changed": {"type": "boolean"}}, ("changed",)),
+        )
 
     def start(self) -> None:
         pass

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from orpheus import __version__, host
 from orpheus.api.app import Api, ApiError
+from orpheus.api.schema import obj
 from orpheus.asterisk.monitor import AsteriskMonitor, AsteriskState
 from orpheus.config import AgentConfig
 from orpheus.firmware import BootInfo, Release
@@ -66,8 +67,21 @@ class StatusFeature:
         self._alarm_sources.append(source)
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/health", self.health_response, auth=False)
-        api.route("GET", "/api/v1/status", self.status)
+        api.route(
+            "GET",
+            "/api/v1/health",
+            self.health_response,
+            auth=False,
+            summary="Whether the agent and Asterisk are up (503 when not)",
+            response=obj({"ok": {"const": True}}, ("ok",)),
+        )
+        api.route(
+            "GET",
+            "/api/v1/status",
+            self.status,
+            summary="Firmware, unit and host figures",
+            response={"type": "object", "required": ["version", "board", "asterisk"]},
+        )
 
     def start(self) -> None:
         pass

@@ -1,25 +1,47 @@
-"""The bottle application: JSON in and out, one error shape, admin authentication.
+"""The bottle application: declared routes, JSON in and out, one error shape, admin auth.
 
 Requests that arrive on the root-only Unix socket come from orpheusctl on the unit itself and
-are trusted; everything on TCP needs the admin password (HTTP Basic).
+are trusted; everything on TCP needs the admin password (HTTP Basic). Every route declares what
+it takes (api/schema.py); a request that does not match is answered 400 before its handler
+runs, a changing request that is not JSON (or an upload where the route takes one) is 415, and
+an unexpected exception is logged with a request id and answered 500 as JSON.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import bottle
 
+from orpheus.api import openapi
+from orpheus.api.schema import (
+    CHANGING_METHODS,
+    DEFAULT_MAX_BODY,
+    JSON,
+    UPLOAD,
+    CompiledDeclaration,
+    Declaration,
+    RequestInvalid,
+    check,
+    parse_json,
+)
 from orpheus.auth import PasswordStore
 from orpheus.files import DiskFull
 
 log = logging.getLogger(__name__)
 
 LOCAL_ENVIRON_KEY = "orpheus.local"
+BODY_ENVIRON_KEY = "orpheus.body"
+REQUEST_ID_HEADER = "X-Request-Id"
+OPENAPI_PATH = "/api/v1/openapi.json"
 Handler = Callable[..., Any]
+_PATH_PARAMETER = re.compile(r"<([a-z_]+)(?::[^>]*)?>")
 
 
 class ApiError(Exception):
@@ -32,21 +54,35 @@ class ApiError(Exception):
 
 
 def json_body() -> dict[str, Any]:
-    try:
-        body = json.loads(bottle.request.body.read() or b"{}")
-    except ValueError as error:
-        raise ApiError(400, f"request body is not valid JSON: {error}") from error
+    """The request's body, already checked against its route's declaration."""
+    body = bottle.request.environ.get(BODY_ENVIRON_KEY)
+    if body is None:
+        try:
+            body = parse_json(bottle.request.body.read())
+        except RequestInvalid as error:
+            raise ApiError(400, str(error)) from error
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     return body
 
 
+@dataclass(frozen=True)
+class RouteInfo:
+    method: str
+    path: str  # bottle's form, /api/v1/pbx/<kind>
+    auth: bool
+    declaration: Declaration
+
+
 class Api:
     def __init__(self, passwords: PasswordStore) -> None:
         self.passwords = passwords
-        self.app = bottle.Bottle(catchall=False)
+        self.app = bottle.Bottle()
+        self.app.config["catchall"] = False  # errors reach _answer, which logs them
         self.app.default_error_handler = self._bottle_error  # type: ignore[method-assign]
         self._write_guards: list[Callable[[str], str | None]] = []
+        self.routes: list[RouteInfo] = []
+        self.route("GET", OPENAPI_PATH, self._openapi, auth=False, summary="This description")
 
     def add_write_guard(self, guard: Callable[[str], str | None]) -> None:
         """guard(path) answers a refusal for changing requests (not GET), e.g. on an HA Slave."""
@@ -60,25 +96,91 @@ class Api:
             if refusal:
                 raise ApiError(409, refusal)
 
-    def route(self, method: str, path: str, handler: Handler, *, auth: bool = True) -> None:
-        """Registers handler; its return value (dict or list) is sent as JSON."""
+    def route(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        auth: bool = True,
+        declaration: Declaration | None = None,
+        **declared: Any,
+    ) -> None:
+        """Registers handler; its return value (dict or list) is sent as JSON.
 
-        def wrapper(**kwargs: Any) -> str:
-            bottle.response.content_type = "application/json"
-            try:
-                if auth:
-                    self._authenticate()
-                self._check_write_guards(method, bottle.request.path)
-                result = handler(**kwargs)
-            except ApiError as error:
-                bottle.response.status = error.status
-                result = {"error": error.message}
-            except DiskFull as error:  # nothing was changed: 507 Insufficient Storage
-                bottle.response.status = 507
-                result = {"error": str(error)}
-            return json.dumps(result)
+        What the route takes comes as a Declaration or as its fields (body=, query=, ...).
+        """
+        compiled = CompiledDeclaration.compile(declaration or Declaration(**declared))
+        undeclared = set(_PATH_PARAMETER.findall(path)) ^ set(compiled.declaration.params)
+        if undeclared:
+            raise ValueError(f"{method} {path}: declare path parameter(s) {sorted(undeclared)}")
+        self.routes.append(RouteInfo(method, path, auth, compiled.declaration))
 
-        self.app.route(path, method, wrapper)
+        def wrapper(**params: str) -> str:
+            return self._answer(method, compiled, auth, handler, params)
+
+        self.app.route(path, method, wrapper, orpheus_declaration=compiled.declaration)
+
+    def _answer(
+        self,
+        method: str,
+        compiled: CompiledDeclaration,
+        auth: bool,
+        handler: Handler,
+        params: dict[str, str],
+    ) -> str:
+        bottle.response.content_type = JSON
+        request_id = uuid.uuid4().hex[:12]
+        bottle.response.set_header(REQUEST_ID_HEADER, request_id)
+        try:
+            if auth:
+                self._authenticate()
+            self._check_request(method, compiled, params)
+            self._check_write_guards(method, bottle.request.path)
+            result = handler(**params)
+            bottle.response.status = compiled.declaration.status
+        except ApiError as error:
+            bottle.response.status = error.status
+            result = {"error": error.message}
+        except DiskFull as error:  # nothing was changed: 507 Insufficient Storage
+            bottle.response.status = 507
+            result = {"error": str(error)}
+        except Exception:  # an unexpected failure: the client gets JSON, the log the traceback
+            log.exception("request %s (%s %s) failed", request_id, method, bottle.request.path)
+            bottle.response.status = 500
+            result = {"error": f"internal error (request {request_id})", "request_id": request_id}
+        return json.dumps(result)
+
+    def _check_request(
+        self, method: str, compiled: CompiledDeclaration, params: dict[str, str]
+    ) -> None:
+        declaration = compiled.declaration
+        try:
+            check(compiled.params, params, "path")
+            if method in CHANGING_METHODS and self._is_upload(declaration):
+                check(compiled.upload_query, dict(bottle.request.query), "query")
+                return
+            check(compiled.query, dict(bottle.request.query), "query")
+            if method in CHANGING_METHODS:
+                self._require_json()
+                body = parse_json(_read_body(declaration.max_body))
+                check(compiled.body, body, "body")
+                bottle.request.environ[BODY_ENVIRON_KEY] = body
+        except RequestInvalid as error:
+            raise ApiError(400, str(error)) from error
+
+    @staticmethod
+    def _is_upload(declaration: Declaration) -> bool:
+        return declaration.upload_limit is not None and bottle.request.content_type.startswith(
+            UPLOAD
+        )
+
+    @staticmethod
+    def _require_json() -> None:
+        kind = bottle.request.content_type.split(";")[0].strip().lower()
+        if kind != JSON:
+            shown = kind or "none"
+            raise ApiError(415, f"Content-Type must be {JSON} (got {shown})")
 
     def _authenticate(self) -> None:
         if bottle.request.environ.get(LOCAL_ENVIRON_KEY):
@@ -88,7 +190,31 @@ class Api:
             bottle.response.set_header("WWW-Authenticate", 'Basic realm="orpheus"')
             raise ApiError(401, "authentication required")
 
+    def body_limit(self, method: str, path: str, content_type: str = JSON) -> int:
+        """The largest body the route at (method, path) takes; the server refuses more."""
+        environ = {"REQUEST_METHOD": method, "PATH_INFO": path}
+        try:
+            route, _ = self.app.router.match(environ)
+        except bottle.HTTPError:
+            return DEFAULT_MAX_BODY
+        declaration: Declaration = route.config["orpheus_declaration"]
+        if declaration.upload_limit is not None and content_type.startswith(UPLOAD):
+            return declaration.upload_limit()
+        return declaration.max_body
+
+    def _openapi(self) -> dict[str, Any]:
+        return openapi.describe(self.routes)
+
     @staticmethod
     def _bottle_error(error: bottle.HTTPError) -> str:
-        bottle.response.content_type = "application/json"
+        bottle.response.content_type = JSON
         return json.dumps({"error": str(error.body or error.status_line)})
+
+
+def _read_body(limit: int) -> bytes:
+    if bottle.request.content_length > limit:
+        raise ApiError(413, f"request body over {limit} bytes")
+    raw = bottle.request.body.read(limit + 1)
+    if len(raw) > limit:  # chunked, no length given
+        raise ApiError(413, f"request body over {limit} bytes")
+    return bytes(raw)

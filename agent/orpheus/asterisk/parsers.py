@@ -56,7 +56,8 @@ class PjsipState:
 
 def parse_version(output: str) -> str:
     """'Asterisk 22.10.1+dfsg-1 built by ...' -> '22.10.1+dfsg-1'."""
-    match = re.match(r"Asterisk\s+(\S+)", output)
+    # Asterisk may print warnings first (e.g. about seeding its entity ID): find the line.
+    match = re.search(r"^Asterisk\s+(\S+)", output, re.MULTILINE)
     if not match:
         raise UnexpectedAnswer(f"unexpected answer to 'core show version': {output[:80]!r}")
     return match.group(1)

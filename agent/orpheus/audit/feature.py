@@ -8,6 +8,7 @@ from typing import Any
 import bottle
 
 from orpheus.api.app import Api, ApiError
+from orpheus.api.schema import string
 from orpheus.audit.log import AuditLog
 
 
@@ -29,7 +30,14 @@ class AuditFeature:
         self._audit = audit
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/audit", self.entries)
+        api.route(
+            "GET",
+            "/api/v1/audit",
+            self.entries,
+            summary="The audit log: every change with its kind, user, time, before and after",
+            query={"since": string(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9T:.+Z-]*$", max_length=40)},
+            response={"type": "array", "items": {"type": "object"}},
+        )
 
     def start(self) -> None:
         pass

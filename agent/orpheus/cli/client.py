@@ -33,8 +33,11 @@ class AgentClient:
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         connection = _UnixConnection(self.socket_path, self.timeout)
+        changing = method in ("POST", "PUT", "DELETE", "PATCH")
+        if body is None and changing:
+            body = {}  # changing requests are always JSON (the agent answers others 415)
         payload = None if body is None else json.dumps(body)
-        headers = {"Content-Type": "application/json"} if payload else {}
+        headers = {"Content-Type": "application/json"} if payload is not None else {}
         headers["X-Orpheus-User"] = _login_name()  # who made a change, for the audit log
         try:
             connection.request(method, path, body=payload, headers=headers)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.ha.join import SlavePairing
 from orpheus.ha.pair_master import MasterPairing
+from orpheus.ha.schemas import CHECK_ANSWER, HA_STATUS, JOIN_ANSWER, PAIR_REQUEST
 from orpheus.ha.status import HaStatus
 
 
@@ -31,10 +32,15 @@ class HaRoutes:
         self._master_pairing = master_pairing
 
     def install(self, api: Api) -> None:
-        api.route("GET", "/api/v1/ha", self.status)
-        api.route("GET", "/api/v1/ha/check", self.check, auth=False)
-        api.route("POST", "/api/v1/ha/join", self.join)
-        api.route("POST", "/api/v1/ha/pair", self.pair)
+        api.route("GET", "/api/v1/ha", self.status, summary="Role, peer, VIP, sync",
+                  response=HA_STATUS)  # fmt: skip
+        api.route("GET", "/api/v1/ha/check", self.check, auth=False,
+                  summary="keepalived's check: 503 when this unit may not be Master",
+                  response=CHECK_ANSWER)  # fmt: skip
+        api.route("POST", "/api/v1/ha/join", self.join, summary="Open a pairing window (Slave)",
+                  response=JOIN_ANSWER)  # fmt: skip
+        api.route("POST", "/api/v1/ha/pair", self.pair, summary="Pair with a Slave (Master)",
+                  body=PAIR_REQUEST, response=HA_STATUS)  # fmt: skip
 
     def status(self) -> dict[str, object]:
         return self._status().to_dict()

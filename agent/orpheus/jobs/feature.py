@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from orpheus.api.app import Api, ApiError
 from orpheus.jobs.registry import JobRegistry
+from orpheus.jobs.schemas import JOB, JOB_LIST
 
 
 class JobsFeature:
@@ -14,8 +15,21 @@ class JobsFeature:
         self.registry = registry
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/jobs", self.list_jobs)
-        api.route("GET", "/api/v1/jobs/<job_id:int>", self.show_job)
+        api.route(
+            "GET",
+            "/api/v1/jobs",
+            self.list_jobs,
+            summary="Running and recent jobs (without their logs)",
+            response=JOB_LIST,
+        )
+        api.route(
+            "GET",
+            "/api/v1/jobs/<job_id:int>",
+            self.show_job,
+            summary="One job with its log",
+            params={"job_id": {"type": "integer", "minimum": 1, "maximum": 2**31}},
+            response=JOB,
+        )
 
     def start(self) -> None:
         pass  # the features that make jobs run them

@@ -29,12 +29,51 @@ import bottle
 
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
+from orpheus.api.schema import Schema, obj, string
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.licensing.active import Licensing
 from orpheus.licensing.document import LicenseError
 from orpheus.licensing.identity import IdentityError
 from orpheus.licensing.status import Binding, LicenceStatus, UsageSource
 from orpheus.licensing.tiers import TIERS
+
+# A licence as the vendor tool writes it; its payload is checked by licensing/document.py
+# after the signature, so only its shape is declared here.
+LICENSE_DOCUMENT: Schema = obj(
+    {
+        "payload": {"type": "object", "maxProperties": 32},
+        "signature": string(r"^[A-Za-z0-9+/=]{1,512}$", max_length=512),
+    },
+    ("payload", "signature"),
+)
+LICENSE_ANSWER: Schema = {
+    "type": "object",
+    "required": ["tier", "limits", "usage", "addons"],
+    "properties": {
+        "tier": {"type": "string"},
+        "limits": {"type": "object"},
+        "usage": {"type": "object"},
+        "addons": {"type": "array", "items": {"type": "string"}},
+    },
+}
+IDENTITY_REQUEST: Schema = obj(
+    {
+        "serial": string(r"^[A-Za-z0-9._-]{1,64}$", max_length=64),
+        "board": string(r"^[a-z0-9]{1,16}$", max_length=16),
+        "manufactured": string(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", max_length=10),
+        "force": {"type": "boolean"},
+    },
+    ("serial", "board"),
+)
+IDENTITY_ANSWER: Schema = {
+    "type": "object",
+    "required": ["identity", "hardware_fingerprint", "matches_hardware"],
+    "properties": {
+        "identity": {"type": ["object", "null"]},
+        "hardware_fingerprint": {"type": "string"},
+        "matches_hardware": {"type": "boolean"},
+    },
+}
 
 
 class LicensingFeature:
@@ -46,10 +85,36 @@ class LicensingFeature:
         self._audit = audit
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/license", self.show)
-        api.route("PUT", "/api/v1/license", self.install)
-        api.route("GET", "/api/v1/identity", self.identity)
-        api.route("POST", "/api/v1/identity", self.write_identity)
+        api.route(
+            "GET",
+            "/api/v1/license",
+            self.show,
+            summary="Tier, limits, usage, add-ons",
+            response=LICENSE_ANSWER,
+        )
+        api.route(
+            "PUT",
+            "/api/v1/license",
+            self.install,
+            summary="Install a signed licence",
+            body=LICENSE_DOCUMENT,
+            response=LICENSE_ANSWER,
+        )
+        api.route(
+            "GET",
+            "/api/v1/identity",
+            self.identity,
+            summary="The factory identity",
+            response=IDENTITY_ANSWER,
+        )
+        api.route(
+            "POST",
+            "/api/v1/identity",
+            self.write_identity,
+            summary="Write the factory identity",
+            body=IDENTITY_REQUEST,
+            response=IDENTITY_ANSWER,
+        )
 
     def start(self) -> None:
         pass
@@ -87,7 +152,7 @@ class LicensingFeature:
         return self.snapshot().to_dict()
 
     def install(self) -> dict[str, Any]:
-        raw = bottle.request.body.read()
+        raw = bottle.request.body.read()  # checked against LICENSE_DOCUMENT already
         before = self.show()
         keep = ("tier", "license_id", "addons", "limits", "update_support_until")
 

@@ -11,16 +11,19 @@ Kinds: extension, trunk, queue, ivr, balancer, and the single `recording` settin
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
 
 from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
+from orpheus.api.schema import Schema, obj, string
 from orpheus.licensing.active import Entitlement, Licensing
 from orpheus.pbx.apply import ApplyResult
 from orpheus.pbx.configurator import ChangeRefused, ChangeResult, NotFound, PbxConfigurator
-from orpheus.pbx.records import RecordError
+from orpheus.pbx.records import KINDS, Kind, RecordError
+from orpheus.pbx.schemas import create_schema, record_schema, stored_record_schema
 from orpheus.pbx.store import PbxStore
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,30 @@ log = logging.getLogger(__name__)
 
 def _apply_answer(result: ApplyResult) -> dict[str, Any]:
     return {"applied": result.applied, "reloaded": list(result.reloaded), "detail": result.detail}
+
+
+def _key_schema(kind: Kind) -> Schema:
+    if kind.singleton:
+        return {"type": "string", "const": kind.name}
+    field = next(f for f in kind.fields if f.name == kind.key)
+    return string(field.pattern.pattern if field.pattern else None, max_length=64)
+
+
+def _change_answer(
+    record: Schema | None, *, created: bool = False, deleted: bool = False
+) -> Schema:
+    properties: dict[str, Schema] = {
+        "applied": {"type": "boolean"},
+        "reloaded": {"type": "array", "items": {"type": "string"}},
+        "detail": {"type": "string"},
+    }
+    if record is not None:
+        properties["record"] = record
+    if created:
+        properties["created"] = {"type": "integer"}
+    if deleted:
+        properties["deleted"] = {"type": "boolean"}
+    return {"type": "object", "properties": properties, "required": list(properties)}
 
 
 class PbxFeature:
@@ -41,12 +68,64 @@ class PbxFeature:
         licensing.subscribe(self._licence_changed)
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/pbx", self.summary)
-        api.route("GET", "/api/v1/pbx/<kind>", self.list_records)
-        api.route("POST", "/api/v1/pbx/<kind>", self.create)
-        api.route("GET", "/api/v1/pbx/<kind>/<key>", self.show)
-        api.route("PUT", "/api/v1/pbx/<kind>/<key>", self.update)
-        api.route("DELETE", "/api/v1/pbx/<kind>/<key>", self.delete)
+        api.route(
+            "GET",
+            "/api/v1/pbx",
+            self.summary,
+            summary="Usage of each limited figure",
+            response=obj({"usage": {"type": "object"}}, ("usage",)),
+        )
+        for kind in KINDS.values():
+            self._install_kind(api, kind)
+
+    def _install_kind(self, api: Api, kind: Kind) -> None:
+        base = f"/api/v1/pbx/{kind.name}"
+        one = f"{base}/<key>"
+        key = {"key": _key_schema(kind)}
+        stored = stored_record_schema(kind)
+        changed = _change_answer(stored)
+        api.route(
+            "GET",
+            base,
+            functools.partial(self.list_records, kind.name),
+            summary=f"List the {kind.name} records",
+            response={"type": "array", "items": stored},
+        )
+        api.route(
+            "GET",
+            one,
+            functools.partial(self.show, kind.name),
+            params=key,
+            summary=f"One {kind.name} record",
+            response=stored,
+        )
+        api.route(
+            "PUT",
+            one,
+            functools.partial(self.update, kind.name),
+            params=key,
+            summary=f"Change the given fields of a {kind.name}",
+            body=record_schema(kind, partial=True),
+            response=changed,
+        )
+        if kind.singleton:
+            return
+        api.route(
+            "POST",
+            base,
+            functools.partial(self.create, kind.name),
+            summary=f'Add a {kind.name}, or many at once as {{"records": [...]}}',
+            body=create_schema(kind),
+            response={"anyOf": [changed, _change_answer(None, created=True)]},
+        )
+        api.route(
+            "DELETE",
+            one,
+            functools.partial(self.delete, kind.name),
+            params=key,
+            summary=f"Delete a {kind.name}",
+            response=_change_answer(None, deleted=True),
+        )
 
     def start(self) -> None:
         result = self.configurator.reapply()

@@ -15,6 +15,7 @@ from orpheus.dbus.systemd import Systemd
 from orpheus.snmp import notifications, settings, snmpd_conf
 from orpheus.snmp.mib import ORPHEUS_ARC
 from orpheus.snmp.providers import AreaValues, ProviderRegistry, Refresher
+from orpheus.snmp.schemas import SNMP_ANSWER, SNMP_CHANGES
 from orpheus.snmp.subagent import Subagent
 from orpheus.snmp.view import MibView
 
@@ -55,8 +56,21 @@ class SnmpFeature:
     # --- Feature ------------------------------------------------------------------------
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/snmp", self.show)
-        api.route("PUT", "/api/v1/snmp", self.update)
+        api.route(
+            "GET",
+            "/api/v1/snmp",
+            self.show,
+            summary="SNMP settings (secrets masked)",
+            response=SNMP_ANSWER,
+        )
+        api.route(
+            "PUT",
+            "/api/v1/snmp",
+            self.update,
+            summary="Change SNMP settings",
+            body=SNMP_CHANGES,
+            response=SNMP_ANSWER,
+        )
 
     def start(self) -> None:
         self._write_and_apply(self._settings)

@@ -34,6 +34,14 @@ from orpheus.update.installer import (
 )
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.policy import Refused
+from orpheus.update.schemas import (
+    INSTALL_REQUEST,
+    JOB,
+    ROLLBACK_ANSWER,
+    ROLLBACK_REQUEST,
+    UPDATE_STATUS,
+    UPLOAD_QUERY,
+)
 from orpheus.update.state import now_iso
 from orpheus.update.status import SlotStatus, UpdateStatus
 
@@ -68,9 +76,32 @@ class UpdateFeature:
         self._last_rauc_status: tuple[dict[str, Any], str] | None = None
 
     def install_routes(self, api: Api) -> None:
-        api.route("GET", "/api/v1/update", self.status)
-        api.route("POST", "/api/v1/update", self.install)
-        api.route("POST", "/api/v1/update/rollback", self.rollback)
+        api.route(
+            "GET",
+            "/api/v1/update",
+            self.status,
+            summary="Both slots, the job, last results",
+            response=UPDATE_STATUS,
+        )
+        api.route(
+            "POST",
+            "/api/v1/update",
+            self.install,
+            status=202,
+            summary="Install a bundle: a path or URL as JSON, or the bundle uploaded",
+            body=INSTALL_REQUEST,
+            upload_limit=self.upload_limit,
+            upload_query=UPLOAD_QUERY,
+            response=JOB,
+        )
+        api.route(
+            "POST",
+            "/api/v1/update/rollback",
+            self.rollback,
+            summary="Boot the other slot's firmware next",
+            body=ROLLBACK_REQUEST,
+            response=ROLLBACK_ANSWER,
+        )
 
     def start(self) -> None:
         deps = self.deps
@@ -193,6 +224,11 @@ class UpdateFeature:
             force=bool(body.get("force", False)),
             idle_timeout=float(body.get("idle_timeout", 1800)),
         )
+
+    def upload_limit(self) -> int:
+        """An uploaded bundle may fill the data partition but for MIN_FREE_BYTES."""
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        return max(0, shutil.disk_usage(self.upload_dir).free - MIN_FREE_BYTES)
 
     def _receive_upload(self, job: Job, request: InstallRequest) -> InstallRequest:
         length = bottle.request.content_length

@@ -21,7 +21,13 @@ class _Api:
         self.guards: list[Callable[[str], str | None]] = []
 
     def route(
-        self, method: str, path: str, handler: Callable[..., Any], *, auth: bool = True
+        self,
+        method: str,
+        path: str,
+        handler: Callable[..., Any],
+        *,
+        auth: bool = True,
+        **declared: Any,  # what the route takes (api/schema.py): not checked here
     ) -> None:
         self.routes[(method, path)] = (handler, auth)
 

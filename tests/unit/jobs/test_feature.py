@@ -58,7 +58,9 @@ def test_one_job_with_its_log(app: object, registry: JobRegistry) -> None:
 def test_an_unknown_or_malformed_id_is_a_json_404(app: object) -> None:
     answer = call(app, "GET", "/api/v1/jobs/999999")
     assert answer.status == 404 and answer.body["error"].startswith("no job 999999:")
-    for bad in ("abc", "-1", "1.5"):
+    negative = call(app, "GET", "/api/v1/jobs/-1")  # an id, but none can be below 1
+    assert negative.status == 400 and "job_id" in negative.body["error"]
+    for bad in ("abc", "1.5"):
         answer = call(app, "GET", f"/api/v1/jobs/{bad}")
         assert answer.status == 404 and "error" in answer.body, bad
 
