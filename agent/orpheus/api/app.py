@@ -79,7 +79,7 @@ class Api:
         self.passwords = passwords
         self.app = bottle.Bottle()
         self.app.config["catchall"] = False  # errors reach _answer, which logs them
-        self.app.default_error_handler = self._bottle_error  # type: ignore[method-assign]
+        self.app.default_error_handler = self._bottle_error
         self._write_guards: list[Callable[[str], str | None]] = []
         self.routes: list[RouteInfo] = []
         self.route("GET", OPENAPI_PATH, self._openapi, auth=False, summary="This description")

@@ -196,13 +196,13 @@ def _short(error: jsonschema.ValidationError) -> str:
     if error.validator in ("type", "enum", "const"):
         expected = error.validator_value
         return f"{_clip(error.instance)} must be {_expected(error.validator, expected)}"
-    return error.message
+    return str(error.message)
 
 
 def _expected(validator: str, expected: Any) -> str:
     if validator == "type":
         names = expected if isinstance(expected, list) else [expected]
-        return " or ".join(_TYPE_NAMES.get(name, name) for name in names)
+        return " or ".join(_TYPE_NAMES.get(str(name), str(name)) for name in names)
     if validator == "const":
         return f"{expected!r}"
     return "one of " + ", ".join(repr(item) for item in expected)

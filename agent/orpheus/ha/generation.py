@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from orpheus.files import write_file
 from orpheus.ha import filesets
@@ -77,13 +78,13 @@ class Push:
         }
 
     @classmethod
-    def from_json(cls, raw: dict[str, object]) -> Push:
-        files = raw.get("files") or {}
+    def from_json(cls, raw: dict[str, Any]) -> Push:
+        files: dict[str, str] = raw.get("files") or {}
         return cls(
-            generation=int(raw["generation"]),  # type: ignore[call-overload]
-            changed_at=float(raw["changed_at"]),  # type: ignore[arg-type]
-            manifest=dict(raw["manifest"]),  # type: ignore[call-overload]
-            files={p: base64.b64decode(d) for p, d in files.items()},  # type: ignore[union-attr]
+            generation=int(raw["generation"]),
+            changed_at=float(raw["changed_at"]),
+            manifest=dict(raw["manifest"]),
+            files={p: base64.b64decode(d) for p, d in files.items()},
         )
 
 

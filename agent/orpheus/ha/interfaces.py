@@ -6,6 +6,7 @@ import contextlib
 import ipaddress
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from orpheus import runner
 
@@ -23,7 +24,7 @@ class InterfaceAddress:
 IP_TIMEOUT_SECONDS = 10.0
 
 
-def _ip_json(*args: str) -> list[dict[str, object]]:
+def _ip_json(*args: str) -> list[dict[str, Any]]:
     try:
         result = runner.run(["ip", "-j", *args], timeout=IP_TIMEOUT_SECONDS)
     except runner.CommandError as error:
@@ -34,7 +35,7 @@ def _ip_json(*args: str) -> list[dict[str, object]]:
 def addresses() -> list[InterfaceAddress]:
     found = []
     for link in _ip_json("-4", "addr", "show"):
-        for info in link.get("addr_info", []):  # type: ignore[union-attr]
+        for info in link.get("addr_info", []):
             prefix = f"{info['local']}/{info['prefixlen']}"
             found.append(InterfaceAddress(str(link["ifname"]), ipaddress.IPv4Interface(prefix)))
     return found

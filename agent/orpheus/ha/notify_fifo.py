@@ -47,7 +47,8 @@ class NotifyFifoReader:
                 os.write(self._fd, b"QUIT\n")
 
     def _loop(self) -> None:
-        assert self._fd is not None
+        if self._fd is None:  # start() opens it before the thread starts
+            raise RuntimeError("notify FIFO read before it was opened")
         with os.fdopen(self._fd, "r", buffering=1, closefd=True) as fifo:
             for line in fifo:
                 if line.strip() == "QUIT":

@@ -86,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not body and self.path != "/state":
             self._answer(404, {"error": f"no such path {self.path}"})
             return
-        cert = self.connection.getpeercert(binary_form=True)  # type: ignore[attr-defined]
+        cert = self.connection.getpeercert(binary_form=True)
         try:
             payload = self._read_body() if body else {}
             self._answer(200, call(cert, payload))

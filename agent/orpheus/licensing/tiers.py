@@ -37,17 +37,20 @@ class Limits:
         return replace(self, concurrent_calls=channels)
 
 
-_LITE_AND_UP = {
-    "extensions": None,
-    "trunks": None,
-    "ivr_levels": None,
-    "queues": None,
-    "call_recording": True,
-    "balancer": True,
-    "high_availability": True,
-    "remote_extensions": True,
-    "accepted_addons": LITE_ADDONS,
-}
+_LITE_AND_UP = Limits(
+    title="Lite",
+    concurrent_calls=25,
+    external_calls_only=False,
+    extensions=None,
+    trunks=None,
+    ivr_levels=None,
+    queues=None,
+    call_recording=True,
+    balancer=True,
+    high_availability=True,
+    remote_extensions=True,
+    accepted_addons=LITE_ADDONS,
+)
 
 TIERS: dict[str, Limits] = {
     "mini": Limits(
@@ -64,16 +67,14 @@ TIERS: dict[str, Limits] = {
         remote_extensions=False,
         accepted_addons=frozenset({"cti_free"}),
     ),
-    "lite": Limits(title="Lite", concurrent_calls=25, external_calls_only=False, **_LITE_AND_UP),
-    "v4r": Limits(title="V4R", concurrent_calls=120, external_calls_only=False, **_LITE_AND_UP),
-    "v4rplus": Limits(
-        title="V4R+", concurrent_calls=120, external_calls_only=False, **_LITE_AND_UP
-    ),
-    "vm": Limits(
+    "lite": _LITE_AND_UP,
+    "v4r": replace(_LITE_AND_UP, title="V4R", concurrent_calls=120),
+    "v4rplus": replace(_LITE_AND_UP, title="V4R+", concurrent_calls=120),
+    "vm": replace(
+        _LITE_AND_UP,
         title="Virtual machine",
         concurrent_calls=VM_MIN_CHANNELS,
         external_calls_only=True,
-        **_LITE_AND_UP,
     ),
 }
 

@@ -43,7 +43,8 @@ def ivr_depths(menus: dict[str, Record]) -> dict[str, int]:
     """Level of each IVR menu (a top menu is level 1); unknown parents and cycles are errors."""
     depths: dict[str, int] = {}
     for name in menus:
-        chain, current = [], name
+        chain: list[str] = []
+        current = name
         while current and current not in depths:
             if current in chain:
                 raise RecordError(f"IVR menus {' -> '.join([*chain, current])} form a cycle")

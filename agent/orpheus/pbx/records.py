@@ -159,7 +159,7 @@ def _coerce(field: Field, value: Any) -> Any:
 def _check_value(field: Field, value: Any) -> None:
     if not isinstance(value, field.type) or (field.type is int and isinstance(value, bool)):
         raise RecordError(f"field {field.name!r} must be a {field.type.__name__}")
-    if field.pattern is not None and not field.pattern.match(value):
+    if field.pattern is not None and not field.pattern.match(str(value)):
         raise RecordError(f"field {field.name!r}: bad value {value!r}")
 
 

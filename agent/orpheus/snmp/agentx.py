@@ -10,6 +10,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 Oid = tuple[int, ...]
 
@@ -113,18 +116,20 @@ def encode_octets(data: bytes) -> bytes:
 
 def encode_value(kind: ValueType, value: int | bytes | Oid | None) -> bytes:
     if kind in (ValueType.INTEGER, ValueType.COUNTER32, ValueType.GAUGE32, ValueType.TIME_TICKS):
-        assert isinstance(value, int)
-        return struct.pack("!i" if kind == ValueType.INTEGER else "!I", value)
+        return struct.pack("!i" if kind == ValueType.INTEGER else "!I", _of(int, kind, value))
     if kind == ValueType.COUNTER64:
-        assert isinstance(value, int)
-        return struct.pack("!Q", value)
+        return struct.pack("!Q", _of(int, kind, value))
     if kind in (ValueType.OCTET_STRING, ValueType.IP_ADDRESS):
-        assert isinstance(value, bytes)
-        return encode_octets(value)
+        return encode_octets(_of(bytes, kind, value))
     if kind == ValueType.OBJECT_IDENTIFIER:
-        assert isinstance(value, tuple)
-        return encode_oid(value)
+        return encode_oid(_of(tuple, kind, value))
     return b""
+
+
+def _of(expected: type[T], kind: ValueType, value: object) -> T:
+    if not isinstance(value, expected):
+        raise TypeError(f"AgentX {kind.name} needs {expected.__name__}, got {value!r}")
+    return value
 
 
 def encode_varbind(varbind: VarBind) -> bytes:

@@ -121,7 +121,7 @@ def _used_percent(row: Mapping[str, Any]) -> float | None:
     total, free = row.get("total_bytes"), row.get("free_bytes")
     if not total or free is None:
         return None
-    return 100.0 * (total - free) / total
+    return 100.0 * float(total - free) / float(total)
 
 
 def storage_full(old: Values, new: Values, limits: Thresholds) -> Iterator[Notification]:

@@ -138,7 +138,8 @@ class Subagent:
         return agentx.decode_payload(pdu, self._read_exactly(length))
 
     def _read_exactly(self, size: int) -> bytes:
-        assert self._sock is not None
+        if self._sock is None:
+            raise ConnectionError("AgentX: not connected")
         chunks = bytearray()
         while len(chunks) < size:
             chunk = self._sock.recv(size - len(chunks))

@@ -83,7 +83,8 @@ class CommitFeature:
         self._record_rollback("bootloader", pending, reason)
 
     def _record_rollback(self, kind: str, pending: dict[str, Any], reason: str) -> None:
-        assert self._state is not None
+        if self._state is None:
+            raise RuntimeError("rollback recorded without an update state")
         rollback = {
             "kind": kind,
             "from_slot": pending.get("slot"),

@@ -5,6 +5,15 @@ from __future__ import annotations
 from orpheus.api.schema import Schema, obj, string
 from orpheus.jobs.schemas import JOB
 
+__all__ = [
+    "INSTALL_REQUEST",
+    "JOB",
+    "ROLLBACK_ANSWER",
+    "ROLLBACK_REQUEST",
+    "UPDATE_STATUS",
+    "UPLOAD_QUERY",
+]
+
 _FLAG = string(r"^(0|1|true|false)$", max_length=5)
 _SOURCE = string(r"^[^\x00-\x1f\x7f]+$", max_length=2048)
 _IDLE_TIMEOUT = {"type": "number", "minimum": 0, "maximum": 7 * 24 * 3600}
