@@ -12,13 +12,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from orpheus.cli.client import AgentClient
-from testbed.pbx_unit import Unit, running_unit
+from testbed.pbx_unit import Unit
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CHECKS = ",".join(
@@ -30,14 +29,6 @@ EXAMPLES_PER_ROUTE = int(os.environ.get("ORPHEUS_FUZZ_EXAMPLES", "100"))
 PASSWORD_ROUTE = "/api/v1/admin/password"
 
 pytestmark = pytest.mark.rootfs
-
-
-@pytest.fixture(scope="module")
-def lite_unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
-    workdir = tmp_path_factory.mktemp("fuzz-unit")
-    netns = f"orpheus-fuzz-{os.getpid()}"
-    with running_unit(rootfs, workdir, netns, board="lite", serial="ORP-FUZZ-0001") as unit:
-        yield unit
 
 
 def _password(unit: Unit) -> str:
