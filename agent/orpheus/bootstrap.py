@@ -14,6 +14,7 @@ from pathlib import Path
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
 from orpheus.api.app import Api
+from orpheus.api.body_limit import default_body_limit
 from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
 from orpheus.asterisk.control import query_facts
 from orpheus.asterisk.monitor import AsteriskMonitor
@@ -75,9 +76,13 @@ def run(config: AgentConfig) -> None:
     for feature in features:
         feature.install_routes(api)
 
+    # Bodies too large for memory (the bundle upload) are spooled on the data partition.
+    body_limit, spool = default_body_limit(config.data_dir), config.state_dir / "spool"
     servers = [
-        make_tcp_server(api.app, config.http_address, config.http_port),
-        make_unix_server(api.app, config.socket_path),
+        make_tcp_server(
+            api.app, config.http_address, config.http_port, body_limit=body_limit, spool_dir=spool
+        ),
+        make_unix_server(api.app, config.socket_path, body_limit=body_limit, spool_dir=spool),
     ]
     threads = [serve_in_thread(server, f"http-{i}") for i, server in enumerate(servers)]
     asterisk.start()

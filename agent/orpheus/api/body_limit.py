@@ -1,0 +1,45 @@
+"""How large a request body may be, per route: the server asks when the header has arrived.
+
+A BodyLimit is `body_limit(method, path) -> bytes`. The route declarations of api/app.py are
+to provide it; until then default_body_limit is the policy: JSON bodies up to 1 MiB, the
+firmware bundle upload up to the data partition's free space (as the update feature checks).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+BodyLimit = Callable[[str, str], int]
+
+JSON_BODY_LIMIT = 1024 * 1024
+UPLOAD_CONTENT_TYPE = "application/octet-stream"
+UPLOAD_ROUTES = frozenset({("POST", "/api/v1/update")})
+
+
+def default_body_limit(data_dir: Path) -> BodyLimit:
+    def body_limit(method: str, path: str) -> int:
+        if (method, path) in UPLOAD_ROUTES:
+            return free_bytes(data_dir)
+        return JSON_BODY_LIMIT
+
+    return body_limit
+
+
+def free_bytes(directory: Path) -> int:
+    """Free space of the filesystem that holds directory (or its nearest existing parent)."""
+    for candidate in (directory, *directory.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return 0
+
+
+def request_body_limit(body_limit: BodyLimit, method: str, path: str, content_type: str) -> int:
+    """The route's cap; a body that is not an upload is parsed in memory, so never over 1 MiB."""
+    limit = body_limit(method, path)
+    if content_type.split(";", 1)[0].strip().lower() != UPLOAD_CONTENT_TYPE:
+        limit = min(limit, JSON_BODY_LIMIT)
+    return max(limit, 0)
