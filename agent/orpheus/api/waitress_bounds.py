@@ -173,10 +173,12 @@ class _DeadlineMaintenance:
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # type: ignore[misc]
         moment = time.monotonic()
-        for channel in list(self.active_channels.values()):
-            if channel.overdue(moment):
-                log.info("dropped a client whose request came too slowly (%s)", channel.addr[0])
-                channel.will_close = True
+        late = [c for c in list(self.active_channels.values()) if c.overdue(moment)]
+        for channel in late:
+            log.debug("dropping %s: its request came too slowly", channel.addr[0])
+            channel.will_close = True
+        if late:
+            log.info("dropped %d client(s) whose request came too slowly", len(late))
 
 
 class BoundedTcpServer(_DeadlineMaintenance, TcpWSGIServer):  # type: ignore[misc]
