@@ -97,12 +97,13 @@ def rss_kib(pid: int) -> int:
 
 
 def open_descriptors(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    return sum(1 for _ in Path(f"/proc/{pid}/fd").iterdir())
 
 
 def health_latencies(port: int) -> tuple[list[float], dict[int, int]]:
     """Milliseconds of REQUESTS health requests, each on a new connection, and their statuses."""
-    latencies, statuses = [], {}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
     for _ in range(REQUESTS):
         started = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -155,14 +156,16 @@ def run(board: str) -> dict[str, Any]:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 2 * CLIENTS:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
-    with tempfile.TemporaryDirectory(prefix="orpheus-bench-server-") as tmp:
-        with server_process(Path(tmp)) as (pid, port):
-            health_latencies(port)  # warm up
-            alone = measure(pid, port, None)
-            silent = measure(pid, port, b"")
-            time.sleep(1.0)
-            slow = measure(pid, port, b"GET /api/v1/health HTTP/1.1\r\nHo")
-            rss_end = rss_kib(pid)
+    with (
+        tempfile.TemporaryDirectory(prefix="orpheus-bench-server-") as tmp,
+        server_process(Path(tmp)) as (pid, port),
+    ):
+        health_latencies(port)  # warm up
+        alone = measure(pid, port, None)
+        silent = measure(pid, port, b"")
+        time.sleep(1.0)
+        slow = measure(pid, port, b"GET /api/v1/health HTTP/1.1\r\nHo")
+        rss_end = rss_kib(pid)
     growth = max(silent["server_rss_mib"], slow["server_rss_mib"]) - alone["server_rss_mib"]
     return {
         "requests_per_run": REQUESTS,

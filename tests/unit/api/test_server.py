@@ -162,6 +162,29 @@ def test_a_header_sent_a_byte_a_second_is_dropped_by_the_header_deadline(
     assert QUICK.header_timeout_seconds <= elapsed < QUICK.header_timeout_seconds + 3
 
 
+def test_a_body_trickled_under_the_minimum_rate_is_dropped(tcp: tuple[str, int]) -> None:
+    sock = socket.create_connection(tcp, timeout=5)
+    started = time.monotonic()
+    dropped = False
+    with sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n"
+        )
+        for _ in range(20):  # 20 s if served to the end
+            try:
+                sock.send(b" ")
+            except OSError:
+                dropped = True
+                break
+            readable, _, _ = select.select([sock], [], [], 1.0)
+            if readable and closed_within(sock, 0.1) is not None:
+                dropped = True
+                break
+    assert dropped
+    assert time.monotonic() - started < QUICK.body_grace_seconds + 3
+
+
 def test_an_idle_connection_is_closed_after_the_idle_timeout(tcp: tuple[str, int]) -> None:
     with socket.create_connection(tcp, timeout=5) as sock:
         assert get(tcp, "/api/v1/health")[0] == 200  # the server is up and serving
