@@ -66,7 +66,7 @@ def running(server: BoundedServer) -> Iterator[BoundedServer]:
         yield server
     finally:
         server.shutdown()
-        thread.join(10)
+        thread.join(20)
         assert not thread.is_alive()
 
 
@@ -133,7 +133,7 @@ def test_health_answers_while_500_connections_send_nothing(tcp: tuple[str, int])
     try:
         started = time.monotonic()
         assert get(tcp, "/api/v1/health") == (200, {"ok": True})
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 5.0  # generous: CI's 2 cores are shared
     finally:
         for sock in silent:
             sock.close()
@@ -159,7 +159,7 @@ def test_a_header_sent_a_byte_a_second_is_dropped_by_the_header_deadline(
     elapsed = time.monotonic() - started
     assert dropped
     # header deadline 2 s, checked every second
-    assert QUICK.header_timeout_seconds <= elapsed < QUICK.header_timeout_seconds + 3
+    assert QUICK.header_timeout_seconds <= elapsed < QUICK.header_timeout_seconds + 6
 
 
 def test_a_body_trickled_under_the_minimum_rate_is_dropped(tcp: tuple[str, int]) -> None:
@@ -182,7 +182,7 @@ def test_a_body_trickled_under_the_minimum_rate_is_dropped(tcp: tuple[str, int])
                 dropped = True
                 break
     assert dropped
-    assert time.monotonic() - started < QUICK.body_grace_seconds + 3
+    assert time.monotonic() - started < QUICK.body_grace_seconds + 6
 
 
 def test_an_idle_connection_is_closed_after_the_idle_timeout(tcp: tuple[str, int]) -> None:
@@ -212,7 +212,7 @@ def test_a_100_mb_json_body_is_answered_413_before_it_is_sent(tcp: tuple[str, in
         response = http.client.HTTPResponse(sock)
         response.begin()
         body = json.loads(response.read())
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # nothing of the 100 MB was sent
     assert response.status == 413
     assert response.getheader("Content-Type") == "application/json"
     assert body == {"error": "request body too large: POST /echo takes at most 1048576 bytes"}

@@ -140,7 +140,7 @@ def test_a_64_mib_unauthenticated_post_is_refused_before_its_body_is_read(
         with tls_socket(unpaired) as sock:
             header = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {64 * 1024**2}\r\n\r\n"
             code, body, elapsed = answer_to_header(sock, header.encode())
-        assert (code, elapsed < 1.0) == (status, True)
+        assert (code, elapsed < 3.0) == (status, True)  # none of the body was sent
         assert isinstance(body["error"], str)
     assert unpaired.handlers.calls == []
 
@@ -219,7 +219,7 @@ def test_silent_clients_do_not_hold_up_the_peer_and_are_dropped_after_the_handsh
     try:
         started = time.monotonic()
         assert request(paired, "GET", "/state", identity=paired.master)[0] == 200
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 3.0
         time.sleep(1.5)
         for sock in silent:
             sock.settimeout(2)
@@ -240,7 +240,7 @@ def test_a_header_trickled_after_the_handshake_is_dropped(
             readable, _, _ = select.select([sock], [], [], 0.3)
             if readable and sock.recv(10) == b"":
                 break
-    assert time.monotonic() - started < 4.0
+    assert time.monotonic() - started < 6.0  # sending it all takes 10 s
     assert paired.handlers.calls == []
 
 
