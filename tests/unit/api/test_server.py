@@ -340,3 +340,21 @@ def test_a_slow_handler_does_not_hold_up_other_requests(tmp_path: Path) -> None:
         finally:
             release.set()
             slow.join(10)
+
+
+def test_an_upload_cut_half_way_never_reaches_the_handler(tmp_path: Path) -> None:
+    calls: list[int] = []
+    api = make_api(tmp_path)
+    api.route("POST", "/api/v1/update", lambda: {"n": calls.append(1)}, auth=False)
+    server = make_tcp_server(api.app, "127.0.0.1", 0, spool_dir=tmp_path / "spool")
+    with running(server):
+        address = ("127.0.0.1", int(server.address[1]))
+        with socket.create_connection(address, timeout=5) as sock:
+            sock.sendall(
+                b"POST /api/v1/update HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/octet-stream\r\nContent-Length: 3000000\r\n\r\n"
+            )
+            sock.sendall(b"x" * 1_500_000)
+        time.sleep(0.5)
+        assert get(address, "/api/v1/health") == (200, {"ok": True})
+    assert calls == []
