@@ -14,6 +14,7 @@ from pathlib import Path
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
 from orpheus.api.app import Api
+from orpheus.api.schema import UPLOAD
 from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
@@ -108,9 +109,18 @@ def run(config: AgentConfig) -> None:
     for feature in features:
         feature.install_routes(api)
 
+    # Each route's declared cap (an upload's is the data partition's free space); bodies too
+    # large for memory (the bundle upload) are spooled on the data partition.
+    spool = config.state_dir / "spool"
+
+    def body_limit(method: str, path: str) -> int:
+        return api.body_limit(method, path, UPLOAD)  # the server caps what is not an upload
+
     servers = [
-        make_tcp_server(api.app, config.http_address, config.http_port),
-        make_unix_server(api.app, config.socket_path),
+        make_tcp_server(
+            api.app, config.http_address, config.http_port, body_limit=body_limit, spool_dir=spool
+        ),
+        make_unix_server(api.app, config.socket_path, body_limit=body_limit, spool_dir=spool),
     ]
     threads = [serve_in_thread(server, f"http-{i}") for i, server in enumerate(servers)]
     monitor.start()
