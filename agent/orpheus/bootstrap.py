@@ -65,6 +65,8 @@ def build_features(
         options_from(config, release.version),
         status.healthy,
         functools.partial(licensing.refusal, "high_availability"),
+        asterisk=asterisk,
+        audit=audit,
     )
     ha.add_sync_listener(pbx.configuration_synced)  # synced configuration reloads Asterisk
     features.append(ha)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from orpheus.api.app import Api
 from orpheus.asterisk.adapter import Asterisk
+from orpheus.audit.log import AuditSink
 from orpheus.ha import keepalived, pair
 from orpheus.ha.adoption import Adoption
 from orpheus.ha.generation import SyncedConfig
@@ -44,13 +45,18 @@ class HaFeature:
         options: HaOptions,
         healthy: Callable[[], tuple[bool, str]],
         ha_refusal: Callable[[], str | None],
+        *,
+        asterisk: Asterisk | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
+        """asterisk: the agent's one adapter (a CLI-only one of the options when not given);
+        audit: where pairing is recorded."""
         directory = options.state_dir / "ha"
         state = HaState(directory, ensure_identity(directory), pair.load(directory / "pair.json"))
         self._state = state
         self._synced = SyncedConfig(options.data_dir, directory / "generation.json")
         self._landed = LandedChanges(options.data_dir)
-        telephony = TelephonyRole(Asterisk(options.asterisk_command))
+        telephony = TelephonyRole(asterisk or Asterisk(options.asterisk_command))
         process = keepalived.KeepalivedProcess(
             options.keepalived_command, options.keepalived_paths, options.log_dir / "keepalived.log"
         )
@@ -63,7 +69,7 @@ class HaFeature:
         version, port = options.firmware_version, options.sync_port
         slave = SlavePairing(state, self._synced, self._adoption, version, port)
         master = MasterPairing(state, self._synced, self._adoption, version, port)
-        self._routes = HaRoutes(self.status_snapshot, self.may_be_master, slave, master)
+        self._routes = HaRoutes(self.status_snapshot, self.may_be_master, slave, master, audit)
         handlers = PeerChannelHandlers(state, self._synced, self._landed, slave, version)
         self._server = PeerServer("0.0.0.0", port, state.server_context, handlers)
         sync = SyncLoop(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.requester import request_user
+from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.ha.join import SlavePairing
 from orpheus.ha.pair_master import MasterPairing
 from orpheus.ha.schemas import CHECK_ANSWER, HA_STATUS, JOIN_ANSWER, PAIR_REQUEST
@@ -25,7 +27,9 @@ class HaRoutes:
         may_be_master: Callable[[], tuple[bool, str]],
         slave_pairing: SlavePairing,
         master_pairing: MasterPairing,
+        audit: AuditSink | None = None,
     ) -> None:
+        self._audit = audit
         self._status = status
         self._may_be_master = may_be_master
         self._slave_pairing = slave_pairing
@@ -52,8 +56,27 @@ class HaRoutes:
         return {"ok": True}
 
     def join(self) -> dict[str, object]:
-        return self._slave_pairing.open_window()
+        window = self._slave_pairing.open_window()
+        shown = {key: window[key] for key in ("expires_in_seconds", "fingerprint")}
+        self._record(AuditEntry("ha.join", "pairing window", request_user(), None, shown))
+        return window
 
     def pair(self) -> dict[str, object]:
+        before = self._status()
         self._master_pairing.pair(json_body())
-        return self.status()
+        after = self.status()
+        kept = ("paired", "role", "peer", "vip", "interface", "priority", "nopreempt", "witness")
+        self._record(
+            AuditEntry(
+                "ha.pair",
+                f"peer {after['peer']}",
+                request_user(),
+                {key: before.to_dict()[key] for key in kept},
+                {key: after[key] for key in kept},
+            )
+        )
+        return after
+
+    def _record(self, entry: AuditEntry) -> None:
+        if self._audit is not None:
+            self._audit.append(entry)

@@ -85,3 +85,32 @@ def test_starts_and_stops(tmp_path: Path) -> None:
     for thread in feature._threads:
         thread.join(2)
         assert not thread.is_alive()
+
+
+def test_opening_a_pairing_window_is_audited_without_its_code(tmp_path: Path) -> None:
+    from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
+    from orpheus.audit.log import AuditLog
+    from orpheus.auth import PasswordStore
+    from tests.unit.api.wsgi_client import call
+
+    audit = AuditLog(tmp_path / "audit.sqlite")
+    (tmp_path / "data").mkdir()
+    feature = HaFeature(
+        HaOptions(
+            data_dir=tmp_path / "data", state_dir=tmp_path / "state", http_port=80, sync_port=0,
+            sync_scan_seconds=0.05, firmware_version="1.2.0", asterisk_command=("false",),
+            keepalived_command=("false",),
+            keepalived_paths=KeepalivedPaths(tmp_path / "root", Path("/run/ha"), Path("/ha")),
+            log_dir=tmp_path / "run",
+        ),
+        lambda: (True, "ok"), lambda: None, audit=audit,
+    )  # fmt: skip
+    api = Api(PasswordStore(tmp_path / "state"))
+    feature.install_routes(api)
+    local = {LOCAL_ENVIRON_KEY: True, "HTTP_X_ORPHEUS_USER": "alice"}
+    answer = call(api.app, "POST", "/api/v1/ha/join", b"{}", auth=None, environ=local)
+    assert answer.status == 200
+    code = answer.json()["code"]
+    [entry] = audit.read()
+    assert (entry["change"], entry["user"]) == ("ha.join", "alice (console)")
+    assert code not in str(entry) and entry["after"]["expires_in_seconds"] > 0
