@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import bottle
@@ -24,10 +22,12 @@ from orpheus.api.schema import (
     CHANGING_METHODS,
     DEFAULT_MAX_BODY,
     JSON,
+    PATH_PARAMETER,
     UPLOAD,
     CompiledDeclaration,
     Declaration,
     RequestInvalid,
+    RouteInfo,
     check,
     parse_json,
 )
@@ -41,7 +41,6 @@ BODY_ENVIRON_KEY = "orpheus.body"
 REQUEST_ID_HEADER = "X-Request-Id"
 OPENAPI_PATH = "/api/v1/openapi.json"
 Handler = Callable[..., Any]
-_PATH_PARAMETER = re.compile(r"<([a-z_]+)(?::[^>]*)?>")
 
 
 class ApiError(Exception):
@@ -64,14 +63,6 @@ def json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "request body must be a JSON object")
     return body
-
-
-@dataclass(frozen=True)
-class RouteInfo:
-    method: str
-    path: str  # bottle's form, /api/v1/pbx/<kind>
-    auth: bool
-    declaration: Declaration
 
 
 class Api:
@@ -111,7 +102,7 @@ class Api:
         What the route takes comes as a Declaration or as its fields (body=, query=, ...).
         """
         compiled = CompiledDeclaration.compile(declaration or Declaration(**declared))
-        undeclared = set(_PATH_PARAMETER.findall(path)) ^ set(compiled.declaration.params)
+        undeclared = set(PATH_PARAMETER.findall(path)) ^ set(compiled.declaration.params)
         if undeclared:
             raise ValueError(f"{method} {path}: declare path parameter(s) {sorted(undeclared)}")
         self.routes.append(RouteInfo(method, path, auth, compiled.declaration))

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orpheus import __version__
-from orpheus.api.schema import CHANGING_METHODS, ERROR_SCHEMA, JSON, NO_BODY, UPLOAD, Schema
+from orpheus.api.schema import (
+    CHANGING_METHODS,
+    ERROR_SCHEMA,
+    JSON,
+    NO_BODY,
+    PATH_PARAMETER,
+    UPLOAD,
+    RouteInfo,
+    Schema,
+)
 
-if TYPE_CHECKING:
-    from orpheus.api.app import RouteInfo
-
-_PARAMETER = re.compile(r"<([a-z_]+)(?::[^>]*)?>")
 # Errors any route may answer, besides its own success.
 _ERRORS = {
     "400": "the request does not match the route's declaration, or was refused",
@@ -28,7 +33,7 @@ _ERRORS = {
 
 def openapi_path(path: str) -> str:
     """/api/v1/pbx/<kind> -> /api/v1/pbx/{kind}"""
-    return _PARAMETER.sub(r"{\1}", path)
+    return PATH_PARAMETER.sub(r"{\1}", path)
 
 
 def describe(routes: Iterable[RouteInfo]) -> dict[str, Any]:

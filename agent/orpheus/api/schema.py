@@ -22,6 +22,8 @@ UPLOAD = "application/octet-stream"
 CHANGING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 # Every JSON body the agent takes is small; only an uploaded bundle is large.
 DEFAULT_MAX_BODY = 1024 * 1024
+# A path parameter in bottle's form: <kind>, <job_id:int>.
+PATH_PARAMETER = re.compile(r"<([a-z_]+)(?::[^>]*)?>")
 # json.loads recurses per level of nesting; deeper than this is refused, not a RecursionError.
 MAX_NESTING = 32
 
@@ -99,6 +101,16 @@ _Validator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pat
 def _validator(schema: Schema) -> Any:
     _Validator.check_schema(schema)
     return _Validator(schema)
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """A registered route, as the OpenAPI description shows it."""
+
+    method: str
+    path: str  # bottle's form, /api/v1/pbx/<kind>
+    auth: bool
+    declaration: Declaration
 
 
 @dataclass
