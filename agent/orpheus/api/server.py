@@ -28,6 +28,7 @@ from orpheus.api.waitress_bounds import (
     BoundedTcpServer,
     BoundedUnixServer,
     RequestBounds,
+    clear_spool,
 )
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def _make(
     listen: dict[str, Any],
 ) -> BoundedServer:
     spool = spool_dir or Path("/data/orpheus/spool")
+    clear_spool(spool)
     bounds = RequestBounds(
         body_limit=body_limit or json_only,
         spool_dir=spool,

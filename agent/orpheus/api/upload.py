@@ -9,6 +9,7 @@ count against Content-Length holds with any server.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -31,9 +32,37 @@ class UploadCut(UploadError):
         self.expected = expected
 
 
+def spooled_beside(body: object, length: int, target: Path) -> Path | None:
+    """The file the server spooled the whole body into, when it is on target's filesystem:
+    it can then become target by a hard link, with no copy and no second copy's space."""
+    name = getattr(body, "name", None)
+    if not isinstance(name, str) or not name.startswith("/"):
+        return None
+    try:
+        spooled = Path(name).stat()
+        here = target.parent.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(spooled.st_mode) or spooled.st_size != length:
+        return None
+    return Path(name) if spooled.st_dev == here.st_dev else None
+
+
 def receive(body: Readable, length: int, target: Path) -> None:
-    """Copies `length` bytes of body into target (created or emptied); UploadCut when fewer
-    arrive, UploadError when they cannot be stored. On any error target is gone."""
+    """Puts `length` bytes of body into target (created or replaced): the server's spooled file
+    linked into place when it can be, else copied; UploadCut when fewer arrive, UploadError
+    when they cannot be stored. On any error target is gone."""
+    spooled = spooled_beside(body, length, target)
+    if spooled is not None:
+        flush = getattr(body, "flush", None)
+        if callable(flush):
+            flush()
+        target.unlink(missing_ok=True)
+        try:
+            target.hardlink_to(spooled)
+            return
+        except OSError:
+            pass  # e.g. a filesystem without hard links: copy as any other body
     try:
         with target.open("wb") as handle:
             _copy(body, length, handle, target)

@@ -68,14 +68,25 @@ class BodyTooLarge(RequestEntityTooLarge):  # type: ignore[misc]
     pass
 
 
+SPOOL_PREFIX = "body-"
+
+
+def clear_spool(directory: Path) -> None:
+    """Bodies spooled before a crash (a clean run removes each when its request ends)."""
+    for leftover in directory.glob(f"{SPOOL_PREFIX}*"):
+        leftover.unlink(missing_ok=True)
+
+
 class _SpoolFile(TempfileBasedBuffer):  # type: ignore[misc]
     def __init__(self, directory: Path, from_buffer: Any = None) -> None:
         self._directory = directory
         super().__init__(from_buffer)
 
     def newfile(self) -> IO[bytes]:
+        """A named file (removed when waitress closes it), so that an upload handler can take
+        it over with a hard link instead of copying it (api/upload.py)."""
         self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return tempfile.TemporaryFile("w+b", dir=self._directory)
+        return tempfile.NamedTemporaryFile("w+b", dir=self._directory, prefix=SPOOL_PREFIX)
 
 
 class _SpoolingBuffer(OverflowableBuffer):  # type: ignore[misc]

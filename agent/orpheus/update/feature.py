@@ -236,7 +236,10 @@ class UpdateFeature:
         free = shutil.disk_usage(self.upload_dir).free
         if length < 0:
             raise Refused("the upload has no Content-Length: send the bundle's size with it")
-        if length + MIN_FREE_BYTES > free:
+        body = bottle.request.environ["wsgi.input"]
+        # A body the server spooled on this filesystem already takes its space: it is linked.
+        needed = 0 if upload.spooled_beside(body, length, self.upload_dir / "x") else length
+        if needed + MIN_FREE_BYTES > free:
             raise Refused(
                 f"data partition full: the upload needs {length // 1024**2} MiB plus "
                 f"{MIN_FREE_BYTES // 1024**2} MiB, {free // 1024**2} MiB free"
@@ -244,7 +247,7 @@ class UpdateFeature:
         target = self.upload_dir / "upload.raucb"
         job.step(1, f"receiving the bundle ({length} bytes)")
         try:
-            upload.receive(bottle.request.environ["wsgi.input"], length, target)
+            upload.receive(body, length, target)
         except upload.UploadError as error:
             raise Failure(str(error)) from error
         return InstallRequest(str(target), request.reboot, request.force, request.idle_timeout)

@@ -373,3 +373,32 @@ def test_an_upload_cut_half_way_never_reaches_the_handler(tmp_path: Path) -> Non
         time.sleep(0.5)
         assert get(address, "/api/v1/health") == (200, {"ok": True})
     assert calls == []
+
+
+def test_an_upload_spooled_by_the_server_becomes_the_target_without_a_copy(
+    tmp_path: Path,
+) -> None:
+    from orpheus.api import upload
+
+    target = tmp_path / "spool-fs/upload.raucb"
+    target.parent.mkdir()
+    seen: dict[str, int] = {}
+
+    def receive() -> dict[str, Any]:
+        body = bottle.request.environ["wsgi.input"]
+        upload.receive(body, bottle.request.content_length, target)
+        seen["links"] = target.stat().st_nlink  # the spool file and the target: one inode
+        return {}
+
+    api = make_api(tmp_path)
+    api.route("POST", "/take", receive, auth=False, upload_limit=_any_size)
+    server = make_tcp_server(
+        api.app, "127.0.0.1", 0, body_limit=declared_limits(api), spool_dir=tmp_path / "spool"
+    )
+    body = os.urandom(3 * JSON_BODY_LIMIT)
+    with running(server):
+        status, _ = post(("127.0.0.1", int(server.address[1])), "/take", body,
+                         "application/octet-stream")  # fmt: skip
+    assert status == 200 and seen["links"] == 2
+    assert target.read_bytes() == body and target.stat().st_nlink == 1
+    assert not list((tmp_path / "spool").iterdir())  # waitress removed its name for it

@@ -59,3 +59,31 @@ def test_any_other_error_leaves_no_file_either(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         upload.receive(CutStream(b"x" * 100, 10, RuntimeError("bug")), 100, target)
     assert not target.exists()
+
+
+def test_a_body_spooled_on_the_same_filesystem_is_linked_not_copied(tmp_path: Path) -> None:
+    import tempfile
+
+    data = b"bundle" * 100_000
+    target = tmp_path / "update/upload.raucb"
+    target.parent.mkdir()
+    with tempfile.NamedTemporaryFile("w+b", dir=tmp_path, prefix="body-") as spooled:
+        spooled.write(data)
+        spooled.seek(0)
+        upload.receive(spooled, len(data), target)
+        assert target.stat().st_ino == Path(spooled.name).stat().st_ino  # one file, two names
+    assert target.read_bytes() == data  # still whole once the server removed its spool file
+    assert not list(tmp_path.glob("body-*"))
+
+
+def test_a_spooled_body_of_another_length_is_not_taken_over(tmp_path: Path) -> None:
+    import tempfile
+
+    target = tmp_path / "upload.raucb"
+    with tempfile.NamedTemporaryFile("w+b", dir=tmp_path) as spooled:
+        spooled.write(b"x" * 100)
+        spooled.seek(0)
+        assert upload.spooled_beside(spooled, 99, target) is None
+        with pytest.raises(upload.UploadError):
+            upload.receive(spooled, 200, target)  # fewer bytes than announced: cut
+    assert not target.exists()
