@@ -34,12 +34,15 @@ def admin_password(unit: Unit) -> str:
     return (unit.sandbox.data / "orpheus/initial-admin-password").read_text().strip()
 
 
-def schemathesis(unit: Unit, examples: int, report: Path, *selection: str) -> FuzzRun:
+def schemathesis(
+    netns: str, url: str, password: str, examples: int, report: Path, *selection: str
+) -> FuzzRun:
+    """schemathesis in netns against the OpenAPI description at url, as admin."""
     command = [
-        "ip", "netns", "exec", unit.agent.netns, str(SCHEMATHESIS), "run", OPENAPI_URL,
+        "ip", "netns", "exec", netns, str(SCHEMATHESIS), "run", url,
         "--checks", CHECKS, "--phases", "examples,coverage,fuzzing",
         "--max-examples", str(examples), "--workers", "1", "--seed", "7361",
-        "--auth", f"admin:{admin_password(unit)}", "--request-timeout", "60",
+        "--auth", f"admin:{password}", "--request-timeout", "60",
         "--generation-database", "none", "--no-color", "--suppress-health-check", "all",
         "--report", "ndjson", "--report-ndjson-path", str(report), *selection,
     ]  # fmt: skip
@@ -60,9 +63,8 @@ def _summary(output: str) -> tuple[int, int, int]:
 
 
 def every_route(unit: Unit, examples: int, directory: Path) -> list[FuzzRun]:
-    """Every route: all but the password change first, then the password change."""
-    rest = schemathesis(unit, examples, directory / "rest.ndjson", "--exclude-path", PASSWORD_ROUTE)
-    password = schemathesis(
-        unit, examples, directory / "password.ndjson", "--include-path", PASSWORD_ROUTE
-    )
+    """Every route of a unit: all but the password change first, then the password change."""
+    where = (unit.agent.netns, OPENAPI_URL, admin_password(unit), examples)
+    rest = schemathesis(*where, directory / "rest.ndjson", "--exclude-path", PASSWORD_ROUTE)
+    password = schemathesis(*where, directory / "password.ndjson", "--include-path", PASSWORD_ROUTE)
     return [rest, password]

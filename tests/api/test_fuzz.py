@@ -2,20 +2,23 @@
 
 The agent runs with its real features (the root filesystem's Asterisk, licensing, PBX, HA,
 SNMP, jobs, audit) in a network namespace with nothing but loopback; schemathesis runs inside
-it (testbed/fuzz.py), so no request it makes up leaves this machine. Updates are not among the
-routes: they need RAUC's D-Bus service, which only the booted image has (tests/update)."""
+it (testbed/fuzz.py), so no request it makes up leaves this machine. The update routes need
+RAUC's D-Bus service, which only the booted image has: they are fuzzed on the real server and
+update feature with RAUC and systemd faked (testbed/update_api.py), in a namespace likewise."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from orpheus.cli.client import AgentClient
 from testbed import fuzz
-from testbed.pbx_unit import Unit
+from testbed.pbx_unit import Unit, network_namespace
 
 EXAMPLES_PER_ROUTE = int(os.environ.get("ORPHEUS_FUZZ_EXAMPLES", "100"))
 
@@ -41,6 +44,30 @@ def test_fuzzing_every_route_finds_no_server_error(lite_unit: Unit, tmp_path: Pa
         f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item
     } - {"GET /api/v1/openapi.json"}  # schemathesis reads it, it does not test it
     assert declared <= tested, sorted(declared - tested)
+
+
+def test_fuzzing_the_update_and_jobs_routes_finds_no_server_error(tmp_path: Path) -> None:
+    netns, password = f"orpheus-fuzz-update-{os.getpid()}", "fuzz-admin-pass"
+    with network_namespace(netns):
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", netns, sys.executable, "-m", "testbed.update_api",
+             str(tmp_path), "8080", password],
+            stdout=subprocess.PIPE, stderr=(tmp_path / "server.log").open("wb"), text=True,
+        )  # fmt: skip
+        try:
+            assert server.stdout is not None and server.stdout.readline() == "serving\n"
+            run = fuzz.schemathesis(
+                netns, fuzz.OPENAPI_URL, password, EXAMPLES_PER_ROUTE, tmp_path / "u.ndjson"
+            )
+        finally:
+            server.terminate()
+            server.wait(30)
+    assert run.returncode == 0 and run.failures == 0, run.output[-6000:]
+    tested = _operations(tmp_path / "u.ndjson")
+    for operation in ("POST /api/v1/update", "POST /api/v1/update/rollback",
+                      "GET /api/v1/update", "GET /api/v1/jobs/{job_id}"):  # fmt: skip
+        assert operation in tested, sorted(tested)
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
 
 
 def _operations(report: Path) -> set[str]:

@@ -97,6 +97,8 @@ def check_url(url: str) -> None:
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
         raise Refused(f"cannot download {url}: {reason}") from error
+    except (ValueError, UnicodeError) as error:  # a URL http.client cannot send
+        raise Refused(f"cannot download {url!r}: not a usable URL ({error})") from error
 
 
 _VERITY_LINES = {

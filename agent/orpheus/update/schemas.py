@@ -21,7 +21,8 @@ _IDLE_TIMEOUT = {"type": "number", "minimum": 0, "maximum": 7 * 24 * 3600}
 INSTALL_REQUEST: Schema = {
     **obj(
         {
-            "url": string(r"^https?://[^\x00-\x20\x7f]+$", max_length=2048),
+            # Printable ASCII: a URL's other characters travel percent-encoded.
+            "url": string(r"^https?://[\x21-\x7e]+$", max_length=2048),
             "path": _SOURCE,
             "reboot": {"type": "boolean"},
             "force": {"type": "boolean"},

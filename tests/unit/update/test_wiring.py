@@ -198,3 +198,18 @@ def test_install_jobs_go_to_the_agents_registry(tmp_path: Path) -> None:
     assert registry.jobs() == [job]
     with pytest.raises(Busy, match=r"^an update job is already running"):
         registry.claim(Job("install", "c.raucb"))
+
+
+def test_a_url_that_cannot_be_sent_is_refused_not_a_server_error(tmp_path: Path) -> None:
+    """Found by the fuzz test: a lone surrogate in a URL made urllib raise UnicodeEncodeError."""
+    from orpheus.update.installer import check_url
+    from orpheus.update.policy import Refused
+    from testbed.update_api import build
+    from tests.unit.api.wsgi_client import call
+
+    api = build(tmp_path, "an-admin-pass")
+    body = json.dumps({"url": "https://oj\udb30\udeba~", "reboot": True}).encode()
+    answer = call(api.app, "POST", "/api/v1/update", body, auth=("admin", "an-admin-pass"))
+    assert answer.status == 400 and "'url'" in answer.json()["error"]
+    with pytest.raises(Refused, match="not a usable URL"):
+        check_url("https://oj\udb30\udeba~")
