@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -132,10 +133,10 @@ class Api:
             bottle.response.status = compiled.declaration.status
         except ApiError as error:
             bottle.response.status = error.status
-            result = {"error": error.message}
+            result = {"error": one_line(error.message)}
         except DiskFull as error:  # nothing was changed: 507 Insufficient Storage
             bottle.response.status = 507
-            result = {"error": str(error)}
+            result = {"error": one_line(str(error))}
         except Exception:  # an unexpected failure: the client gets JSON, the log the traceback
             log.exception("request %s (%s %s) failed", request_id, method, bottle.request.path)
             bottle.response.status = 500
@@ -200,6 +201,14 @@ class Api:
     def _bottle_error(error: bottle.HTTPError) -> str:
         bottle.response.content_type = JSON
         return json.dumps({"error": str(error.body or error.status_line)})
+
+
+def one_line(message: str) -> str:
+    """An error is one line: a control character a refused value brought along is escaped."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], message)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _read_body(limit: int) -> bytes:

@@ -7,6 +7,7 @@ filesystem is seen from the agent, while paths written into the configuration ar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orpheus import files, runner
+from orpheus.config_text import check_value
 from orpheus.ha.pair import PairSettings
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def render(
     """keepalived.conf: unicast VRRP to the peer, both nodes BACKUP so nopreempt can work;
     with an AgentX socket (as keepalived sees it), its VRRP MIBs are exported through snmpd.
     Without nopreempt, a preempt_delay (seconds) lets a repaired node sync before preempting."""
+    check_value(dataclasses.asdict(settings), "HA setting")
     check = f"{paths.script_dir / 'orpheus-ha-check'} {agent_port}"
     auth = ""
     if settings.vrrp_version == 2 and settings.auth_pass:

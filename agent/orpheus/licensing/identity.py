@@ -102,7 +102,7 @@ def read_hardware(sysfs: Path, data_dir: Path) -> Hardware:
 def make_identity(
     serial: str, board: str, hardware: Hardware, manufactured: datetime.date | None = None
 ) -> Identity:
-    if not SERIAL_PATTERN.match(serial):
+    if not SERIAL_PATTERN.fullmatch(serial):
         raise IdentityError(f"bad serial {serial!r}: 3-64 letters, digits, '.', '_' or '-'")
     if board not in BOARDS:
         raise IdentityError(f"unknown board {board!r} (known: {', '.join(BOARDS)})")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orpheus.audit.log import AuditEntry
+from orpheus.config_text import UnsafeValue
 from orpheus.licensing.active import Entitlement, Licensing
 from orpheus.licensing.status import Usage
 from orpheus.pbx import policy
@@ -135,10 +136,15 @@ class PbxConfigurator:
         return result
 
     def reapply(self, entitlement: Entitlement | None = None) -> ApplyResult:
-        """Renders the stored configuration again (start-up, a new licence)."""
+        """Renders the stored configuration again (start-up, a new licence). A stored value
+        the renderers refuse (written by an older firmware) leaves Asterisk's files as they are."""
         entitlement = entitlement or self._licensing.entitlement
-        with self._lock, self._applying(self._config, entitlement) as result:
-            return result
+        try:
+            with self._lock, self._applying(self._config, entitlement) as result:
+                return result
+        except RecordError as error:
+            log.error("stored PBX configuration not rendered: %s", error)
+            return ApplyResult(False, (), f"not rendered: {error}")
 
     def adopt_synced(self, asterisk_files: Sequence[str]) -> ApplyResult:
         """The store and Asterisk's files were replaced by an HA peer's: reread the store and
@@ -207,9 +213,12 @@ class PbxConfigurator:
         limits = entitlement.limits
         limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
         self._serial += 1
-        files = render_all(
-            clipped, limit, self._serial, self._applier.ami_secret, self._applier.ami_port
-        )
+        try:
+            files = render_all(
+                clipped, limit, self._serial, self._applier.ami_secret, self._applier.ami_port
+            )
+        except UnsafeValue as error:  # a value the field checks let through: refused here
+            raise RecordError(str(error)) from error
         expected = Expected(
             endpoints=frozenset(clipped["extension"])
             | {trunk_endpoint(name) for name in clipped["trunk"]},

@@ -14,10 +14,13 @@ Record = dict[str, Any]
 
 NUMBER = re.compile(r"^[0-9]{2,6}$")
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-HOST = re.compile(r"^[A-Za-z0-9.:\[\]-]{1,253}$")
+# A name or IPv4 address, or an IPv6 address in brackets (brackets nowhere else).
+HOST = re.compile(r"^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$")
 CODEC = re.compile(r"^[a-z0-9_]{1,20}$")
 DESTINATION = re.compile(r"^(extension|queue|ivr):[a-z0-9_-]{1,32}$")
 PROMPT = re.compile(r"^[A-Za-z0-9/_-]{1,80}$")
+# A SIP user part: letters, digits and the unreserved marks (no quotes, spaces or ';').
+USERNAME = re.compile(r"^[A-Za-z0-9._~+@-]{0,64}$")
 DIGITS = re.compile(r"^[0-9*#]{0,6}$")
 MIN_PASSWORD_LENGTH = 8
 # Printable ASCII without spaces, quotes or ';' (which starts a comment in Asterisk's files).
@@ -36,7 +39,7 @@ class Field:
     type: type
     required: bool = False
     default: Any = None
-    pattern: re.Pattern[str] | None = None
+    pattern: re.Pattern[str] | None = None  # a string's, or each item's of a list
     secret: bool = False
 
 
@@ -68,9 +71,9 @@ KINDS: dict[str, Kind] = {
                 Field("name", str, required=True, pattern=NAME),
                 Field("host", str, required=True, pattern=HOST),
                 Field("port", int, default=5060),
-                Field("username", str, default=""),
+                Field("username", str, default="", pattern=USERNAME),
                 Field("password", str, default="", secret=True),
-                Field("codecs", list, default=["ulaw", "alaw"]),
+                Field("codecs", list, default=["ulaw", "alaw"], pattern=CODEC),
                 Field("prefix", str, default="", pattern=DIGITS),
                 Field("inbound", str, default="", pattern=re.compile(r"^([0-9]{2,6})?$")),
             ),
@@ -81,7 +84,7 @@ KINDS: dict[str, Kind] = {
             (
                 Field("name", str, required=True, pattern=NAME),
                 Field("number", str, required=True, pattern=NUMBER),
-                Field("members", list, default=[]),
+                Field("members", list, default=[], pattern=NUMBER),
                 Field(
                     "strategy",
                     str,
@@ -107,7 +110,7 @@ KINDS: dict[str, Kind] = {
             "name",
             (
                 Field("name", str, required=True, pattern=NAME),
-                Field("trunks", list, required=True),
+                Field("trunks", list, required=True, pattern=NAME),
                 Field("prefix", str, required=True, pattern=DIGITS),
                 Field(
                     "strategy",
@@ -159,8 +162,10 @@ def _coerce(field: Field, value: Any) -> Any:
 def _check_value(field: Field, value: Any) -> None:
     if not isinstance(value, field.type) or (field.type is int and isinstance(value, bool)):
         raise RecordError(f"field {field.name!r} must be a {field.type.__name__}")
-    if field.pattern is not None and not field.pattern.match(str(value)):
-        raise RecordError(f"field {field.name!r}: bad value {value!r}")
+    items = value if field.type is list else [value]
+    for item in items:
+        if field.pattern is not None and not field.pattern.fullmatch(str(item)):
+            raise RecordError(f"field {field.name!r}: bad value {item!r}")
 
 
 def normalise(kind: Kind, values: Record) -> Record:
@@ -189,24 +194,24 @@ def normalise(kind: Kind, values: Record) -> Record:
 def _check_kind_rules(kind: str, record: Record) -> None:
     if kind != "extension" and record.get("name") in RESERVED_NAMES:
         raise RecordError(f"the name {record['name']!r} is reserved")
-    if kind == "extension" and not PASSWORD.match(record["password"]):
+    if kind == "extension" and not PASSWORD.fullmatch(record["password"]):
         raise RecordError(
             f"extension password: {MIN_PASSWORD_LENGTH}-64 printable characters, "
             "no spaces, quotes or ';'"
         )
-    if kind == "trunk" and record["password"] and not PASSWORD.match(record["password"]):
+    if kind == "trunk" and record["password"] and not PASSWORD.fullmatch(record["password"]):
         raise RecordError("trunk password: printable characters, no spaces, quotes or ';'")
     if kind == "trunk":
         if not 1 <= record["port"] <= 65535:
             raise RecordError("trunk port must be 1-65535")
         # Codec names are left to Asterisk, which alone knows the codecs its modules provide.
-        if not record["codecs"] or not all(CODEC.match(str(c)) for c in record["codecs"]):
+        if not record["codecs"] or not all(CODEC.fullmatch(str(c)) for c in record["codecs"]):
             raise RecordError("trunk codecs: one or more names like ulaw, alaw, g722")
-    if kind == "queue" and not all(NUMBER.match(str(m)) for m in record["members"]):
+    if kind == "queue" and not all(NUMBER.fullmatch(str(m)) for m in record["members"]):
         raise RecordError("queue members must be extension numbers")
     if kind == "ivr":
         for digit, target in record["options"].items():
-            if not re.match(r"^[0-9*#]$", str(digit)) or not DESTINATION.match(str(target)):
+            if not re.fullmatch(r"[0-9*#]", str(digit)) or not DESTINATION.fullmatch(str(target)):
                 raise RecordError(
                     f"IVR option {digit}={target}: use a key 0-9,*,# and "
                     "extension:NUMBER, queue:NAME or ivr:NAME"

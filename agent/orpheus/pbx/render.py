@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from orpheus.config_text import check_name, check_value
 from orpheus.pbx.records import Record
 from orpheus.pbx.store import Config
 
@@ -197,9 +198,19 @@ def render_manager(secret: str, port: int) -> str:
     )
 
 
+def check_config(config: Config) -> None:
+    """Every value of every record, before any is rendered (config_text.UnsafeValue)."""
+    for kind, records in config.items():
+        for key, record in records.items():
+            check_name(str(key), f"{kind} {key!r}")
+            check_value(record, f"{kind} {key!r}")
+
+
 def render_all(
     config: Config, limit: CallLimit, serial: int, ami_secret: str, ami_port: int
 ) -> dict[str, str]:
+    check_config(config)
+    check_value(ami_secret, "AMI secret")
     return {
         PJSIP_FILE: render_pjsip(config),
         DIALPLAN_FILE: render_dialplan(config, limit, serial),

@@ -29,8 +29,12 @@ _TYPES: dict[type, Schema] = {
 
 
 def field_schema(field: Field) -> Schema:
+    pattern = field.pattern.pattern if field.pattern else None
     if field.type is str:
-        return string(field.pattern.pattern if field.pattern else None)
+        return string(pattern)
+    if field.type is list and pattern is not None:  # each item matches; or the text form
+        items = {"type": "array", "items": string(pattern, max_length=64), "maxItems": 256}
+        return {"anyOf": [items, string(r"^[^\x00-\x1f\x7f]{0,1024}$", max_length=1024)]}
     return dict(_TYPES[field.type])
 
 

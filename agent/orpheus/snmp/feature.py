@@ -11,6 +11,7 @@ from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.config import AgentConfig
+from orpheus.config_text import UnsafeValue
 from orpheus.dbus.systemd import Systemd
 from orpheus.snmp import notifications, settings, snmpd_conf
 from orpheus.snmp.mib import ORPHEUS_ARC
@@ -95,7 +96,8 @@ class SnmpFeature:
         with self._lock:
             try:
                 changed = settings.merge(self._settings, json_body())
-            except settings.SettingsError as error:
+                snmpd_conf.render(changed, self._daemon_options())  # refused before it is saved
+            except (settings.SettingsError, UnsafeValue) as error:
                 raise ApiError(400, str(error)) from error
             settings.save(settings_file(self._config), changed)
             before, self._settings = self._settings, changed
@@ -117,13 +119,16 @@ class SnmpFeature:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _write_and_apply(self, current: settings.SnmpSettings) -> str | None:
-        options = snmpd_conf.DaemonOptions(
+    def _daemon_options(self) -> snmpd_conf.DaemonOptions:
+        return snmpd_conf.DaemonOptions(
             agentx_socket=self._config.snmp_agentx_socket,
             listen=self._config.snmp_listen,
             disks=(Path("/"), self._config.data_dir),
         )
-        snmpd_conf.write(snmpd_config_file(self._config), snmpd_conf.render(current, options))
+
+    def _write_and_apply(self, current: settings.SnmpSettings) -> str | None:
+        rendered = snmpd_conf.render(current, self._daemon_options())
+        snmpd_conf.write(snmpd_config_file(self._config), rendered)
         problem = snmpd_conf.apply(self._config.snmp_apply_command, self._systemd)
         if problem:
             log.warning("snmpd not reloaded: %s", problem)

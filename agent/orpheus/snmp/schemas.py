@@ -36,7 +36,11 @@ _RECEIVER = obj(
     },
     ("host",),
 )
-_TEXT = string(r"^[^\x00-\x1f\x7f\"]{0,255}$", max_length=255)
+_TEXT = string(
+    r"^[^\x00-\x1f\x7f\"\\\[\];#]{0,255}$",
+    max_length=255,
+    error="printable text of at most 255 characters, without quotes, backslashes, [, ], ; or #",
+)
 
 SNMP_CHANGES: Schema = obj(
     {

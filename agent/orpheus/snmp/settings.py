@@ -72,13 +72,13 @@ class SnmpSettings:
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or len(value) > 255 or not value.isprintable():
         raise SettingsError(f"{what} must be printable text of at most 255 characters")
-    if '"' in value or "\\" in value:
-        raise SettingsError(f"{what} must not contain quotes or backslashes")
+    if any(char in value for char in '"\\[];#'):
+        raise SettingsError(f"{what} must not contain quotes, backslashes, [, ], ; or #")
     return value
 
 
 def _name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not NAME.match(value):
+    if not isinstance(value, str) or not NAME.fullmatch(value):
         raise SettingsError(
             f"invalid {what} {value!r}: use 1 to 32 letters, digits, '.', '_' or '-'"
         )
@@ -95,7 +95,7 @@ def _network(value: Any) -> str:
 def _secret(value: Any, what: str) -> str:
     if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
         raise SettingsError(f"{what} must be at least {MIN_SECRET_LENGTH} characters long")
-    if not SECRET.match(value):
+    if not SECRET.fullmatch(value):
         raise SettingsError(f"{what} must be 8 to 64 printable characters without spaces")
     return value
 
@@ -128,7 +128,7 @@ def _user(raw: Any, previous: dict[str, User]) -> User:
 
 
 def _receiver(raw: Any, users: tuple[User, ...]) -> Receiver:
-    if not isinstance(raw, dict) or not HOST.match(str(raw.get("host", ""))):
+    if not isinstance(raw, dict) or not HOST.fullmatch(str(raw.get("host", ""))):
         raise SettingsError("each receiver needs a host (address or name)")
     port = raw.get("port", 162)
     if not isinstance(port, int) or not 0 < port < 65536:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orpheus import files, runner
+from orpheus.config_text import check_value
 from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.snmp.settings import SnmpSettings
 
@@ -38,6 +39,10 @@ def _quoted(text: str) -> str:
 
 
 def render(settings: SnmpSettings, options: DaemonOptions) -> str:
+    """snmpd.conf; config_text.UnsafeValue for a value that would break out of its line."""
+    check_value(settings.public(), "SNMP setting")
+    for user in settings.users:
+        check_value([user.auth_password, user.priv_password], f"SNMP v3 user {user.name!r}")
     lines = [
         "# Written by the Orpheus agent from `orpheusctl snmp set`; changes here are lost.",
         f"agentaddress {','.join(options.listen)}",
