@@ -162,7 +162,7 @@ def _coerce(field: Field, value: Any) -> Any:
 def _check_value(field: Field, value: Any) -> None:
     if not isinstance(value, field.type) or (field.type is int and isinstance(value, bool)):
         raise RecordError(f"field {field.name!r} must be a {field.type.__name__}")
-    items = value if field.type is list else [value]
+    items: list[Any] = value if isinstance(value, list) else [value]
     for item in items:
         if field.pattern is not None and not field.pattern.fullmatch(str(item)):
             raise RecordError(f"field {field.name!r}: bad value {item!r}")
