@@ -48,6 +48,7 @@ def test_make_rejects_an_unknown_board() -> None:
     assert "unknown BOARD 'nope'" in result.stderr
 
 
+@pytest.mark.host_tools  # the build's tools (mmdebstrap, mke2fs, ...) are checked first
 def test_no_network_to_the_mirror(tmp_path: Path) -> None:
     # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
     result = run_builder(
