@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from orpheus.audit.log import AuditLog
+from orpheus.audit.log import AuditEntry, AuditLog
 from orpheus.licensing.active import Licensing
 from orpheus.pbx import store as store_module
 from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadRejected
@@ -84,7 +85,7 @@ class Unit:
         document = self.key.licence(SERIAL, tier, **extra)
         self.licensing.install(json.dumps(document).encode())
 
-    def audit(self) -> list[dict[str, object]]:
+    def audit(self) -> list[dict[str, Any]]:
         return AuditLog(self.path).read()
 
     def files(self) -> dict[str, str]:
@@ -119,7 +120,7 @@ def test_create_applies_stores_and_audits_with_secrets_masked(unit: Unit) -> Non
         "extension 101",
         "alice",
     )
-    assert entry["before"] is None and entry["after"]["password"] == "********"  # type: ignore[index]
+    assert entry["before"] is None and entry["after"]["password"] == "********"
     assert unit.configurator.records("extension") == [result.record]
     assert unit.configurator.record("extension", "101") == result.record
 
@@ -145,7 +146,7 @@ def test_update_merges_the_fields_and_keeps_the_key(unit: Unit) -> None:
     assert unit.store.load()["extension"]["101"]["password"] == "pw101pw101"
     entry = unit.audit()[-1]
     assert entry["change"] == "extension.update" and entry["user"] == "bob"
-    assert entry["before"]["name"] == "" and entry["after"]["name"] == "Reception"  # type: ignore[index]
+    assert entry["before"]["name"] == "" and entry["after"]["name"] == "Reception"
     with pytest.raises(ChangeRefused, match="the number of a extension cannot change"):
         unit.configurator.update("extension", "101", {"number": "102"}, "bob")
     with pytest.raises(NotFound, match="no extension '999'"):
@@ -183,7 +184,7 @@ def test_create_many_is_one_check_one_apply_one_entry(unit: Unit) -> None:
     assert list(unit.store.load()["extension"]) == ["201", "202", "203", "204", "205"]
     (entry,) = unit.audit()
     assert (entry["change"], entry["object"]) == ("extension.import", "5 extension(s)")
-    assert all(r["password"] == "********" for r in entry["after"])  # type: ignore[union-attr]
+    assert all(r["password"] == "********" for r in entry["after"])
 
 
 def test_create_many_refuses_the_whole_batch(unit: Unit) -> None:
@@ -282,7 +283,7 @@ def test_usage_counts_the_configuration_and_the_calls(unit: Unit) -> None:
 
 def test_adopting_a_peers_store_rereads_it_and_reloads_the_files(unit: Unit) -> None:
     other = PbxStore(unit.path)  # what an HA sync lands in the same file
-    other.commit("trunk", "t1", {"name": "t1"}, store_module.AuditEntry("t", "o", "u", None, None))
+    other.commit("trunk", "t1", {"name": "t1"}, AuditEntry("t", "o", "u", None, None))
     other.close()
     result = unit.configurator.adopt_synced(["pjsip.d/orpheus.conf"])
     assert result.detail == "reloaded" and unit.applier.reloaded == [["pjsip.d/orpheus.conf"]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from orpheus.snmp.agentx import SearchRange, ValueType, VarBind
@@ -11,7 +13,7 @@ from orpheus.snmp.view import MibView, encode
 VERSION = (*OBJECTS, 1, 1, 0)  # orpheusFirmwareVersion.0
 BOARD = (*OBJECTS, 2, 1, 0)  # orpheusBoard.0
 TRUNKS = (*OBJECTS, 4, 6, 1)  # orpheusTrunkEntry
-VALUES = {
+VALUES: dict[str, dict[str, Any]] = {
     "status": {"version": "1.2.0", "build_date": "2026-12-01", "board": "mini"},
     "asterisk": {
         "trunks": [
