@@ -47,9 +47,9 @@ test: venv host-tools lint image
 test-update-faults: venv host-tools lint image
 	$(VENV)/bin/pytest --board $(BOARD) tests/update
 
-## test-unit: the fast tier, no image needed
+## test-unit: the fast tier (tests/unit): no image, root, network, QEMU or host tools
 test-unit: venv
-	$(VENV)/bin/pytest -m "not image and not qemu and not rootfs"
+	$(VENV)/bin/pytest tests/unit -m "not host_tools"
 
 lint: venv
 	$(VENV)/bin/ruff check .

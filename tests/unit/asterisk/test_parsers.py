@@ -74,3 +74,8 @@ def test_channels_per_endpoint() -> None:
 def test_group_count() -> None:
     assert parsers.parse_group_count("5") == 5
     assert parsers.parse_group_count("") == 0
+
+
+def test_active_calls_parsing() -> None:
+    text = "0 active channels\n3 active calls\n12 calls processed"
+    assert parsers.parse_channel_counts(text).active_calls == 3

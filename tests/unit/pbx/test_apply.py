@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orpheus import files
+from orpheus.pbx.apply import RELOAD_ALL, modules_to_reload
 from orpheus.pbx.store import PbxStore
 from tests.agent_parts import PbxUnit
 
@@ -78,3 +79,13 @@ def test_a_file_that_cannot_be_written_changes_no_file(
     assert len(calls) == 2
     assert unit.asterisk_files() == files_before
     assert unit.stored() == stored_before
+
+
+def test_synced_files_reload_the_modules_that_read_them() -> None:
+    assert modules_to_reload(["pjsip.d/orpheus.conf", "extensions.conf"]) == (
+        "res_pjsip.so",
+        "pbx_config.so",
+    )
+    assert modules_to_reload(["pjsip.d/100.conf", "pjsip.conf"]) == ("res_pjsip.so",)
+    assert modules_to_reload(["manager.conf"]) == ()
+    assert modules_to_reload(["queues.conf", "voicemail.conf"]) == (RELOAD_ALL,)
