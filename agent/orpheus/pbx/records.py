@@ -41,6 +41,7 @@ class Field:
     default: Any = None
     pattern: re.Pattern[str] | None = None  # a string's, or each item's of a list
     secret: bool = False
+    error: str = ""  # what a bad value is told, when not "field X: bad value"
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,13 @@ KINDS: dict[str, Kind] = {
                 Field("port", int, default=5060),
                 Field("username", str, default="", pattern=USERNAME),
                 Field("password", str, default="", secret=True),
-                Field("codecs", list, default=["ulaw", "alaw"], pattern=CODEC),
+                Field(
+                    "codecs",
+                    list,
+                    default=["ulaw", "alaw"],
+                    pattern=CODEC,
+                    error="trunk codecs: one or more names like ulaw, alaw, g722",
+                ),  # fmt: skip
                 Field("prefix", str, default="", pattern=DIGITS),
                 Field("inbound", str, default="", pattern=re.compile(r"^([0-9]{2,6})?$")),
             ),
@@ -84,7 +91,13 @@ KINDS: dict[str, Kind] = {
             (
                 Field("name", str, required=True, pattern=NAME),
                 Field("number", str, required=True, pattern=NUMBER),
-                Field("members", list, default=[], pattern=NUMBER),
+                Field(
+                    "members",
+                    list,
+                    default=[],
+                    pattern=NUMBER,
+                    error="queue members must be extension numbers",
+                ),  # fmt: skip
                 Field(
                     "strategy",
                     str,
@@ -165,7 +178,7 @@ def _check_value(field: Field, value: Any) -> None:
     items: list[Any] = value if isinstance(value, list) else [value]
     for item in items:
         if field.pattern is not None and not field.pattern.fullmatch(str(item)):
-            raise RecordError(f"field {field.name!r}: bad value {item!r}")
+            raise RecordError(field.error or f"field {field.name!r}: bad value {item!r}")
 
 
 def normalise(kind: Kind, values: Record) -> Record:
