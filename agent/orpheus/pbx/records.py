@@ -80,7 +80,7 @@ KINDS: dict[str, Kind] = {
                     default=["ulaw", "alaw"],
                     pattern=CODEC,
                     error="trunk codecs: one or more names like ulaw, alaw, g722",
-                ),  # fmt: skip
+                ),
                 Field("prefix", str, default="", pattern=DIGITS),
                 Field("inbound", str, default="", pattern=re.compile(r"^([0-9]{2,6})?$")),
             ),
@@ -97,7 +97,7 @@ KINDS: dict[str, Kind] = {
                     default=[],
                     pattern=NUMBER,
                     error="queue members must be extension numbers",
-                ),  # fmt: skip
+                ),
                 Field(
                     "strategy",
                     str,
