@@ -35,21 +35,22 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """False for a wrong password, and for a stored hash that cannot be read (never raises)."""
     try:
         scheme, n, r, p, salt, digest = stored.strip().split("$")
-    except ValueError:
+        if scheme != "scrypt":
+            return False
+        computed = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt, validate=True),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=32,
+        )
+        return hmac.compare_digest(computed, base64.b64decode(digest, validate=True))
+    except (ValueError, TypeError, MemoryError):  # binascii.Error is a ValueError
         return False
-    if scheme != "scrypt":
-        return False
-    computed = hashlib.scrypt(
-        password.encode(),
-        salt=base64.b64decode(salt),
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        dklen=32,
-    )
-    return hmac.compare_digest(computed, base64.b64decode(digest))
 
 
 class PasswordStore:

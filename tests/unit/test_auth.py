@@ -139,12 +139,6 @@ def test_the_cache_key_is_per_store(tmp_path: Path) -> None:
     assert first._key != second._key  # the remembered mark is useless outside its process
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: verify_password catches only the wrong number of fields; a hash of the right "
-    "shape with bad numbers or base64 raises (ValueError, binascii.Error), so check() raises "
-    "and the API answers 500 instead of refusing the login",
-)
 @pytest.mark.parametrize(
     "stored", ["scrypt$x$8$1$YQ==$YQ==", "scrypt$16384$8$1$a$b", "scrypt$3$8$1$YQ==$YQ=="]
 )

@@ -200,6 +200,8 @@ class _Reader:
 
     def octets(self) -> bytes:
         (length,) = self.take("I")
+        if self.offset + length > len(self.data):
+            raise AgentxError("octet string longer than the PDU payload")
         data = self.data[self.offset : self.offset + length]
         self.offset += length + (4 - length % 4) % 4
         return data
@@ -211,7 +213,10 @@ class _Reader:
         kind, _ = self.take("HH")
         oid, _ = self.oid()
         value: int | bytes | Oid | None = None
-        vtype = ValueType(kind)
+        try:
+            vtype = ValueType(kind)
+        except ValueError as error:
+            raise AgentxError(f"unknown AgentX value type {kind}") from error
         if vtype == ValueType.INTEGER:
             (value,) = self.take("i")
         elif vtype in (ValueType.COUNTER32, ValueType.GAUGE32, ValueType.TIME_TICKS):

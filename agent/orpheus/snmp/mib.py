@@ -22,12 +22,19 @@ OBJECTS: Oid = (*ORPHEUS_ARC, 1)
 class Syntax(Enum):
     """SMI syntaxes used by the MIB and how each is carried on the wire."""
 
-    DISPLAY_STRING = ValueType.OCTET_STRING
-    INTEGER32 = ValueType.INTEGER
-    TRUTH_VALUE = ValueType.INTEGER
-    GAUGE32 = ValueType.GAUGE32
-    COUNTER64 = ValueType.COUNTER64
-    GAUGE64 = ValueType.COUNTER64  # CounterBasedGauge64 from HCNUM-TC
+    # (SMI name, wire type): two syntaxes on one wire type stay two members (an Enum makes
+    # members of equal value aliases: TruthValue would stand for every Integer32).
+    DISPLAY_STRING = ("DisplayString", ValueType.OCTET_STRING)
+    INTEGER32 = ("Integer32", ValueType.INTEGER)
+    TRUTH_VALUE = ("TruthValue", ValueType.INTEGER)
+    GAUGE32 = ("Gauge32", ValueType.GAUGE32)
+    COUNTER64 = ("Counter64", ValueType.COUNTER64)
+    GAUGE64 = ("CounterBasedGauge64", ValueType.COUNTER64)  # from HCNUM-TC
+
+    @property
+    def wire(self) -> ValueType:
+        """How a value of this syntax is carried in AgentX."""
+        return self.value[1]
 
 
 @dataclass(frozen=True)

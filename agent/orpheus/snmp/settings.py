@@ -120,6 +120,8 @@ def _user(raw: Any, previous: dict[str, User]) -> User:
         auth = kept.auth_password
     if kept and priv in (None, MASK):
         priv = kept.priv_password
+    if MASK in (auth, priv):  # the mask stands for a stored password; a new user has none
+        raise SettingsError(f"v3 user {name!r} is new: give its passwords, not the mask")
     return User(
         name,
         _secret(auth, f"auth password of {name!r}"),

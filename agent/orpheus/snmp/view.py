@@ -34,7 +34,7 @@ def encode(syntax: Syntax, value: Any) -> tuple[ValueType, int | bytes] | None:
     if syntax == Syntax.INTEGER32:
         return ValueType.INTEGER, max(-INTEGER32_MAX - 1, min(number, INTEGER32_MAX))
     ceiling = UNSIGNED32_MAX if syntax == Syntax.GAUGE32 else UNSIGNED64_MAX
-    return syntax.value, max(0, min(number, ceiling))
+    return syntax.wire, max(0, min(number, ceiling))
 
 
 def _scalar_instances(values: Mapping[str, AreaValues]) -> list[VarBind]:

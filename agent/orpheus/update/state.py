@@ -34,6 +34,8 @@ class UpdateState:
             raw = json.loads(self.path.read_text())
         except (OSError, ValueError):
             raw = {}
+        if not isinstance(raw, dict):  # valid JSON, but not the state's object: as if absent
+            raw = {}
         state: dict[str, Any] = {key: raw.get(key) for key in KEYS}
         state["slots"] = state["slots"] or {}
         return state

@@ -147,3 +147,11 @@ def test_a_stored_file_with_bad_settings_is_refused_on_load(tmp_path: Path) -> N
     path.write_text(json.dumps({"communities": [{"name": "c", "sources": ["nowhere"]}]}))
     with pytest.raises(SettingsError, match="invalid source network"):
         settings.load(path)
+
+
+def test_a_new_v3_user_cannot_take_the_mask_as_its_password() -> None:
+    from orpheus.snmp.settings import MASK, SettingsError, SnmpSettings, merge
+
+    user = {"name": "nms", "auth_password": MASK, "priv_password": "privpass123"}
+    with pytest.raises(SettingsError, match="give its passwords, not the mask"):
+        merge(SnmpSettings(), {"users": [user]})

@@ -45,13 +45,6 @@ def test_values_are_encoded_within_their_syntax(
     assert encode(syntax, value) == wire
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Syntax.TRUTH_VALUE and Syntax.INTEGER32 have the same value "
-    "(ValueType.INTEGER), so the Enum makes TRUTH_VALUE an alias of INTEGER32 and encode() "
-    "sends every Integer32 (orpheusUpdateSupportDaysLeft, orpheusAsteriskUp, "
-    "orpheusHaPeerReachable) as a TruthValue: 365 days left reads as 1",
-)
 @pytest.mark.parametrize(
     ("value", "number"), [(365, 365), (-3, -3), (2**40, 2**31 - 1), (-(2**40), -(2**31))]
 )
