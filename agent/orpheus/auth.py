@@ -57,6 +57,7 @@ class PasswordStore:
     def __init__(self, state_dir: Path) -> None:
         self.hash_file = state_dir / "admin-password.hash"
         self.initial_file = state_dir / "initial-admin-password"
+        self.refused_file = state_dir / "admin-credential-refused"  # provision.py's alarm
         # HTTP Basic sends the password with every request and scrypt costs ~50 ms: a password
         # that passed once is remembered as a keyed hash (key in memory only) for this hash.
         self._key = secrets.token_bytes(32)
@@ -70,6 +71,7 @@ class PasswordStore:
             raise WeakPassword(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
         files.write_file(self.hash_file, hash_password(password) + "\n", mode=0o600)
         self.initial_file.unlink(missing_ok=True)
+        self.refused_file.unlink(missing_ok=True)
 
     def set_random(self) -> str:
         password = secrets.token_urlsafe(12)

@@ -60,6 +60,7 @@ def build_features(
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
     status.add_alarm_source(licence.alarms)
+    status.add_alarm_source(functools.partial(provision.alarms, passwords))
     features += [licence, pbx]
     ha = HaFeature(
         options_from(config, release.version),

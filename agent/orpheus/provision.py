@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from orpheus import files
-from orpheus.auth import PasswordStore
+from orpheus.auth import PasswordStore, WeakPassword
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +30,33 @@ def read_credential(credentials_dir: Path | None, name: str) -> str | None:
 
 
 def provision_admin_password(store: PasswordStore, credentials_dir: Path | None) -> None:
+    """The factory's password when it is usable; otherwise a random one (never a crash loop
+    at first boot): a refused credential stays an alarm until the admin sets a password."""
     if store.is_set():
         return
     given = read_credential(credentials_dir, ADMIN_PASSWORD)
     if given:
-        store.set(given)
-        log.info("admin password set from credential %s", ADMIN_PASSWORD)
-    else:
-        store.set_random()
-        log.warning("no admin password given: a random one is in %s", store.initial_file)
+        try:
+            store.set(given)
+            log.info("admin password set from credential %s", ADMIN_PASSWORD)
+            return
+        except WeakPassword as error:
+            reason = f"the admin password credential {ADMIN_PASSWORD} was refused ({error})"
+            store.set_random()
+            files.write_file(store.refused_file, reason + "\n", mode=0o600)
+            log.error("%s: a random one is in %s", reason, store.initial_file)
+            return
+    store.set_random()
+    log.warning("no admin password given: a random one is in %s", store.initial_file)
+
+
+def alarms(store: PasswordStore) -> list[str]:
+    """The first boot's refusal of the factory's password, until the admin sets one."""
+    try:
+        reason = store.refused_file.read_text().strip()
+    except OSError:
+        return []
+    return [f"{reason}: a random password is in {store.initial_file}; set one"]
 
 
 def provision_ssh_keys(authorized_keys: Path, credentials_dir: Path | None) -> None:
