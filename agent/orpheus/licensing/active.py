@@ -125,9 +125,17 @@ class Licensing:
     def write_identity(
         self, serial: str, board: str, manufactured: datetime.date | None, force: bool
     ) -> Identity:
+        """The factory identity, written once: the board (so the base tier) and manufacturing
+        date cannot change afterwards, force or not (re-provisioning at the factory will need
+        a signed factory token, not the admin password)."""
         with self._lock:
-            if self.identity_file.exists() and not force:
-                raise IdentityError(f"this unit already has an identity ({self.identity_file})")
+            if self.identity_file.exists():
+                held = self.identity.serial if self.identity else "unreadable"
+                raise IdentityError(
+                    f"this unit already has its factory identity (serial {held}): "
+                    "it is written once, at the factory"
+                    + (" (--force changes nothing)" if force else "")
+                )
             identity = make_identity(serial, board, self.hardware, manufactured)
             save_identity(self.identity_file, identity)
             self.entitlement = self._evaluate()
