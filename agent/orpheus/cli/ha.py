@@ -29,6 +29,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     pair.add_argument("--witness", help="address pinged to detect isolation (default gateway)")
     pair.set_defaults(func=make_pair)
 
+    unpair = actions.add_parser("unpair", help="leave the pair (run it on both units)")
+    unpair.set_defaults(func=leave_pair)
+
     status = actions.add_parser("status", help="role, peer, VIP, failover and sync state")
     status.add_argument("--json", action="store_true", help="print the API's JSON")
     status.set_defaults(func=show)
@@ -40,6 +43,13 @@ def join_pair(args: argparse.Namespace, client: AgentClient) -> int:
     print(f"Valid for {answer['expires_in_seconds']:.0f} s. On the Master run:")
     print(f"  orpheusctl ha pair --peer <this unit's address> --vip <cidr> "
           f"--interface <if> --code {answer['code']}")  # fmt: skip
+    return 0
+
+
+def leave_pair(args: argparse.Namespace, client: AgentClient) -> int:
+    peer = client.request("GET", "/api/v1/ha").get("peer")
+    client.request("DELETE", "/api/v1/ha")
+    print(f"Unpaired from {peer}: this unit now works alone (unpair the peer too)")
     return 0
 
 

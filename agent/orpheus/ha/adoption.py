@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 
 from orpheus import files
 from orpheus.api.app import ApiError
-from orpheus.ha import keepalived, pair
+from orpheus.ha import interfaces, keepalived, pair
 from orpheus.ha.keepalived import KeepalivedProcess
 from orpheus.ha.options import HaOptions
 from orpheus.ha.pair import PairSettings
@@ -51,6 +52,25 @@ class Adoption:
         state.settings = settings
         state.role = "INIT"
         self.run_keepalived(settings)
+
+    def release(self) -> PairSettings:
+        """Unpairs this unit: keepalived stopped, the VIP dropped, the pinned peer forgotten;
+        the unit then takes calls on its own address. ApiError when it is not paired."""
+        state = self._state
+        with state.lock:
+            settings = state.settings
+            if settings is None:
+                raise ApiError(409, "this unit is not paired")
+            self._process.stop()
+            if settings.vip:  # keepalived's SIGTERM removes it; a killed one would not have
+                interfaces.drop_address(settings.interface, ipaddress.IPv4Interface(settings.vip))
+            state.pair_file.unlink(missing_ok=True)
+            state.peer_cert_file.unlink(missing_ok=True)
+            state.settings = None
+            state.role = "UNPAIRED"
+            self._telephony.activate()  # its own registrations again, as an unpaired unit
+        log.info("unpaired from %s", settings.peer_address)
+        return settings
 
     def run_keepalived(self, settings: PairSettings) -> None:
         """keepalived running with the configuration of settings (reloaded when it changed);

@@ -69,7 +69,9 @@ class HaFeature:
         version, port = options.firmware_version, options.sync_port
         slave = SlavePairing(state, self._synced, self._adoption, version, port)
         master = MasterPairing(state, self._synced, self._adoption, version, port)
-        self._routes = HaRoutes(self.status_snapshot, self.may_be_master, slave, master, audit)
+        self._routes = HaRoutes(
+            self.status_snapshot, self.may_be_master, slave, master, self._adoption.release, audit
+        )
         handlers = PeerChannelHandlers(state, self._synced, self._landed, slave, version)
         self._server = PeerServer("0.0.0.0", port, state.server_context, handlers)
         sync = SyncLoop(

@@ -17,6 +17,10 @@ from orpheus.ha.telephony import TelephonyRole
 
 log = logging.getLogger(__name__)
 
+# What belongs to each unit, not to the pair: never synced, so a Slave (or a unit in FAULT)
+# changes it itself: its firmware (install, rollback), licence, admin password, pairing.
+PER_UNIT = ("/api/v1/ha", "/api/v1/update", "/api/v1/license", "/api/v1/admin/")
+
 WITNESS_POLL_SECONDS = 0.5
 # A Backup that stays behind the peer's configuration this long may not become Master.
 BEHIND_GRACE_SECONDS = 2.0
@@ -114,9 +118,7 @@ class RolePolicy:
     def write_refusal(self, path: str) -> str | None:
         """Configuration is read-only on the Slave: a changing request names the Master."""
         settings = self._state.settings
-        if settings is None or path.startswith("/api/v1/ha") or self._state.role == "MASTER":
-            return None
-        if path.startswith("/api/v1/admin/"):
+        if settings is None or self._state.role == "MASTER" or path.startswith(PER_UNIT):
             return None
         self._synced.record_refusal(f"{path} refused on the Slave")
         return (

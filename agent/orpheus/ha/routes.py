@@ -15,6 +15,7 @@ from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.ha.join import SlavePairing
+from orpheus.ha.pair import PairSettings
 from orpheus.ha.pair_master import MasterPairing
 from orpheus.ha.schemas import CHECK_ANSWER, HA_STATUS, JOIN_ANSWER, PAIR_REQUEST
 from orpheus.ha.status import HaStatus
@@ -27,8 +28,10 @@ class HaRoutes:
         may_be_master: Callable[[], tuple[bool, str]],
         slave_pairing: SlavePairing,
         master_pairing: MasterPairing,
+        release: Callable[[], PairSettings],
         audit: AuditSink | None = None,
     ) -> None:
+        self._release = release
         self._audit = audit
         self._status = status
         self._may_be_master = may_be_master
@@ -45,6 +48,8 @@ class HaRoutes:
                   response=JOIN_ANSWER)  # fmt: skip
         api.route("POST", "/api/v1/ha/pair", self.pair, summary="Pair with a Slave (Master)",
                   body=PAIR_REQUEST, response=HA_STATUS)  # fmt: skip
+        api.route("DELETE", "/api/v1/ha", self.unpair, summary="Unpair this unit (either side)",
+                  response=HA_STATUS)  # fmt: skip
 
     def status(self) -> dict[str, object]:
         return self._status().to_dict()
@@ -73,6 +78,20 @@ class HaRoutes:
                 request_user(),
                 {key: before.to_dict()[key] for key in kept},
                 {key: after[key] for key in kept},
+            )
+        )
+        return after
+
+    def unpair(self) -> dict[str, object]:
+        released = self._release()
+        after = self.status()
+        self._record(
+            AuditEntry(
+                "ha.unpair",
+                f"peer {released.peer_address}",
+                request_user(),
+                {"peer": released.peer_address, "vip": released.vip},
+                {"paired": after["paired"], "role": after["role"]},
             )
         )
         return after
