@@ -56,6 +56,7 @@ def test_routes_and_write_guard(tmp_path: Path) -> None:
         ("GET", "/api/v1/ha/check"): False,
         ("POST", "/api/v1/ha/join"): True,
         ("POST", "/api/v1/ha/pair"): True,
+        ("DELETE", "/api/v1/ha"): True,
     }
     assert api.guards[0]("/api/v1/pbx/extension") is None  # unpaired: nothing read-only
     check = api.routes[("GET", "/api/v1/ha/check")][0]

@@ -163,3 +163,13 @@ def test_the_slave_refuses_changes_and_names_the_master(
     state.settings = None
     state.role = "UNPAIRED"
     assert policy.write_refusal("/api/v1/pbx/extensions") is None
+
+
+def test_a_slave_refuses_the_pairs_configuration_but_not_what_is_its_own() -> None:
+    from orpheus.ha.role import PER_UNIT
+
+    for path in ("/api/v1/update", "/api/v1/update/rollback", "/api/v1/license",
+                 "/api/v1/admin/password", "/api/v1/ha"):  # fmt: skip
+        assert path.startswith(PER_UNIT)
+    for path in ("/api/v1/pbx/extension", "/api/v1/snmp", "/api/v1/identity"):
+        assert not path.startswith(PER_UNIT)
