@@ -10,6 +10,7 @@ import fnmatch
 import hashlib
 import logging
 import os
+import posixpath
 import sqlite3
 import stat
 from collections.abc import Iterable, Iterator, Mapping
@@ -59,7 +60,21 @@ Stamps = dict[str, tuple[int, ...]]
 Manifest = dict[str, str]
 
 
+def is_canonical(relative: str) -> bool:
+    """One spelling per file: no `.`, `..`, `//`, leading `/` or NUL (so that a path spelt
+    otherwise, etc/asterisk/./manager.conf, cannot slip past an exclusion)."""
+    return (
+        bool(relative)
+        and "\x00" not in relative
+        and not relative.startswith("/")
+        and posixpath.normpath(relative) == relative
+        and ".." not in relative.split("/")
+    )
+
+
 def is_synced_path(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> bool:
+    if not is_canonical(relative):
+        return False
     for file_set in sets:
         prefix = file_set.directory + "/"
         if relative.startswith(prefix) and file_set.holds(relative[len(prefix) :]):

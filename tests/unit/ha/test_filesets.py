@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from orpheus.ha import filesets
 
 
@@ -30,3 +32,24 @@ def test_a_commit_in_the_wal_changes_the_stamp_and_the_content(tmp_path: Path) -
     filesets.write_content(other, "orpheus/pbx.sqlite", changed)
     assert target.execute("SELECT key FROM records").fetchall() == [("101",)]
     assert target.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["etc/asterisk/./manager.conf", "etc/asterisk//manager.conf", "etc/asterisk/x/../manager.conf",
+     "/etc/asterisk/pjsip.conf", "etc/asterisk/pjsip.conf/", "./etc/asterisk/pjsip.conf",
+     "etc/asterisk/pjsip\x00.conf", "orpheus/license.json", "orpheus/./pbx.sqlite"],
+)  # fmt: skip
+def test_a_path_spelt_otherwise_or_outside_the_sets_is_refused(
+    spelling: str, tmp_path: Path
+) -> None:
+    assert not filesets.is_synced_path(spelling)
+    with pytest.raises(ValueError, match="not in a synced set"):
+        filesets.write_content(tmp_path, spelling, b"[orpheus]\nsecret=stolen\n")
+    assert not any(tmp_path.rglob("*"))
+
+
+def test_the_canonical_paths_are_synced() -> None:
+    assert filesets.is_synced_path("etc/asterisk/pjsip.conf")
+    assert filesets.is_synced_path("orpheus/pbx.sqlite")
+    assert not filesets.is_synced_path("etc/asterisk/manager.conf")
