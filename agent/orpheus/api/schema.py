@@ -99,8 +99,21 @@ _Validator = jsonschema.validators.extend(Draft202012Validator, {"pattern": _pat
 
 
 def _validator(schema: Schema) -> Any:
-    _Validator.check_schema(schema)
+    # Not checked against the metaschema here: that costs ~40 ms a route (seconds at each
+    # start under a slow CPU). tests/unit/api/test_declarations.py checks every route's.
     return _Validator(schema)
+
+
+def check_declaration(declaration: Declaration) -> None:
+    """Every schema of a declaration is a valid JSON Schema (SchemaError otherwise)."""
+    for schema in (
+        declaration.body or NO_BODY,
+        obj(declaration.query),
+        obj(declaration.upload_query),
+        obj(declaration.params),
+        declaration.response,
+    ):
+        _Validator.check_schema(schema)
 
 
 @dataclass(frozen=True)
