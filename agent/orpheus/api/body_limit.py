@@ -33,8 +33,9 @@ def free_bytes(directory: Path) -> int:
 
 
 def request_body_limit(body_limit: BodyLimit, method: str, path: str, content_type: str) -> int:
-    """The route's cap; a body that is not an upload is parsed in memory, so never over 1 MiB."""
-    limit = body_limit(method, path)
+    """An upload's cap is the route's; any other body is parsed in memory, so 1 MiB at most
+    whatever the route's upload may take (the application checks the route's own JSON cap).
+    A full disk makes an upload's cap 0, never a JSON request's (which answers why)."""
     if content_type.split(";", 1)[0].strip().lower() != UPLOAD_CONTENT_TYPE:
-        limit = min(limit, JSON_BODY_LIMIT)
-    return max(limit, 0)
+        return JSON_BODY_LIMIT
+    return max(body_limit(method, path), 0)

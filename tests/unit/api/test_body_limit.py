@@ -37,3 +37,5 @@ def test_only_uploads_may_exceed_a_json_body() -> None:
     assert request_body_limit(limit, "POST", "/u", "application/json") == JSON_BODY_LIMIT
     assert request_body_limit(limit, "POST", "/u", "") == JSON_BODY_LIMIT
     assert request_body_limit(lambda m, p: -5, "POST", "/u", upload) == 0
+    # A full disk (an upload cap of 0) does not refuse the route's small JSON requests.
+    assert request_body_limit(lambda m, p: 0, "POST", "/u", "application/json") == JSON_BODY_LIMIT

@@ -279,8 +279,11 @@ def test_the_body_limit_is_asked_per_route(tmp_path: Path) -> None:
     server = make_tcp_server(app, "127.0.0.1", 0, body_limit=body_limit, spool_dir=tmp_path)
     with running(server):
         address = ("127.0.0.1", int(server.address[1]))
-        assert post(address, "/echo", b'{"a":"12"}', "application/json")[0] == 200
-        assert headers_only_status(address, "/echo", 11, "application/json") == 413
+        upload = "application/octet-stream"
+        assert post(address, "/echo", b"0123456789", upload)[0] == 200
+        assert headers_only_status(address, "/echo", 11, upload) == 413
+        # A JSON body is not an upload: the route's upload cap (0 on a full disk) is not its.
+        assert post(address, "/echo", b'{"a": "0123456789"}', "application/json")[0] == 200
 
 
 def test_an_unknown_route_answers_json_404(tcp: tuple[str, int]) -> None:
