@@ -38,6 +38,7 @@ RUN_TOOLS = {
     "snmptrapd": "snmptrapd",
     "smilint": "smitools",
     "grub-editenv": "grub-common",
+    "dbus-daemon": "dbus-daemon",  # tests/dbus: the D-Bus wrappers against stand-in services
 }
 
 
