@@ -30,6 +30,7 @@ from orpheus.pbx.apply import AsteriskApplier
 from orpheus.pbx.configurator import PbxConfigurator
 from orpheus.pbx.feature import PbxFeature
 from orpheus.pbx.store import PbxStore
+from testbed.pbx_unit import fake_sysfs
 
 SERIAL = "ORP-FILES-0001"
 
@@ -38,16 +39,6 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def fake_sysfs(directory: Path) -> Path:
-    dmi = directory / "class/dmi/id"
-    dmi.mkdir(parents=True, exist_ok=True)
-    (dmi / "product_uuid").write_text("11111111-2222-3333-4444-555555555555\n")
-    nic = directory / "class/net/eth0"
-    nic.mkdir(parents=True, exist_ok=True)
-    (nic / "address").write_text("52:54:00:12:34:56\n")
-    return directory
 
 
 @dataclass
@@ -68,7 +59,7 @@ class PbxUnit:
         self.vendor_key = Ed25519PrivateKey.generate()
         public = work_dir / "license-public.pem"
         public.write_bytes(public_pem(self.vendor_key))
-        sysfs = fake_sysfs(work_dir / "sys")
+        sysfs = fake_sysfs(work_dir / "sys", "11111111-2222-3333-4444-555555555555")
         self.licensing = Licensing(self.state_dir, sysfs, data_dir, public, "mini")
         self.licensing.write_identity(SERIAL, "mini", None, force=False)
         self.store = PbxStore(self.state_dir / "pbx.sqlite")
