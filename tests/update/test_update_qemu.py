@@ -103,9 +103,10 @@ def test_installs_v2_streamed_over_http_and_refuses_a_second_install_meanwhile(
             f"{second.stderr.strip() or second.stdout[-300:]}); the first job: "
             f"{update_guest.job()}; the unit's journal:\n{journal}"
         )
-    while (status := update_guest.update_status())["job"]["state"] == "running":  # type: ignore[index]
+    while update_guest.job()["state"] == "running":
         time.sleep(2)
     elapsed = time.monotonic() - started
+    status = update_guest.update_status()
     update_guest.note(f"v2 streamed install finished after {elapsed:.0f} s")
     job_state = status["job"]
     assert job_state["id"] == job["id"] and job_state["state"] == "succeeded", job_state  # type: ignore[index]
