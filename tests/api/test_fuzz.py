@@ -30,8 +30,21 @@ def _server_errors(log: Path) -> int:
     return log.read_text().count("failed\nTraceback")
 
 
+# What no request but a signed licence may change (issue 12, point 1): the tier and its
+# limits, the add-ons and the update-support date.
+LICENCE_KEYS = ("tier", "board", "source", "license_id", "limits", "addons", "update_support_until")
+
+
+def _licence_terms(unit: Unit) -> dict[str, object]:
+    licence = AgentClient(unit.agent.socket).request("GET", "/api/v1/license")
+    return {key: licence[key] for key in LICENCE_KEYS}
+
+
 def test_fuzzing_every_route_finds_no_server_error(lite_unit: Unit, tmp_path: Path) -> None:
+    """Also the sweep of point 1: every changing route, tried with the admin's password, and
+    the unit's tier, limits and update-support date are as they were."""
     before = _server_errors(lite_unit.agent.log)
+    terms = _licence_terms(lite_unit)
     runs = fuzz.every_route(lite_unit, EXAMPLES_PER_ROUTE, tmp_path)
     (tmp_path / "schemathesis.out").write_text("\n".join(run.output for run in runs))
     for run in runs:
@@ -44,6 +57,7 @@ def test_fuzzing_every_route_finds_no_server_error(lite_unit: Unit, tmp_path: Pa
         f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item
     } - {"GET /api/v1/openapi.json"}  # schemathesis reads it, it does not test it
     assert declared <= tested, sorted(declared - tested)
+    assert _licence_terms(lite_unit) == terms
 
 
 def test_fuzzing_the_update_and_jobs_routes_finds_no_server_error(tmp_path: Path) -> None:
