@@ -7,6 +7,7 @@ build/cache and sign with build/keys, like `make image` and `make bundle` do.
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import subprocess
@@ -115,13 +116,10 @@ def builds(faults: bool = False) -> Builds:
     v2_family = ("--test-option", "no-hash-index", "--test-option", "config-schema-2")
     v2_options = ("--min-version", V2_MIN_VERSION, *v2_family)
     broken_options = ("--test-option", "break-health", *v2_family)
-    never_boots_options = ("--test-option", "break-boot", *v2_family)
     wanted = [
         (out.v2_bundle, V2, V2_EPOCH, v2_options),
         (out.broken_bundle, BROKEN, BROKEN_EPOCH, broken_options),
     ]
-    if out.never_boots_bundle is not None:
-        wanted.append((out.never_boots_bundle, NEVER_BOOTS, NEVER_BOOTS_EPOCH, never_boots_options))
     # One after another: a bundle build peaks at 1.4 GiB (its tree, ext4 and bundle), and
     # three at once would need 4+ GiB free for some 40 s saved on two cores.
     for path, version, epoch, options in wanted:
@@ -129,6 +127,68 @@ def builds(faults: bool = False) -> Builds:
             _options_stamp(path).unlink(missing_ok=True)
             _wait(_builder("bundle", path.parent, version, epoch, *options), path.parent)
             _options_stamp(path).write_text(" ".join(options))
+    if out.never_boots_bundle is not None and not _fresh(out.never_boots_bundle):
+        _options_stamp(out.never_boots_bundle).unlink(missing_ok=True)
+        never_boots_bundle(out.never_boots_bundle)
+        _options_stamp(out.never_boots_bundle).write_text("")
+    return out
+
+
+# What the firmware that never boots holds: the kernel and initramfs GRUB loads from the
+# slot, and an init that exits at once (false, with the C library it needs). A whole root
+# filesystem would be 900 MiB to write under TCG for a slot that never reaches userspace;
+# this one is a few dozen.
+BOOT_LINKS = ("vmlinuz", "initrd.img")  # GRUB loads these (symlinks into boot/)
+NEVER_BOOTS_FILES = (
+    "usr/bin/false", "usr/lib/x86_64-linux-gnu/libc.so.6",
+    "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "usr/lib64/ld-linux-x86-64.so.2",
+)  # fmt: skip
+USRMERGE_LINKS = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "usr/lib64"}
+# The initramfs moves these into the root it switches to.
+MOUNT_POINTS = ("dev", "proc", "sys", "run", "tmp", "etc")
+
+
+def never_boots_tree(rootfs: Path, tree: Path) -> Path:
+    """A slot's tree whose PID 1 exits at once: the kernel panics ("Attempted to kill init")
+    and reboots (panic=10) before any agent runs, as the builder's break-boot option does."""
+    shutil.rmtree(tree, ignore_errors=True)
+    kernel = [str((rootfs / link).readlink()) for link in BOOT_LINKS]
+    for name in (*BOOT_LINKS, *kernel, *NEVER_BOOTS_FILES):
+        source, target = rootfs / name, tree / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(source.readlink())
+        else:
+            shutil.copy2(source, target)
+    for link, where in USRMERGE_LINKS.items():
+        (tree / where).mkdir(parents=True, exist_ok=True)
+        (tree / link).symlink_to(where)
+    for name in MOUNT_POINTS:
+        (tree / name).mkdir(exist_ok=True)
+    (tree / "usr/sbin/init").symlink_to("../bin/false")
+    return tree
+
+
+def never_boots_bundle(out: Path, rootfs: Path = BUILD_DIR / "rootfs") -> Path:
+    """The signed v2 that never boots, from `make image`'s root filesystem (its kernel)."""
+    content = out.with_suffix(".content")
+    shutil.rmtree(content, ignore_errors=True)
+    content.mkdir(parents=True)  # and out's folder
+    tree = never_boots_tree(rootfs, out.with_suffix(".tree"))
+    size_kib = (sum(f.lstat().st_size for f in tree.rglob("*")) // 1024) * 5 // 4 + 16 * 1024
+    subprocess.run(
+        ["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-L", "rootfs", "-E", "root_owner=0:0",
+         "-d", str(tree), str(content / "rootfs.ext4"), f"{size_kib}k"],
+        check=True,
+    )  # fmt: skip
+    build_date = (
+        f"{datetime.datetime.fromtimestamp(NEVER_BOOTS_EPOCH, datetime.UTC):%Y-%m-%dT%H:%M:%SZ}"
+    )
+    manifest = bundle_step.manifest_text(NEVER_BOOTS, build_date, V2_MIN_VERSION, hash_index=False)
+    (content / "manifest.raucm").write_text(manifest)
+    bundle_step.sign_bundle(content, out, KEYS)
+    shutil.rmtree(content)
+    shutil.rmtree(tree)
     return out
 
 
