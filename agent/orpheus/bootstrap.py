@@ -14,13 +14,14 @@ from pathlib import Path
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
 from orpheus.api.app import Api
-from orpheus.api.login_limit import LoginLimiter, block_reporter
+from orpheus.api.login_limit import LoginLimiter
 from orpheus.api.schema import UPLOAD
 from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
 from orpheus.audit.feature import AuditFeature
 from orpheus.audit.log import AuditLog
+from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
@@ -114,7 +115,7 @@ def run(config: AgentConfig) -> None:
     monitor = AsteriskMonitor(asterisk.facts, config.asterisk_poll_seconds)
     audit = pbx_wiring.audit_log(config)
     features = build_features(config, passwords, asterisk, monitor, audit)
-    api = Api(passwords, LoginLimiter(on_block=block_reporter(audit)))
+    api = Api(passwords, LoginLimiter(on_block=block_recorder(audit)))
     for feature in features:
         feature.install_routes(api)
 

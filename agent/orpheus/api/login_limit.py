@@ -16,13 +16,10 @@ import collections
 import ipaddress
 import logging
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from orpheus.audit.log import AuditEntry, AuditSink
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,7 @@ class LoginLimits:
 
 @dataclass(frozen=True)
 class Block:
-    """An address blocked: sent to on_block once when its block (and its series) begins."""
+    """An address blocked: logged, and sent to on_block (the audit log), once per series."""
 
     address: str
     wrong_passwords: int
@@ -98,7 +95,13 @@ class LoginLimiter:
             failures.clear()
             first = entry.blocks == 1
             block = Block(key, entry.wrong_passwords, seconds)
-        if first and self._on_block is not None:  # outside the lock: it logs and writes
+        if not first:
+            return
+        log.warning(
+            "address %s blocked after %d wrong admin passwords (for %g s, doubling while "
+            "wrong passwords go on)", block.address, block.wrong_passwords, block.seconds,
+        )  # fmt: skip
+        if self._on_block is not None:  # outside the lock: it writes to disk
             self._on_block(block)
 
     def succeeded(self, address: str) -> None:
@@ -140,23 +143,3 @@ def address_key(address: str) -> str:
             return str(parsed.ipv4_mapped)
         return str(ipaddress.IPv6Network((parsed, 64), strict=False))
     return str(parsed)
-
-
-def block_reporter(audit: AuditSink) -> Callable[[Block], None]:
-    """on_block for the agent: one warning and one audit entry per blocked address."""
-
-    def report(block: Block) -> None:
-        log.warning(
-            "address %s blocked after %d wrong admin passwords (first block %g s, doubling)",
-            block.address, block.wrong_passwords, block.seconds,
-        )  # fmt: skip
-        entry = AuditEntry(
-            "admin.login-blocked", f"address {block.address}", f"anonymous ({block.address})",
-            None, {"wrong_passwords": block.wrong_passwords, "blocked_seconds": block.seconds},
-        )  # fmt: skip
-        try:
-            audit.append(entry)
-        except (OSError, sqlite3.Error) as error:  # the block holds even if it goes unrecorded
-            log.error("could not audit the block of %s: %s", block.address, error)
-
-    return report

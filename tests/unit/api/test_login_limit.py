@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from orpheus.api.app import Api
-from orpheus.api.login_limit import Block, LoginLimiter, LoginLimits, address_key, block_reporter
+from orpheus.api.login_limit import Block, LoginLimiter, LoginLimits, address_key
 from orpheus.audit.log import AuditLog
+from orpheus.audit.login_blocks import block_recorder
 from tests.unit.api.wsgi_client import Answer, call
 
 ATTACKER, ADMIN = "203.0.113.9", "192.0.2.10"
@@ -116,7 +115,7 @@ def _status(api: Api, address: str, password: str) -> Answer:
 def test_a_blocked_address_gets_429_without_a_password_check(tmp_path: Path) -> None:
     clock, passwords = Clock(), CountingPasswords()
     audit = AuditLog(tmp_path / "audit.sqlite")
-    api = Api(passwords, LoginLimiter(clock=clock, on_block=block_reporter(audit)))  # type: ignore[arg-type]
+    api = Api(passwords, LoginLimiter(clock=clock, on_block=block_recorder(audit)))  # type: ignore[arg-type]
     api.route("GET", "/private", lambda: {"ok": True})
     assert [_status(api, ATTACKER, f"guess-{i}").status for i in range(5)] == [401] * 5
     checked = len(passwords.checked)
@@ -140,15 +139,3 @@ def test_a_request_without_credentials_is_not_a_wrong_password() -> None:
     for _ in range(10):
         assert call(api.app, "GET", "/private", auth=None, environ=environ).status != 429
     assert api.login_limiter.tracked() == 0
-
-
-@pytest.mark.parametrize("failure", [OSError("disk I/O error")])
-def test_a_block_holds_when_the_audit_log_cannot_be_written(failure: Exception) -> None:
-    class Broken:
-        def append(self, entry: object) -> None:
-            raise failure
-
-    limit = LoginLimiter(clock=Clock(), on_block=block_reporter(Broken()))  # type: ignore[arg-type]
-    for _ in range(5):
-        limit.failed(ATTACKER)
-    assert limit.retry_after(ATTACKER) == 1
