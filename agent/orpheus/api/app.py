@@ -2,10 +2,10 @@
 
 Requests that arrive on the root-only Unix socket come from orpheusctl on the unit itself and
 are trusted; everything on TCP needs the admin password (HTTP Basic), with wrong passwords
-limited per source address (api/login_limit.py). Every route declares what
-it takes (api/schema.py); a request that does not match is answered 400 before its handler
-runs, a changing request that is not JSON (or an upload where the route takes one) is 415, and
-an unexpected exception is logged with a request id and answered 500 as JSON.
+limited per source address (api/login_limit.py). Every route declares what it takes
+(api/schema.py); a request that does not match is answered 400 before its handler runs, a
+changing request that is not JSON (or an upload where the route takes one) is 415, and an
+unexpected exception is logged with a request id and answered 500 as JSON.
 """
 
 from __future__ import annotations
