@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -153,7 +154,8 @@ class Agent:
             self.process.wait()
 
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """orpheusctl as an admin runs it on the unit, as user `tester` for the audit log."""
+        """orpheusctl as an admin runs it on the unit. It sends X-Orpheus-User: tester (from
+        SUDO_USER), which the agent ignores: the audit log names console_user()."""
         env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
         command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
                    "sys.exit(main())", "--socket", str(self.socket), *args]  # fmt: skip
@@ -163,6 +165,14 @@ class Agent:
         result = self.ctl(*args)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
+
+
+def console_user() -> str:
+    """The audit user of orpheusctl run by this process, as the agent names it from the
+    socket's peer credentials: the login user if there is one, else the user it runs as."""
+    login = int(Path("/proc/self/loginuid").read_text().strip())
+    uid = os.getuid() if login == 2**32 - 1 else login
+    return f"{pwd.getpwuid(uid).pw_name} (console)"
 
 
 @dataclass

@@ -14,11 +14,14 @@ from pathlib import Path
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
 from orpheus.api.app import Api
+from orpheus.api.login_limit import LoginLimiter
 from orpheus.api.schema import UPLOAD
 from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
 from orpheus.audit.feature import AuditFeature
+from orpheus.audit.log import AuditLog
+from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
@@ -41,11 +44,14 @@ SSH_AUTHORIZED_KEYS = Path("/data/etc/ssh/authorized_keys/root")
 
 
 def build_features(
-    config: AgentConfig, passwords: PasswordStore, asterisk: Asterisk, monitor: AsteriskMonitor
+    config: AgentConfig,
+    passwords: PasswordStore,
+    asterisk: Asterisk,
+    monitor: AsteriskMonitor,
+    audit: AuditLog,
 ) -> list[Feature]:
     release = firmware.read_release(config.release_file)
     boot = firmware.read_boot_info(config.cmdline_file)
-    audit = pbx_wiring.audit_log(config)
     status = StatusFeature(config, release, boot, monitor)
     systemd = DbusSystemd()  # units and the reboot go through systemd's D-Bus API
     jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
@@ -107,8 +113,9 @@ def run(config: AgentConfig) -> None:
 
     asterisk = Asterisk(config.asterisk_command, pbx_wiring.manager_login(config))
     monitor = AsteriskMonitor(asterisk.facts, config.asterisk_poll_seconds)
-    features = build_features(config, passwords, asterisk, monitor)
-    api = Api(passwords)
+    audit = pbx_wiring.audit_log(config)
+    features = build_features(config, passwords, asterisk, monitor, audit)
+    api = Api(passwords, LoginLimiter(on_block=block_recorder(audit)))
     for feature in features:
         feature.install_routes(api)
 

@@ -37,11 +37,11 @@ class _UnixConnection(http.client.HTTPConnection):
 
 def local_request(
     unit: Unit, method: str, path: str, body: bytes | None = None,
-    content_type: str | None = "application/json",
+    content_type: str | None = "application/json", headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:  # fmt: skip
     """A raw request on the agent's Unix socket (orpheusctl's channel: no password needed)."""
     connection = _UnixConnection(unit.agent.socket)
-    headers = {"Content-Type": content_type} if content_type else {}
+    headers = {**({"Content-Type": content_type} if content_type else {}), **(headers or {})}
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()

@@ -1,10 +1,11 @@
 """The bottle application: declared routes, JSON in and out, one error shape, admin auth.
 
 Requests that arrive on the root-only Unix socket come from orpheusctl on the unit itself and
-are trusted; everything on TCP needs the admin password (HTTP Basic). Every route declares what
-it takes (api/schema.py); a request that does not match is answered 400 before its handler
-runs, a changing request that is not JSON (or an upload where the route takes one) is 415, and
-an unexpected exception is logged with a request id and answered 500 as JSON.
+are trusted; everything on TCP needs the admin password (HTTP Basic), with wrong passwords
+limited per source address (api/login_limit.py). Every route declares what it takes
+(api/schema.py); a request that does not match is answered 400 before its handler runs, a
+changing request that is not JSON (or an upload where the route takes one) is 415, and an
+unexpected exception is logged with a request id and answered 500 as JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import bottle
 
 from orpheus.api import openapi
+from orpheus.api.login_limit import LoginLimiter
 from orpheus.api.schema import (
     CHANGING_METHODS,
     DEFAULT_MAX_BODY,
@@ -67,8 +69,9 @@ def json_body() -> dict[str, Any]:
 
 
 class Api:
-    def __init__(self, passwords: PasswordStore) -> None:
+    def __init__(self, passwords: PasswordStore, login_limiter: LoginLimiter | None = None) -> None:
         self.passwords = passwords
+        self.login_limiter = login_limiter or LoginLimiter()
         self.app = bottle.Bottle()
         self.app.config["catchall"] = False  # errors reach _answer, which logs them
         self.app.default_error_handler = self._bottle_error
@@ -177,10 +180,22 @@ class Api:
     def _authenticate(self) -> None:
         if bottle.request.environ.get(LOCAL_ENVIRON_KEY):
             return
+        address = bottle.request.environ.get("REMOTE_ADDR") or "unknown"
+        wait = self.login_limiter.retry_after(address)
+        if wait is not None:  # refused before the password is looked at: no scrypt run
+            bottle.response.set_header("Retry-After", str(wait))
+            raise ApiError(
+                429,
+                f"too many wrong passwords from {address}: its requests are refused, "
+                f"the right password too, for {wait} s more",
+            )
         credentials = bottle.request.auth
         if credentials is None or not self.passwords.check(*credentials):
+            if credentials is not None:
+                self.login_limiter.failed(address)
             bottle.response.set_header("WWW-Authenticate", 'Basic realm="orpheus"')
             raise ApiError(401, "authentication required")
+        self.login_limiter.succeeded(address)
 
     def body_limit(self, method: str, path: str, content_type: str = JSON) -> int:
         """The largest body the route at (method, path) takes; the server refuses more."""

@@ -96,4 +96,9 @@ def _responses(route: RouteInfo) -> dict[str, Any]:
     if route.auth:
         content = {JSON: {"schema": error}}
         responses["401"] = {"description": "authentication required", "content": content}
+        responses["429"] = {
+            "description": "too many wrong passwords from this address (see Retry-After)",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+            "content": content,
+        }
     return responses

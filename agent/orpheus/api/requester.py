@@ -1,24 +1,37 @@
 """Who made a request, for the audit log.
 
-On the root-only Unix socket orpheusctl names the logged-in user in a header (the socket is
-trusted, like the rest of its requests); on TCP it is the HTTP Basic user that authenticated.
+On the root-only Unix socket it is the local user the kernel names (api/peer.py): the login
+user when the process has one (`sudo orpheusctl` run by alice is alice), else the user the
+process runs as. A header the client sets (orpheusctl's old X-Orpheus-User) is ignored. On
+TCP it is the HTTP Basic user that authenticated.
 """
 
 from __future__ import annotations
 
-import re
+import pwd
 
 import bottle
 
 from orpheus.api.app import LOCAL_ENVIRON_KEY
-
-USER_HEADER = "X-Orpheus-User"
-_SAFE = re.compile(r"[^A-Za-z0-9._@-]")
+from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials
 
 
 def request_user() -> str:
-    if bottle.request.environ.get(LOCAL_ENVIRON_KEY):
-        named = _SAFE.sub("", bottle.request.get_header(USER_HEADER, "") or "")[:64]
-        return f"{named or 'root'} (console)"
+    environ = bottle.request.environ
+    if environ.get(LOCAL_ENVIRON_KEY):
+        return f"{local_user(environ.get(PEER_ENVIRON_KEY))} (console)"
     credentials = bottle.request.auth
     return credentials[0] if credentials else "anonymous"
+
+
+def local_user(peer: PeerCredentials | None) -> str:
+    if peer is None:
+        return "unknown"
+    return user_name(peer.uid if peer.login_uid is None else peer.login_uid)
+
+
+def user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no account (a deleted user): the number is still the truth
+        return f"uid {uid}"

@@ -8,13 +8,16 @@ and closes connections idle for channel_timeout. Added here:
   body is read (413), and no "100 Continue" for a body that will be refused;
 - errors answered as JSON {"error": "..."} like the API's own;
 - bodies too large for memory spooled into a directory of ours (the data partition), not
-  tempfile's default (/tmp may be RAM).
+  tempfile's default (/tmp may be RAM);
+- on the Unix socket, the peer's credentials (api/peer.py) read at accept time and put in
+  each request's environ.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,10 +29,11 @@ from waitress.buffers import OverflowableBuffer, TempfileBasedBuffer
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer, UnixWSGIServer
-from waitress.task import ErrorTask
+from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import Error, RequestEntityTooLarge
 
 from orpheus.api.body_limit import BodyLimit, request_body_limit
+from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials, peer_credentials
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +179,23 @@ class BoundedChannel(HTTPChannel):  # type: ignore[misc]
         return bool(request is not None and not self.requests and request.overdue(now))
 
 
+class _PeerTask(WSGITask):  # type: ignore[misc]
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[PEER_ENVIRON_KEY] = self.channel.peer
+        return environ
+
+
+class LocalChannel(BoundedChannel):
+    """A Unix socket connection: who connected is read once, from the kernel, at accept."""
+
+    task_class = _PeerTask
+
+    def __init__(self, server: Any, sock: socket.socket, addr: Any, adj: Any, **kw: Any) -> None:
+        self.peer: PeerCredentials | None = peer_credentials(sock)
+        super().__init__(server, sock, addr, adj, **kw)
+
+
 class _DeadlineMaintenance:
     """Server mixin: waitress's maintenance (every cleanup_interval) closes idle channels;
     this also closes those whose request is late."""
@@ -197,4 +218,4 @@ class BoundedTcpServer(_DeadlineMaintenance, TcpWSGIServer):  # type: ignore[mis
 
 
 class BoundedUnixServer(_DeadlineMaintenance, UnixWSGIServer):  # type: ignore[misc]
-    channel_class = BoundedChannel
+    channel_class = LocalChannel

@@ -38,7 +38,9 @@ class AgentClient:
             body = {}  # changing requests are always JSON (the agent answers others 415)
         payload = None if body is None else json.dumps(body)
         headers = {"Content-Type": "application/json"} if payload is not None else {}
-        headers["X-Orpheus-User"] = _login_name()  # who made a change, for the audit log
+        # Informational only: the agent audits the user the kernel names for the socket's peer
+        # (SO_PEERCRED and the login uid), never this header.
+        headers["X-Orpheus-User"] = _login_name()
         try:
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()

@@ -32,6 +32,7 @@ def test_the_description_follows_the_declarations_and_needs_no_login() -> None:
     assert put["security"] == [{"admin": []}]
     assert spec["paths"]["/api/v1/open"]["get"]["security"] == []
     assert "401" in put["responses"] and "415" in put["responses"]
+    assert "Retry-After" in put["responses"]["429"]["headers"]
 
 
 def test_openapi_path() -> None:

@@ -90,6 +90,7 @@ def test_starts_and_stops(tmp_path: Path) -> None:
 
 def test_opening_a_pairing_window_is_audited_without_its_code(tmp_path: Path) -> None:
     from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
+    from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials
     from orpheus.audit.log import AuditLog
     from orpheus.auth import PasswordStore
     from tests.unit.api.wsgi_client import call
@@ -108,10 +109,12 @@ def test_opening_a_pairing_window_is_audited_without_its_code(tmp_path: Path) ->
     )  # fmt: skip
     api = Api(PasswordStore(tmp_path / "state"))
     feature.install_routes(api)
-    local = {LOCAL_ENVIRON_KEY: True, "HTTP_X_ORPHEUS_USER": "alice"}
+    peer = PeerCredentials(pid=4242, uid=0, gid=0, login_uid=None)
+    # The header is forged: the socket's peer credentials name the user.
+    local = {LOCAL_ENVIRON_KEY: True, PEER_ENVIRON_KEY: peer, "HTTP_X_ORPHEUS_USER": "alice"}
     answer = call(api.app, "POST", "/api/v1/ha/join", b"{}", auth=None, environ=local)
     assert answer.status == 200
     code = answer.json()["code"]
     [entry] = audit.read()
-    assert (entry["change"], entry["user"]) == ("ha.join", "alice (console)")
+    assert (entry["change"], entry["user"]) == ("ha.join", "root (console)")
     assert code not in str(entry) and entry["after"]["expires_in_seconds"] > 0

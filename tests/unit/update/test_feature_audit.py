@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
+from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials
 from orpheus.audit.log import AuditLog
 from orpheus.auth import PasswordStore
 from orpheus.dbus.fakes import FakeRauc
@@ -31,7 +32,8 @@ def call(api: Api, method: str, path: str, body: dict[str, Any]) -> tuple[int, A
         "SERVER_PORT": "0", "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data),
         "wsgi.errors": io.StringIO(), "wsgi.url_scheme": "http", LOCAL_ENVIRON_KEY: True,
-        "HTTP_X_ORPHEUS_USER": "alice",
+        PEER_ENVIRON_KEY: PeerCredentials(pid=4242, uid=0, gid=0, login_uid=None),
+        "HTTP_X_ORPHEUS_USER": "alice",  # forged: the socket's peer credentials name the user
     }  # fmt: skip
     answer = b"".join(api.app(environ, lambda code, _headers, *_: status.append(code)))
     return int(status[0].split()[0]), json.loads(answer)
@@ -65,7 +67,7 @@ def test_rollback_is_audited(tmp_path: Path) -> None:
     assert (entry["change"], entry["object"], entry["user"]) == (
         "update.rollback",
         "slot B",
-        "alice (console)",
+        "root (console)",
     )
     assert entry["before"] == {"slot": "A", "version": "1.1.0"}
     assert entry["after"] == {"slot": "B", "version": "1.0.0"}
