@@ -3,9 +3,9 @@ the share of the bundle a streamed install downloaded.
 
 The QEMU figures come from the update walk-through (tests/update/test_update_qemu.py), which
 this runs and which writes them to build/update-test/figures.json. The walk installs plain
-bundles (no block-hash index: a copy, fast under TCG); the download share of a streamed
-install is measured here with the production bundle (`make bundle`, block-hash index), whose
-install under TCG looks up every 4 KiB chunk (~1 MB/s: many minutes), so only here.
+bundles from files (no block-hash index: a copy, fast under TCG) and streams a test v2 with
+the index; the download share of the production bundle (`make bundle`) over a streamed
+install is measured here.
 """
 
 from __future__ import annotations
