@@ -26,8 +26,14 @@ from orpheus.ha.peer_server import PeerRequestError, PeerServer
 @dataclass
 class Recorder:
     calls: list[tuple[str, Any, bytes | None]] = field(default_factory=list)
+    window_refusal: str | None = None  # None: a pairing window is open for every client
 
-    def peer_pair(self, body: dict[str, Any], peer_cert_der: bytes | None) -> dict[str, Any]:
+    def pair_refusal(self, client: str) -> str | None:
+        return self.window_refusal
+
+    def peer_pair(
+        self, body: dict[str, Any], peer_cert_der: bytes | None, client: str
+    ) -> dict[str, Any]:
         self.calls.append(("pair", body, peer_cert_der))
         if body.get("code") != "right":
             raise PeerRequestError(403, "wrong pairing code")
