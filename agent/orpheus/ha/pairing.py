@@ -1,7 +1,9 @@
 """Pairing: a one-time code shown on the Slave authenticates the key exchange with the Master.
 
 Both sides prove they know the code with an HMAC over what they send (including each side's
-certificate), so a third host can neither pair nor sit in the middle without the code.
+certificate), so a third host can neither pair nor sit in the middle without the code. The
+Master sends its HMAC only to the certificate whose fingerprint `ha join` showed next to the
+code, so an impostor at the Slave's address gets nothing to guess the code from offline.
 """
 
 from __future__ import annotations
