@@ -8,10 +8,10 @@ Bounded: one asyncio loop holds every connection (at most MAX_CONNECTIONS; past 
 one is closed at once), with deadlines for the TLS handshake, the request header, the body
 (a minimum rate) and the wait between requests; a body is read only when its route allows
 one of that size from this client: a client without a certificate (a stranger, or the Master
-before pairing) may send POST /pair of a few KiB while a pairing window is open for its
-address (`ha join`), nothing else; any other request's body is never read. Handlers run on WORKERS
-threads. (waitress has no TLS; cheroot does TLS handshakes in its accepting thread, so one
-client that never sends its hello would stall every other.) The peer's requests are small,
+before pairing) may send POST /pair of a few KiB, and only while a pairing window is open for
+its address (`ha join`); no other body of it is read. Handlers run on WORKERS threads.
+(waitress has no TLS; cheroot does TLS handshakes in its accepting thread, so one client that
+never sends its hello would stall every other.) The peer's requests are small,
 so the HTTP/1.1 read here is the simple part: Content-Length bodies only, no chunks.
 """
 
