@@ -203,12 +203,13 @@ class Lab:
         return node
 
     def pair(self, master: Node, slave: Node, *extra: str) -> None:
-        code = slave.client.request("POST", "/api/v1/ha/join")["code"]
+        joined = slave.client.request("POST", "/api/v1/ha/join")
         body: dict[str, Any] = {
             "peer": slave.address,
             "vip": VIP,
             "interface": "eth0",
-            "code": code,
+            "code": joined["code"],
+            "peer_fingerprint": joined["fingerprint"],
         }
         for item in extra:
             key, _, value = item.partition("=")

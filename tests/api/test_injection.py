@@ -95,7 +95,8 @@ def test_every_string_field_refuses_what_would_change_a_files_structure(
     tried += _refused_everywhere(lite_unit, "PUT", "/api/v1/pbx/recording/recording", recording)
     tried += _refused_everywhere(lite_unit, "PUT", "/api/v1/snmp", SNMP)
     pairing = {"peer": "192.0.2.2", "vip": "192.0.2.100/24", "interface": "eth0",
-               "code": "123-456-789", "witness": "192.0.2.1"}  # fmt: skip
+               "code": "123-456-789", "witness": "192.0.2.1",
+               "peer_fingerprint": "ab" * 32}  # fmt: skip
     tried += _refused_everywhere(lite_unit, "POST", "/api/v1/ha/pair", pairing)
     assert tried > 200  # every string field of every record and setting, each injection
     assert _fingerprint(lite_unit) == before

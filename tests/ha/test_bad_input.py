@@ -25,9 +25,12 @@ def pair_lab(rootfs: Path, tmp_path: Path) -> Iterator[Lab]:
 
 
 def _join_code(node: Node) -> str:
+    """The code and fingerprint `ha join` showed, as `ha pair` takes them: "CODE FINGERPRINT"."""
     answer = node.ctl("ha", "join")
     assert answer.returncode == 0, answer.stderr
-    return answer.stdout.split("Pairing code: ", 1)[1].split()[0]
+    code = answer.stdout.split("Pairing code: ", 1)[1].split()[0]
+    fingerprint = answer.stdout.split("Fingerprint (SHA-256): ", 1)[1].split()[0]
+    return f"{code} {fingerprint}"
 
 
 def _refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -44,9 +47,10 @@ def _unpaired(*nodes: Node) -> bool:
 
 
 def _pair(master: Node, slave: Node, code: str, vip: str = VIP, interface: str = "eth0"):  # type: ignore[no-untyped-def]
+    code, _, fingerprint = code.partition(" ")
     return master.ctl(
         "ha", "pair", "--peer", slave.address, "--vip", vip, "--interface", interface,
-        "--code", code,
+        "--code", code, "--fingerprint", fingerprint,
     )  # fmt: skip
 
 
@@ -58,7 +62,7 @@ def test_bad_pairing_inputs_are_refused(pair_lab: Lab) -> None:
     for node in (a, b, newer, mini):
         node.start_agent()
     code = _join_code(b)
-    wrong = "000-000-000" if code != "000-000-000" else "111-111-111"
+    wrong = ("000-000-000" if not code.startswith("000-000-000") else "111-111-111") + code[11:]
 
     _refused(_pair(a, b, wrong), "wrong pairing code")
     _refused(_pair(a, b, code, vip="10.99.0.100/24"), "outside", "eth0")

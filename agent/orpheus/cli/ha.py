@@ -14,7 +14,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser("ha", help="high availability: Master/Slave pair")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    join = actions.add_parser("join", help="on the Slave: show a one-time pairing code")
+    join = actions.add_parser(
+        "join", help="on the Slave: show a one-time pairing code and this unit's fingerprint"
+    )
+    join.add_argument("--master", help="only the unit at this address may pair (recommended)")
     join.set_defaults(func=join_pair)
 
     pair = actions.add_parser("pair", help="on the Master: pair with the Slave")
@@ -22,6 +25,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     pair.add_argument("--vip", required=True, help="virtual IP with prefix, e.g. 10.0.0.10/24")
     pair.add_argument("--interface", required=True, help="interface carrying the VIP")
     pair.add_argument("--code", required=True, help="the code `orpheusctl ha join` showed")
+    pair.add_argument(
+        "--fingerprint", required=True, help="the certificate fingerprint `ha join` showed"
+    )
     pair.add_argument("--priority", type=int, help="this node's VRRP priority (101-254)")
     pair.add_argument("--preempt", action="store_true", help="a repaired Master takes the VIP back")
     pair.add_argument("--advert-interval", type=float, help="VRRP advert interval (s, 0.1)")
@@ -38,11 +44,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def join_pair(args: argparse.Namespace, client: AgentClient) -> int:
-    answer = client.request("POST", "/api/v1/ha/join")
+    body = {"master": args.master} if args.master else None
+    answer = client.request("POST", "/api/v1/ha/join", body)
     print(f"Pairing code: {answer['code']}")
-    print(f"Valid for {answer['expires_in_seconds']:.0f} s. On the Master run:")
-    print(f"  orpheusctl ha pair --peer <this unit's address> --vip <cidr> "
-          f"--interface <if> --code {answer['code']}")  # fmt: skip
+    print(f"Fingerprint (SHA-256): {answer['fingerprint']}")
+    only = f" (only {args.master} may pair)" if args.master else ""
+    print(f"Valid for {answer['expires_in_seconds']:.0f} s{only}. On the Master run:")
+    print(f"  orpheusctl ha pair --peer <this unit's address> --vip <cidr> --interface <if> "
+          f"--code {answer['code']} --fingerprint {answer['fingerprint']}")  # fmt: skip
     return 0
 
 
@@ -59,6 +68,7 @@ def make_pair(args: argparse.Namespace, client: AgentClient) -> int:
         "vip": args.vip,
         "interface": args.interface,
         "code": args.code,
+        "peer_fingerprint": args.fingerprint,
         "preempt": args.preempt,
     }
     for key in ("priority", "advert_interval", "vrrp_version", "witness"):

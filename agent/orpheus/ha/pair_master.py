@@ -71,6 +71,16 @@ def check_advert(advert: float, version: int) -> None:
         raise ApiError(400, f"advert interval {advert:g} s does not fit VRRPv{version}")
 
 
+def _fingerprint(body: dict[str, Any]) -> str:
+    """The Slave's certificate fingerprint as `ha join` showed it, in hashlib's form."""
+    shown = str(body.get("peer_fingerprint") or "").replace(":", "").lower()
+    if len(shown) != 64 or any(ch not in "0123456789abcdef" for ch in shown):
+        raise ApiError(
+            400, "the certificate fingerprint shown by `orpheusctl ha join` on the peer is required"
+        )
+    return shown
+
+
 class MasterPairing:
     def __init__(
         self,
@@ -96,6 +106,7 @@ class MasterPairing:
                 raise ApiError(
                     400, "the pairing code shown by `orpheusctl ha join` on the peer is required"
                 )
+            pinned = _fingerprint(body)
             fields = request.fields()
             fields["mac"] = pairing.mac(code, fields)
             try:
@@ -106,7 +117,11 @@ class MasterPairing:
                     "POST",
                     "/pair",
                     fields,
+                    fingerprint=pinned,
                 )
+            except peer_client.PeerImpostor as error:
+                log.warning("pairing with %s refused: %s", request.peer, error)
+                raise ApiError(502, f"not pairing with {request.peer}: {error}") from error
             except peer_client.PeerUnreachable as error:
                 raise ApiError(502, f"cannot reach the peer: {error}") from error
             except peer_client.PeerRefused as error:

@@ -36,8 +36,13 @@ class PeerChannelHandlers:
         self._slave_pairing = slave_pairing
         self._firmware_version = firmware_version
 
-    def peer_pair(self, body: dict[str, Any], peer_cert_der: bytes | None) -> dict[str, Any]:
-        return self._slave_pairing.accept(body)
+    def pair_refusal(self, client: str) -> str | None:
+        return self._slave_pairing.refusal_for(client)
+
+    def peer_pair(
+        self, body: dict[str, Any], peer_cert_der: bytes | None, client: str
+    ) -> dict[str, Any]:
+        return self._slave_pairing.accept(body, client)
 
     def peer_state(self, peer_cert_der: bytes | None) -> dict[str, Any]:
         self._authenticated_peer(peer_cert_der)

@@ -8,9 +8,10 @@ Bounded: one asyncio loop holds every connection (at most MAX_CONNECTIONS; past 
 one is closed at once), with deadlines for the TLS handshake, the request header, the body
 (a minimum rate) and the wait between requests; a body is read only when its route allows
 one of that size from this client: a client without a certificate (a stranger, or the Master
-before pairing) may send POST /pair of a few KiB, nothing else. Handlers run on WORKERS
-threads. (waitress has no TLS; cheroot does TLS handshakes in its accepting thread, so one
-client that never sends its hello would stall every other.) The peer's requests are small,
+before pairing) may send POST /pair of a few KiB, and only while a pairing window is open for
+its address (`ha join`); no other body of it is read. Handlers run on WORKERS threads.
+(waitress has no TLS; cheroot does TLS handshakes in its accepting thread, so one client that
+never sends its hello would stall every other.) The peer's requests are small,
 so the HTTP/1.1 read here is the simple part: Content-Length bodies only, no chunks.
 """
 
@@ -39,7 +40,8 @@ from orpheus.ha.peer_http import (
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024 * 1024
-PAIR_BODY_BYTES = 64 * 1024
+# A pair request is ~1.5 KiB (the Master's certificate and a few fields).
+PAIR_BODY_BYTES = 8 * 1024
 MAX_CONNECTIONS = 64
 WORKERS = 4
 HANDSHAKE_TIMEOUT_SECONDS = 5.0
@@ -56,7 +58,13 @@ class PeerRequestError(Exception):
 
 
 class PeerHandlers(Protocol):
-    def peer_pair(self, body: dict[str, Any], peer_cert_der: bytes | None) -> dict[str, Any]: ...
+    def pair_refusal(self, client: str) -> str | None:
+        """Why client may not send POST /pair now (no window open...), or None."""
+        ...
+
+    def peer_pair(
+        self, body: dict[str, Any], peer_cert_der: bytes | None, client: str
+    ) -> dict[str, Any]: ...
 
     def peer_state(self, peer_cert_der: bytes | None) -> dict[str, Any]: ...
 
@@ -203,6 +211,7 @@ class PeerServer:
     async def _answer(
         self, request: PeerRequest, reader: asyncio.StreamReader, cert: bytes | None, client: str
     ) -> Answer:
+        loop = asyncio.get_running_loop()
         route = ROUTES.get(request.path)
         if route is None or route.method != request.method:
             self._refuse_unread_body(request)
@@ -211,12 +220,17 @@ class PeerServer:
             log.warning("pair channel: %s %s from %s without a certificate", *request.line, client)
             self._refuse_unread_body(request)
             return 403, {"error": "not the paired peer"}
+        if request.path == "/pair":
+            refusal = await loop.run_in_executor(self._pool, self._handlers.pair_refusal, client)
+            if refusal is not None:
+                log.warning("pair channel: POST /pair from %s refused: %s", client, refusal)
+                self._refuse_unread_body(request)
+                return 403, {"error": refusal}
         if request.content_length > route.max_body:
             self._refuse_unread_body(request)
             return 413, {"error": f"request too large: at most {route.max_body} bytes"}
         body = await read_body(reader, request.content_length)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._call, request.path, body, cert)
+        return await loop.run_in_executor(self._pool, self._call, request.path, body, cert, client)
 
     @staticmethod
     def _refuse_unread_body(request: PeerRequest) -> None:
@@ -225,14 +239,14 @@ class PeerServer:
 
     # -- a worker thread
 
-    def _call(self, path: str, raw: bytes, cert: bytes | None) -> Answer:
+    def _call(self, path: str, raw: bytes, cert: bytes | None, client: str) -> Answer:
         handlers = self._handlers
         try:
             if path == "/state":
                 return 200, handlers.peer_state(cert)
             body = json_object(raw)
             if path == "/pair":
-                return 200, handlers.peer_pair(body, cert)
+                return 200, handlers.peer_pair(body, cert, client)
             return 200, handlers.peer_push(body, cert)
         except HttpRefusal as refusal:
             return refusal.status, {"error": refusal.message}

@@ -2,9 +2,11 @@
 
 GET  /api/v1/ha          status (HaStatus, also read by SNMP)
 GET  /api/v1/ha/check    for keepalived's track script: 200 when this node may be Master
-POST /api/v1/ha/join     Slave: opens a pairing window, answers {"code": ...}
-POST /api/v1/ha/pair     Master: {"peer", "vip", "interface", "code", optional "priority",
-                         "preempt", "advert_interval", "vrrp_version", "witness"}
+POST /api/v1/ha/join     Slave: opens a pairing window (optional {"master": address}: only it
+                         may pair), answers {"code", "fingerprint", ...}
+POST /api/v1/ha/pair     Master: {"peer", "vip", "interface", "code", "peer_fingerprint",
+                         optional "priority", "preempt", "advert_interval", "vrrp_version",
+                         "witness"}
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.ha.join import SlavePairing
 from orpheus.ha.pair import PairSettings
 from orpheus.ha.pair_master import MasterPairing
-from orpheus.ha.schemas import CHECK_ANSWER, HA_STATUS, JOIN_ANSWER, PAIR_REQUEST
+from orpheus.ha.schemas import CHECK_ANSWER, HA_STATUS, JOIN_ANSWER, JOIN_REQUEST, PAIR_REQUEST
 from orpheus.ha.status import HaStatus
 
 
@@ -45,7 +47,7 @@ class HaRoutes:
                   summary="keepalived's check: 503 when this unit may not be Master",
                   response=CHECK_ANSWER)  # fmt: skip
         api.route("POST", "/api/v1/ha/join", self.join, summary="Open a pairing window (Slave)",
-                  response=JOIN_ANSWER)  # fmt: skip
+                  body=JOIN_REQUEST, response=JOIN_ANSWER)  # fmt: skip
         api.route("POST", "/api/v1/ha/pair", self.pair, summary="Pair with a Slave (Master)",
                   body=PAIR_REQUEST, response=HA_STATUS)  # fmt: skip
         api.route("DELETE", "/api/v1/ha", self.unpair, summary="Unpair this unit (either side)",
@@ -61,7 +63,8 @@ class HaRoutes:
         return {"ok": True}
 
     def join(self) -> dict[str, object]:
-        window = self._slave_pairing.open_window()
+        master = json_body().get("master")
+        window = self._slave_pairing.open_window(str(master) if master else None)
         shown = {key: window[key] for key in ("expires_in_seconds", "fingerprint")}
         self._record(AuditEntry("ha.join", "pairing window", request_user(), None, shown))
         return window

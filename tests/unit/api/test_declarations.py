@@ -43,7 +43,8 @@ def test_the_ha_and_snmp_schemas_are_valid() -> None:
     from orpheus.ha import schemas as ha
     from orpheus.snmp import schemas as snmp
 
-    for schema in (ha.PAIR_REQUEST, ha.JOIN_ANSWER, ha.HA_STATUS, ha.CHECK_ANSWER,
+    for schema in (ha.PAIR_REQUEST, ha.PAIR_OFFER, ha.JOIN_REQUEST, ha.JOIN_ANSWER, ha.HA_STATUS,
+                   ha.CHECK_ANSWER,
                    snmp.SNMP_CHANGES, snmp.SNMP_ANSWER):  # fmt: skip
         Draft202012Validator.check_schema(schema)
 

@@ -104,3 +104,86 @@ def test_advert_interval_fits_the_vrrp_version() -> None:
         with pytest.raises(ApiError) as refused:
             check_advert(advert, version)
         assert refused.value.status == 400
+
+
+def _offer(code: str, state: HaState, **changes: object) -> dict[str, object]:
+    """A pair request as the Master sends it, authenticated by code."""
+    body: dict[str, object] = {
+        "address": "10.0.0.1", "vip": "10.0.0.100/24", "nopreempt": True,
+        "advert_interval": 0.1, "vrrp_version": 3, "witness": None,
+        "firmware_version": "1.2.0", "cert_pem": state.identity.cert_pem,
+        "auth_pass": "0123abcd", "nonce": "ab" * 16, **changes,
+    }  # fmt: skip
+    body["mac"] = pairing.mac(code, body)
+    return body
+
+
+def test_wrong_codes_close_the_window_for_their_address_only(
+    unpaired: HaState, synced: SyncedConfig, tmp_path: Path
+) -> None:
+    slave = _slave(unpaired, synced, tmp_path)
+    slave.open_window()
+    for _ in range(pairing.MAX_WRONG_ATTEMPTS):
+        with pytest.raises(PeerRequestError, match="wrong pairing code"):
+            slave.accept({"address": "10.0.0.66", "mac": "00"}, "10.0.0.66")
+    assert unpaired.join is not None
+    refusal = slave.refusal_for("10.0.0.66")
+    assert refusal is not None and "5 wrong codes came from it" in refusal
+    with pytest.raises(PeerRequestError, match=r"not waiting to pair with 10\.0\.0\.66"):
+        slave.accept(_offer(unpaired.join.code, unpaired, address="10.0.0.66"), "10.0.0.66")
+    assert slave.refusal_for("10.0.0.1") is None  # the Master may still try
+
+
+def test_a_window_for_one_master_refuses_every_other_address(
+    unpaired: HaState, synced: SyncedConfig, tmp_path: Path
+) -> None:
+    slave = _slave(unpaired, synced, tmp_path)
+    slave.open_window(master="10.0.0.1")
+    assert unpaired.join is not None
+    with pytest.raises(PeerRequestError) as refused:
+        slave.accept(_offer(unpaired.join.code, unpaired, address="10.0.0.7"), "10.0.0.7")
+    assert refused.value.status == 403
+    assert refused.value.message == "this unit is waiting to pair with 10.0.0.1, not with 10.0.0.7"
+    assert unpaired.join.wrong_by_address == {} and unpaired.settings is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("auth_pass", "ab\ncd"),
+        ("auth_pass", 'ab"}'),
+        ("vip", "10.0.0.1; script"),
+        ("vip", "10.0.0.100/24\n"),
+        ("address", "10.0.0.1\n"),
+        ("witness", "10.0.0.254 }"),
+        ("vrrp_version", 4),
+        ("advert_interval", 0),
+        ("nopreempt", "yes"),
+        ("firmware_version", "1.2.0\nvrrp_script x"),
+        ("cert_pem", "not a certificate"),
+    ],
+)
+def test_an_authenticated_pair_request_with_a_bad_field_is_refused(
+    unpaired: HaState, synced: SyncedConfig, tmp_path: Path, field: str, value: object
+) -> None:
+    slave = _slave(unpaired, synced, tmp_path)
+    slave.open_window()
+    assert unpaired.join is not None
+    with pytest.raises(PeerRequestError) as refused:
+        slave.accept(_offer(unpaired.join.code, unpaired, **{field: value}), "10.0.0.1")
+    assert refused.value.status == 400
+    assert field in refused.value.message and "\n" not in refused.value.message
+    # Nothing changed, and the window is still usable (a bad field is not a wrong code).
+    assert unpaired.settings is None and unpaired.join is not None
+    assert unpaired.join.wrong_by_address == {} and slave.refusal_for("10.0.0.1") is None
+
+
+def test_a_pair_request_must_come_from_the_address_it_names(
+    unpaired: HaState, synced: SyncedConfig, tmp_path: Path
+) -> None:
+    slave = _slave(unpaired, synced, tmp_path)
+    slave.open_window()
+    assert unpaired.join is not None
+    with pytest.raises(PeerRequestError, match=r"from 10\.0\.0\.9 names 10\.0\.0\.1 as the Master"):
+        slave.accept(_offer(unpaired.join.code, unpaired), "10.0.0.9")
+    assert unpaired.settings is None

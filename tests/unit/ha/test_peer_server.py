@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from orpheus.ha import peer_http, peer_server, tls
+from orpheus.ha import peer_client, peer_http, peer_server, tls
 from orpheus.ha.identity import Identity, ensure_identity
 from orpheus.ha.peer_server import PeerRequestError, PeerServer
 
@@ -26,8 +26,14 @@ from orpheus.ha.peer_server import PeerRequestError, PeerServer
 @dataclass
 class Recorder:
     calls: list[tuple[str, Any, bytes | None]] = field(default_factory=list)
+    window_refusal: str | None = None  # None: a pairing window is open for every client
 
-    def peer_pair(self, body: dict[str, Any], peer_cert_der: bytes | None) -> dict[str, Any]:
+    def pair_refusal(self, client: str) -> str | None:
+        return self.window_refusal
+
+    def peer_pair(
+        self, body: dict[str, Any], peer_cert_der: bytes | None, client: str
+    ) -> dict[str, Any]:
         self.calls.append(("pair", body, peer_cert_der))
         if body.get("code") != "right":
             raise PeerRequestError(403, "wrong pairing code")
@@ -274,3 +280,40 @@ def test_stop_ends_the_server_thread_and_closes_the_port(tmp_path: Path) -> None
     assert "ha-peer-server" not in {t.name for t in threading.enumerate()}
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+def test_with_no_pairing_window_a_pair_request_is_answered_before_its_body(
+    unpaired: Channel,
+) -> None:
+    unpaired.handlers.window_refusal = "this unit is not waiting to pair"
+    with tls_socket(unpaired) as sock:  # a body that would fit, never sent
+        header = b"POST /pair HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n"
+        code, body, elapsed = answer_to_header(sock, header)
+    assert (code, body) == (403, {"error": "this unit is not waiting to pair"})
+    assert elapsed < 3.0  # the body's deadline is 10 s: it was not waited for
+    assert unpaired.handlers.calls == []
+
+
+def test_a_pair_body_is_capped_at_a_few_kib(unpaired: Channel) -> None:
+    with tls_socket(unpaired) as sock:
+        header = b"POST /pair HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (9 * 1024)
+        assert answer_to_header(sock, header)[0] == 413
+    assert unpaired.handlers.calls == []
+
+
+def test_the_master_sends_nothing_to_a_peer_with_another_certificate(
+    unpaired: Channel, tmp_path: Path
+) -> None:
+    context = tls.client_context(unpaired.master, None)
+    expected = unpaired.stranger.fingerprint  # what `ha join` showed: not this server's
+    with pytest.raises(peer_client.PeerImpostor) as refused:
+        peer_client.request(*unpaired.address, context, "POST", "/pair", {"code": "right"},
+                            fingerprint=expected)  # fmt: skip
+    message = str(refused.value)
+    presented = ensure_identity(tmp_path / "slave").fingerprint
+    assert expected in message and presented in message and "\n" not in message
+    assert unpaired.handlers.calls == []
+    # The right fingerprint goes through.
+    answer, _ = peer_client.request(*unpaired.address, context, "POST", "/pair",
+                                    {"code": "right"}, fingerprint=presented)  # fmt: skip
+    assert answer == {"paired": True}
