@@ -1,6 +1,6 @@
 """Updates on the v1 image in QEMU, real RAUC and GRUB, one guest walked in file order:
 
-v1 runs from slot A -> v2 streamed over HTTP (a second install meanwhile is refused; the
+v1 runs from slot A -> v2 from an HTTP URL (a second install meanwhile is refused; the
 bundles carry no block-hash index, so installs are plain copies under TCG) ->
 reboot: v2 runs from slot B, committed, configuration kept and migrated to v2's schema 2 ->
 manual rollback to v1 (the copy of schema 1 is back, a change made under v2 is reported
@@ -270,6 +270,22 @@ def test_refuses_a_bundle_with_one_byte_changed(
     good = bundles.small_bundle(tmp_path / "good.raucb")
     bad = bundles.flip_byte(good, tmp_path / "one-byte.raucb", 40000)
     refused(update_guest, put(update_guest, server, bad), "corrupted")
+
+
+def test_installs_only_the_bundle_it_checked_when_the_url_swaps_bundles(
+    update_guest: Guest, server: BundleServer, tmp_path: Path
+) -> None:
+    """The server answers the unit's first download with a bundle whose signature, version
+    and dates pass but one of whose payload bytes is changed, and every later request with
+    an older signed bundle (below v2's minimum version). The unit downloads once and checks
+    and installs that one file: refused as corrupted, nothing written, nothing fetched again.
+    (RAUC used to fetch the URL anew to install it: the older bundle, never checked.)"""
+    good = bundles.small_bundle(tmp_path / "checked.raucb")
+    checked = bundles.flip_byte(good, tmp_path / "checked-one-byte.raucb", 40000)
+    older = bundles.small_bundle(tmp_path / "older.raucb", version="0.9.0")
+    server.swap("swapped.raucb", checked, older)
+    refused(update_guest, server.guest_url("swapped.raucb"), "corrupted")
+    assert server.gets.get("swapped.raucb") == 1, server.gets
 
 
 def test_refuses_a_truncated_bundle(
