@@ -170,7 +170,14 @@ class Installer:
         target.parent.chmod(0o700)
         room = shutil.disk_usage(target.parent).free - MIN_FREE_BYTES
 
+        shown = [0]
+
         def progress(done: int, size: int | None) -> None:
+            # A line in the job's log every tenth of the bundle (or 64 MiB), not every chunk.
+            every = max(size // 10, fetch.MIB) if size else 64 * fetch.MIB
+            if done // every == shown[0] and done != size:
+                return
+            shown[0] = done // every
             whole = f" of {size // fetch.MIB} MiB" if size else ""
             job.step(1, f"downloading the bundle: {done // fetch.MIB} MiB{whole}")
 
