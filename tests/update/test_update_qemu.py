@@ -332,6 +332,14 @@ def test_refuses_a_url_that_does_not_answer(update_guest: Guest) -> None:
     refused(update_guest, "http://10.0.2.2:9/orpheus.raucb", "cannot download")
 
 
+def test_refuses_a_url_that_points_at_the_unit_itself(update_guest: Guest) -> None:
+    """Its loopback and its own address (the host's bundle server, 10.0.2.2, is not one)."""
+    refused(update_guest, "http://127.0.0.1/api/v1/health", "127.0.0.1, the unit itself")
+    links = json.loads(update_guest.out("ip", "-j", "-4", "address", "show", "scope", "global"))
+    own = next(a["local"] for link in links for a in link.get("addr_info", []) if "local" in a)
+    refused(update_guest, f"http://{own}/b.raucb", f"{own}, an address of the unit itself")
+
+
 def test_refuses_to_install_with_the_data_partition_full(
     update_guest: Guest, server: BundleServer, v2_bundle: Path
 ) -> None:
