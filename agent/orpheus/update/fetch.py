@@ -40,10 +40,9 @@ def _connector(local: LocalAddresses) -> Callable[..., socket.socket]:
     ) -> socket.socket:
         host, port = address
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        for info in infos:
-            reason = refusal(host, str(info[4][0]), local)
-            if reason is not None:
-                raise Refused(f"URL refused: {reason}")
+        reason = _first_refusal(host, infos, local)
+        if reason is not None:
+            raise Refused(f"URL refused: {reason}")
         error: OSError = OSError(f"no address for {host}")
         for family, kind, proto, _name, sockaddr in infos:
             sock = socket.socket(family, kind, proto)
@@ -79,6 +78,7 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         location = headers.get("location") or headers.get("uri") or ""
         target = urllib.parse.urljoin(req.full_url, location)
         if location and urllib.parse.urlsplit(target).scheme not in SCHEMES:
+            fp.close()
             raise Refused(f"URL refused: redirected to {location!r}: only http and https")
         return super().http_error_302(req, fp, code, msg, headers)
 
@@ -100,6 +100,7 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
             port = target.port or (443 if target.scheme == "https" else 80)
             check_host(target.hostname or "", port, self.local)
         except Refused as error:
+            fp.close()
             raise Refused(f"URL refused: redirected to {target.geturl()}: {error}") from None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -111,10 +112,18 @@ def check_host(host: str, port: int, local: LocalAddresses = local_addresses) ->
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         return
+    reason = _first_refusal(host, infos, local)
+    if reason is not None:
+        raise Refused(reason)
+
+
+def _first_refusal(host: str, infos: list[Any], local: LocalAddresses) -> str | None:
+    """A name with any address on the unit is refused, whichever address it would use."""
     for info in infos:
         reason = refusal(host, str(info[4][0]), local)
         if reason is not None:
-            raise Refused(reason)
+            return reason
+    return None
 
 
 def opener(local: LocalAddresses = local_addresses) -> urllib.request.OpenerDirector:
