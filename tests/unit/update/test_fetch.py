@@ -3,6 +3,7 @@ http(s); https verified; a download bounded by the room on /data and never left 
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from collections.abc import Iterator
@@ -100,3 +101,20 @@ def test_https_is_verified_against_the_ca_store(
         with pytest.raises(Refused, match=r"^cannot download .*CERTIFICATE_VERIFY_FAILED"):
             fetch.check_url(served.url("/b.raucb"))
         assert served.requests == []
+
+
+def test_the_update_api_answers_a_url_on_the_unit_with_one_line_400(tmp_path: Path) -> None:
+    from testbed.update_api import build
+    from tests.unit.api.wsgi_client import call
+
+    api = build(tmp_path, "an-admin-pass")
+    for url, named in (
+        ("http://127.0.0.1:8080/api/v1/update", "127.0.0.1, the unit itself"),
+        (
+            "http://[::ffff:127.0.0.1]/b.raucb",
+            "::ffff:127.0.0.1 resolves to 127.0.0.1, the unit itself",
+        ),
+    ):
+        body = json.dumps({"url": url}).encode()
+        answer = call(api.app, "POST", "/api/v1/update", body, auth=("admin", "an-admin-pass"))
+        assert answer.status == 400 and answer.json()["error"] == f"URL refused: {named}"
