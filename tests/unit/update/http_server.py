@@ -67,7 +67,7 @@ def serving(tls: ssl.SSLContext | None = None) -> Iterator[Server]:
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = int(server.server_address[1])
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield state
     finally:
