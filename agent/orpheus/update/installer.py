@@ -202,6 +202,8 @@ class Installer:
         target = other_slot(deps.booted_slot)
         job.step(10, f"writing firmware {bundle.version} to slot {target}")
         self._rauc_install(job, str(source))
+        if source == self.download_target:
+            self.discard_download()  # written: its room is free again, before any wait for calls
         deps.state.set_slot(target, bundle.version, bundle.build_date)
         deps.state.update(
             pending={
