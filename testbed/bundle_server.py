@@ -1,7 +1,10 @@
 """A file server on 127.0.0.1 with HTTP Range support (what RAUC's streaming needs).
 
 The guest reaches it as 10.0.2.2 through QEMU's user networking. It counts the bytes it
-sends, so a test or benchmark can tell how much of a bundle a streamed install downloaded.
+sends, so a test or benchmark can tell how much of a bundle a streamed install downloaded,
+and the GET requests of each name. A swapped name answers its first GET with one bundle and
+every later request with another: a server that passes the checks with one and installs the
+other.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ class BundleServer:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.bytes_sent = 0
+        self.gets: dict[str, int] = {}
+        self._swaps: dict[str, list[Path]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -32,6 +37,25 @@ class BundleServer:
         with self._lock:
             self.bytes_sent += sent
 
+    def swap(self, name: str, first: Path, then: Path) -> None:
+        """name answers its first GET from first, every request after it from then."""
+        with self._lock:
+            self._swaps[name] = [first, then]
+
+    def serves(self, name: str, method: str) -> Path | None:
+        """The file a request for name is answered from (a GET is counted)."""
+        with self._lock:
+            if method == "GET":
+                self.gets[name] = self.gets.get(name, 0) + 1
+            queue = self._swaps.get(name)
+            if queue is not None:
+                path = queue[0]
+                if method == "GET" and len(queue) > 1:
+                    queue.pop(0)
+                return path
+        path = self.directory / name
+        return path if path.is_file() and path.parent == self.directory else None
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
@@ -44,8 +68,7 @@ class BundleServer:
                 pass
 
             def _target(self) -> Path | None:
-                path = server.directory / self.path.lstrip("/").split("?")[0]
-                return path if path.is_file() and path.parent == server.directory else None
+                return server.serves(self.path.lstrip("/").split("?")[0], self.command)
 
             def do_HEAD(self) -> None:
                 self._serve(body=False)

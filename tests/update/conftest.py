@@ -25,8 +25,7 @@ def builds(request: pytest.FixtureRequest) -> bundles.Builds:
 
 @pytest.fixture(scope="session")
 def v2_bundle(builds: bundles.Builds) -> Path:
-    """The v2 the bundle server serves (with the block-hash index, like production)."""
-    return builds.v2_streamed_bundle
+    return builds.v2_bundle
 
 
 @pytest.fixture(scope="session")

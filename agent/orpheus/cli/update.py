@@ -19,7 +19,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     install = actions.add_parser("install", help="install a bundle (file on the unit or URL)")
-    install.add_argument("bundle", help="path of a .raucb file, or an http(s) URL to stream")
+    install.add_argument(
+        "bundle", help="path of a .raucb file, or an http(s) URL (downloaded, then installed)"
+    )
     install.add_argument("--reboot", action="store_true", help="reboot into it when idle")
     install.add_argument("--force", action="store_true", help="reboot even with calls active")
     install.add_argument(

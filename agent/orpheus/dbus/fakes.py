@@ -4,7 +4,9 @@ demand with the same error types as the real wrappers."""
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from orpheus.dbus.rauc import BundleInfo, ProgressCallback, RaucError, SlotStatus
 from orpheus.dbus.systemd import SystemdError
@@ -50,7 +52,10 @@ def _two_slots() -> SlotStatus:
 @dataclass
 class FakeRauc:
     """Two good slots, A booted and primary. install_failures: messages the next installs
-    raise as RaucError, first one first; progress: what each install reports."""
+    raise as RaucError, first one first; progress: what each install reports.
+    by_content: bundles told apart by their bytes; then inspect and install read the source
+    (a file, or an http URL fetched as RAUC streams it), inspect answers for what it read
+    and install records it in installed_content."""
 
     slots: SlotStatus = field(default_factory=_two_slots)
     primary_slot: str = "rootfs.0"
@@ -64,6 +69,8 @@ class FakeRauc:
     marks: list[tuple[str, str]] = field(default_factory=list)
     installs: list[str] = field(default_factory=list)
     unavailable: str | None = None
+    by_content: dict[bytes, BundleInfo] = field(default_factory=dict)
+    installed_content: list[bytes] = field(default_factory=list)
 
     def mark(self, state: str, slot: str = "booted") -> str:
         self._reachable()
@@ -80,15 +87,29 @@ class FakeRauc:
 
     def inspect(self, source: str) -> BundleInfo:
         self._reachable()
-        return self.bundle
+        if not self.by_content:
+            return self.bundle
+        content = self._read(source)
+        if content not in self.by_content:
+            raise RaucError(f"signature verification failed for {source}")
+        return self.by_content[content]
 
     def install(self, source: str, on_progress: ProgressCallback) -> None:
         self._reachable()
         self.installs.append(source)
+        if self.by_content:
+            self.installed_content.append(self._read(source))
         if self.install_failures:
             raise RaucError(self.install_failures.pop(0))
         for percent, text in self.progress:
             on_progress(percent, text)
+
+    @staticmethod
+    def _read(source: str) -> bytes:
+        if source.startswith(("http://", "https://")):
+            with urllib.request.urlopen(source, timeout=10) as response:  # noqa: S310 - a test's
+                return bytes(response.read())
+        return Path(source).read_bytes()
 
     def _reachable(self) -> None:
         if self.unavailable is not None:

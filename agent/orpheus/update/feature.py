@@ -112,6 +112,7 @@ class UpdateFeature:
             other = other_slot(deps.booted_slot)
             deps.state.set_slot(other, deps.running.version, deps.running.build_date)
         # The configuration's schema was checked before Asterisk started (configcheck).
+        self.installer.discard_download()
 
     def stop(self) -> None:
         pass

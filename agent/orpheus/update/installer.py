@@ -1,7 +1,11 @@
 """An install job: check the source, the bundle and the rules, then let RAUC write the slot.
 
 Every refusal happens before RAUC is asked to install, so a refused bundle leaves both slots,
-the boot order and the data as they were. With --reboot the unit restarts into the new slot
+the boot order and the data as they were. A bundle from a URL is downloaded once, into a
+directory only the agent writes, and that file is what is inspected, checked and installed:
+a server cannot answer the checks with one bundle and the install with another (RAUC 1.13,
+Debian trixie's, has no install argument that would pin the inspected manifest hash of a
+streamed bundle). With --reboot the unit restarts into the new slot
 only once the PBX is idle (or at once with force), waiting at most idle_timeout seconds.
 """
 
@@ -11,8 +15,6 @@ import logging
 import re
 import shutil
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +23,8 @@ from pathlib import Path
 from orpheus import runner
 from orpheus.dbus.rauc import BundleInfo, Rauc, RaucError
 from orpheus.jobs.model import Failure, Job, failure_reason
-from orpheus.update import policy, verity
+from orpheus.update import fetch, policy, verity
+from orpheus.update.fetch import check_url
 from orpheus.update.policy import Firmware, Refused
 from orpheus.update.schema import ConfigStore
 from orpheus.update.state import UpdateState, now_iso
@@ -30,7 +33,6 @@ log = logging.getLogger(__name__)
 
 # RAUC's status file and the agent's state live on /data: an install needs room for them.
 MIN_FREE_BYTES = 16 * 1024**2
-URL_TIMEOUT_SECONDS = 15.0
 IDLE_POLL_SECONDS = 5.0
 # RAUC sometimes fails to set up the dm-verity device of a streamed bundle ("Failed mounting
 # bundle: Failed to load dm table: Argument list too long"; seen under QEMU TCG, about one
@@ -66,6 +68,8 @@ class InstallDeps:
     reboot: Callable[[], None]
     boot_id: Callable[[], str]
     rauc: Rauc
+    # Where a bundle from a URL is downloaded to (agent-only); data_dir/update-download if None.
+    download_dir: Path | None = None
 
 
 def other_slot(bootname: str) -> str:
@@ -84,21 +88,6 @@ def check_source(request: InstallRequest, data_dir: Path) -> None:
         check_url(request.source)
     elif not Path(request.source).is_file():
         raise Refused(f"no such bundle file: {request.source}")
-
-
-def check_url(url: str) -> None:
-    head = urllib.request.Request(url, method="HEAD")  # noqa: S310 - http(s) only, checked above
-    try:
-        with urllib.request.urlopen(head, timeout=URL_TIMEOUT_SECONDS) as response:  # noqa: S310
-            if response.status >= 400:
-                raise Refused(f"cannot download {url}: HTTP {response.status}")
-    except urllib.error.HTTPError as error:
-        raise Refused(f"cannot download {url}: HTTP {error.code}") from error
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise Refused(f"cannot download {url}: {reason}") from error
-    except (ValueError, UnicodeError) as error:  # a URL http.client cannot send
-        raise Refused(f"cannot download {url!r}: not a usable URL ({error})") from error
 
 
 _VERITY_LINES = {
@@ -157,23 +146,64 @@ class Installer:
         self.deps.state.update(last_install=result)
 
     def _install(self, job: Job, request: InstallRequest) -> str:
+        if not request.is_url:
+            return self._install_file(job, request, Path(request.source))
+        bundle = self._download(job, request.source)
+        try:
+            return self._install_file(job, request, bundle)
+        finally:
+            bundle.unlink(missing_ok=True)
+
+    @property
+    def download_target(self) -> Path:
+        directory = self.deps.download_dir or self.deps.data_dir / "update-download"
+        return directory / "bundle.raucb"
+
+    def discard_download(self) -> None:
+        """A download the agent did not finish (it stopped meanwhile) only takes room."""
+        self.download_target.unlink(missing_ok=True)
+
+    def _download(self, job: Job, url: str) -> Path:
+        """The one fetch of the bundle: the file inspected is the file installed."""
+        target = self.download_target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.chmod(0o700)
+        room = shutil.disk_usage(target.parent).free - MIN_FREE_BYTES
+
+        shown = [0]
+
+        def progress(done: int, size: int | None) -> None:
+            # A line in the job's log every tenth of the bundle (or 64 MiB), not every chunk.
+            every = max(size // 10, fetch.MIB) if size else 64 * fetch.MIB
+            if done // every == shown[0] and done != size:
+                return
+            shown[0] = done // every
+            whole = f" of {size // fetch.MIB} MiB" if size else ""
+            job.step(1, f"downloading the bundle: {done // fetch.MIB} MiB{whole}")
+
+        job.step(1, f"downloading the bundle from {url}")
+        fetch.download(url, target, room, progress)
+        return target
+
+    def _install_file(self, job: Job, request: InstallRequest, source: Path) -> str:
         deps = self.deps
         job.step(2, "checking the bundle's signature")
         try:
-            info = deps.rauc.inspect(request.source)
+            info = deps.rauc.inspect(str(source))
         except RaucError as error:
             raise Refused(f"bundle refused: {error}") from error
         bundle = bundle_firmware(info)
         policy.check_compatible(info.compatible, deps.running.compatible)
         policy.check_versions(bundle, deps.running)
         policy.check_entitlement(bundle, deps.support_until())
-        if not request.is_url:
-            self._verify_payload(job, Path(request.source))
+        self._verify_payload(job, source)
         job.step(8, "keeping a copy of the configuration")
         deps.config.snapshot()
         target = other_slot(deps.booted_slot)
         job.step(10, f"writing firmware {bundle.version} to slot {target}")
-        self._rauc_install(job, request.source)
+        self._rauc_install(job, str(source))
+        if source == self.download_target:
+            self.discard_download()  # written: its room is free again, before any wait for calls
         deps.state.set_slot(target, bundle.version, bundle.build_date)
         deps.state.update(
             pending={

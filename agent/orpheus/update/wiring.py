@@ -78,6 +78,7 @@ def update_features(
         reboot=restart,
         boot_id=read_boot_id,
         rauc=rauc,
+        download_dir=state_dir / "update" / "download",
     )
     gate = health.all_of(
         [

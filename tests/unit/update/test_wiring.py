@@ -22,9 +22,10 @@ from orpheus.dbus.fakes import FakeRauc, FakeSystemd
 from orpheus.dbus.rauc import BundleInfo
 from orpheus.firmware import read_release
 from orpheus.update import commit as commit_module
+from orpheus.update import fetch
 from orpheus.update.commit import CommitFeature
 from orpheus.update.feature import UpdateFeature
-from orpheus.update.installer import InstallRequest
+from orpheus.update.installer import Installer, InstallRequest
 from orpheus.update.jobs import Job
 from orpheus.update.state import UpdateState
 from orpheus.update.wiring import update_features
@@ -72,6 +73,24 @@ class _NoCalls:
 
 
 @pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """URL answers with a bundle. No network here: the one download of it is replaced, and so
+    is the check of the downloaded file against its signature (`rauc info`, RAUC's)."""
+
+    def download(url: str, target: Path, room: int, *_: object) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"a signed bundle")
+
+    monkeypatch.setattr(fetch, "download", download)
+    monkeypatch.setattr(Installer, "_verify_payload", lambda *_: None)
+
+
+def downloaded(unit: Unit) -> str:
+    """Where the bundle from URL is downloaded to, inspected and installed from."""
+    return str(unit.config.state_dir / "update/download/bundle.raucb")
+
+
+@pytest.fixture
 def post_json() -> Iterator[None]:
     body = b"{}"
     bottle.request.bind(
@@ -88,6 +107,7 @@ def post_json() -> Iterator[None]:
 
 def test_install_with_reboot_writes_through_rauc_and_reboots_through_systemd(
     tmp_path: Path,
+    served: None,
 ) -> None:
     unit = Unit(tmp_path)
     job = Job("install", URL)
@@ -101,12 +121,12 @@ def test_install_with_reboot_writes_through_rauc_and_reboots_through_systemd(
         "succeeded",
         "firmware 1.1.0 installed to slot B; it boots next; rebooting",
     )
-    assert unit.rauc.installs == [URL] and unit.systemd.calls == [("reboot", "")]
+    assert unit.rauc.installs == [downloaded(unit)] and unit.systemd.calls == [("reboot", "")]
     assert unit.state.read()["pending"]["slot"] == "B"
     assert any("Copying" in line for line in job.log)  # RAUC's progress reached the job
 
 
-def test_install_without_reboot_leaves_systemd_alone(tmp_path: Path) -> None:
+def test_install_without_reboot_leaves_systemd_alone(tmp_path: Path, served: None) -> None:
     unit = Unit(tmp_path)
     job = Job("install", URL)
     unit.update.jobs.registry.run(
@@ -116,7 +136,7 @@ def test_install_without_reboot_leaves_systemd_alone(tmp_path: Path) -> None:
 
 
 def test_a_reboot_systemd_cannot_do_is_logged_and_the_job_still_ends(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, served: None
 ) -> None:
     unit = Unit(tmp_path)
     unit.systemd.unavailable = "cannot reach the system bus at unix:path=/x: gone"
@@ -128,11 +148,13 @@ def test_a_reboot_systemd_cannot_do_is_logged_and_the_job_still_ends(
                 unit.update.installer.run, request=InstallRequest(URL, reboot=True, force=True)
             ),
         )
-    assert not job.running and unit.rauc.installs == [URL]
+    assert not job.running and unit.rauc.installs == [downloaded(unit)]
     assert "cannot reboot: cannot reach the system bus at unix:path=/x: gone" in caplog.messages
 
 
-def test_an_install_rauc_cannot_do_fails_the_job_with_rauc_s_message(tmp_path: Path) -> None:
+def test_an_install_rauc_cannot_do_fails_the_job_with_rauc_s_message(
+    tmp_path: Path, served: None
+) -> None:
     unit = Unit(tmp_path)
     unit.rauc.unavailable = "cannot reach the system bus at unix:path=/x: gone"
     job = Job("install", URL)
