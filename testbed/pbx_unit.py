@@ -97,6 +97,7 @@ class Agent:
     public_key: Path
     sysfs: Path
     asterisk_command: list[str] = field(default_factory=lambda: ["/bin/false"])
+    credentials_dir: Path | None = None  # what systemd hands the unit (ImportCredential=)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -122,6 +123,8 @@ class Agent:
             "license_public_key": str(self.public_key),
             "sysfs_dir": str(self.sysfs),
         }
+        if self.credentials_dir is not None:
+            settings["credentials_dir"] = str(self.credentials_dir)
         lines = [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
         path = self.workdir / "agent.toml"
         path.write_text("\n".join(lines) + "\n")
