@@ -65,7 +65,7 @@ class SlavePairing:
         with state.lock:
             window = state.join
             if state.settings is not None or window is None:
-                return "this unit is not waiting to pair (run `orpheusctl ha join` on it)"
+                return pairing.NOT_WAITING
             return window.refusal_for(client)
 
     def accept(self, body: dict[str, Any], client: str = "") -> dict[str, Any]:

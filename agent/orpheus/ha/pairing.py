@@ -22,6 +22,9 @@ MAX_WRONG_ATTEMPTS = 5  # per source address
 MAX_TRACKED_ADDRESSES = 1024
 
 
+NOT_WAITING = "this unit is not waiting to pair (run `orpheusctl ha join` on it)"
+
+
 class PairingRefused(ValueError):
     """Pairing cannot proceed; the message names why (for the user, one line)."""
 
@@ -76,7 +79,7 @@ class JoinWindow:
     def refusal_for(self, client: str) -> str | None:
         """Why client may not try a code in this window (one line), or None."""
         if not self.usable():
-            return "this unit is not waiting to pair (run `orpheusctl ha join` on it)"
+            return NOT_WAITING
         if self.master is not None and client != self.master:
             return f"this unit is waiting to pair with {self.master}, not with {client}"
         wrong = self.wrong_by_address.get(client)

@@ -93,9 +93,8 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         headers: http.client.HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
+        # (http_error_302 above has refused any scheme but http and https.)
         target = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl))
-        if target.scheme not in SCHEMES:
-            raise Refused(f"URL refused: redirected to {newurl!r}: only http and https")
         try:
             port = target.port or (443 if target.scheme == "https" else 80)
             check_host(target.hostname or "", port, self.local)
