@@ -39,6 +39,7 @@ RUN_TOOLS = {
     "smilint": "smitools",
     "grub-editenv": "grub-common",
     "dbus-daemon": "dbus-daemon",  # tests/dbus: the D-Bus wrappers against stand-in services
+    "age": "age",  # tests/unit/privacy: the agent's age files against the reference tool
 }
 
 
