@@ -32,6 +32,7 @@ from orpheus.jobs.registry import JobRegistry
 from orpheus.licensing.active import Licensing
 from orpheus.licensing.feature import LicensingFeature
 from orpheus.pbx import wiring as pbx_wiring
+from orpheus.recordings.wiring import privacy_and_recordings
 from orpheus.snmp import sources
 from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature
@@ -68,6 +69,9 @@ def build_features(
     status.add_alarm_source(licence.alarms)
     status.add_alarm_source(functools.partial(provision.alarms, passwords))
     features += [licence, pbx]
+    privacy, recordings = privacy_and_recordings(config, audit)
+    status.add_alarm_source(recordings.spool.alarms)
+    features += [privacy, recordings]
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,

@@ -44,6 +44,10 @@ class AgentConfig:
     snmp_agentx_socket: Path = Path("/run/agentx/master")
     snmp_listen: tuple[str, ...] = ("udp:161", "udp6:161")
     snmp_refresh_seconds: float = 3.0
+    # The RAM spool (a tmpfs) Asterisk records into, as the agent sees it (Asterisk sees
+    # recordings.names.ASTERISK_SPOOL), and how often the agent takes in what it added.
+    recording_spool_dir: Path = Path("/run/orpheus-recording")
+    recording_poll_seconds: float = 0.5
     # Recording storage targets besides the data partition.
     usb_mount: Path = Path("/media/usb")
     nas_mount: Path = Path("/media/nas")

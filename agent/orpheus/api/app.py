@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import bottle
@@ -34,6 +34,7 @@ from orpheus.api.schema import (
     check,
     parse_json,
 )
+from orpheus.api.stream import Stream
 from orpheus.auth import PasswordStore
 from orpheus.files import DiskFull
 
@@ -111,7 +112,7 @@ class Api:
             raise ValueError(f"{method} {path}: declare path parameter(s) {sorted(undeclared)}")
         self.routes.append(RouteInfo(method, path, auth, compiled.declaration))
 
-        def wrapper(**params: str) -> str:
+        def wrapper(**params: str) -> str | Iterable[bytes]:
             return self._answer(method, compiled, auth, handler, params)
 
         self.app.route(path, method, wrapper, orpheus_declaration=compiled.declaration)
@@ -123,7 +124,7 @@ class Api:
         auth: bool,
         handler: Handler,
         params: dict[str, str],
-    ) -> str:
+    ) -> str | Iterable[bytes]:
         bottle.response.content_type = JSON
         request_id = uuid.uuid4().hex[:12]
         bottle.response.set_header(REQUEST_ID_HEADER, request_id)
@@ -134,6 +135,10 @@ class Api:
             self._check_write_guards(method, bottle.request.path)
             result = handler(**params)
             bottle.response.status = compiled.declaration.status
+            if isinstance(result, Stream):  # checked and authorised: the bytes go as they come
+                bottle.response.content_type = result.content_type
+                bottle.response.set_header("Content-Length", str(result.length))
+                return result.chunks
         except ApiError as error:
             bottle.response.status = error.status
             result = {"error": one_line(error.message)}

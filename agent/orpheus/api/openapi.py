@@ -88,7 +88,7 @@ def _responses(route: RouteInfo) -> dict[str, Any]:
     responses: dict[str, Any] = {
         str(declaration.status): {
             "description": "success",
-            "content": {JSON: {"schema": declaration.response}},
+            "content": {declaration.response_type: {"schema": declaration.response}},
         }
     }
     for code, text in _ERRORS.items():

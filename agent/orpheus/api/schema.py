@@ -54,6 +54,7 @@ class Declaration:
     # asked at each request (an update bundle: the data partition's free space).
     upload_limit: Callable[[], int] | None = None
     response: Schema = field(default_factory=lambda: dict(ANY_OBJECT))
+    response_type: str = JSON  # another media type: the handler answers an api.stream.Stream
     status: int = 200  # the success status
     max_body: int = DEFAULT_MAX_BODY
     upload_query: Mapping[str, Schema] = field(default_factory=dict)  # query of an upload

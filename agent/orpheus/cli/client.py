@@ -8,7 +8,7 @@ import json
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
 class AgentError(RuntimeError):
@@ -65,3 +65,28 @@ def _login_name() -> str:
         return os.environ.get("SUDO_USER") or getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def download(client: AgentClient, path: str, headers: dict[str, str], out: BinaryIO) -> int:
+    """GET path, its body copied to out as it arrives (not JSON: a recording); the bytes."""
+    connection = _UnixConnection(client.socket_path, client.timeout)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        if response.status >= 400:
+            data = json.loads(response.read() or b"null")
+            message = data.get("error") if isinstance(data, dict) else None
+            raise AgentError(message or f"HTTP {response.status}")
+        expected, written = int(response.getheader("Content-Length") or -1), 0
+        while chunk := response.read(64 * 1024):
+            out.write(chunk)
+            written += len(chunk)
+    except (FileNotFoundError, ConnectionRefusedError) as error:
+        raise AgentError(f"the agent is not running ({client.socket_path})") from error
+    except OSError as error:
+        raise AgentError(f"cannot talk to the agent: {error}") from error
+    finally:
+        connection.close()
+    if expected >= 0 and written != expected:
+        raise AgentError(f"download cut after {written} of {expected} bytes")
+    return written

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from orpheus.config_text import check_name, check_value
 from orpheus.pbx.records import Record
 from orpheus.pbx.store import Config
+from orpheus.recordings.names import mixmonitor
 
 HEADER = "; Rendered by the Orpheus agent from its configuration store: edits here are lost.\n"
 PJSIP_FILE = "pjsip.d/orpheus.conf"
@@ -29,7 +30,11 @@ QUEUES_FILE = "queues.conf"
 MANAGER_FILE = "manager.conf"
 CALL_GROUP = "calls@orpheus"
 AMI_USER = "orpheus"
-RECORDING = "MixMonitor(${STRFTIME(${EPOCH},,%Y%m%d-%H%M%S)}-${UNIQUEID}.wav,b)"
+# Recordings go to the RAM spool the agent encrypts from (recordings/spool.py), named with
+# the call's direction and parties; calls from a trunk set ORPHEUS_DIRECTION on the way in.
+TARGET_RECORDING = mixmonitor('${IF($["${ORPHEUS_DIRECTION}" = "inbound"]?inbound:internal)}',
+                              "${EXTEN}")  # fmt: skip
+OUTBOUND_RECORDING = mixmonitor("outbound", "${EXTEN}")
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def _limit_context(limit: CallLimit) -> str:
 
 
 def _target_lines(config: Config, recording: bool) -> Iterator[str]:
-    record = f" same => n,{RECORDING}\n" if recording else ""
+    record = f" same => n,{TARGET_RECORDING}\n" if recording else ""
     for number in config["extension"]:
         yield f"exten => {number},1,NoOp(extension {number})\n{record}"
         yield f" same => n,Dial(PJSIP/{number},30)\n same => n,Hangup()\n"
@@ -118,7 +123,7 @@ def _outbound_lines(config: Config, recording: bool) -> Iterator[str]:
         yield f"exten => _{prefix}X.,1,NoOp(outbound via {', '.join(trunks)})\n"
         yield " same => n,Gosub(orpheus-limit,s,1)\n"  # calls through trunks always count
         if recording:
-            yield f" same => n,{RECORDING}\n"
+            yield f" same => n,{OUTBOUND_RECORDING}\n"
         for trunk in trunks:  # failover: the next trunk when one does not answer
             yield f" same => n,Dial(PJSIP/${{EXTEN:{len(prefix)}}}@{trunk_endpoint(trunk)},60)\n"
         yield " same => n,Hangup()\n"
@@ -133,7 +138,8 @@ def _inbound_context(trunk: Record) -> str:
     return (
         f"[orpheus-from-{trunk['name']}]\n"
         "exten => _[+0-9*#a-zA-Z]!,1,Goto(s,1)\n"
-        "exten => s,1,Gosub(orpheus-limit,s,1)\n" + target
+        "exten => s,1,Set(ORPHEUS_DIRECTION=inbound)\n"
+        " same => n,Gosub(orpheus-limit,s,1)\n" + target
     )
 
 

@@ -250,6 +250,11 @@ class Encryptor:
             self._seal(bytes(self._buffer[:CHUNK]), last=False)
             del self._buffer[:CHUNK]
 
+    @property
+    def held(self) -> int:
+        """Plaintext bytes taken in and not yet sealed (at most one chunk)."""
+        return len(self._buffer)
+
     def finish(self) -> None:
         self._seal(bytes(self._buffer), last=True)
         self._buffer.clear()

@@ -133,4 +133,4 @@ def test_encryptor_holds_at_most_one_chunk(identity: tuple[bytes, Path]) -> None
     assert out.tell() == header  # a full chunk waits: it may be the last
     encryptor.write(b"x")
     assert out.tell() == header + age.CHUNK + age.TAG
-    assert len(encryptor._buffer) == 1
+    assert encryptor.held == 1

@@ -1,0 +1,75 @@
+"""orpheusctl recordings list|download|delete: the recordings on the internal target."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from orpheus.cli.client import AgentClient, AgentError, download
+from orpheus.cli.output import human_bytes, print_json
+from orpheus.cli.privacy import read_password
+from orpheus.recordings.names import is_recording_id
+
+PASSWORD_HEADER = "X-Privacy-Password"  # noqa: S105 (a header name)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("recordings", help="call recordings (encrypted)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    list_parser = actions.add_parser("list", help="the recordings, oldest first")
+    list_parser.add_argument("--json", action="store_true", help="print the API's JSON")
+    list_parser.set_defaults(func=list_recordings)
+    get = actions.add_parser("download", help="decrypt a recording to a WAV file (password)")
+    get.add_argument("id")
+    get.add_argument("-o", "--output", type=Path, required=True, help="the WAV file to write")
+    get.add_argument(
+        "--stdin", action="store_true", help="read the privacy password from standard input"
+    )
+    get.set_defaults(func=download_recording)
+    delete = actions.add_parser("delete", help="delete a recording")
+    delete.add_argument("id")
+    delete.set_defaults(func=delete_recording)
+
+
+def list_recordings(args: argparse.Namespace, client: AgentClient) -> int:
+    recordings = client.request("GET", "/api/v1/recordings")["recordings"]
+    if args.json:
+        print_json(recordings)
+        return 0
+    for r in recordings:
+        print(
+            f"{r['id']:<24} {r['started']:<26} {r['direction']:<9} {r['caller'] or '-':>12} -> "
+            f"{r['called'] or '-':<12} {r['duration_seconds']:>8.1f} s  "
+            f"{human_bytes(r.get('bytes'))}"
+        )
+    return 0
+
+
+def _checked_id(text: str) -> str:
+    if not is_recording_id(text):
+        raise AgentError(f"not a recording id: {text!r}")
+    return text
+
+
+def download_recording(args: argparse.Namespace, client: AgentClient) -> int:
+    recording_id = _checked_id(args.id)
+    password = read_password("Privacy password: ", args.stdin)
+    partial = args.output.with_name(args.output.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            written = download(
+                client, f"/api/v1/recordings/{recording_id}/audio", {PASSWORD_HEADER: password}, out
+            )
+        partial.replace(args.output)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"{args.output}: {human_bytes(written)}", file=sys.stderr)
+    return 0
+
+
+def delete_recording(args: argparse.Namespace, client: AgentClient) -> int:
+    recording_id = _checked_id(args.id)
+    client.request("DELETE", f"/api/v1/recordings/{recording_id}")
+    print(f"recording {recording_id} deleted")
+    return 0

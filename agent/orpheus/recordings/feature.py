@@ -1,0 +1,152 @@
+"""/api/v1/recordings: the list, one recording's facts, its audio (with the privacy password),
+deletion; and the RAM spool's follower (recordings/spool.py) as background work.
+
+The audio needs the privacy password in the `X-Privacy-Password` header on every request,
+besides the admin's own login: the admin alone cannot listen. The file is decrypted once
+to check every chunk's tag (a changed byte is answered 422 naming the chunk, before any
+audio is sent), then streamed, decrypted a chunk at a time, as a WAV file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+import bottle
+
+from orpheus.api.app import Api, ApiError
+from orpheus.api.requester import request_user
+from orpheus.api.schema import obj, string
+from orpheus.api.stream import Stream
+from orpheus.audit.log import AuditEntry, AuditSink
+from orpheus.recordings.names import ID_PATTERN
+from orpheus.recordings.spool import RecordingSpool
+from orpheus.recordings.store import Damaged, NoSuchRecording, RecordingStore, wav_header
+
+log = logging.getLogger(__name__)
+
+PASSWORD_HEADER = "X-Privacy-Password"  # noqa: S105 (a header name)
+RECORDING_ID = string(
+    f"^{ID_PATTERN}$",
+    max_length=64,
+    error="a recording id: Asterisk's unique id, e.g. 1733112345.12",
+)
+_NULLABLE_TEXT = {"type": "string", "maxLength": 64}
+FACTS = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "started": {"type": "string"},
+        "direction": {"type": "string"},
+        "caller": _NULLABLE_TEXT,
+        "called": _NULLABLE_TEXT,
+        "duration_seconds": {"type": "number"},
+        "bytes": {"type": "integer"},
+        "target": {"type": "string"},
+    },
+    "required": ["id", "started", "direction", "duration_seconds"],
+}
+Unlock = Callable[[str | None, str], bytes]
+
+
+class RecordingsFeature:
+    name = "recordings"
+
+    def __init__(
+        self, store: RecordingStore, spool: RecordingSpool, unlock: Unlock, audit: AuditSink
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self._unlock = unlock
+        self._audit = audit
+
+    def install_routes(self, api: Api) -> None:
+        one = {"recording_id": RECORDING_ID}
+        api.route(
+            "GET",
+            "/api/v1/recordings",
+            self.list,
+            summary="The recordings, oldest first",
+            response=obj({"recordings": {"type": "array", "items": FACTS}}, ("recordings",)),
+        )
+        api.route(
+            "GET",
+            "/api/v1/recordings/<recording_id>",
+            self.show,
+            params=one,
+            summary="What the unit knows of one recorded call",
+            response=FACTS,
+        )
+        api.route(
+            "GET",
+            "/api/v1/recordings/<recording_id>/audio",
+            self.audio,
+            params=one,
+            summary=f"The recording as WAV, decrypted; needs the privacy password in the "
+            f"{PASSWORD_HEADER} header",
+            response={"type": "string", "format": "binary"},
+            response_type="audio/wav",
+        )
+        api.route(
+            "DELETE",
+            "/api/v1/recordings/<recording_id>",
+            self.delete,
+            params=one,
+            summary="Delete a recording (audited)",
+            response=obj({"deleted": {"type": "string"}}, ("deleted",)),
+        )
+
+    def start(self) -> None:
+        self.spool.start()
+
+    def stop(self) -> None:
+        self.spool.stop()
+
+    def list(self) -> dict[str, object]:
+        return {"recordings": self.store.recordings()}
+
+    def show(self, recording_id: str) -> dict[str, object]:
+        try:
+            return self.store.get(recording_id)
+        except NoSuchRecording as error:
+            raise ApiError(404, str(error)) from error
+
+    def audio(self, recording_id: str) -> Stream:
+        self.show(recording_id)  # 404 before the password is looked at
+        password = bottle.request.get_header(PASSWORD_HEADER)
+        identity = self._unlock(password, f"recording {recording_id}")
+        try:
+            size = self.store.verify(recording_id, identity)
+        except Damaged as error:
+            log.error("%s", error)
+            raise ApiError(422, str(error)) from error
+        except NoSuchRecording as error:
+            raise ApiError(404, str(error)) from error
+        self._append(
+            AuditEntry(
+                "recording.download",
+                f"recording {recording_id}",
+                request_user(),
+                None,
+                {"audio_bytes": size},
+            )
+        )
+        chunks = self.store.wav(recording_id, identity, size)
+        return Stream("audio/wav", len(wav_header(size)) + size, chunks)
+
+    def delete(self, recording_id: str) -> dict[str, object]:
+        try:
+            facts = self.store.delete(recording_id)
+        except NoSuchRecording as error:
+            raise ApiError(404, str(error)) from error
+        self._append(
+            AuditEntry("recording.delete", f"recording {recording_id}", request_user(), facts, None)
+        )
+        return {"deleted": recording_id}
+
+    def _append(self, entry: AuditEntry) -> None:
+        try:
+            self._audit.append(entry)
+        except (OSError, sqlite3.Error) as error:
+            log.error("could not audit %s: %s", entry.change, error)
