@@ -98,6 +98,7 @@ class Agent:
     sysfs: Path
     asterisk_command: list[str] = field(default_factory=lambda: ["/bin/false"])
     credentials_dir: Path | None = None  # what systemd hands the unit (ImportCredential=)
+    extra_settings: dict[str, object] = field(default_factory=dict)  # agent.toml, added
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -125,6 +126,7 @@ class Agent:
         }
         if self.credentials_dir is not None:
             settings["credentials_dir"] = str(self.credentials_dir)
+        settings.update(self.extra_settings)
         lines = [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
         path = self.workdir / "agent.toml"
         path.write_text("\n".join(lines) + "\n")
@@ -223,8 +225,14 @@ def register_phone(unit: Unit, number: str, port: int) -> Sipp:
 
 @contextlib.contextmanager
 def running_unit(
-    rootfs: Path, workdir: Path, netns: str, board: str, serial: str
+    rootfs: Path,
+    workdir: Path,
+    netns: str,
+    board: str,
+    serial: str,
+    settings: dict[str, object] | None = None,
 ) -> Iterator[Unit]:
+    """settings: agent.toml entries besides the testbed's (paths may name sandbox.root)."""
     with network_namespace(netns), RootfsSandbox(rootfs, workdir / "sandbox", netns) as sandbox:
         asterisk = SandboxAsterisk(sandbox)
         asterisk.start()
@@ -233,6 +241,8 @@ def running_unit(
             workdir=workdir, data_dir=sandbox.data, netns=netns, board=board,
             public_key=vendor.public_pem, sysfs=fake_sysfs(workdir / "sys"),
             asterisk_command=["chroot", str(sandbox.root), "asterisk", "-rx"],
+            extra_settings={k: str(v) if isinstance(v, Path) else v
+                            for k, v in (settings or {}).items()},
         )  # fmt: skip
         (workdir / "release.json").write_text('{"version": "test"}\n')
         agent.start()

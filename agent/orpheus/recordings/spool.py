@@ -2,10 +2,12 @@
 
 Asterisk's MixMonitor writes each call's raw audio into a tmpfs (names.ASTERISK_SPOOL). The
 agent follows every file there while it grows: each poll it reads what was added, feeds the
-age encryptor (which seals 64 KiB chunks onto the data partition) and punches out of the
-tmpfs file what is already sealed (fallocate PUNCH_HOLE: tmpfs frees those pages while
-Asterisk keeps writing at its offset). So an active recording holds at most one chunk, plus
-what one poll adds, plus a page, in RAM: about 80 KiB at 16 KB/s, whatever the call's length.
+age encryptor (which seals 64 KiB chunks onto the data partition) and punches what it read
+out of the tmpfs file (fallocate PUNCH_HOLE: tmpfs frees those pages while Asterisk keeps
+writing at its offset). So an active recording holds in RAM at most one chunk in the
+encryptor, plus what one poll adds and a partial page in the tmpfs: under 80 KiB at 16 KB/s
+and a 0.5 s poll, whatever the call's length. While the agent is stopped the file grows
+(57.6 MB an hour) until the tmpfs (64 MiB, fstab) is full; then Asterisk's writes fail.
 
 A recording is finished when no process has its file open for writing any more: a read
 lease (F_SETLEASE) is granted only then. The agent reads the rest, seals the last chunk,
@@ -120,11 +122,12 @@ class Follower:
         return False
 
     def _punch(self) -> None:
-        held = self.encryptor.held if self.encryptor is not None else 0
-        sealed = (self.offset - held) // PAGE * PAGE
-        if sealed > self.punched:
-            punch_hole(self.source, self.punched, sealed - self.punched)
-            self.punched = sealed
+        # What was read is in the encryptor (at most a chunk, in the agent's memory) or sealed
+        # on disk: the tmpfs keeps only what Asterisk wrote since, and a partial page.
+        taken = self.offset // PAGE * PAGE
+        if taken > self.punched:
+            punch_hole(self.source, self.punched, taken - self.punched)
+            self.punched = taken
 
     def _finish(self) -> None:
         recording_id = self.facts.recording_id

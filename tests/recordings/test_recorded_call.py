@@ -1,0 +1,238 @@
+"""A recorded call on the real Asterisk: recorded into RAM, encrypted onto /data as it grows,
+listed after the hang-up, downloaded with the privacy password only, and the file on disk
+decrypts with Debian's age and the exported identity, giving back the audio played."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testbed.paths import SOURCE_DIR
+from testbed.pbx_unit import Unit, add_extension, register_phone
+from testbed.polling import wait_for
+
+pytestmark = pytest.mark.rootfs
+
+OFFICER_PASSWORD = "correct horse battery"
+PLAYED_SECONDS = 12  # longer than a 64 KiB chunk of audio (4.1 s): the spool is punched
+RATE = 8000
+
+
+def played_samples() -> list[int]:
+    """Two tones with a slow swell: nothing that a codec or a shift would leave unchanged."""
+    return [
+        int(
+            6000 * (0.6 + 0.4 * math.sin(i / 3000)) * math.sin(2 * math.pi * 440 * i / RATE)
+            + 2000 * math.sin(2 * math.pi * 1250 * i / RATE)
+        )
+        for i in range(PLAYED_SECONDS * RATE)
+    ]
+
+
+def write_wav(path: Path, samples: list[int]) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
+
+
+def pcm(data: bytes) -> list[int]:
+    return list(struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2]))
+
+
+class _Unix(http.client.HTTPConnection):
+    def __init__(self, path: Path) -> None:
+        super().__init__("localhost", timeout=60)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(str(self._path))
+
+
+def request(
+    unit: Unit,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> tuple[int, bytes]:
+    connection = _Unix(unit.agent.socket)
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def ctl_with_stdin(unit: Unit, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from orpheus.cli.main import main; sys.exit(main())",
+        "--socket",
+        str(unit.agent.socket),
+        *args,
+    ]
+    return subprocess.run(command, input=text, capture_output=True, text=True, env=env, check=False)
+
+
+def spool_dir(unit: Unit) -> Path:
+    return unit.sandbox.root / "run/orpheus-recording"
+
+
+def test_a_recorded_call_is_encrypted_listed_and_read_only_with_the_password(
+    recording_unit: Unit, tmp_path: Path
+) -> None:
+    unit = recording_unit
+    assert unit.agent.ctl("pbx", "add", "recording", "enabled=yes").returncode == 0
+    add_extension(unit, "101")
+    result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+    assert result.returncode == 0, result.stderr
+    state: Any = unit.agent.ctl_json("privacy", "show", "--json")
+    assert state["password_set"] and state["recipient"].startswith("age1")
+
+    played = played_samples()
+    write_wav(unit.sandbox.root / "tmp/orpheus-played.wav", played)
+    phone = register_phone(unit, "101", 5070)
+    try:
+        originated_at = time.monotonic()
+        unit.cli(
+            "channel originate Local/101@orpheus-targets/n application Playback /tmp/orpheus-played"
+        )
+        # While the call runs the tmpfs holds only what the agent has not read yet.
+        largest = {"size": 0, "held": 0}
+
+        def sample_spool() -> bool:
+            for path in spool_dir(unit).glob("*.sln"):
+                stat = path.stat()
+                largest["size"] = max(largest["size"], stat.st_size)
+                largest["held"] = max(largest["held"], stat.st_blocks * 512)
+            return bool(unit.agent.ctl_json("recordings", "list", "--json"))
+
+        wait_for(
+            "the recording in the list", sample_spool, timeout=PLAYED_SECONDS + 60, interval=0.1
+        )
+    finally:
+        phone.stop()
+    listed_after = time.monotonic() - originated_at - PLAYED_SECONDS
+    print(f"listed {listed_after:.2f} s after the playback's end (the hang-up), at most")
+    print(f"RAM spool: file size up to {largest['size']} B, held in RAM up to {largest['held']} B")
+    assert largest["size"] > 128 * 1024  # the call was long enough to be punched
+    # Asterisk writes 32 KiB at a time (its stdio buffer); the agent takes each in at its poll.
+    assert 0 < largest["held"] <= 36 * 1024, largest
+    assert list(spool_dir(unit).iterdir()) == []  # nothing left in RAM after the hang-up
+
+    (recording,) = unit.agent.ctl_json("recordings", "list", "--json")  # type: ignore[misc]
+    assert recording["direction"] == "internal" and recording["called"] == "101"
+    assert recording["duration_seconds"] >= PLAYED_SECONDS - 1
+    stored = sorted(p.name for p in (unit.sandbox.data / "recordings").iterdir())
+    assert stored == [f"{recording['id']}.age", f"{recording['id']}.json"]
+    assert not list(unit.sandbox.data.rglob("*.sln")) and not list(unit.sandbox.data.rglob("*.wav"))
+
+    # Refused without the password and with a wrong one (and audited); the admin's own
+    # access (the console socket) is not enough.
+    audio_path = f"/api/v1/recordings/{recording['id']}/audio"
+    status, body = request(unit, "GET", audio_path)
+    assert status == 403 and b"privacy password is needed" in body
+    status, body = request(unit, "GET", audio_path, {"X-Privacy-Password": "wrong password!"})
+    assert status == 403 and b"wrong privacy password" in body
+    out = tmp_path / "call.wav"
+    wrong = ctl_with_stdin(
+        unit,
+        "not the password\n",
+        "recordings",
+        "download",
+        recording["id"],
+        "-o",
+        str(out),
+        "--stdin",
+    )
+    assert wrong.returncode == 1 and "wrong privacy password" in wrong.stderr
+    assert not out.exists()
+    audit: Any = unit.agent.ctl_json("audit", "--json")
+    assert sum(entry["change"] == "privacy.wrong-password" for entry in audit) == 2
+
+    right = ctl_with_stdin(
+        unit,
+        f"{OFFICER_PASSWORD}\n",
+        "recordings",
+        "download",
+        recording["id"],
+        "-o",
+        str(out),
+        "--stdin",
+    )
+    assert right.returncode == 0, right.stderr
+    with wave.open(str(out), "rb") as downloaded:
+        assert (downloaded.getframerate(), downloaded.getsampwidth()) == (RATE, 2)
+        audio = downloaded.readframes(downloaded.getnframes())
+    # Exactly what was played (slin end to end, no codec in between), from its first sample;
+    # the hang-up may cut the last 20 ms frame or two.
+    recorded = pcm(audio)
+    frame = RATE // 50
+    assert len(played) - 2 * frame <= len(recorded) <= len(played)
+    assert recorded == played[: len(recorded)]
+
+    # The file on disk decrypts with Debian's age and the exported identity, to the same audio.
+    exported = ctl_with_stdin(
+        unit, f"{OFFICER_PASSWORD}\n", "privacy", "export-identity", "--stdin"
+    )
+    assert exported.returncode == 0, exported.stderr
+    identity = tmp_path / "identity.txt"
+    identity.write_text(exported.stdout)
+    sealed = unit.sandbox.data / "recordings" / f"{recording['id']}.age"
+    decrypted = subprocess.run(
+        ["age", "-d", "-i", str(identity), str(sealed)], capture_output=True, check=True
+    ).stdout
+    assert decrypted == audio
+
+    # One byte changed on disk: detected by its tag, named, nothing sent.
+    damaged = bytearray(sealed.read_bytes())
+    damaged[-100] ^= 0x10
+    sealed.write_bytes(bytes(damaged))
+    status, body = request(unit, "GET", audio_path, {"X-Privacy-Password": OFFICER_PASSWORD})
+    assert status == 422 and b"fails its authentication tag" in body, body
+    assert json.loads(body)["error"].count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "..",
+        "..%2F..%2Forpheus%2Fprivacy-key",
+        "1.2%00",
+        "a" * 70,
+        "1.2.3",
+        "..%2fprivacy-key.json",
+        "1733112345.1%0A",
+    ],
+)
+def test_path_traversal_ids_are_refused_in_every_route(recording_unit: Unit, bad: str) -> None:
+    state = sorted(p.name for p in (recording_unit.sandbox.data / "orpheus").iterdir())
+    for method, path in (
+        ("GET", f"/api/v1/recordings/{bad}"),
+        ("GET", f"/api/v1/recordings/{bad}/audio"),
+        ("DELETE", f"/api/v1/recordings/{bad}"),
+    ):
+        status, body = request(
+            recording_unit, method, path, {"X-Privacy-Password": OFFICER_PASSWORD}
+        )
+        assert status in (400, 404), (method, path, status, body)
+    assert sorted(p.name for p in (recording_unit.sandbox.data / "orpheus").iterdir()) == state
