@@ -1,6 +1,6 @@
 """The "storage" area of ORPHEUS-MIB: the recording targets, their space and recordings.
 
-internal is the data partition (recordings in Asterisk's monitor spool); usb and nas are
+internal is the data partition (encrypted recordings in recordings/); usb and nas are
 mount points, each keeping recordings under recordings/. A target that is not mounted has
 a row with mounted=false and no figures.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-RECORDING_SUFFIXES = {".wav", ".gsm", ".mp3", ".ogg", ".wav49", ".sln", ".enc"}
+RECORDING_SUFFIXES = {".wav", ".gsm", ".mp3", ".ogg", ".wav49", ".sln", ".enc", ".age"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Target:
 
 def targets(data_dir: Path, usb_mount: Path, nas_mount: Path) -> list[Target]:
     return [
-        Target(1, "internal", data_dir, data_dir / "asterisk/spool/monitor", always_mounted=True),
+        Target(1, "internal", data_dir, data_dir / "recordings", always_mounted=True),
         Target(2, "usb", usb_mount, usb_mount / "recordings"),
         Target(3, "nas", nas_mount, nas_mount / "recordings"),
     ]

@@ -1,0 +1,68 @@
+"""The RAM spool's follower on real files: encrypted as the file grows, punched behind the
+reader, finished when the writer closes; without a key the audio is discarded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from orpheus.privacy import age
+from orpheus.recordings.spool import RecordingSpool, has_writer
+from orpheus.recordings.store import RecordingStore
+
+NAME = "1764650000_1764650000.7_outbound_101_0039021234.sln"
+
+
+def allocated(path: Path) -> int:
+    return path.stat().st_blocks * 512
+
+
+def test_a_growing_recording_is_encrypted_punched_and_published(tmp_path: Path) -> None:
+    identity = age.generate_identity()
+    spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
+    spool_dir.mkdir()
+    spool = RecordingSpool(spool_dir, store, lambda: age.public_of(identity))
+    audio = os.urandom(5 * age.CHUNK + 1234)
+    source = spool_dir / NAME
+    with source.open("wb", buffering=0) as writer:  # Asterisk, writing as the call goes
+        for start in range(0, len(audio), 32 * 1024):
+            writer.write(audio[start : start + 32 * 1024])
+            spool.scan()
+            assert allocated(source) <= 8 * 1024  # what was read is punched out of RAM
+            assert store.recordings() == []
+        reader = os.open(source, os.O_RDONLY)
+        assert has_writer(reader)
+        os.close(reader)
+    spool.scan()
+    assert not source.exists()
+    (facts,) = store.recordings()
+    assert facts["id"] == "1764650000.7" and facts["direction"] == "outbound"
+    assert (facts["caller"], facts["called"]) == ("101", "0039021234")
+    assert facts["audio_bytes"] == len(audio) and not facts["incomplete"]
+    with store.audio_path("1764650000.7").open("rb") as sealed:
+        assert b"".join(age.decrypt(sealed, identity)) == audio
+    assert store.verify("1764650000.7", identity) == len(audio)
+
+
+def test_without_a_key_the_audio_is_discarded_with_an_alarm(tmp_path: Path) -> None:
+    spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
+    spool_dir.mkdir()
+    spool = RecordingSpool(spool_dir, store, lambda: None)
+    source = spool_dir / NAME
+    with source.open("wb", buffering=0) as writer:
+        writer.write(os.urandom(100_000))
+        spool.scan()
+        assert allocated(source) <= 8 * 1024
+    spool.scan()
+    assert not source.exists() and store.recordings() == []
+    assert not (tmp_path / "recordings").exists() or not list((tmp_path / "recordings").iterdir())
+    assert "no privacy password is set" in spool.alarms()[0]
+
+
+def test_a_name_that_is_not_a_recording_is_deleted(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    stray = spool_dir / "not-ours.sln"
+    stray.write_bytes(b"x")
+    RecordingSpool(spool_dir, RecordingStore(tmp_path / "r"), lambda: None).scan()
+    assert not stray.exists()
