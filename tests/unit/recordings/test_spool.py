@@ -66,3 +66,52 @@ def test_a_name_that_is_not_a_recording_is_deleted(tmp_path: Path) -> None:
     stray.write_bytes(b"x")
     RecordingSpool(spool_dir, RecordingStore(tmp_path / "r"), lambda: None).scan()
     assert not stray.exists()
+
+
+def test_a_two_hour_recording_never_holds_more_than_a_burst_in_ram(tmp_path: Path) -> None:
+    identity = age.generate_identity()
+    spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
+    spool_dir.mkdir()
+    spool = RecordingSpool(spool_dir, store, lambda: age.public_of(identity))
+    burst = 32 * 1024  # what Asterisk's MixMonitor writes at a time
+    total = 2 * 3600 * 16_000 // burst * burst  # two hours of 8 kHz 16-bit audio
+    source = spool_dir / NAME
+    held = 0
+    with source.open("wb", buffering=0) as writer:
+        piece = os.urandom(burst)
+        for _ in range(total // burst):
+            writer.write(piece)
+            held = max(held, allocated(source))
+            spool.scan()
+    spool.scan()
+    assert held <= burst + 4096
+    (facts,) = store.recordings()
+    assert facts["audio_bytes"] == total and facts["duration_seconds"] >= 7190
+    assert store.verify(facts["id"], identity) == total
+
+
+def test_after_an_agent_restart_the_rest_of_the_call_is_kept_and_marked(tmp_path: Path) -> None:
+    identity = age.generate_identity()
+    spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
+    spool_dir.mkdir()
+    first = RecordingSpool(spool_dir, store, lambda: age.public_of(identity))
+    source = spool_dir / NAME
+    with source.open("wb", buffering=0) as writer:
+        writer.write(os.urandom(160_000))
+        first.scan()  # read and punched up to 156 KiB; the agent then stops mid-call
+        assert store.orphans() == ["1764650000.7"]
+        second = RecordingSpool(spool_dir, store, lambda: age.public_of(identity))
+        second.start()  # drops the part it cannot finish
+        second.stop()
+        assert store.orphans() == []
+        rest = os.urandom(50_000)
+        writer.write(rest)
+        second.scan()
+    second.scan()
+    (facts,) = store.recordings()
+    assert facts["incomplete"] and facts["missing_seconds"] == round(
+        160_000 // 4096 * 4096 / 16_000, 2
+    )
+    with store.audio_path(facts["id"]).open("rb") as sealed:
+        audio = b"".join(age.decrypt(sealed, identity))
+    assert audio.endswith(rest) and len(audio) == 160_000 + 50_000 - 160_000 // 4096 * 4096
