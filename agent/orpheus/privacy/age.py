@@ -232,16 +232,33 @@ class Encryptor:
     """
 
     def __init__(self, out: BinaryIO, recipient: bytes) -> None:
-        self._out = out
         file_key = os.urandom(16)
         head = VERSION_LINE + _wrap_for(recipient, file_key).encode() + b"---"
         mac = _header_mac(file_key, head)
         nonce = os.urandom(NONCE)
         out.write(head + b" " + _b64encode(mac) + b"\n" + nonce)
-        self._aead = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
-        self._counter = 0
+        self._start(out, _hkdf(file_key, nonce, b"payload"), 0)
+
+    def _start(self, out: BinaryIO, payload_key: bytes, counter: int) -> None:
+        self._out = out
+        self.payload_key = payload_key
+        self._aead = ChaCha20Poly1305(payload_key)
+        self._counter = counter
         self._buffer = bytearray()
-        self.plaintext_bytes = 0
+        self.plaintext_bytes = counter * CHUNK
+
+    @classmethod
+    def resume(cls, out: BinaryIO, payload_key: bytes, sealed_chunks: int) -> Encryptor:
+        """Goes on with a file whose header and first sealed_chunks chunks out already holds
+        (out positioned after them): what an agent restarted mid-recording does. Only the
+        same plaintext may follow as before the restart (a chunk's nonce is its counter)."""
+        encryptor = cls.__new__(cls)
+        encryptor._start(out, payload_key, sealed_chunks)
+        return encryptor
+
+    @property
+    def sealed_chunks(self) -> int:
+        return self._counter
 
     def write(self, data: bytes) -> None:
         self._buffer += data

@@ -1,13 +1,18 @@
 """Encrypting recordings as Asterisk writes them into RAM, so plain audio never reaches a disk.
 
 Asterisk's MixMonitor writes each call's raw audio into a tmpfs (names.ASTERISK_SPOOL). The
-agent follows every file there while it grows: each poll it reads what was added, feeds the
-age encryptor (which seals 64 KiB chunks onto the data partition) and punches what it read
-out of the tmpfs file (fallocate PUNCH_HOLE: tmpfs frees those pages while Asterisk keeps
-writing at its offset). So an active recording holds in RAM at most one chunk in the
-encryptor, plus what one poll adds and a partial page in the tmpfs: under 80 KiB at 16 KB/s
-and a 0.5 s poll, whatever the call's length. While the agent is stopped the file grows
+agent follows every file there while it grows: each poll it reads what was added and feeds
+the age encryptor, which seals 64 KiB chunks onto the data partition; what is sealed is
+punched out of the tmpfs file (fallocate PUNCH_HOLE: tmpfs frees those pages while Asterisk
+goes on writing at its offset). So an active recording holds in RAM at most the chunk being
+filled, what Asterisk wrote since the last poll (it writes 32 KiB at a time) and a page:
+about 100 KiB, whatever the call's length. While the agent is stopped the file grows
 (57.6 MB an hour) until the tmpfs (64 MiB, fstab) is full; then Asterisk's writes fail.
+
+The age file's payload key and how far it is sealed are kept in RAM too (the agent's run
+directory, root only), updated before anything is punched: an agent restarted mid-call
+cuts the .part back to that point, reads the unpunched audio again and goes on with the
+same file. A reboot ends the call and empties the RAM: its .part cannot be finished.
 
 A recording is finished when no process has its file open for writing any more: a read
 lease (F_SETLEASE) is granted only then. The agent reads the rest, seals the last chunk,
@@ -18,17 +23,20 @@ and an alarm says how many recordings were lost.
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import errno
 import fcntl
+import json
 import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
+from orpheus import files
 from orpheus.files import is_disk_full
 from orpheus.privacy import age
 from orpheus.recordings.names import BYTES_PER_SECOND, CallFacts, parse_spool_name
@@ -92,7 +100,8 @@ class Follower:
     missing_bytes: int = 0  # audio an earlier agent had encrypted and could not finish
     out: BinaryIO | None = None
     encryptor: age.Encryptor | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    resume_file: Path | None = None  # in RAM: how to go on after an agent restart
+    saved_chunks: int = 0
 
     def open(self) -> None:
         self.descriptor = os.open(self.source, os.O_RDONLY | os.O_CLOEXEC)
@@ -102,6 +111,38 @@ class Follower:
             self.store.ensure()
             self.out = open_partial(self.store.partial_path(self.facts.recording_id))
             self.encryptor = age.Encryptor(self.out, self.recipient)
+            self._save()
+
+    def resume(self, state: dict[str, Any]) -> None:
+        """Goes on where a stopped agent left: its .part cut back to what it had recorded as
+        sealed, the audio from there read again (it was not punched) and sealed the same."""
+        self.descriptor = os.open(self.source, os.O_RDONLY | os.O_CLOEXEC)
+        part = self.store.partial_path(self.facts.recording_id)
+        out = cast(BinaryIO, part.open("r+b"))
+        out.truncate(int(state["part_bytes"]))
+        out.seek(0, os.SEEK_END)
+        self.out = out
+        key, chunks = base64.b64decode(state["payload_key"]), int(state["sealed_chunks"])
+        self.encryptor = age.Encryptor.resume(out, key, chunks)
+        self.saved_chunks = chunks
+        self.missing_bytes = int(state["missing_bytes"])
+        self.offset = self.missing_bytes + chunks * age.CHUNK
+        self.punched = self.offset // PAGE * PAGE
+
+    def _save(self) -> None:
+        """Records, in RAM (root only), what is sealed so far, before any of it is punched."""
+        if self.resume_file is None or self.encryptor is None or self.out is None:
+            return
+        self.out.flush()
+        state = {
+            "source": self.source.name,
+            "payload_key": base64.b64encode(self.encryptor.payload_key).decode(),
+            "sealed_chunks": self.encryptor.sealed_chunks,
+            "part_bytes": self.out.tell(),
+            "missing_bytes": self.missing_bytes,
+        }
+        files.write_file(self.resume_file, json.dumps(state), mode=0o600)
+        self.saved_chunks = self.encryptor.sealed_chunks
 
     def step(self) -> bool:
         """Takes in what was added; True once the recording is finished and stored."""
@@ -118,13 +159,16 @@ class Follower:
         if finished:
             self._finish()
             return True
+        if self.encryptor is not None and self.encryptor.sealed_chunks != self.saved_chunks:
+            self._save()
         self._punch()
         return False
 
     def _punch(self) -> None:
-        # What was read is in the encryptor (at most a chunk, in the agent's memory) or sealed
-        # on disk: the tmpfs keeps only what Asterisk wrote since, and a partial page.
-        taken = self.offset // PAGE * PAGE
+        # Only what is sealed on disk (and recorded as such) leaves the tmpfs: the chunk the
+        # encryptor holds stays there too, so a restarted agent can seal it again.
+        held = self.encryptor.held if self.encryptor is not None else 0
+        taken = (self.offset - held) // PAGE * PAGE
         if taken > self.punched:
             punch_hole(self.source, self.punched, taken - self.punched)
             self.punched = taken
@@ -157,6 +201,11 @@ class Follower:
             )
         self.close()
         self.source.unlink(missing_ok=True)
+        self.forget()
+
+    def forget(self) -> None:
+        if self.resume_file is not None:
+            self.resume_file.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self.out is not None:
@@ -170,6 +219,7 @@ class Follower:
         """After a failure: the partial file goes; the tmpfs file is punched from now on."""
         self.close()
         self.store.drop_partial(self.facts.recording_id)
+        self.forget()
 
 
 class RecordingSpool:
@@ -181,8 +231,10 @@ class RecordingSpool:
         store: RecordingStore,
         recipient: Callable[[], bytes | None],
         poll_seconds: float = 0.5,
+        resume_dir: Path | None = None,
     ) -> None:
         self.spool_dir = spool_dir
+        self.resume_dir = resume_dir  # RAM, root only (the agent's run directory)
         self.store = store
         self._recipient = recipient
         self._poll = poll_seconds
@@ -197,15 +249,50 @@ class RecordingSpool:
             self.spool_dir.mkdir(mode=0o770, parents=True, exist_ok=True)
         except OSError as error:
             log.error("recording spool %s: %s", self.spool_dir, error)
-        for recording_id in self.store.orphans():  # encryption cut by an agent stop: see open()
-            log.warning(
-                "recording %s: the part encrypted before the agent stopped cannot be "
-                "finished (its file key was in memory); the rest is kept",
-                recording_id,
-            )
-            self.store.drop_partial(recording_id)
+        self.recover()
         self._thread = threading.Thread(target=self._run, name="recording-spool", daemon=True)
         self._thread.start()
+
+    def recover(self) -> None:
+        """Takes up the recordings an earlier agent was encrypting when it stopped."""
+        if self.resume_dir is not None:
+            self.resume_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for recording_id in self.store.orphans():
+            self._resume(recording_id)
+
+    def _resume_file(self, recording_id: str) -> Path | None:
+        return None if self.resume_dir is None else self.resume_dir / f"{recording_id}.json"
+
+    def _resume(self, recording_id: str) -> None:
+        resume_file = self._resume_file(recording_id)
+        try:
+            if resume_file is None:
+                raise FileNotFoundError("no resume directory")
+            state = json.loads(resume_file.read_text())
+            facts = parse_spool_name(str(state["source"]))
+            if facts is None or facts.recording_id != recording_id:
+                raise ValueError("resume state for another recording")
+            follower = Follower(
+                self.spool_dir / state["source"],
+                facts,
+                self.store,
+                self._recipient(),
+                resume_file=resume_file,
+            )
+            follower.resume(state)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning(
+                "recording %s: the part encrypted before the agent stopped cannot be "
+                "finished (%s); the rest is kept",
+                recording_id,
+                error,
+            )
+            self.store.drop_partial(recording_id)
+            if resume_file is not None:
+                resume_file.unlink(missing_ok=True)
+            return
+        log.info("recording %s: going on where the agent stopped", recording_id)
+        self._followers[follower.source.name] = follower
 
     def stop(self) -> None:
         self._stopping.set()
@@ -254,7 +341,13 @@ class RecordingSpool:
                 log.error("recording spool: %r is not a recording's name: deleted", entry.name)
                 path.unlink(missing_ok=True)
                 continue
-            follower = Follower(path, facts, self.store, self._recipient())
+            follower = Follower(
+                path,
+                facts,
+                self.store,
+                self._recipient(),
+                resume_file=self._resume_file(facts.recording_id),
+            )
             if follower.recipient is None:
                 self._lost("no privacy password is set (orpheusctl privacy set-password)")
             try:

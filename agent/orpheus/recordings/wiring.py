@@ -22,6 +22,10 @@ def privacy_and_recordings(
     privacy = PrivacyFeature(keys, audit)
     store = RecordingStore(config.data_dir / RECORDINGS_DIR)
     spool = RecordingSpool(
-        config.recording_spool_dir, store, keys.recipient, config.recording_poll_seconds
+        config.recording_spool_dir,
+        store,
+        keys.recipient,
+        config.recording_poll_seconds,
+        resume_dir=config.run_dir / RECORDINGS_DIR,
     )
     return privacy, RecordingsFeature(store, spool, privacy.unlock, audit)

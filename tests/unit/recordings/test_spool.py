@@ -28,7 +28,7 @@ def test_a_growing_recording_is_encrypted_punched_and_published(tmp_path: Path) 
         for start in range(0, len(audio), 32 * 1024):
             writer.write(audio[start : start + 32 * 1024])
             spool.scan()
-            assert allocated(source) <= 8 * 1024  # what was read is punched out of RAM
+            assert allocated(source) <= age.CHUNK + 8 * 1024  # what is sealed is punched out
             assert store.recordings() == []
         reader = os.open(source, os.O_RDONLY)
         assert has_writer(reader)
@@ -84,13 +84,43 @@ def test_a_two_hour_recording_never_holds_more_than_a_burst_in_ram(tmp_path: Pat
             held = max(held, allocated(source))
             spool.scan()
     spool.scan()
-    assert held <= burst + 4096
+    assert held <= age.CHUNK + burst + 4096  # the chunk being filled, a burst, a page
     (facts,) = store.recordings()
     assert facts["audio_bytes"] == total and facts["duration_seconds"] >= 7190
     assert store.verify(facts["id"], identity) == total
 
 
-def test_after_an_agent_restart_the_rest_of_the_call_is_kept_and_marked(tmp_path: Path) -> None:
+def test_an_agent_restarted_mid_call_goes_on_with_the_same_file(tmp_path: Path) -> None:
+    identity = age.generate_identity()
+    spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
+    resume_dir = tmp_path / "run/recordings"
+    spool_dir.mkdir()
+    first = RecordingSpool(spool_dir, store, lambda: age.public_of(identity), resume_dir=resume_dir)
+    source = spool_dir / NAME
+    audio = os.urandom(400_000)
+    with source.open("wb", buffering=0) as writer:
+        writer.write(audio[:160_000])
+        first.scan()
+        writer.write(audio[160_000:300_000])
+        first.scan()  # two chunks sealed, more held; then the agent is killed (no stop)
+        partial = store.partial_path("1764650000.7")
+        with partial.open("ab") as torn:
+            torn.write(b"a chunk sealed after the state was saved")
+        second = RecordingSpool(
+            spool_dir, store, lambda: age.public_of(identity), resume_dir=resume_dir
+        )
+        second.recover()  # what start() does first
+        writer.write(audio[300_000:])
+        second.scan()
+    second.scan()
+    (facts,) = store.recordings()
+    assert not facts["incomplete"] and facts["audio_bytes"] == len(audio)
+    with store.audio_path(facts["id"]).open("rb") as sealed:
+        assert b"".join(age.decrypt(sealed, identity)) == audio
+    assert list(resume_dir.iterdir()) == []
+
+
+def test_without_resume_state_the_rest_of_the_call_is_kept_and_marked(tmp_path: Path) -> None:
     identity = age.generate_identity()
     spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
     spool_dir.mkdir()
@@ -98,20 +128,17 @@ def test_after_an_agent_restart_the_rest_of_the_call_is_kept_and_marked(tmp_path
     source = spool_dir / NAME
     with source.open("wb", buffering=0) as writer:
         writer.write(os.urandom(160_000))
-        first.scan()  # read and punched up to 156 KiB; the agent then stops mid-call
+        first.scan()  # two chunks sealed and punched; the agent then stops mid-call
         assert store.orphans() == ["1764650000.7"]
         second = RecordingSpool(spool_dir, store, lambda: age.public_of(identity))
-        second.start()  # drops the part it cannot finish
-        second.stop()
+        second.recover()  # drops the part it cannot finish
         assert store.orphans() == []
         rest = os.urandom(50_000)
         writer.write(rest)
         second.scan()
     second.scan()
     (facts,) = store.recordings()
-    assert facts["incomplete"] and facts["missing_seconds"] == round(
-        160_000 // 4096 * 4096 / 16_000, 2
-    )
+    assert facts["incomplete"] and facts["missing_seconds"] == round(2 * age.CHUNK / 16_000, 2)
     with store.audio_path(facts["id"]).open("rb") as sealed:
         audio = b"".join(age.decrypt(sealed, identity))
-    assert audio.endswith(rest) and len(audio) == 160_000 + 50_000 - 160_000 // 4096 * 4096
+    assert audio.endswith(rest) and len(audio) == 160_000 + 50_000 - 2 * age.CHUNK
