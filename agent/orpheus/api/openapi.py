@@ -21,10 +21,12 @@ from orpheus.api.schema import (
 # Errors any route may answer, besides its own success.
 _ERRORS = {
     "400": "the request does not match the route's declaration, or was refused",
+    "403": "a password the route needs besides the login (privacy) is wrong or missing",
     "404": "no such resource",
     "409": "refused in the unit's present state",
     "413": "request body too large",
     "415": "changing requests must be application/json",
+    "422": "a stored file fails its authentication (a recording changed or cut on disk)",
     "500": "unexpected failure; the log has the request id",
     "503": "a service the route needs does not answer",
     "507": "the data partition is full; nothing was changed",
