@@ -60,7 +60,8 @@ def _operation(route: RouteInfo) -> dict[str, Any]:
         "summary": declaration.summary,
         "operationId": f"{route.method.lower()}{_operation_suffix(route.path)}",
         "parameters": _parameters(declaration.params, "path", required=True)
-        + _parameters(declaration.query, "query", required=False),
+        + _parameters(declaration.query, "query", required=False)
+        + _parameters(declaration.headers, "header", required=False),
         "responses": _responses(route),
         "security": [{"admin": []}] if route.auth else [],
     }

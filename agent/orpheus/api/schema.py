@@ -50,6 +50,8 @@ class Declaration:
     body: Schema | None = None  # None: no body (an empty object is accepted)
     query: Mapping[str, Schema] = field(default_factory=dict)  # name -> schema of its value
     params: Mapping[str, Schema] = field(default_factory=dict)  # path parameter -> schema
+    # Request headers the handler reads (described in OpenAPI; the handler checks them).
+    headers: Mapping[str, Schema] = field(default_factory=dict)
     # Also takes application/octet-stream (the handler reads the stream) up to this many bytes,
     # asked at each request (an update bundle: the data partition's free space).
     upload_limit: Callable[[], int] | None = None

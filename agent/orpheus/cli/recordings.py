@@ -54,12 +54,16 @@ def _checked_id(text: str) -> str:
 
 def download_recording(args: argparse.Namespace, client: AgentClient) -> int:
     recording_id = _checked_id(args.id)
-    password = read_password("Privacy password: ", args.stdin)
+    # The header carries the password's UTF-8 bytes (http.client sends a str as latin-1).
+    password = read_password("Privacy password: ", args.stdin).encode().decode("latin-1")
     partial = args.output.with_name(args.output.name + ".part")
     try:
         with partial.open("wb") as out:
             written = download(
-                client, f"/api/v1/recordings/{recording_id}/audio", {PASSWORD_HEADER: password}, out
+                client,
+                f"/api/v1/recordings/{recording_id}/audio",
+                {PASSWORD_HEADER: password},
+                out,
             )
         partial.replace(args.output)
     finally:

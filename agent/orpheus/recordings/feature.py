@@ -50,6 +50,15 @@ FACTS = {
 Unlock = Callable[[str | None, str], bytes]
 
 
+def header_password() -> str | None:
+    """The privacy password from its header (UTF-8 bytes: bottle decodes them)."""
+    try:
+        value = bottle.request.get_header(PASSWORD_HEADER)
+    except UnicodeError:  # not UTF-8: no password matches it
+        return "\ufffd"
+    return None if value is None else str(value)
+
+
 class RecordingsFeature:
     name = "recordings"
 
@@ -85,6 +94,7 @@ class RecordingsFeature:
             params=one,
             summary=f"The recording as WAV, decrypted; needs the privacy password in the "
             f"{PASSWORD_HEADER} header",
+            headers={PASSWORD_HEADER: string(max_length=256)},
             response={"type": "string", "format": "binary"},
             response_type="audio/wav",
         )
@@ -114,8 +124,7 @@ class RecordingsFeature:
 
     def audio(self, recording_id: str) -> Stream:
         self.show(recording_id)  # 404 before the password is looked at
-        password = bottle.request.get_header(PASSWORD_HEADER)
-        identity = self._unlock(password, f"recording {recording_id}")
+        identity = self._unlock(header_password(), f"recording {recording_id}")
         try:
             size = self.store.verify(recording_id, identity)
         except Damaged as error:

@@ -20,11 +20,13 @@ from orpheus.recordings.spool import RecordingSpool
 from orpheus.recordings.store import RecordingStore
 from tests.unit.privacy.test_feature import Audit
 
-PASSWORD = "the officer's password"
+PASSWORD = "the officer's pässwörd"  # not ASCII: the header carries UTF-8
 ID = "1764650000.7"
 
 
-def request(app: Any, method: str, path: str, password: str | None = None) -> tuple[int, bytes]:
+def request(
+    app: Any, method: str, path: str, password: str | None = None, raw: str | None = None
+) -> tuple[int, bytes]:
     environ: dict[str, Any] = {}
     setup_testing_defaults(environ)
     environ.update(
@@ -38,7 +40,9 @@ def request(app: Any, method: str, path: str, password: str | None = None) -> tu
         }
     )
     if password is not None:
-        environ["HTTP_X_PRIVACY_PASSWORD"] = password
+        environ["HTTP_X_PRIVACY_PASSWORD"] = password.encode().decode("latin-1")
+    if raw is not None:  # as the server hands it over: latin-1
+        environ["HTTP_X_PRIVACY_PASSWORD"] = raw
     statuses: list[str] = []
     data = b"".join(app(environ, lambda status, headers, *_: statuses.append(status)))
     return int(statuses[0].split()[0]), data
@@ -68,6 +72,7 @@ def test_list_audio_and_delete(tmp_path: Path) -> None:
     assert status == 200 and [r["id"] for r in json.loads(body)["recordings"]] == [ID]
     assert request(api.app, "GET", f"/api/v1/recordings/{ID}/audio")[0] == 403
     assert request(api.app, "GET", f"/api/v1/recordings/{ID}/audio", "wrong password")[0] == 403
+    assert request(api.app, "GET", f"/api/v1/recordings/{ID}/audio", raw="\xff\xfe")[0] == 403
     status, body = request(api.app, "GET", f"/api/v1/recordings/{ID}/audio", PASSWORD)
     assert status == 200
     with wave.open(io.BytesIO(body)) as wav:
@@ -77,7 +82,7 @@ def test_list_audio_and_delete(tmp_path: Path) -> None:
     assert status == 200 and store.recordings() == []
     assert request(api.app, "GET", f"/api/v1/recordings/{ID}")[0] == 404
     changes = [e.change for e in audit.entries]
-    assert changes.count("privacy.wrong-password") == 1
+    assert changes.count("privacy.wrong-password") == 2
     assert "recording.download" in changes and "recording.delete" in changes
 
 
