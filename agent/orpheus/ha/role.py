@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 # What belongs to each unit, not to the pair: never synced, so a Slave (or a unit in FAULT)
 # changes it itself: its firmware (install, rollback), licence, admin password, pairing.
-PER_UNIT = ("/api/v1/ha", "/api/v1/update", "/api/v1/license", "/api/v1/admin/")
+# Each unit's own: a Slave changes these itself (its recordings and their key are not synced).
+PER_UNIT = ("/api/v1/ha", "/api/v1/update", "/api/v1/license", "/api/v1/admin/",
+            "/api/v1/privacy", "/api/v1/recordings")  # fmt: skip
 
 WITNESS_POLL_SECONDS = 0.5
 # A Backup that stays behind the peer's configuration this long may not become Master.
