@@ -1,4 +1,5 @@
-"""The agent's age code against Debian's `age` command, both ways (a missing `age` fails)."""
+"""The agent's age code against Debian's `age` command, both ways (a missing `age` fails;
+`make test` installs it, `make test-unit` leaves these host-tool tests out)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from orpheus.privacy import age
+
+pytestmark = pytest.mark.host_tools
 
 
 @pytest.fixture(scope="module")
