@@ -66,8 +66,9 @@ def _unb64(text: object) -> bytes:
 
 
 class PrivacyKeys:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scrypt_n: int = SCRYPT_N) -> None:
         self.path = path
+        self._scrypt_n = scrypt_n  # a new seal's cost (tests take less); unsealing reads it
         self._scrypt_lock = threading.Lock()
         self._lock = threading.Lock()  # one change at a time
 
@@ -99,12 +100,12 @@ class PrivacyKeys:
 
     def _seal(self, identity: bytes, password: str, recipient: str) -> dict[str, Any]:
         salt, nonce = os.urandom(16), os.urandom(12)
-        key = self._derive(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        key = self._derive(password, salt, self._scrypt_n, SCRYPT_R, SCRYPT_P)
         sealed = ChaCha20Poly1305(key).encrypt(nonce, identity, recipient.encode())
         return {
             "kdf": {
                 "name": "scrypt",
-                "n": SCRYPT_N,
+                "n": self._scrypt_n,
                 "r": SCRYPT_R,
                 "p": SCRYPT_P,
                 "salt": _b64(salt),

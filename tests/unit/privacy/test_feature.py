@@ -31,7 +31,7 @@ def make(tmp_path: Path) -> tuple[Api, Audit]:
     passwords.set(ADMIN[1])
     api = Api(passwords)
     audit = Audit()
-    feature = PrivacyFeature(PrivacyKeys(tmp_path / "privacy-key.json"), audit)
+    feature = PrivacyFeature(PrivacyKeys(tmp_path / "privacy-key.json", 2**10), audit)
     feature.install_routes(api)
     return api, audit
 

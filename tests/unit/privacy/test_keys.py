@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from orpheus.privacy import age
-from orpheus.privacy.keys import PasswordRefused, PasswordTooShort, PrivacyKeys, WrongPassword
+from orpheus.privacy.keys import (
+    SCRYPT_N,
+    PasswordRefused,
+    PasswordTooShort,
+    PrivacyKeys,
+    WrongPassword,
+)
 
 FIRST = "first privacy password"
 SECOND = "second privacy password"
+FAST = 2**10  # scrypt cost for the tests that are not about it
 
 
 def test_first_password_makes_the_key_pair_and_stores_only_the_public_half_plainly(
@@ -28,10 +35,11 @@ def test_first_password_makes_the_key_pair_and_stores_only_the_public_half_plain
     assert age.identity_text(identity) not in stored and identity.hex() not in stored
     assert stat.S_IMODE(keys.path.stat().st_mode) == 0o600
     assert json.loads(stored)["kdf"]["name"] == "scrypt"
+    assert json.loads(stored)["kdf"]["n"] == SCRYPT_N
 
 
 def test_a_change_reseals_the_same_key(tmp_path: Path) -> None:
-    keys = PrivacyKeys(tmp_path / "privacy-key.json")
+    keys = PrivacyKeys(tmp_path / "privacy-key.json", FAST)
     keys.set_password(FIRST, None)
     identity, recipient = keys.identity(FIRST), keys.state().recipient
     sealed_before = json.loads(keys.path.read_text())["sealed_identity"]
@@ -43,7 +51,7 @@ def test_a_change_reseals_the_same_key(tmp_path: Path) -> None:
 
 
 def test_refusals_change_nothing(tmp_path: Path) -> None:
-    keys = PrivacyKeys(tmp_path / "privacy-key.json")
+    keys = PrivacyKeys(tmp_path / "privacy-key.json", FAST)
     with pytest.raises(PasswordTooShort):
         keys.set_password("short", None)
     assert not keys.path.exists()
@@ -59,7 +67,7 @@ def test_refusals_change_nothing(tmp_path: Path) -> None:
 
 
 def test_the_sealed_key_is_bound_to_its_recipient(tmp_path: Path) -> None:
-    keys = PrivacyKeys(tmp_path / "privacy-key.json")
+    keys = PrivacyKeys(tmp_path / "privacy-key.json", FAST)
     keys.set_password(FIRST, None)
     stored = json.loads(keys.path.read_text())
     stored["recipient"] = age.recipient_text(age.public_of(age.generate_identity()))

@@ -50,7 +50,7 @@ def request(
 
 def make(tmp_path: Path, audio: bytes) -> tuple[Api, Audit, RecordingStore]:
     api, audit = Api(PasswordStore(tmp_path)), Audit()
-    keys = PrivacyKeys(tmp_path / "privacy-key.json")
+    keys = PrivacyKeys(tmp_path / "privacy-key.json", 2**10)
     keys.set_password(PASSWORD, None)
     privacy = PrivacyFeature(keys, audit)
     store = RecordingStore(tmp_path / "recordings")
