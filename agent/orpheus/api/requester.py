@@ -2,7 +2,7 @@
 
 On the root-only Unix socket it is the local user the kernel names (api/peer.py): the login
 user when the process has one (`sudo orpheusctl` run by alice is alice), else the user the
-process runs as. A header the client sets (orpheusctl's old X-Orpheus-User) is ignored. On
+process runs as. A header the client sets (orpheusctl sent X-Orpheus-User once) is ignored. On
 TCP it is the HTTP Basic user that authenticated.
 """
 
