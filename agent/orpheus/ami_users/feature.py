@@ -142,6 +142,8 @@ class AmiUsersFeature:
                 raise ApiError(404, f"no AMI user {name!r}")
             proposed = [a for a in self._accounts if a.name != name]
             applied = self._change(proposed)
+            if applied.applied:
+                self._end_sessions(name)
             self._audit.append(
                 AuditEntry("ami_user.delete", f"AMI user {name}", request_user(),
                            found.public(), None)
@@ -198,6 +200,16 @@ class AmiUsersFeature:
         except AsteriskUnavailable as error:
             return Applied(False, f"Asterisk is not running ({error})")
         return Applied(True, "manager reloaded")
+
+    def _end_sessions(self, name: str) -> None:
+        """A deleted account's sessions would go on after the reload: they are kicked."""
+        try:
+            for session in self._asterisk.manager_sessions():
+                if session.user == name:
+                    self._asterisk.kick_manager_session(session.descriptor)
+                    log.info("AMI session of deleted user %s from %s ended", name, session.address)
+        except AsteriskUnavailable as error:
+            log.warning("sessions of deleted AMI user %s not ended: %s", name, error)
 
     def _agent_logs_in(self) -> bool:
         try:

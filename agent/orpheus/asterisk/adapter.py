@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from orpheus.asterisk import ami, parsers
 from orpheus.asterisk.control import AsteriskFacts, AsteriskUnavailable, run_cli
-from orpheus.asterisk.parsers import Channel, ChannelCounts, PjsipState
+from orpheus.asterisk.parsers import Channel, ChannelCounts, ManagerSession, PjsipState
 
 
 @dataclass(frozen=True)
@@ -148,3 +148,11 @@ class Asterisk:
         except ami.AmiError:  # "No such channel": it ended meanwhile
             return False
         return True
+
+    def manager_sessions(self) -> list[ManagerSession]:
+        """The AMI sessions now (`manager show connected`)."""
+        return parsers.parse_manager_sessions(self.cli("manager show connected"))
+
+    def kick_manager_session(self, descriptor: int) -> None:
+        """Ends one AMI session: a reload of manager.conf keeps those already logged in."""
+        self.cli(f"manager kick session {descriptor}")

@@ -202,3 +202,25 @@ def parse_core_channel(event: dict[str, str]) -> Channel:
         application=event.get("Application", ""),
         duration_seconds=seconds,
     )
+
+
+MANAGER_SESSION_LINE = re.compile(
+    r"^\s*(?P<user>\S+)\s+(?P<address>\S+)\s+\d+\s+\d+\s+(?P<fd>\d+)\s+\d+\s+[0-9a-fA-F]+\s+"
+)
+
+
+@dataclass(frozen=True)
+class ManagerSession:
+    """One AMI session of `manager show connected`; Asterisk names it by its descriptor."""
+
+    user: str
+    address: str
+    descriptor: int
+
+
+def parse_manager_sessions(output: str) -> list[ManagerSession]:
+    return [
+        ManagerSession(m["user"], m["address"], int(m["fd"]))
+        for line in output.splitlines()
+        if (m := MANAGER_SESSION_LINE.match(line))
+    ]
