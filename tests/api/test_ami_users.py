@@ -48,12 +48,17 @@ def _actions(answer: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _delete_all(unit: Unit) -> None:
+    for user in local_request(unit, "GET", USERS)[1]["users"]:
+        _delete(unit, user["name"])
+
+
 @pytest.fixture
 def unit(lite_unit: Unit) -> Iterator[Unit]:
-    """The package's unit, left with no third-party account."""
+    """The package's unit with no third-party account (the fuzz test may have added some)."""
+    _delete_all(lite_unit)
     yield lite_unit
-    for user in local_request(lite_unit, "GET", USERS)[1]["users"]:
-        _delete(lite_unit, user["name"])
+    _delete_all(lite_unit)
 
 
 def test_an_account_logs_in_with_its_secret_and_runs_only_its_classes(unit: Unit) -> None:

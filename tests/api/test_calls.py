@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from testbed.pbx_unit import PASSWORD, Unit, add_extension, register_phone, running_unit
+from testbed.pbx_unit import (
+    CARRIER_ADDRESS,
+    PASSWORD,
+    Unit,
+    add_extension,
+    register_phone,
+    running_unit,
+)
 from testbed.polling import wait_for
 from testbed.sipp import Sipp, phone_args
 from tests.api.conftest import local_request
@@ -103,6 +110,27 @@ def test_the_caller_id_given_is_what_the_destination_sees(mini: Unit) -> None:
     hung_up = mini.agent.ctl("call", "hangup", call_id)
     assert hung_up.returncode == 0, hung_up.stderr
     wait_for("the call ended", lambda: _call(mini, call_id) is None)
+
+
+def test_a_number_goes_out_through_the_trunk_of_its_prefix(mini: Unit) -> None:
+    trunk = mini.agent.ctl("pbx", "add", "trunk", "name=carrier", f"host={CARRIER_ADDRESS}",
+                           "port=5091", "prefix=0")  # fmt: skip
+    assert trunk.returncode == 0, trunk.stderr
+    carrier = Sipp(mini.agent.netns, mini.agent.workdir, "carrier")
+    carrier.start("uas_phone.xml", ["-i", CARRIER_ADDRESS, "-p", "5091", "-mp", "34000"])
+    try:
+        status, started = _start(mini, **{"from": "101", "to": "00212345678"})
+        assert status == 202, started
+        assert started["route"] == {"kind": "outbound", "name": "0", "trunks": ["carrier"]}
+        call = wait_for("the carrier answered", lambda: (c := _call(mini, started["id"])) and
+                        c["state"] == "up" and c)  # fmt: skip
+        assert call["trunk"] == "carrier" and call["to"] == "00212345678"
+        assert call["channels"][1]["endpoint"] == "orpheus-trunk-carrier"
+        assert local_request(mini, "DELETE", f"{CALLS}/{started['id']}")[0] == 200
+        wait_for("the call ended", lambda: _call(mini, started["id"]) is None)
+    finally:
+        carrier.stop()
+        assert mini.agent.ctl("pbx", "delete", "trunk", "carrier").returncode == 0
 
 
 def test_a_destination_nothing_answers_is_refused_and_nothing_is_dialled(mini: Unit) -> None:

@@ -86,7 +86,11 @@ class AmiUsersFeature:
     def start(self) -> None:
         """manager.conf before the PBX starts: its changes go through the agent's AMI login."""
         with self._lock:
-            text = manager_conf.render(self._agent, self._accounts)
+            try:
+                text = manager_conf.render(self._agent, self._accounts)
+            except UnsafeValue as error:  # written by hand or an older firmware: left as it is
+                log.error("manager.conf not rendered: %s", error)
+                return
             if self._current() == text:
                 return
             with FileGroup() as group:
