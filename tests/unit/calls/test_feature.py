@@ -4,6 +4,7 @@ is originated, what is refused before anything is (nothing originated), hang-ups
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -135,3 +136,24 @@ def test_hang_up_by_call_id(unit: tuple[PbxUnit, FakeAsterisk]) -> None:
     for bad in ("abc", "1796186804.4%0A", "PJSIP%2F101-00000000"):
         assert pbx.request("DELETE", f"/api/v1/calls/{bad}").status in (400, 404)
     assert len(asterisk.hung_up) == 2
+
+
+def test_on_a_vm_only_calls_out_through_a_trunk_are_counted(tmp_path: Path) -> None:
+    pbx = PbxUnit(tmp_path / "data", tmp_path)
+    for number in ("101", "102"):
+        body = {"number": number, "password": "pw-123456"}
+        assert pbx.request("POST", "/api/v1/pbx/extension", body).status == 200
+    trunk = {"name": "carrier", "host": "192.0.2.10", "prefix": "0"}
+    assert pbx.request("POST", "/api/v1/pbx/trunk", trunk).status == 200
+    # A VM licensed for 5 external channels, all in use: only trunk calls are counted.
+    limits = SimpleNamespace(concurrent_calls=5, external_calls_only=True)
+    vm = SimpleNamespace(entitlement=SimpleNamespace(limits=limits))
+    asterisk = FakeAsterisk()
+    asterisk.counted = 5
+    CallsFeature(asterisk, pbx.configurator.rendered, vm, pbx.audit)\
+        .install_routes(pbx.api)  # type: ignore[arg-type]  # fmt: skip
+    internal = pbx.request("POST", "/api/v1/calls", {"from": "101", "to": "102"})
+    assert internal.status == 202 and internal.body["counted"] is False
+    external = pbx.request("POST", "/api/v1/calls", {"from": "101", "to": "00212345"})
+    assert external.status == 409 and "5 concurrent calls" in external.body["error"]
+    assert [r.exten for r in asterisk.originated] == ["102"]
