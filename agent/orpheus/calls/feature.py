@@ -20,6 +20,7 @@ from orpheus.asterisk.parsers import Channel
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.calls import active, dialing, schemas
 from orpheus.licensing.active import Licensing
+from orpheus.pbx.records import Record
 from orpheus.pbx.render import CALL_GROUP
 from orpheus.pbx.store import Config
 
@@ -77,26 +78,10 @@ class CallsFeature:
     def start_call(self) -> dict[str, Any]:
         body = json_body()
         caller, number = str(body["from"]), str(body["to"])
-        config = self._config()
-        extension = config["extension"].get(caller)
-        if extension is None:
-            raise ApiError(404, f"from: no extension {caller}; nothing was dialled")
-        if number == caller:
-            raise ApiError(400, f"from and to are both {caller}; nothing was dialled")
-        route = dialing.route(config, number)
-        if route is None:
-            raise ApiError(
-                404,
-                f"to: nothing answers {number} (no extension, queue or IVR menu has it and no "
-                "outbound route's prefix matches); nothing was dialled",
-            )
+        extension, route = self._destination(caller, number)
         counted = self._check_limit(route)
         self._check_registered(caller)
-        given = body.get("caller_id", {})
-        shown = dialing.caller_id(
-            given.get("name", "" if "number" in given else extension["name"]),
-            given.get("number", caller),
-        )
+        shown = _caller_id(body.get("caller_id", {}), extension)
         call_id = secrets.token_hex(16)
         request = Originate(f"PJSIP/{caller}", dialing.CONTEXT, number, shown, call_id)
         try:
@@ -133,6 +118,24 @@ class CallsFeature:
         return answer
 
     # -- internals ---------------------------------------------------------------------------
+    def _destination(self, caller: str, number: str) -> tuple[Record, dialing.Route]:
+        """The extension that rings first and where its call goes; refused as the dialplan
+        would refuse it, before anything rings."""
+        config = self._config()
+        extension = config["extension"].get(caller)
+        if extension is None:
+            raise ApiError(404, f"from: no extension {caller}; nothing was dialled")
+        if number == caller:
+            raise ApiError(400, f"from and to are both {caller}; nothing was dialled")
+        route = dialing.route(config, number)
+        if route is None:
+            raise ApiError(
+                404,
+                f"to: nothing answers {number} (no extension, queue or IVR menu has it and no "
+                "outbound route's prefix matches); nothing was dialled",
+            )
+        return extension, route
+
     def _channels(self) -> list[Channel]:
         try:
             return self._asterisk.channels()
@@ -162,3 +165,10 @@ class CallsFeature:
             raise ApiError(
                 409, f"from: extension {extension} has no registered phone; nothing was dialled"
             )
+
+
+def _caller_id(given: dict[str, str], extension: Record) -> str:
+    """What the rung phone and the destination see: by default the extension's own caller id,
+    as on a call it dials; a number given alone shows no name."""
+    name = given.get("name", "" if "number" in given else str(extension["name"]))
+    return dialing.caller_id(name, given.get("number", str(extension["number"])))
