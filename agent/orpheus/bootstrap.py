@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
+from orpheus.ami_users.feature import AmiUsersFeature
 from orpheus.api.app import Api
 from orpheus.api.login_limit import LoginLimiter
 from orpheus.api.schema import UPLOAD
@@ -23,6 +24,7 @@ from orpheus.audit.feature import AuditFeature
 from orpheus.audit.log import AuditLog
 from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
+from orpheus.calls.feature import CallsFeature
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.feature import Feature
@@ -67,7 +69,10 @@ def build_features(
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
     status.add_alarm_source(licence.alarms)
     status.add_alarm_source(functools.partial(provision.alarms, passwords))
-    features += [licence, pbx]
+    # manager.conf (the agent's AMI login) is written before the PBX applies over AMI.
+    ami_users = AmiUsersFeature(config.state_dir, config.asterisk_config_dir, asterisk, audit)
+    calls = CallsFeature(asterisk, pbx.configurator.rendered, licensing, audit)
+    features += [licence, ami_users, pbx, calls]
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,

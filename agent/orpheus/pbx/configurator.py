@@ -69,6 +69,10 @@ class PbxConfigurator:
             raise NotFound(f"no {kind.name} {key!r}")
         return redact(kind, found) or {}
 
+    def rendered(self) -> Config:
+        """The configuration Asterisk runs: the stored one clipped to the licence."""
+        return policy.clip(self._config, self._licensing.entitlement)
+
     def usage(self) -> Usage:
         """What the configuration uses of the licence, and the calls its limit counts now."""
         figures = policy.usage(self._config)
@@ -214,9 +218,7 @@ class PbxConfigurator:
         limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
         self._serial += 1
         try:
-            files = render_all(
-                clipped, limit, self._serial, self._applier.ami_secret, self._applier.ami_port
-            )
+            files = render_all(clipped, limit, self._serial)
         except UnsafeValue as error:  # a value the field checks let through: refused here
             raise RecordError(str(error)) from error
         expected = Expected(
