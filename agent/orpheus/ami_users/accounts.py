@@ -8,7 +8,11 @@ account is sent; write classes decide which actions it may run, and three are ne
 `command` (any console command, e.g. a dialplan reload or unload) and `config` (GetConfig and
 UpdateConfig: every secret in Asterisk's files, and rewriting the files the agent renders).
 Each of them would let a third party undo what the agent configured, the licence's call
-limit included. `agi` is left out too: its action runs applications on channels.
+limit included. `agi` is left out too: its action runs applications on channels. So are
+`originate` (an Originate may name a channel, a trunk too, without passing the dialplan where
+the licence's call limit is counted) and `call` (Redirect and Setvar move a channel or its
+GROUP out of that count): an admin cannot lift the limit through a third party's account, and
+third-party software starts calls with POST /api/v1/calls, which dials through the dialplan.
 """
 
 from __future__ import annotations
@@ -27,9 +31,7 @@ READ_CLASSES = (
     "system", "call", "log", "verbose", "agent", "user", "dtmf", "reporting", "cdr",
     "dialplan", "originate", "cc", "aoc", "security", "message",
 )  # fmt: skip
-WRITE_CLASSES = (
-    "call", "agent", "user", "dtmf", "reporting", "cdr", "originate", "cc", "aoc", "message",
-)  # fmt: skip
+WRITE_CLASSES = ("agent", "user", "dtmf", "reporting", "cdr", "cc", "aoc", "message")
 MAX_NETWORKS = 16
 MAX_ACCOUNTS = 64
 LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")

@@ -11,12 +11,12 @@ from orpheus.ami_users.accounts import READ_CLASSES, WRITE_CLASSES, AccountError
 
 def test_a_good_account_is_normalised() -> None:
     made = account("crm", "s", ["192.0.2.0/24", "198.51.100.7", "192.0.2.0/24"],
-                   ["call", "call"], ["originate"])  # fmt: skip
+                   ["call", "call"], ["reporting"])  # fmt: skip
     assert made.permit == (ipaddress.IPv4Network("192.0.2.0/24"),
                            ipaddress.IPv4Network("198.51.100.7/32"))  # fmt: skip
-    assert (made.read, made.write) == (("call",), ("originate",))
+    assert (made.read, made.write) == (("call",), ("reporting",))
     assert made.public() == {"name": "crm", "permit": ["192.0.2.0/24", "198.51.100.7/32"],
-                             "read": ["call"], "write": ["originate"]}  # fmt: skip
+                             "read": ["call"], "write": ["reporting"]}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from orpheus.asterisk.adapter import Asterisk, ManagerLogin
 from tests.agent_parts import PbxUnit
 
 USERS = "/api/v1/ami/users"
-GOOD = {"name": "crm", "permit": ["192.0.2.0/24"], "read": ["call"], "write": ["originate"]}
+GOOD = {"name": "crm", "permit": ["192.0.2.0/24"], "read": ["call"], "write": ["reporting"]}
 
 
 @pytest.fixture

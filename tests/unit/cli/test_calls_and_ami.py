@@ -53,11 +53,11 @@ def test_ami_user_add_prints_the_secret_once(
               "detail": "manager reloaded"}  # fmt: skip
     client = install(monkeypatch, FakeAgentClient({("POST", "/api/v1/ami/users"): answer}))
     argv = ["ami", "user", "add", "crm", "--permit", "192.0.2.0/24", "--permit", "198.51.100.7",
-            "--read", "call,reporting", "--write", "originate"]  # fmt: skip
+            "--read", "call,reporting", "--write", "reporting"]  # fmt: skip
     assert cli_main.main(argv) == 0
     assert client.requests == [("POST", "/api/v1/ami/users", {
         "name": "crm", "permit": ["192.0.2.0/24", "198.51.100.7"],
-        "read": ["call", "reporting"], "write": ["originate"],
+        "read": ["call", "reporting"], "write": ["reporting"],
     })]  # fmt: skip
     out = capsys.readouterr().out
     assert f"secret: {'k' * 32}\n" in out and "AMI listens on 0.0.0.0" in out
