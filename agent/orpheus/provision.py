@@ -37,7 +37,7 @@ def provision_admin_password(store: PasswordStore, credentials_dir: Path | None)
     given = read_credential(credentials_dir, ADMIN_PASSWORD)
     if given:
         try:
-            store.set(given)
+            store.set(given, must_change=True)
             log.info("admin password set from credential %s", ADMIN_PASSWORD)
             return
         except WeakPassword as error:

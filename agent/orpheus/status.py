@@ -71,6 +71,7 @@ class StatusFeature:
             "GET",
             "/api/v1/health",
             self.health_response,
+            area="dashboard",
             auth=False,
             summary="Whether the agent and Asterisk are up (503 when not)",
             response=obj({"ok": {"const": True}}, ("ok",)),
@@ -79,6 +80,7 @@ class StatusFeature:
             "GET",
             "/api/v1/status",
             self.status,
+            area="dashboard",
             summary="Firmware, unit and host figures",
             response={"type": "object", "required": ["version", "board", "asterisk"]},
         )

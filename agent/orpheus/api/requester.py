@@ -3,7 +3,7 @@
 On the root-only Unix socket it is the local user the kernel names (api/peer.py): the login
 user when the process has one (`sudo orpheusctl` run by alice is alice), else the user the
 process runs as. A header the client sets (orpheusctl's old X-Orpheus-User) is ignored. On
-TCP it is the HTTP Basic user that authenticated.
+TCP it is the user that authenticated (HTTP Basic, API token or log-in session).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pwd
 import bottle
 
 from orpheus.api.app import LOCAL_ENVIRON_KEY
+from orpheus.api.authentication import current_principal
 from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials
 
 
@@ -20,8 +21,8 @@ def request_user() -> str:
     environ = bottle.request.environ
     if environ.get(LOCAL_ENVIRON_KEY):
         return f"{local_user(environ.get(PEER_ENVIRON_KEY))} (console)"
-    credentials = bottle.request.auth
-    return credentials[0] if credentials else "anonymous"
+    principal = current_principal()
+    return principal.name if principal else "anonymous"
 
 
 def local_user(peer: PeerCredentials | None) -> str:

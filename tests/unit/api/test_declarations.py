@@ -52,4 +52,4 @@ def test_the_ha_and_snmp_schemas_are_valid() -> None:
 def test_a_route_must_declare_its_path_parameters(tmp_path: Path) -> None:
     api = Api(PasswordStore(tmp_path))
     with pytest.raises(ValueError, match="declare path parameter"):
-        api.route("GET", "/api/v1/thing/<key>", lambda key: {})
+        api.route("GET", "/api/v1/thing/<key>", lambda key: {}, area="pbx")
