@@ -7,11 +7,25 @@ import os
 import sys
 from pathlib import Path
 
-from orpheus.cli import admin, audit, ha, identity, jobs, licensing, pbx, snmp, status, update
+from orpheus.cli import (
+    admin,
+    audit,
+    ha,
+    identity,
+    jobs,
+    licensing,
+    pbx,
+    snmp,
+    status,
+    update,
+    users,
+)  # fmt: skip
 from orpheus.cli.client import AgentClient, AgentError
 from orpheus.config import AgentConfig
 
-COMMAND_MODULES = (status, admin, update, jobs, ha, snmp, identity, licensing, pbx, audit)
+COMMAND_MODULES = (
+    status, admin, update, jobs, ha, snmp, identity, licensing, pbx, audit, users,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,68 @@
+"""Wrong passwords per user across addresses, and the bounded password checks."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from orpheus.api.password_checks import ChecksBusy, PasswordCheckGate
+from orpheus.api.user_login_limit import UserLimits, UserLoginLimiter
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_guesses_from_many_addresses_block_the_user_for_new_addresses_only() -> None:
+    clock = Clock()
+    limiter = UserLoginLimiter(UserLimits(failures=10, first_block_seconds=30), clock=clock)
+    limiter.succeeded("admin", "192.0.2.1")  # where the admin works from
+    for _ in range(9):
+        limiter.failed("admin")
+    assert limiter.retry_after("admin", "198.51.100.7") is None
+    limiter.failed("admin")
+    assert limiter.retry_after("admin", "198.51.100.7") == 30
+    assert limiter.retry_after("admin", "192.0.2.1") is None  # not locked out from there
+    assert limiter.retry_after("bob", "198.51.100.7") is None
+    clock.now += 30
+    assert limiter.retry_after("admin", "198.51.100.7") is None
+    limiter.failed("admin")  # one more after a block: twice as long
+    assert limiter.retry_after("admin", "198.51.100.7") == 60
+
+
+def test_the_block_is_capped_and_a_success_starts_afresh() -> None:
+    clock = Clock()
+    limits = UserLimits(failures=2, first_block_seconds=10, max_block_seconds=25)
+    limiter = UserLoginLimiter(limits, clock=clock)
+    for _ in range(6):
+        limiter.failed("carol")
+        wait = limiter.retry_after("carol", "203.0.113.5")
+        clock.now += wait or 0
+    assert wait == 25
+    limiter.succeeded("carol", "203.0.113.9")
+    assert limiter.retry_after("carol", "203.0.113.5") is None
+
+
+def test_password_checks_are_bounded_and_a_full_gate_answers_busy() -> None:
+    gate = PasswordCheckGate(concurrent=2, wait_seconds=0.2)
+    release, running = threading.Event(), threading.Barrier(3)
+
+    def slow() -> bool:
+        running.wait(5)
+        return release.wait(5)
+
+    threads = [threading.Thread(target=gate.run, args=(slow,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    running.wait(5)  # both slots taken
+    with pytest.raises(ChecksBusy):
+        gate.run(lambda: True)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert gate.run(lambda: True)
