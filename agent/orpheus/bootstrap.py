@@ -71,6 +71,7 @@ def build_features(
     status.add_alarm_source(licence.alarms)
     status.add_alarm_source(functools.partial(provision.alarms, users.passwords))
     features += [licence, pbx]
+    status.set_weak_password_count(pbx.weak_passwords)
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,

@@ -339,3 +339,19 @@ def test_every_route_of_the_real_agent_declares_its_area(lite_unit: Unit) -> Non
     assert len(operations) > 40
     for path, method, operation in operations:
         assert operation.get("x-area"), (method, path)
+
+
+def test_a_weak_sip_password_is_stored_but_flagged_and_counted(lite_unit: Unit) -> None:
+    before = console(lite_unit, "GET", "/api/v1/status")[1]["weak_passwords"]
+    status, answer = console(lite_unit, "POST", "/api/v1/pbx/extension",
+                             {"number": "4103", "password": "4103-4103"})  # fmt: skip
+    assert status in (200, 201), answer
+    [warning] = answer["warnings"]
+    assert warning.startswith("extension 4103: SIP password stored, but weak password")
+    assert console(lite_unit, "GET", "/api/v1/pbx/extension/4103")[0] == 200
+    assert console(lite_unit, "GET", "/api/v1/status")[1]["weak_passwords"] == before + 1
+    status, answer = console(lite_unit, "PUT", "/api/v1/pbx/extension/4103",
+                             {"password": "Walrus-tundra-4103"})  # fmt: skip
+    assert status == 200 and answer["warnings"] == [], answer
+    assert console(lite_unit, "GET", "/api/v1/status")[1]["weak_passwords"] == before
+    assert "WARNING" in lite_unit.agent.ctl("status").stdout or before == 0

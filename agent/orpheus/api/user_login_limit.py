@@ -51,6 +51,10 @@ class UserLoginLimiter:
         self._entries: collections.OrderedDict[str, _Entry] = collections.OrderedDict()
         self._lock = threading.Lock()
 
+    def tracked(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
     def retry_after(self, user: str, address: str) -> int | None:
         """Seconds until the user may be tried from this address; None when it may now."""
         now = self._clock()
@@ -76,12 +80,11 @@ class UserLoginLimiter:
             entry.failures.clear()
 
     def succeeded(self, user: str, address: str) -> None:
-        """The right password: the address is known for the user; the count starts afresh."""
+        """The right password: the address is known for the user. The count goes on (a
+        monitoring probe logging in every few seconds must not reset a guesser's count)."""
         now = self._clock()
         with self._lock:
             entry = self._entry(user, now)
-            entry.failures.clear()
-            entry.blocks, entry.blocked_until, entry.last = 0, 0.0, now
             key = address_key(address)
             entry.known[key] = None
             entry.known.move_to_end(key)
@@ -90,8 +93,9 @@ class UserLoginLimiter:
 
     def _entry(self, user: str, now: float) -> _Entry:
         entry = self._entries.get(user)
-        if entry is not None and not entry.known and now - entry.last > self.limits.forget_seconds:
-            entry = None  # quiet for long, and no address to remember: start afresh
+        if entry is not None and now - entry.last > self.limits.forget_seconds:
+            entry.blocks, entry.blocked_until = 0, 0.0  # no wrong password for long: afresh
+            entry.failures.clear()
         if entry is None:
             while len(self._entries) >= self.limits.users:
                 self._entries.popitem(last=False)

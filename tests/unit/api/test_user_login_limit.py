@@ -35,7 +35,7 @@ def test_guesses_from_many_addresses_block_the_user_for_new_addresses_only() -> 
     assert limiter.retry_after("admin", "198.51.100.7") == 60
 
 
-def test_the_block_is_capped_and_a_success_starts_afresh() -> None:
+def test_the_block_is_capped_and_a_success_only_frees_its_own_address() -> None:
     clock = Clock()
     limits = UserLimits(failures=2, first_block_seconds=10, max_block_seconds=25)
     limiter = UserLoginLimiter(limits, clock=clock)
@@ -44,7 +44,13 @@ def test_the_block_is_capped_and_a_success_starts_afresh() -> None:
         wait = limiter.retry_after("carol", "203.0.113.5")
         clock.now += wait or 0
     assert wait == 25
-    limiter.succeeded("carol", "203.0.113.9")
+    limiter.failed("carol")
+    limiter.succeeded("carol", "203.0.113.9")  # e.g. a known address's monitoring probe
+    assert limiter.retry_after("carol", "203.0.113.9") is None
+    assert limiter.retry_after("carol", "203.0.113.5") == 25  # the count went on
+    clock.now += 30 * 60 + 1  # quiet for long: afresh
+    assert limiter.retry_after("carol", "203.0.113.5") is None
+    limiter.failed("carol")
     assert limiter.retry_after("carol", "203.0.113.5") is None
 
 
