@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from zxcvbn import zxcvbn
 
 FLOOR = 3
-# zxcvbn's matching grows with the length; longer passwords are strong anyway.
-_SCORED_LENGTH = 100
+# zxcvbn's matching grows with the length (PyPI's 4.5 refuses more than 72 characters): the
+# first 64 are scored, and a password that long and still weak is rare.
+_SCORED_LENGTH = 64
 
 
 def weakness(password: str, related: Sequence[str] = ()) -> str | None:

@@ -106,7 +106,7 @@ class Authenticator:
         account = self.users.account(name) if right else None
         if account is None:
             self.address_limiter.failed(address)
-            self.user_limiter.failed(name)
+            self.user_limiter.failed(name, address)
             raise Refused(
                 401, "authentication required", {"WWW-Authenticate": 'Basic realm="orpheus"'}
             )

@@ -6,8 +6,9 @@ After `failures` wrong passwords for a name within `window_seconds` the name is 
 A block holds only for addresses that have not logged in as that user since the agent
 started (the last `known_addresses` of them are remembered per user): a stranger who guesses
 from elsewhere cannot lock the right user out from where they work, and a new address waits
-at most one block. It is set above the per-address limit, so one address alone is stopped
-by that limit long before it blocks a user for everyone else.
+at most one block. Wrong passwords from those known addresses are not counted here (the
+per-address limit holds them). The limit is set above the per-address one, so one address
+alone is stopped by that limit long before it blocks a user for everyone else.
 """
 
 from __future__ import annotations
@@ -64,10 +65,14 @@ class UserLoginLimiter:
                 return None
             return max(1, math.ceil(entry.blocked_until - now))
 
-    def failed(self, user: str) -> None:
+    def failed(self, user: str, address: str) -> None:
+        """A wrong password for user from address; one from an address the user has logged in
+        from is left to the per-address limit (a mistyped password, a stale probe)."""
         now = self._clock()
         with self._lock:
             entry = self._entry(user, now)
+            if address_key(address) in entry.known:
+                return
             entry.last = now
             entry.failures.append(now)
             while entry.failures and entry.failures[0] <= now - self.limits.window_seconds:

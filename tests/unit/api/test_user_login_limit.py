@@ -22,16 +22,18 @@ def test_guesses_from_many_addresses_block_the_user_for_new_addresses_only() -> 
     clock = Clock()
     limiter = UserLoginLimiter(UserLimits(failures=10, first_block_seconds=30), clock=clock)
     limiter.succeeded("admin", "192.0.2.1")  # where the admin works from
-    for _ in range(9):
-        limiter.failed("admin")
+    for _ in range(20):
+        limiter.failed("admin", "192.0.2.1")  # mistyped where it works: the address limit's
+    for i in range(9):
+        limiter.failed("admin", f"198.51.100.{i}")
     assert limiter.retry_after("admin", "198.51.100.7") is None
-    limiter.failed("admin")
+    limiter.failed("admin", "198.51.100.99")
     assert limiter.retry_after("admin", "198.51.100.7") == 30
     assert limiter.retry_after("admin", "192.0.2.1") is None  # not locked out from there
     assert limiter.retry_after("bob", "198.51.100.7") is None
     clock.now += 30
     assert limiter.retry_after("admin", "198.51.100.7") is None
-    limiter.failed("admin")  # one more after a block: twice as long
+    limiter.failed("admin", "198.51.100.7")  # one more after a block: twice as long
     assert limiter.retry_after("admin", "198.51.100.7") == 60
 
 
@@ -40,17 +42,17 @@ def test_the_block_is_capped_and_a_success_only_frees_its_own_address() -> None:
     limits = UserLimits(failures=2, first_block_seconds=10, max_block_seconds=25)
     limiter = UserLoginLimiter(limits, clock=clock)
     for _ in range(6):
-        limiter.failed("carol")
+        limiter.failed("carol", "203.0.113.5")
         wait = limiter.retry_after("carol", "203.0.113.5")
         clock.now += wait or 0
     assert wait == 25
-    limiter.failed("carol")
+    limiter.failed("carol", "203.0.113.5")
     limiter.succeeded("carol", "203.0.113.9")  # e.g. a known address's monitoring probe
     assert limiter.retry_after("carol", "203.0.113.9") is None
     assert limiter.retry_after("carol", "203.0.113.5") == 25  # the count went on
     clock.now += 30 * 60 + 1  # quiet for long: afresh
     assert limiter.retry_after("carol", "203.0.113.5") is None
-    limiter.failed("carol")
+    limiter.failed("carol", "203.0.113.5")
     assert limiter.retry_after("carol", "203.0.113.5") is None
 
 

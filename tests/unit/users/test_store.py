@@ -155,3 +155,8 @@ def test_tokens_are_shown_once_and_stored_hashed(store: UserStore) -> None:
     assert store.token_owner(secret) is None
     with pytest.raises(NotFound):
         store.delete_token("admin", "monitoring")
+
+
+def test_a_long_password_is_scored_on_its_first_64_characters(store: UserStore) -> None:
+    store.add_user("long", "k" + "9Zq!x" * 25, ADMINISTRATOR)  # 126 characters
+    assert store.check_password("long", "k" + "9Zq!x" * 25)
