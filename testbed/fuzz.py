@@ -17,10 +17,11 @@ CHECKS = ",".join(
     ("not_a_server_error", "status_code_conformance", "content_type_conformance",
      "response_schema_conformance")
 )  # fmt: skip
-# Changing the admin password would lock the rest of a run out, and the log-in and own password
-# routes send wrong passwords (which block the fuzzer's address): fuzzed on their own, last.
+# Changing the admin password (also as PUT /api/v1/users/admin) would lock the rest of a run
+# out, and the log-in and own password routes send wrong passwords (which block the fuzzer's
+# address): they are fuzzed on their own, last.
 PASSWORD_ROUTE = "/api/v1/admin/password"
-LOCKOUT_ROUTES = r"^/api/v1/(admin/password|session|session/password)$"
+LOCKOUT_ROUTES = r"^/api/v1/(admin/password|session|session/password|users/\{name\})$"
 OPENAPI_URL = "http://127.0.0.1:8080/api/v1/openapi.json"
 
 
