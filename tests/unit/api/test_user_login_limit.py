@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
+from orpheus.api.app import Api
 from orpheus.api.password_checks import ChecksBusy, PasswordCheckGate
 from orpheus.api.user_login_limit import UserLimits, UserLoginLimiter
+from orpheus.auth import PasswordStore
+from tests.unit.api.wsgi_client import call
 
 
 class Clock:
@@ -74,3 +78,21 @@ def test_password_checks_are_bounded_and_a_full_gate_answers_busy() -> None:
     for thread in threads:
         thread.join(5)
     assert gate.run(lambda: True)
+
+
+def test_the_api_answers_503_when_every_check_slot_stays_busy(tmp_path: Path) -> None:
+    passwords = PasswordStore(tmp_path)
+    passwords.set("orpheus-test-pw")
+    gate = PasswordCheckGate(concurrent=1, wait_seconds=0.05)
+    api = Api(passwords, password_gate=gate)
+    api.route("GET", "/private", lambda: {"ok": True}, area="dashboard")
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=gate.run, args=(lambda: holding.set() or release.wait(5),))
+    holder.start()
+    holding.wait(5)
+    answer = call(api.app, "GET", "/private", auth=("admin", "orpheus-test-pw"))
+    assert answer.status == 503 and answer.headers["Retry-After"] == "1", answer
+    assert "password checks already running" in answer.json()["error"]
+    release.set()
+    holder.join(5)
+    assert call(api.app, "GET", "/private", auth=("admin", "orpheus-test-pw")).status == 200
