@@ -87,7 +87,12 @@ def test_the_api_answers_503_when_every_check_slot_stays_busy(tmp_path: Path) ->
     api = Api(passwords, password_gate=gate)
     api.route("GET", "/private", lambda: {"ok": True}, area="dashboard")
     holding, release = threading.Event(), threading.Event()
-    holder = threading.Thread(target=gate.run, args=(lambda: holding.set() or release.wait(5),))
+
+    def hold() -> bool:
+        holding.set()
+        return release.wait(5)
+
+    holder = threading.Thread(target=gate.run, args=(hold,))
     holder.start()
     holding.wait(5)
     answer = call(api.app, "GET", "/private", auth=("admin", "orpheus-test-pw"))
