@@ -8,7 +8,9 @@ and the admin's log-in sessions end. It counts as the admin's own change (the in
 from __future__ import annotations
 
 from orpheus.api.app import Api, ApiError, json_body
+from orpheus.api.requester import request_user
 from orpheus.api.schema import obj, string
+from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.auth import ADMIN_USER
 from orpheus.users.levels import LevelRefused
 from orpheus.users.store import UserStore
@@ -17,8 +19,9 @@ from orpheus.users.store import UserStore
 class AdminFeature:
     name = "admin"
 
-    def __init__(self, users: UserStore) -> None:
+    def __init__(self, users: UserStore, audit: AuditSink | None = None) -> None:
         self._users = users
+        self._audit = audit
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -45,4 +48,9 @@ class AdminFeature:
             self._users.set_user(ADMIN_USER, password=password, own=True)
         except LevelRefused as error:
             raise ApiError(error.status, str(error)) from error
+        if self._audit is not None:
+            changed = {"password": "changed"}
+            self._audit.append(
+                AuditEntry("user.password", "user admin", request_user(), None, changed)
+            )
         return {"changed": True}

@@ -60,7 +60,7 @@ def build_features(
     jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
     # The audit log first: it is stopped (closed) last.
     features: list[Feature] = [
-        AuditFeature(audit), status, AdminFeature(users), JobsFeature(jobs)
+        AuditFeature(audit), status, AdminFeature(users, audit), JobsFeature(jobs)
     ]  # fmt: skip
     # Licensing before the PBX, HA (licensing.refusal) and updates (update_support_until).
     licensing = Licensing(
