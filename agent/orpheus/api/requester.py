@@ -3,7 +3,8 @@
 On the root-only Unix socket it is the local user the kernel names (api/peer.py): the login
 user when the process has one (`sudo orpheusctl` run by alice is alice), else the user the
 process runs as. A header the client sets (orpheusctl's old X-Orpheus-User) is ignored. On
-TCP it is the user that authenticated (HTTP Basic, API token or log-in session).
+TCP it is the HTTP Basic user that authenticated
+(or the user of the API token or of the log-in session: api/authentication.py).
 """
 
 from __future__ import annotations
