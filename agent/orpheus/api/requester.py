@@ -3,8 +3,7 @@
 On the root-only Unix socket it is the local user the kernel names (api/peer.py): the login
 user when the process has one (`sudo orpheusctl` run by alice is alice), else the user the
 process runs as. A header the client sets (orpheusctl's old X-Orpheus-User) is ignored. On
-TCP it is the HTTP Basic user that authenticated
-(or the user of the API token or of the log-in session: api/authentication.py).
+TCP it is the HTTP Basic user that authenticated.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials
 
 
 def request_user() -> str:
+    """On TCP: the authenticated user, by HTTP Basic, API token or log-in session."""
     environ = bottle.request.environ
     if environ.get(LOCAL_ENVIRON_KEY):
         return f"{local_user(environ.get(PEER_ENVIRON_KEY))} (console)"
