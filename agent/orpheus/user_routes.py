@@ -141,7 +141,7 @@ class UsersFeature:
         before = self._users.user(name)
         after = self._users.set_user(
             name, password=body.get("password"), level=body.get("level"),
-            enabled=body.get("enabled"),
+            enabled=body.get("enabled"), own=_principal().name == name,
         )  # fmt: skip
         shown = {**after, **({"password": "changed"} if "password" in body else {})}
         self._record("user.change", f"user {name}", before, shown)
