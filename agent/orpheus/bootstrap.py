@@ -39,6 +39,9 @@ from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
+from orpheus.user_routes import UsersFeature
+from orpheus.users.sessions import SessionLimits, SessionStore
+from orpheus.users.store import UserStore
 
 log = logging.getLogger("orpheus")
 
@@ -47,7 +50,7 @@ SSH_AUTHORIZED_KEYS = Path("/data/etc/ssh/authorized_keys/root")
 
 def build_features(
     config: AgentConfig,
-    passwords: PasswordStore,
+    users: UserStore,
     asterisk: Asterisk,
     monitor: AsteriskMonitor,
     audit: AuditLog,
@@ -59,7 +62,7 @@ def build_features(
     jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
     # The audit log first: it is stopped (closed) last.
     features: list[Feature] = [
-        AuditFeature(audit), status, AdminFeature(passwords), JobsFeature(jobs)
+        AuditFeature(audit), status, AdminFeature(users, audit), JobsFeature(jobs)
     ]  # fmt: skip
     # Licensing before the PBX, HA (licensing.refusal) and updates (update_support_until).
     licensing = Licensing(
@@ -68,11 +71,12 @@ def build_features(
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
     status.add_alarm_source(licence.alarms)
-    status.add_alarm_source(functools.partial(provision.alarms, passwords))
+    status.add_alarm_source(functools.partial(provision.alarms, users.passwords))
     # manager.conf (the agent's AMI login) is written before the PBX applies over AMI.
     ami_users = AmiUsersFeature(config.state_dir, config.asterisk_config_dir, asterisk, audit)
     calls = CallsFeature(asterisk, pbx.configurator.rendered, licensing, audit)
     features += [licence, ami_users, pbx, calls]
+    status.set_weak_password_count(pbx.weak_passwords)
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,
@@ -119,8 +123,13 @@ def run(config: AgentConfig) -> None:
     asterisk = Asterisk(config.asterisk_command, pbx_wiring.manager_login(config))
     monitor = AsteriskMonitor(asterisk.facts, config.asterisk_poll_seconds)
     audit = pbx_wiring.audit_log(config)
-    features = build_features(config, passwords, asterisk, monitor, audit)
-    api = Api(passwords, LoginLimiter(on_block=block_recorder(audit)))
+    users = UserStore(passwords)
+    features = build_features(config, users, asterisk, monitor, audit)
+    sessions = SessionStore(SessionLimits(config.session_idle_seconds, config.session_max_seconds))
+    api = Api(
+        passwords, LoginLimiter(on_block=block_recorder(audit)), users=users, sessions=sessions
+    )
+    features.append(UsersFeature(api, audit))
     for feature in features:
         feature.install_routes(api)
 

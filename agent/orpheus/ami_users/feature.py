@@ -62,6 +62,7 @@ class AmiUsersFeature:
             "GET",
             "/api/v1/ami/users",
             self.list_users,
+            area="pbx",
             summary="Third-party AMI accounts (no secrets) and where AMI listens",
             response=schemas.USERS,
         )
@@ -69,6 +70,7 @@ class AmiUsersFeature:
             "POST",
             "/api/v1/ami/users",
             self.create,
+            area="pbx",
             status=201,
             summary="Add an AMI account; its secret is in this answer only",
             body=schemas.CREATE,
@@ -78,6 +80,7 @@ class AmiUsersFeature:
             "DELETE",
             "/api/v1/ami/users/<name>",
             self.delete,
+            area="pbx",
             params={"name": schemas.NAME_PARAM},
             summary="Delete an AMI account",
             response=schemas.DELETED,

@@ -13,15 +13,17 @@ import pwd
 import bottle
 
 from orpheus.api.app import LOCAL_ENVIRON_KEY
+from orpheus.api.authentication import current_principal
 from orpheus.api.peer import PEER_ENVIRON_KEY, PeerCredentials
 
 
 def request_user() -> str:
+    """On TCP: the authenticated user, by HTTP Basic, API token or log-in session."""
     environ = bottle.request.environ
     if environ.get(LOCAL_ENVIRON_KEY):
         return f"{local_user(environ.get(PEER_ENVIRON_KEY))} (console)"
-    credentials = bottle.request.auth
-    return credentials[0] if credentials else "anonymous"
+    principal = current_principal()
+    return principal.name if principal else "anonymous"
 
 
 def local_user(peer: PeerCredentials | None) -> str:

@@ -47,6 +47,7 @@ class CallsFeature:
             "POST",
             "/api/v1/calls",
             self.start_call,
+            area="pbx",
             status=202,
             summary="Start a call: ring the extension `from`, then dial `to` from it",
             body=schemas.START,
@@ -56,6 +57,7 @@ class CallsFeature:
             "GET",
             "/api/v1/calls",
             self.list_calls,
+            area="pbx",
             summary="The calls in progress",
             response=schemas.CALLS,
         )
@@ -63,6 +65,7 @@ class CallsFeature:
             "DELETE",
             "/api/v1/calls/<call_id>",
             self.hang_up,
+            area="pbx",
             params={"call_id": schemas.CALL_ID_PARAM},
             summary="Hang up a call in progress",
             response=schemas.HUNG_UP,

@@ -20,12 +20,13 @@ from orpheus.cli import (
     snmp,
     status,
     update,
+    users,
 )
 from orpheus.cli.client import AgentClient, AgentError
 from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
-    status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit
+    status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
 )  # fmt: skip
 
 

@@ -62,6 +62,11 @@ class PbxConfigurator:
         kind = kind_of(kind_name)
         return [redact(kind, r) or {} for r in self._config.get(kind.name, {}).values()]
 
+    def records_with_secrets(self, kind_name: str) -> list[Record]:
+        """For the agent's own checks (weak SIP passwords), never for an answer."""
+        kind = kind_of(kind_name)
+        return [dict(r) for r in self._config.get(kind.name, {}).values()]
+
     def record(self, kind_name: str, key: str) -> Record:
         kind = kind_of(kind_name)
         found = self._config.get(kind.name, {}).get(key)
