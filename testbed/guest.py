@@ -47,6 +47,27 @@ DATA_STATE = (
 )
 
 
+# Makes the guest the Slave of an HA pair whose Master has not synced it yet: the pairing as
+# the join would leave it (pair.json), the Master at the gateway (QEMU's host, which answers
+# neither VRRP nor the sync port). Until a first sync keepalived holds such a Slave in FAULT.
+UNSYNCED_SLAVE = """
+import json, pathlib, subprocess
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+ha = pathlib.Path("/data/orpheus/ha")
+cert = x509.load_pem_x509_certificate((ha / "node.crt").read_bytes())
+routes = subprocess.run(["ip", "-j", "route", "show", "default"], capture_output=True, check=True)
+route = json.loads(routes.stdout)[0]
+pairing = {
+    "node_id": cert.fingerprint(hashes.SHA256()).hex(), "local_address": route["prefsrc"],
+    "peer_address": route["gateway"], "peer_fingerprint": "ab" * 32, "vip": "10.0.2.100/24",
+    "interface": route["dev"], "priority": 100, "preferred_role": "slave",
+}
+(ha / "pair.json").write_text(json.dumps(pairing))
+"""
+HA_ROLE_SECONDS = 120.0
+
+
 @dataclass
 class Guest:
     vm: Vm
@@ -89,6 +110,22 @@ class Guest:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
+
+    def pair_as_unsynced_slave(self) -> dict[str, Any]:
+        """Pairs the guest as a Slave not yet synced (UNSYNCED_SLAVE) and restarts its agent;
+        returns GET /api/v1/ha once keepalived holds it in FAULT."""
+        self.run("python3", "-c", UNSYNCED_SLAVE)
+        self.run("systemctl", "restart", "orpheus-agent")
+        deadline = time.monotonic() + HA_ROLE_SECONDS
+        while True:
+            try:
+                code, ha = self.api("GET", "/api/v1/ha")
+            except OSError as error:  # the agent is still starting (URLError is an OSError)
+                code, ha = 0, str(error)
+            if code == 200 and ha["role"] == "fault":
+                return cast(dict[str, Any], ha)
+            assert time.monotonic() < deadline, f"the paired guest never went to FAULT: {ha}"
+            time.sleep(JOB_POLL_SECONDS)
 
     def asterisk(self, command: str) -> str:
         return self.out("asterisk", "-rx", command)

@@ -211,15 +211,16 @@ def add_extension(unit: Unit, number: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def register_phone(unit: Unit, number: str, port: int) -> Sipp:
-    """A phone registers, then answers every call on the same port until BYE."""
+def register_phone(unit: Unit, number: str, port: int, media_port: int = 31000) -> Sipp:
+    """A phone registers, then answers every call on the same port until BYE (each phone of
+    a test on a media port of its own)."""
     workdir = unit.agent.workdir
     Sipp(unit.agent.netns, workdir, f"register-{number}").run("register.xml", [
         "127.0.0.1:5060", "-i", "127.0.0.1", "-p", str(port), "-key", "caller", number,
         "-au", number, "-ap", PASSWORD, "-m", "1", "-timeout", "60s",
     ])  # fmt: skip
     phone = Sipp(unit.agent.netns, workdir, f"phone-{number}")
-    phone.start("uas_phone.xml", ["-i", "127.0.0.1", "-p", str(port), "-mp", "31000"])
+    phone.start("uas_phone.xml", ["-i", "127.0.0.1", "-p", str(port), "-mp", str(media_port)])
     return phone
 
 

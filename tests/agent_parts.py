@@ -1,4 +1,4 @@
-"""The agent's licensing and PBX parts in process, in one directory, without Asterisk.
+"""The agent's licensing, AMI-account and PBX parts in process, in one directory, without Asterisk.
 
 Asterisk's console command is `false` and nothing listens on the AMI port, so a change is
 rendered, written and stored as on a unit whose Asterisk is stopped (its files are left for
@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from orpheus.ami_users.feature import AmiUsersFeature
 from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
 from orpheus.asterisk.adapter import Asterisk, ManagerLogin
 from orpheus.audit.feature import AuditFeature
@@ -64,13 +65,18 @@ class PbxUnit:
         self.licensing.write_identity(SERIAL, "mini", None, force=False)
         self.store = PbxStore(self.state_dir / "pbx.sqlite")
         login = ManagerLogin(closed_port(), "orpheus", "secret")
-        applier = AsteriskApplier(self.asterisk_dir, Asterisk(("false",), login))
+        asterisk = Asterisk(("false",), login)
+        applier = AsteriskApplier(self.asterisk_dir, asterisk)
         self.configurator = PbxConfigurator(self.store, applier, self.licensing)
         self.api = Api(PasswordStore(self.state_dir))
         self.audit = AuditLog(self.state_dir / "pbx.sqlite")
         LicensingFeature(self.licensing, self.configurator.usage, self.audit)\
             .install_routes(self.api)  # fmt: skip
         AuditFeature(self.audit).install_routes(self.api)
+        # manager.conf, as the agent writes it before the PBX starts
+        self.ami_users = AmiUsersFeature(self.state_dir, self.asterisk_dir, asterisk, self.audit)
+        self.ami_users.install_routes(self.api)
+        self.ami_users.start()
         PbxFeature(self.configurator, self.store, self.licensing).install_routes(self.api)
 
     def licence(self, tier: str = "lite") -> bytes:

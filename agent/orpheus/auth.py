@@ -58,6 +58,8 @@ class PasswordStore:
         self.hash_file = state_dir / "admin-password.hash"
         self.initial_file = state_dir / "initial-admin-password"
         self.refused_file = state_dir / "admin-credential-refused"  # provision.py's alarm
+        # The factory's or first boot's password: a log-in session must change it first.
+        self.must_change_file = state_dir / "admin-password-must-change"
         # HTTP Basic sends the password with every request and scrypt costs ~50 ms: a password
         # that passed once is remembered as a keyed hash (key in memory only) for this hash.
         self._key = secrets.token_bytes(32)
@@ -66,12 +68,20 @@ class PasswordStore:
     def is_set(self) -> bool:
         return self.hash_file.exists()
 
-    def set(self, password: str) -> None:
+    def set(self, password: str, *, must_change: bool = False) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise WeakPassword(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
         files.write_file(self.hash_file, hash_password(password) + "\n", mode=0o600)
         self.initial_file.unlink(missing_ok=True)
         self.refused_file.unlink(missing_ok=True)
+        if must_change:
+            files.write_file(self.must_change_file, "", mode=0o600)
+        else:
+            self.must_change_file.unlink(missing_ok=True)
+
+    def must_change(self) -> bool:
+        """The password is the factory's or first boot's, or one another admin set."""
+        return self.initial_file.exists() or self.must_change_file.exists()
 
     def set_random(self) -> str:
         password = secrets.token_urlsafe(12)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from orpheus import firmware, provision, systemd_notify
 from orpheus.admin import AdminFeature
+from orpheus.ami_users.feature import AmiUsersFeature
 from orpheus.api.app import Api
 from orpheus.api.login_limit import LoginLimiter
 from orpheus.api.schema import UPLOAD
@@ -23,6 +24,7 @@ from orpheus.audit.feature import AuditFeature
 from orpheus.audit.log import AuditLog
 from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
+from orpheus.calls.feature import CallsFeature
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.feature import Feature
@@ -38,6 +40,9 @@ from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
 from orpheus.update.wiring import update_features
+from orpheus.user_routes import UsersFeature
+from orpheus.users.sessions import SessionLimits, SessionStore
+from orpheus.users.store import UserStore
 
 log = logging.getLogger("orpheus")
 
@@ -46,7 +51,7 @@ SSH_AUTHORIZED_KEYS = Path("/data/etc/ssh/authorized_keys/root")
 
 def build_features(
     config: AgentConfig,
-    passwords: PasswordStore,
+    users: UserStore,
     asterisk: Asterisk,
     monitor: AsteriskMonitor,
     audit: AuditLog,
@@ -58,7 +63,7 @@ def build_features(
     jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
     # The audit log first: it is stopped (closed) last.
     features: list[Feature] = [
-        AuditFeature(audit), status, AdminFeature(passwords), JobsFeature(jobs)
+        AuditFeature(audit), status, AdminFeature(users, audit), JobsFeature(jobs)
     ]  # fmt: skip
     # Licensing before the PBX, HA (licensing.refusal) and updates (update_support_until).
     licensing = Licensing(
@@ -67,8 +72,12 @@ def build_features(
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
     status.add_alarm_source(licence.alarms)
-    status.add_alarm_source(functools.partial(provision.alarms, passwords))
-    features += [licence, pbx]
+    status.add_alarm_source(functools.partial(provision.alarms, users.passwords))
+    # manager.conf (the agent's AMI login) is written before the PBX applies over AMI.
+    ami_users = AmiUsersFeature(config.state_dir, config.asterisk_config_dir, asterisk, audit)
+    calls = CallsFeature(asterisk, pbx.configurator.rendered, licensing, audit)
+    features += [licence, ami_users, pbx, calls]
+    status.set_weak_password_count(pbx.weak_passwords)
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
     features += [privacy, recordings]
@@ -118,8 +127,13 @@ def run(config: AgentConfig) -> None:
     asterisk = Asterisk(config.asterisk_command, pbx_wiring.manager_login(config))
     monitor = AsteriskMonitor(asterisk.facts, config.asterisk_poll_seconds)
     audit = pbx_wiring.audit_log(config)
-    features = build_features(config, passwords, asterisk, monitor, audit)
-    api = Api(passwords, LoginLimiter(on_block=block_recorder(audit)))
+    users = UserStore(passwords)
+    features = build_features(config, users, asterisk, monitor, audit)
+    sessions = SessionStore(SessionLimits(config.session_idle_seconds, config.session_max_seconds))
+    api = Api(
+        passwords, LoginLimiter(on_block=block_recorder(audit)), users=users, sessions=sessions
+    )
+    features.append(UsersFeature(api, audit))
     for feature in features:
         feature.install_routes(api)
 

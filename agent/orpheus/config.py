@@ -65,6 +65,9 @@ class AgentConfig:
     license_public_key: Path = Path("/usr/share/orpheus/license-public.pem")
     sysfs_dir: Path = Path("/sys")
     ami_port: int = 5038
+    # Log-in sessions (users/sessions.py): idle timeout and absolute lifetime.
+    session_idle_seconds: float = 15 * 60.0
+    session_max_seconds: float = 12 * 3600.0
 
     @property
     def state_dir(self) -> Path:

@@ -11,7 +11,8 @@ import logging
 from pathlib import Path
 
 from orpheus import files
-from orpheus.auth import PasswordStore, WeakPassword
+from orpheus.auth import ADMIN_USER, MIN_PASSWORD_LENGTH, PasswordStore, WeakPassword
+from orpheus.password_strength import weakness
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ def provision_admin_password(store: PasswordStore, credentials_dir: Path | None)
     given = read_credential(credentials_dir, ADMIN_PASSWORD)
     if given:
         try:
-            store.set(given)
+            reason = weakness(given, (ADMIN_USER, "orpheus"))
+            if reason and len(given) >= MIN_PASSWORD_LENGTH:  # a short one: store.set says so
+                raise WeakPassword(reason)
+            store.set(given, must_change=True)  # the first log-in session changes it
             log.info("admin password set from credential %s", ADMIN_PASSWORD)
             return
         except WeakPassword as error:

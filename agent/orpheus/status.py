@@ -28,6 +28,7 @@ class UnitStatus:
     host: host.HostFigures
     asterisk: AsteriskState
     alarms: tuple[str, ...]
+    weak_passwords: int = 0  # stored SIP passwords below the zxcvbn floor
 
     def to_dict(self) -> dict[str, object]:
         figures = self.host
@@ -47,6 +48,7 @@ class UnitStatus:
             "storage": {"root": host.as_dict(figures.root), "data": host.as_dict(figures.data)},
             "asterisk": self.asterisk.as_dict(),
             "alarms": list(self.alarms),
+            "weak_passwords": self.weak_passwords,
         }
 
 
@@ -61,16 +63,22 @@ class StatusFeature:
         self._boot = boot
         self._asterisk = asterisk
         self._alarm_sources: list[Callable[[], list[str]]] = []
+        self._weak_passwords: Callable[[], int] = lambda: 0
 
     def add_alarm_source(self, source: Callable[[], list[str]]) -> None:
         """A feature's current alarms (one line each), listed under "alarms" in the status."""
         self._alarm_sources.append(source)
+
+    def set_weak_password_count(self, source: Callable[[], int]) -> None:
+        """How many stored SIP passwords are weak (GET /api/v1/status's weak_passwords)."""
+        self._weak_passwords = source
 
     def install_routes(self, api: Api) -> None:
         api.route(
             "GET",
             "/api/v1/health",
             self.health_response,
+            area="dashboard",
             auth=False,
             summary="Whether the agent and Asterisk are up (503 when not)",
             response=obj({"ok": {"const": True}}, ("ok",)),
@@ -79,6 +87,7 @@ class StatusFeature:
             "GET",
             "/api/v1/status",
             self.status,
+            area="dashboard",
             summary="Firmware, unit and host figures",
             response={"type": "object", "required": ["version", "board", "asterisk"]},
         )
@@ -113,6 +122,7 @@ class StatusFeature:
             host=host.collect(self._config.data_dir),
             asterisk=self._asterisk.state,
             alarms=tuple(alarm for source in self._alarm_sources for alarm in source()),
+            weak_passwords=self._weak_passwords(),
         )
 
     def status(self) -> dict[str, object]:

@@ -33,3 +33,21 @@ def test_a_short_credential_falls_back_to_a_random_password_with_an_alarm(tmp_pa
     assert store.check("admin", random)  # a later boot changes nothing
     store.set("the-admins-own")
     assert provision.alarms(store) == []
+
+
+def test_the_factory_password_must_be_changed_at_the_first_log_in(tmp_path: Path) -> None:
+    store = PasswordStore(tmp_path / "state")
+    provision.provision_admin_password(store, _credentials(tmp_path, "factory-pass-1"))
+    assert store.must_change()
+    store.set("the-admins-own")
+    assert not store.must_change()
+
+
+def test_a_weak_credential_falls_back_to_a_random_password_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    store = PasswordStore(tmp_path / "state")
+    provision.provision_admin_password(store, _credentials(tmp_path, "password1"))
+    assert not store.check("admin", "password1") and store.must_change()
+    [alarm] = provision.alarms(store)
+    assert "zxcvbn score" in alarm and "\n" not in alarm

@@ -3,13 +3,13 @@
 v1 runs from slot A -> v2 from an HTTP URL (a second install meanwhile is refused; the
 bundles carry no block-hash index, so installs are plain copies under TCG) ->
 reboot: v2 runs from slot B, committed, configuration kept and migrated to v2's schema 2 ->
-manual rollback to v1 (the copy of schema 1 is back, a change made under v2 is reported
-lost) -> forward again to v2 -> a broken v2 (health check fails on purpose) from a file:
-installed to slot A, marked bad by the agent after its commit deadline, back on slot B by
-itself, and `update status` says why -> (the fault part: a v2 whose init dies at once, abandoned
-by GRUB's attempt counter alone) -> every bad input refused with one line and nothing
-changed -> (the fault part: the power cut at three points of an install, then once in
-the first boot of the new slot).
+made the Slave of an HA pair, manual rollback to v1 (the copy of schema 1 is back, a change
+made under v2 is reported lost), then unpaired -> forward again to v2 -> a broken v2 (health
+check fails on purpose) from a file: installed to slot A, marked bad by the agent after its
+commit deadline, back on slot B by itself, and `update status` says why -> (the fault part:
+a v2 whose init dies at once, abandoned by GRUB's attempt counter alone) -> every bad input
+refused with one line and nothing changed -> (the fault part: the power cut at three points
+of an install, then once in the first boot of the new slot).
 """
 
 from __future__ import annotations
@@ -150,7 +150,17 @@ def test_v2_boots_from_slot_b_is_committed_and_keeps_the_configuration(
     update_guest.run("sh", "-c", f"echo 'written under v2' > {CONFIG_MARK_V2}")
 
 
-def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) -> None:
+def test_a_slave_rolls_back_by_hand_to_v1_with_its_configuration_and_unpairs(
+    update_guest: Guest,
+) -> None:
+    """The unit is the Slave of an HA pair, in FAULT until its Master syncs it: the pair's
+    configuration is read-only here, but its own firmware is not (issue 12, point 6). It rolls
+    back, boots v1 still paired, and leaves the pair there."""
+    ha = update_guest.pair_as_unsynced_slave()
+    assert ha["paired"] and "first configuration sync" in ha["may_be_master"], ha
+    extension = {"number": "301", "password": "Slave-pass-301"}
+    code, refusal = update_guest.api("POST", "/api/v1/pbx/extension", extension)
+    assert code == 409 and "read-only" in refusal["error"], refusal
     update_guest.reboot("orpheusctl", "update", "rollback", "--reboot")
     status = update_guest.wait_committed()
     assert status["booted"] == "A" and status["running_version"] == bundles.V1
@@ -170,6 +180,15 @@ def test_manual_rollback_boots_v1_with_its_configuration(update_guest: Guest) ->
     assert " Running " in dialplan and "Not Running" not in dialplan, dialplan
     text = update_guest.out("orpheusctl", "update", "status")
     assert "manual" in text and bundles.V2 in text and "Lost changes" in text and lost in text
+    code, ha = update_guest.api("GET", "/api/v1/ha")
+    assert code == 200 and ha["paired"] and ha["role"] != "master", ha
+    left = update_guest.out("orpheusctl", "ha", "unpair")
+    assert f"Unpaired from {ha['peer']}" in left, left
+    code, ha = update_guest.api("GET", "/api/v1/ha")
+    assert code == 200 and not ha["paired"] and ha["role"] == "unpaired", ha
+    assert update_guest.run("test", "-e", "/data/orpheus/ha/pair.json", check=False).returncode
+    # keepalived stopped and reaped: not even a zombie of it is left.
+    assert update_guest.run("pgrep", "-x", "keepalived", check=False).returncode == 1
 
 
 def test_forward_again_to_v2(update_guest: Guest) -> None:

@@ -1,11 +1,12 @@
 """The bottle application: declared routes, JSON in and out, one error shape, admin auth.
 
 Requests that arrive on the root-only Unix socket come from orpheusctl on the unit itself and
-are trusted; everything on TCP needs the admin password (HTTP Basic), with wrong passwords
-limited per source address (api/login_limit.py). Every route declares what it takes
-(api/schema.py); a request that does not match is answered 400 before its handler runs, a
-changing request that is not JSON (or an upload where the route takes one) is 415, and an
-unexpected exception is logged with a request id and answered 500 as JSON.
+are trusted; everything on TCP needs a user (HTTP Basic, an API token or a log-in session,
+api/authentication.py) whose level may read or change the route's declared area. Every
+route declares what it takes (api/schema.py); a request that does not match is answered 400
+before its handler runs, a changing request that is not JSON (or an upload where the route
+takes one) is 415, and an unexpected exception is logged with a request id and answered 500
+as JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from typing import Any
 import bottle
 
 from orpheus.api import openapi
+from orpheus.api.authentication import Authenticator, Principal, Refused
 from orpheus.api.login_limit import LoginLimiter
+from orpheus.api.password_checks import PasswordCheckGate
 from orpheus.api.schema import (
     CHANGING_METHODS,
     DEFAULT_MAX_BODY,
@@ -35,8 +38,12 @@ from orpheus.api.schema import (
     parse_json,
 )
 from orpheus.api.stream import Stream
+from orpheus.api.user_login_limit import UserLoginLimiter
 from orpheus.auth import PasswordStore
 from orpheus.files import DiskFull
+from orpheus.users.levels import AREAS, OWN, LevelRefused
+from orpheus.users.sessions import SessionStore
+from orpheus.users.store import UserStore
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +77,34 @@ def json_body() -> dict[str, Any]:
 
 
 class Api:
-    def __init__(self, passwords: PasswordStore, login_limiter: LoginLimiter | None = None) -> None:
+    def __init__(
+        self,
+        passwords: PasswordStore,
+        login_limiter: LoginLimiter | None = None,
+        *,
+        users: UserStore | None = None,
+        sessions: SessionStore | None = None,
+        user_limiter: UserLoginLimiter | None = None,
+        password_gate: PasswordCheckGate | None = None,
+    ) -> None:
         self.passwords = passwords
         self.login_limiter = login_limiter or LoginLimiter()
+        self.users = users or UserStore(passwords)
+        self.sessions = sessions or SessionStore()
+        self.users.on_revoke(self.sessions.revoke_user)
+        self.authenticator = Authenticator(
+            self.users, self.sessions, self.login_limiter,
+            user_limiter or UserLoginLimiter(), password_gate or PasswordCheckGate(),
+        )  # fmt: skip
         self.app = bottle.Bottle()
         self.app.config["catchall"] = False  # errors reach _answer, which logs them
         self.app.default_error_handler = self._bottle_error
         self._write_guards: list[Callable[[str], str | None]] = []
         self.routes: list[RouteInfo] = []
-        self.route("GET", OPENAPI_PATH, self._openapi, auth=False, summary="This description")
+        self.route(
+            "GET", OPENAPI_PATH, self._openapi, auth=False, area="dashboard",
+            summary="This description",
+        )  # fmt: skip
 
     def add_write_guard(self, guard: Callable[[str], str | None]) -> None:
         """guard(path) answers a refusal for changing requests (not GET), e.g. on an HA Slave."""
@@ -98,22 +124,29 @@ class Api:
         path: str,
         handler: Handler,
         *,
+        area: str,
         auth: bool = True,
+        password_change: bool = False,
         declaration: Declaration | None = None,
         **declared: Any,
     ) -> None:
         """Registers handler; its return value (dict or list) is sent as JSON.
 
+        area: what part of the unit the route reads (GET) or changes (other methods), checked
+        against the user's level (users/levels.py); OWN for what every user may do for
+        themselves. password_change: allowed to a session whose password must change.
         What the route takes comes as a Declaration or as its fields (body=, query=, ...).
         """
+        if area not in AREAS and area != OWN:
+            raise ValueError(f"{method} {path}: unknown area {area!r}")
         compiled = CompiledDeclaration.compile(declaration or Declaration(**declared))
         undeclared = set(PATH_PARAMETER.findall(path)) ^ set(compiled.declaration.params)
         if undeclared:
             raise ValueError(f"{method} {path}: declare path parameter(s) {sorted(undeclared)}")
-        self.routes.append(RouteInfo(method, path, auth, compiled.declaration))
+        self.routes.append(RouteInfo(method, path, auth, compiled.declaration, area))
 
         def wrapper(**params: str) -> str | Iterable[bytes]:
-            return self._answer(method, compiled, auth, handler, params)
+            return self._answer(method, compiled, auth, handler, params, area, password_change)
 
         self.app.route(path, method, wrapper, orpheus_declaration=compiled.declaration)
 
@@ -124,13 +157,18 @@ class Api:
         auth: bool,
         handler: Handler,
         params: dict[str, str],
+        area: str,
+        password_change: bool,
     ) -> str | Iterable[bytes]:
         bottle.response.content_type = JSON
         request_id = uuid.uuid4().hex[:12]
         bottle.response.set_header(REQUEST_ID_HEADER, request_id)
         try:
-            if auth:
-                self._authenticate()
+            if auth:  # the one place where who may do what is checked
+                principal = self._authenticate()
+                self.authenticator.authorize(
+                    principal, method, area, password_change=password_change
+                )
             self._check_request(method, compiled, params)
             self._check_write_guards(method, bottle.request.path)
             result = handler(**params)
@@ -141,6 +179,14 @@ class Api:
                 return result.chunks
         except ApiError as error:
             bottle.response.status = error.status
+            result = {"error": one_line(error.message)}
+        except LevelRefused as error:  # a user or level change refused by its store
+            bottle.response.status = error.status
+            result = {"error": one_line(str(error))}
+        except Refused as error:
+            bottle.response.status = error.status
+            for name, value in error.headers.items():
+                bottle.response.set_header(name, value)
             result = {"error": one_line(error.message)}
         except DiskFull as error:  # nothing was changed: 507 Insufficient Storage
             bottle.response.status = 507
@@ -182,25 +228,10 @@ class Api:
             shown = kind or "none"
             raise ApiError(415, f"Content-Type must be {JSON} (got {shown})")
 
-    def _authenticate(self) -> None:
+    def _authenticate(self) -> Principal:
         if bottle.request.environ.get(LOCAL_ENVIRON_KEY):
-            return
-        address = bottle.request.environ.get("REMOTE_ADDR") or "unknown"
-        wait = self.login_limiter.retry_after(address)
-        if wait is not None:  # refused before the password is looked at: no scrypt run
-            bottle.response.set_header("Retry-After", str(wait))
-            raise ApiError(
-                429,
-                f"too many wrong passwords from {address}: its requests are refused, "
-                f"the right password too, for {wait} s more",
-            )
-        credentials = bottle.request.auth
-        if credentials is None or not self.passwords.check(*credentials):
-            if credentials is not None:
-                self.login_limiter.failed(address)
-            bottle.response.set_header("WWW-Authenticate", 'Basic realm="orpheus"')
-            raise ApiError(401, "authentication required")
-        self.login_limiter.succeeded(address)
+            return self.authenticator.console()
+        return self.authenticator.authenticate(request_address())
 
     def body_limit(self, method: str, path: str, content_type: str = JSON) -> int:
         """The largest body the route at (method, path) takes; the server refuses more."""
@@ -221,6 +252,10 @@ class Api:
     def _bottle_error(error: bottle.HTTPError) -> str:
         bottle.response.content_type = JSON
         return json.dumps({"error": str(error.body or error.status_line)})
+
+
+def request_address() -> str:
+    return str(bottle.request.environ.get("REMOTE_ADDR") or "unknown")
 
 
 def one_line(message: str) -> str:

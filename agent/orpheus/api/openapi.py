@@ -17,18 +17,22 @@ from orpheus.api.schema import (
     RouteInfo,
     Schema,
 )
+from orpheus.users.levels import OWN
+from orpheus.users.sessions import COOKIE
 
 # Errors any route may answer, besides its own success.
 _ERRORS = {
     "400": "the request does not match the route's declaration, or was refused",
-    "403": "a password the route needs besides the login (privacy) is wrong or missing",
+    "403": "the user's level may not read or change the route's area, a session's changing "
+    "request without its CSRF token or from another origin, or a password the route needs "
+    "besides the login (the privacy password) wrong or missing",
     "404": "no such resource",
     "409": "refused in the unit's present state",
     "413": "request body too large",
     "415": "changing requests must be application/json",
     "422": "a stored file fails its authentication (a recording changed or cut on disk)",
     "500": "unexpected failure; the log has the request id",
-    "503": "a service the route needs does not answer",
+    "503": "a service the route needs does not answer, or every password check slot is busy",
     "507": "the data partition is full; nothing was changed",
 }
 
@@ -48,7 +52,11 @@ def describe(routes: Iterable[RouteInfo]) -> dict[str, Any]:
         "info": {"title": "Orpheus agent API", "version": __version__},
         "paths": paths,
         "components": {
-            "securitySchemes": {"admin": {"type": "http", "scheme": "basic"}},
+            "securitySchemes": {
+                "admin": {"type": "http", "scheme": "basic"},
+                "token": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": COOKIE},
+            },
             "schemas": {"Error": ERROR_SCHEMA},
         },
     }
@@ -63,7 +71,8 @@ def _operation(route: RouteInfo) -> dict[str, Any]:
         + _parameters(declaration.query, "query", required=False)
         + _parameters(declaration.headers, "header", required=False),
         "responses": _responses(route),
-        "security": [{"admin": []}] if route.auth else [],
+        "security": [{"admin": []}, {"token": []}, {"session": []}] if route.auth else [],
+        "x-area": route.area,
     }
     if route.method in CHANGING_METHODS:
         content: dict[str, Any] = {JSON: {"schema": declaration.body or NO_BODY}}
@@ -96,11 +105,12 @@ def _responses(route: RouteInfo) -> dict[str, Any]:
     }
     for code, text in _ERRORS.items():
         responses[code] = {"description": text, "content": {JSON: {"schema": error}}}
-    if route.auth:
+    if route.auth or route.area == OWN:  # OWN without auth: the log-in itself
         content = {JSON: {"schema": error}}
         responses["401"] = {"description": "authentication required", "content": content}
         responses["429"] = {
-            "description": "too many wrong passwords from this address (see Retry-After)",
+            "description": "too many wrong passwords from this address or for this user "
+            "(see Retry-After)",
             "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
             "content": content,
         }

@@ -127,6 +127,7 @@ class RouteInfo:
     path: str  # bottle's form, /api/v1/pbx/<kind>
     auth: bool
     declaration: Declaration
+    area: str = ""  # users/levels.py: AREAS or OWN
 
 
 @dataclass

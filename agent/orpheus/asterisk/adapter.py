@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from orpheus.asterisk import ami, parsers
 from orpheus.asterisk.control import AsteriskFacts, AsteriskUnavailable, run_cli
-from orpheus.asterisk.parsers import ChannelCounts, PjsipState
+from orpheus.asterisk.parsers import Channel, ChannelCounts, ManagerSession, PjsipState
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,19 @@ class ManagerLogin:
     port: int
     user: str
     secret: str
+
+
+@dataclass(frozen=True)
+class Originate:
+    """An AMI Originate: Asterisk calls `channel` and, once it answers, runs the dialplan at
+    context/exten/1 on it, as if that phone had dialled exten."""
+
+    channel: str  # e.g. PJSIP/101
+    context: str
+    exten: str
+    caller_id: str  # '"name" <number>', what the ringing phone and the destination see
+    channel_id: str  # the unique id of the new channel, so also the call's linked id
+    timeout_seconds: int = 30
 
 
 class Asterisk:
@@ -92,3 +105,54 @@ class Asterisk:
 
     def reload_module(self, module: str) -> None:
         self.cli(f"module reload {module}")
+
+    def channels(self) -> list[Channel]:
+        """Every channel now (AMI CoreShowChannels); raises AsteriskUnavailable."""
+        try:
+            with self.manager() as connection:
+                events = connection.action_list("CoreShowChannels")
+        except ami.AmiError as error:
+            raise AsteriskUnavailable(str(error)) from error
+        try:
+            return [
+                parsers.parse_core_channel(event)
+                for event in events
+                if event.get("Event") == "CoreShowChannel"
+            ]
+        except parsers.UnexpectedAnswer as error:
+            raise AsteriskUnavailable(str(error)) from error
+
+    def originate(self, request: Originate) -> None:
+        """Queues the call (Async): Asterisk answers at once and rings the channel after."""
+        fields = {
+            "Channel": request.channel,
+            "Context": request.context,
+            "Exten": request.exten,
+            "Priority": "1",
+            "CallerID": request.caller_id,
+            "Timeout": str(request.timeout_seconds * 1000),
+            "ChannelId": request.channel_id,
+            "Async": "true",
+        }
+        try:
+            with self.manager() as connection:
+                connection.action("Originate", **fields)
+        except ami.AmiError as error:
+            raise AsteriskUnavailable(str(error)) from error
+
+    def hangup(self, channel: str) -> bool:
+        """Hangs up one channel by its name; False when it no longer exists."""
+        try:
+            with self.manager() as connection:
+                connection.action("Hangup", Channel=channel, Cause="16")
+        except ami.AmiError:  # "No such channel": it ended meanwhile
+            return False
+        return True
+
+    def manager_sessions(self) -> list[ManagerSession]:
+        """The AMI sessions now (`manager show connected`)."""
+        return parsers.parse_manager_sessions(self.cli("manager show connected"))
+
+    def kick_manager_session(self, descriptor: int) -> None:
+        """Ends one AMI session: a reload of manager.conf keeps those already logged in."""
+        self.cli(f"manager kick session {descriptor}")

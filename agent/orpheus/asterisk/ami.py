@@ -57,6 +57,9 @@ class AmiConnection:
 
     def action(self, name: str, **fields: str) -> tuple[Message, list[str]]:
         """Sends an action and returns its response fields and any output lines."""
+        for key, value in fields.items():  # a line break would start a header of its own
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"AMI {name}: a line break in field {key!r}")
         self._action_id += 1
         action_id = f"orpheus-{self._action_id}"
         lines = [f"Action: {name}", f"ActionID: {action_id}"]
@@ -71,6 +74,22 @@ class AmiConnection:
 
     def command(self, command: str) -> list[str]:
         return self.action("Command", Command=command)[1]
+
+    def action_list(self, name: str, **fields: str) -> list[Message]:
+        """Sends an action that answers with a list of events (CoreShowChannels) and returns
+        the events up to the one that ends the list (EventList: Complete), that one left out."""
+        answer, _ = self.action(name, **fields)
+        action_id = answer["ActionID"]
+        if answer.get("EventList") != "start":
+            return []
+        events: list[Message] = []
+        while True:
+            message, _ = self._read_message()
+            if message.get("ActionID") != action_id or "Event" not in message:
+                continue
+            if message.get("EventList") == "Complete":
+                return events
+            events.append(message)
 
 
 @contextmanager

@@ -144,3 +144,83 @@ def channels_per_endpoint(concise: str) -> dict[str, int]:
 def parse_group_count(value: str) -> int:
     """The value of GROUP_COUNT(...) (empty when the group has never been used: 0)."""
     return int(value) if value.strip().isdigit() else 0
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One channel as AMI's CoreShowChannels lists it; the linked id is the call's (every
+    channel of one call carries the unique id of the channel that started it)."""
+
+    name: str
+    unique_id: str
+    linked_id: str
+    state: str  # Asterisk's ChannelStateDesc: Down, Ring, Ringing, Up, Busy, ...
+    caller_number: str
+    caller_name: str
+    connected_number: str
+    connected_name: str
+    context: str
+    exten: str
+    application: str
+    duration_seconds: int
+
+    @property
+    def endpoint(self) -> str | None:
+        """'PJSIP/101-0000002a' -> '101'; None for other technologies (Local/...)."""
+        if not self.name.startswith("PJSIP/") or "-" not in self.name:
+            return None
+        return self.name[len("PJSIP/") :].rsplit("-", 1)[0]
+
+
+DURATION = re.compile(r"(\d+):([0-5]\d):([0-5]\d)")
+
+
+def _caller_field(value: str) -> str:
+    return "" if value == "<unknown>" else value  # AMI's word for an empty caller id
+
+
+def parse_core_channel(event: dict[str, str]) -> Channel:
+    """A CoreShowChannel event (its Duration as HH:MM:SS)."""
+    if not event.get("Channel") or not event.get("Uniqueid"):
+        raise UnexpectedAnswer(f"CoreShowChannel without a channel: {sorted(event)!r}")
+    duration = DURATION.fullmatch(event.get("Duration", ""))
+    seconds = 0
+    if duration:
+        hours, minutes, secs = (int(part) for part in duration.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    return Channel(
+        name=event["Channel"],
+        unique_id=event["Uniqueid"],
+        linked_id=event.get("Linkedid") or event["Uniqueid"],
+        state=event.get("ChannelStateDesc", ""),
+        caller_number=_caller_field(event.get("CallerIDNum", "")),
+        caller_name=_caller_field(event.get("CallerIDName", "")),
+        connected_number=_caller_field(event.get("ConnectedLineNum", "")),
+        connected_name=_caller_field(event.get("ConnectedLineName", "")),
+        context=event.get("Context", ""),
+        exten=event.get("Exten", ""),
+        application=event.get("Application", ""),
+        duration_seconds=seconds,
+    )
+
+
+MANAGER_SESSION_LINE = re.compile(
+    r"^\s*(?P<user>\S+)\s+(?P<address>\S+)\s+\d+\s+\d+\s+(?P<fd>\d+)\s+\d+\s+[0-9a-fA-F]+\s+"
+)
+
+
+@dataclass(frozen=True)
+class ManagerSession:
+    """One AMI session of `manager show connected`; Asterisk names it by its descriptor."""
+
+    user: str
+    address: str
+    descriptor: int
+
+
+def parse_manager_sessions(output: str) -> list[ManagerSession]:
+    return [
+        ManagerSession(m["user"], m["address"], int(m["fd"]))
+        for line in output.splitlines()
+        if (m := MANAGER_SESSION_LINE.match(line))
+    ]

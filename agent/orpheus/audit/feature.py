@@ -34,6 +34,7 @@ class AuditFeature:
             "GET",
             "/api/v1/audit",
             self.entries,
+            area="audit",
             summary="The audit log: every change with its kind, user, time, before and after",
             query={"since": string(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[0-9T:.+Z-]*$", max_length=40)},
             response={"type": "array", "items": {"type": "object"}},

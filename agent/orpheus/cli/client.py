@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import http.client
 import json
-import os
 import socket
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,9 +36,6 @@ class AgentClient:
             body = {}  # changing requests are always JSON (the agent answers others 415)
         payload = None if body is None else json.dumps(body)
         headers = {"Content-Type": "application/json"} if payload is not None else {}
-        # Informational only: the agent audits the user the kernel names for the socket's peer
-        # (SO_PEERCRED and the login uid), never this header.
-        headers["X-Orpheus-User"] = _login_name()
         try:
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
@@ -58,13 +53,6 @@ class AgentClient:
             message = data.get("error") if isinstance(data, dict) else None
             raise AgentError(message or f"HTTP {response.status}")
         return data
-
-
-def _login_name() -> str:
-    try:
-        return os.environ.get("SUDO_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def download(client: AgentClient, path: str, headers: dict[str, str], out: BinaryIO) -> int:

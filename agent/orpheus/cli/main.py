@@ -9,7 +9,9 @@ from pathlib import Path
 
 from orpheus.cli import (
     admin,
+    ami,
     audit,
+    calls,
     ha,
     identity,
     jobs,
@@ -20,12 +22,14 @@ from orpheus.cli import (
     snmp,
     status,
     update,
+    users,
 )
 from orpheus.cli.client import AgentClient, AgentError
 from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
-    status, admin, update, jobs, ha, snmp, identity, licensing, pbx, audit, privacy, recordings
+    status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
+    privacy, recordings,
 )  # fmt: skip
 
 

@@ -53,4 +53,6 @@ def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
         ("Data", _space(status["storage"]["data"])),
         ("Asterisk", asterisk_text),
         *(("ALARM", alarm) for alarm in status.get("alarms", [])),
-    ]
+        *(("WARNING", f"{weak} weak SIP password(s) of extensions or trunks (zxcvbn)")
+          for weak in [status.get("weak_passwords", 0)] if weak),
+    ]  # fmt: skip

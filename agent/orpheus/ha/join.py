@@ -15,10 +15,10 @@ from orpheus.ha.adoption import Adoption
 from orpheus.ha.generation import SyncedConfig
 from orpheus.ha.identity import fingerprint_of_pem
 from orpheus.ha.pair import PairSettings
-from orpheus.ha.pair_master import check_advert
 from orpheus.ha.peer_server import PeerRequestError
 from orpheus.ha.schemas import PAIR_OFFER
 from orpheus.ha.state import HaState
+from orpheus.ha.vrrp_checks import check_advert
 
 log = logging.getLogger(__name__)
 

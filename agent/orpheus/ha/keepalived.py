@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 INSTANCE = "orpheus"
 CHECK_SCRIPT = "orpheus_health"
+# keepalived ends within a second of SIGTERM (it drops the VIP first); a stop waits this long.
+STOP_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,20 @@ class KeepalivedProcess:
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+        self._reap()
+
+    def _reap(self) -> None:
+        """Waits for our own child to exit, so an unpaired unit keeps no keepalived zombie
+        (nothing polls pid() once the pairing is gone)."""
+        child = self._child
+        if child is None:
+            return
+        try:
+            child.wait(STOP_WAIT_SECONDS)
+        except runner.CommandError as error:
+            log.warning("keepalived did not stop: %s", error)  # pid() reaps it later
+            return
+        self._child = None
 
 
 def _is_zombie(pid: int) -> bool:

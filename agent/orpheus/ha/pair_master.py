@@ -16,6 +16,7 @@ from orpheus.ha.generation import SyncedConfig
 from orpheus.ha.identity import fingerprint_of_der, fingerprint_of_pem
 from orpheus.ha.pair import PairSettings
 from orpheus.ha.state import HaState
+from orpheus.ha.vrrp_checks import check_advert, check_priority
 
 log = logging.getLogger(__name__)
 
@@ -51,24 +52,6 @@ class PairRequest:
             "auth_pass": self.auth_pass,
             "nonce": secrets.token_hex(16),
         }
-
-
-def check_priority(priority: int) -> None:
-    """ApiError 400 unless priority is above the Slave's and valid for VRRP."""
-    if not pair.SLAVE_PRIORITY < priority <= 254:
-        raise ApiError(
-            400, f"priority {priority} must be between {pair.SLAVE_PRIORITY + 1} and 254"
-        )
-
-
-def check_advert(advert: float, version: int) -> None:
-    """ApiError 400 for a VRRP version or advert interval keepalived would not take."""
-    if (
-        version not in (2, 3)
-        or (version == 2 and advert != int(advert))
-        or not 0.01 <= advert <= 255
-    ):
-        raise ApiError(400, f"advert interval {advert:g} s does not fit VRRPv{version}")
 
 
 def _fingerprint(body: dict[str, Any]) -> str:

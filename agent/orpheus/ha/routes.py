@@ -41,17 +41,19 @@ class HaRoutes:
         self._master_pairing = master_pairing
 
     def install(self, api: Api) -> None:
-        api.route("GET", "/api/v1/ha", self.status, summary="Role, peer, VIP, sync",
+        api.route("GET", "/api/v1/ha", self.status, area="ha", summary="Role, peer, VIP, sync",
                   response=HA_STATUS)  # fmt: skip
-        api.route("GET", "/api/v1/ha/check", self.check, auth=False,
+        api.route("GET", "/api/v1/ha/check", self.check, area="ha", auth=False,
                   summary="keepalived's check: 503 when this unit may not be Master",
                   response=CHECK_ANSWER)  # fmt: skip
-        api.route("POST", "/api/v1/ha/join", self.join, summary="Open a pairing window (Slave)",
-                  body=JOIN_REQUEST, response=JOIN_ANSWER)  # fmt: skip
-        api.route("POST", "/api/v1/ha/pair", self.pair, summary="Pair with a Slave (Master)",
-                  body=PAIR_REQUEST, response=HA_STATUS)  # fmt: skip
-        api.route("DELETE", "/api/v1/ha", self.unpair, summary="Unpair this unit (either side)",
+        api.route("POST", "/api/v1/ha/join", self.join, area="ha",
+                  summary="Open a pairing window (Slave)", body=JOIN_REQUEST,
+                  response=JOIN_ANSWER)  # fmt: skip
+        api.route("POST", "/api/v1/ha/pair", self.pair, area="ha",
+                  summary="Pair with a Slave (Master)", body=PAIR_REQUEST,
                   response=HA_STATUS)  # fmt: skip
+        api.route("DELETE", "/api/v1/ha", self.unpair, area="ha",
+                  summary="Unpair this unit (either side)", response=HA_STATUS)  # fmt: skip
 
     def status(self) -> dict[str, object]:
         return self._status().to_dict()

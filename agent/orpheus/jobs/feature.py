@@ -19,6 +19,7 @@ class JobsFeature:
             "GET",
             "/api/v1/jobs",
             self.list_jobs,
+            area="firmware",
             summary="Running and recent jobs (without their logs)",
             response=JOB_LIST,
         )
@@ -26,6 +27,7 @@ class JobsFeature:
             "GET",
             "/api/v1/jobs/<job_id:int>",
             self.show_job,
+            area="firmware",
             summary="One job with its log",
             params={"job_id": {"type": "integer", "minimum": 1, "maximum": 2**31}},
             response=JOB,

@@ -89,6 +89,7 @@ class LicensingFeature:
             "GET",
             "/api/v1/license",
             self.show,
+            area="licence",
             summary="Tier, limits, usage, add-ons",
             response=LICENSE_ANSWER,
         )
@@ -96,6 +97,7 @@ class LicensingFeature:
             "PUT",
             "/api/v1/license",
             self.install,
+            area="licence",
             summary="Install a signed licence",
             body=LICENSE_DOCUMENT,
             response=LICENSE_ANSWER,
@@ -104,6 +106,7 @@ class LicensingFeature:
             "GET",
             "/api/v1/identity",
             self.identity,
+            area="licence",
             summary="The factory identity",
             response=IDENTITY_ANSWER,
         )
@@ -111,6 +114,7 @@ class LicensingFeature:
             "POST",
             "/api/v1/identity",
             self.write_identity,
+            area="licence",
             summary="Write the factory identity",
             body=IDENTITY_REQUEST,
             response=IDENTITY_ANSWER,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orpheus.asterisk import ami, parsers
-from orpheus.asterisk.adapter import Asterisk, ManagerLogin
+from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.control import AsteriskUnavailable
 from orpheus.files import FileGroup, write_file
 from orpheus.pbx.render import (
@@ -88,15 +88,6 @@ class AsteriskApplier:
             raise ValueError("the PBX applies its changes over AMI: give Asterisk a login")
         self.asterisk_dir = asterisk_dir
         self.asterisk = asterisk
-        self._login: ManagerLogin = asterisk.manager_login
-
-    @property
-    def ami_port(self) -> int:
-        return self._login.port
-
-    @property
-    def ami_secret(self) -> str:
-        return self._login.secret
 
     # -- files -------------------------------------------------------------------------------
     def read_current(self, names: Sequence[str]) -> dict[str, str | None]:
@@ -120,8 +111,8 @@ class AsteriskApplier:
         return self.asterisk.manager()
 
     def ensure_manager(self) -> None:
-        """AMI answers with the agent's user; at first start Asterisk still has the factory
-        manager.conf, so the rendered one is loaded through the console once."""
+        """AMI answers with the agent's user; at first start Asterisk may still run the factory
+        manager.conf, so the rendered one (orpheus.ami_users) is loaded through the console."""
         try:
             with self._connect():
                 return
@@ -157,11 +148,6 @@ class AsteriskApplier:
     def _reload_and_check(
         self, changed: Sequence[str], modules: tuple[str, ...], expected: Expected, group: FileGroup
     ) -> ApplyResult:
-        if MANAGER_FILE in changed:
-            try:
-                self.asterisk.reload_module("manager")
-            except AsteriskUnavailable as error:
-                return ApplyResult(False, (), f"Asterisk is not running ({error})")
         try:
             self.ensure_manager()
             with self._connect() as connection:

@@ -62,12 +62,21 @@ class PbxConfigurator:
         kind = kind_of(kind_name)
         return [redact(kind, r) or {} for r in self._config.get(kind.name, {}).values()]
 
+    def records_with_secrets(self, kind_name: str) -> list[Record]:
+        """For the agent's own checks (weak SIP passwords), never for an answer."""
+        kind = kind_of(kind_name)
+        return [dict(r) for r in self._config.get(kind.name, {}).values()]
+
     def record(self, kind_name: str, key: str) -> Record:
         kind = kind_of(kind_name)
         found = self._config.get(kind.name, {}).get(key)
         if found is None:
             raise NotFound(f"no {kind.name} {key!r}")
         return redact(kind, found) or {}
+
+    def rendered(self) -> Config:
+        """The configuration Asterisk runs: the stored one clipped to the licence."""
+        return policy.clip(self._config, self._licensing.entitlement)
 
     def usage(self) -> Usage:
         """What the configuration uses of the licence, and the calls its limit counts now."""
@@ -214,9 +223,7 @@ class PbxConfigurator:
         limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
         self._serial += 1
         try:
-            files = render_all(
-                clipped, limit, self._serial, self._applier.ami_secret, self._applier.ami_port
-            )
+            files = render_all(clipped, limit, self._serial)
         except UnsafeValue as error:  # a value the field checks let through: refused here
             raise RecordError(str(error)) from error
         expected = Expected(

@@ -25,6 +25,7 @@ from orpheus.pbx.configurator import ChangeRefused, ChangeResult, NotFound, PbxC
 from orpheus.pbx.records import KINDS, Kind, RecordError
 from orpheus.pbx.schemas import create_schema, record_schema, stored_record_schema
 from orpheus.pbx.store import PbxStore
+from orpheus.pbx.weak_passwords import WeakPasswordCount, warnings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def _change_answer(
         properties["created"] = {"type": "integer"}
     if deleted:
         properties["deleted"] = {"type": "boolean"}
-    return {"type": "object", "properties": properties, "required": list(properties)}
+    required = list(properties)
+    # weak SIP passwords of the change: stored, but flagged (pbx/weak_passwords.py)
+    properties["warnings"] = {"type": "array", "items": {"type": "string"}}
+    return {"type": "object", "properties": properties, "required": required}
 
 
 class PbxFeature:
@@ -65,6 +69,7 @@ class PbxFeature:
     ) -> None:
         self.configurator = configurator
         self._store = store
+        self.weak_passwords = WeakPasswordCount(configurator.records_with_secrets)
         licensing.subscribe(self._licence_changed)
 
     def install_routes(self, api: Api) -> None:
@@ -72,6 +77,7 @@ class PbxFeature:
             "GET",
             "/api/v1/pbx",
             self.summary,
+            area="pbx",
             summary="Usage of each limited figure",
             response=obj({"usage": {"type": "object"}}, ("usage",)),
         )
@@ -88,6 +94,7 @@ class PbxFeature:
             "GET",
             base,
             functools.partial(self.list_records, kind.name),
+            area="pbx",
             summary=f"List the {kind.name} records",
             response={"type": "array", "items": stored},
         )
@@ -95,6 +102,7 @@ class PbxFeature:
             "GET",
             one,
             functools.partial(self.show, kind.name),
+            area="pbx",
             params=key,
             summary=f"One {kind.name} record",
             response=stored,
@@ -103,6 +111,7 @@ class PbxFeature:
             "PUT",
             one,
             functools.partial(self.update, kind.name),
+            area="pbx",
             params=key,
             summary=f"Change the given fields of a {kind.name}",
             body=record_schema(kind, partial=True),
@@ -114,6 +123,7 @@ class PbxFeature:
             "POST",
             base,
             functools.partial(self.create, kind.name),
+            area="pbx",
             summary=f'Add a {kind.name}, or many at once as {{"records": [...]}}',
             body=create_schema(kind),
             response={"anyOf": [changed, _change_answer(None, created=True)]},
@@ -122,6 +132,7 @@ class PbxFeature:
             "DELETE",
             one,
             functools.partial(self.delete, kind.name),
+            area="pbx",
             params=key,
             summary=f"Delete a {kind.name}",
             response=_change_answer(None, deleted=True),
@@ -167,14 +178,18 @@ class PbxFeature:
         body, user = json_body(), request_user()
         if isinstance(body.get("records"), list) and len(body) == 1:
             result = self._guard(lambda: self.configurator.create_many(kind, body["records"], user))
-            return {"created": len(body["records"]), **_apply_answer(result)}
+            flagged = warnings(kind, None, body["records"])
+            return {"created": len(body["records"]), **_apply_answer(result), "warnings": flagged}
         change: ChangeResult = self._guard(lambda: self.configurator.create(kind, body, user))
-        return {"record": change.record, **_apply_answer(change.apply)}
+        flagged = warnings(kind, None, [body])
+        return {"record": change.record, **_apply_answer(change.apply), "warnings": flagged}
 
     def update(self, kind: str, key: str) -> dict[str, Any]:
         body, user = json_body(), request_user()
         change: ChangeResult = self._guard(lambda: self.configurator.update(kind, key, body, user))
-        return {"record": change.record, **_apply_answer(change.apply)}
+        changed = [{**(change.record or {}), **body}] if "password" in body else []
+        flagged = warnings(kind, key, changed)
+        return {"record": change.record, **_apply_answer(change.apply), "warnings": flagged}
 
     def delete(self, kind: str, key: str) -> dict[str, Any]:
         user = request_user()

@@ -3,7 +3,8 @@
 Files rendered, relative to Asterisk's configuration directory:
 - pjsip.d/orpheus.conf: one endpoint/auth/aor per extension; endpoint/aor/identify per trunk.
 - extensions.conf: the whole dialplan, including the concurrent-call limit (orpheus-limit).
-- queues.conf and manager.conf (AMI on 127.0.0.1 for the agent, with a per-unit secret).
+- queues.conf.
+manager.conf, with the agent's AMI account (AMI_USER), is orpheus.ami_users's.
 
 The concurrent-call limit lives in the dialplan (GROUP and GROUP_COUNT): every counted call
 joins the group `calls@orpheus` on entry and is answered 503 (cause 34, before any answer)
@@ -27,7 +28,7 @@ HEADER = "; Rendered by the Orpheus agent from its configuration store: edits he
 PJSIP_FILE = "pjsip.d/orpheus.conf"
 DIALPLAN_FILE = "extensions.conf"
 QUEUES_FILE = "queues.conf"
-MANAGER_FILE = "manager.conf"
+MANAGER_FILE = "manager.conf"  # rendered by orpheus.ami_users, node-local
 CALL_GROUP = "calls@orpheus"
 AMI_USER = "orpheus"
 # Recordings go to the RAM spool the agent encrypts from (recordings/spool.py), named with
@@ -114,12 +115,18 @@ def _target_lines(config: Config, recording: bool) -> Iterator[str]:
             yield f"exten => {menu['number']},1,Goto(orpheus-ivr-{menu['name']},s,1)\n"
 
 
-def _outbound_lines(config: Config, recording: bool) -> Iterator[str]:
+def outbound_routes(config: Config) -> list[tuple[str, list[str]]]:
+    """(prefix, trunks tried in order) of each outbound route: `_<prefix>X.` in
+    orpheus-internal, the prefix cut off before the number goes to the trunk."""
     routes: list[tuple[str, list[str]]] = [
         (t["prefix"], [t["name"]]) for t in config["trunk"].values() if t["prefix"]
     ]
     routes += [(b["prefix"], list(b["trunks"])) for b in config["balancer"].values()]
-    for prefix, trunks in routes:
+    return routes
+
+
+def _outbound_lines(config: Config, recording: bool) -> Iterator[str]:
+    for prefix, trunks in outbound_routes(config):
         yield f"exten => _{prefix}X.,1,NoOp(outbound via {', '.join(trunks)})\n"
         yield " same => n,Gosub(orpheus-limit,s,1)\n"  # calls through trunks always count
         if recording:
@@ -194,16 +201,6 @@ def render_queues(config: Config) -> str:
     return HEADER + "\n" + "\n".join(sections)
 
 
-def render_manager(secret: str, port: int) -> str:
-    return (
-        HEADER + "\n[general]\nenabled=yes\n"
-        f"port={port}\nbindaddr=127.0.0.1\ndisplayconnects=no\n\n"
-        f"[{AMI_USER}]\nsecret={secret}\ndeny=0.0.0.0/0.0.0.0\npermit=127.0.0.1/255.255.255.255\n"
-        "read=system,call,command,reporting,agent\n"
-        "write=system,call,command,reporting,originate,agent\n"
-    )
-
-
 def check_config(config: Config) -> None:
     """Every value of every record, before any is rendered (config_text.UnsafeValue)."""
     for kind, records in config.items():
@@ -212,14 +209,10 @@ def check_config(config: Config) -> None:
             check_value(record, f"{kind} {key!r}")
 
 
-def render_all(
-    config: Config, limit: CallLimit, serial: int, ami_secret: str, ami_port: int
-) -> dict[str, str]:
+def render_all(config: Config, limit: CallLimit, serial: int) -> dict[str, str]:
     check_config(config)
-    check_value(ami_secret, "AMI secret")
     return {
         PJSIP_FILE: render_pjsip(config),
         DIALPLAN_FILE: render_dialplan(config, limit, serial),
         QUEUES_FILE: render_queues(config),
-        MANAGER_FILE: render_manager(ami_secret, ami_port),
     }

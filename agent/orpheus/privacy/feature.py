@@ -54,6 +54,7 @@ class PrivacyFeature:
             "GET",
             "/api/v1/privacy",
             self.show,
+            area="recordings",
             response=STATE,
             summary="Whether the privacy password is set, and the recordings' public key",
         )
@@ -61,6 +62,7 @@ class PrivacyFeature:
             "PUT",
             "/api/v1/privacy",
             self.set_password,
+            area="recordings",
             response=STATE,
             summary="Set the privacy password (first time: makes the key pair) or change it",
             body=obj({"password": PASSWORD, "old_password": PASSWORD}, ("password",)),
@@ -69,6 +71,7 @@ class PrivacyFeature:
             "POST",
             "/api/v1/privacy/identity",
             self.export_identity,
+            area="recordings",
             summary="The private key (age identity) for safe keeping; needs the password",
             body=obj({"password": PASSWORD}, ("password",)),
             response=obj({"identity": {"type": "string"}}, ("identity",)),

@@ -76,6 +76,7 @@ class RecordingsFeature:
             "GET",
             "/api/v1/recordings",
             self.list,
+            area="recordings",
             summary="The recordings, oldest first",
             response=obj({"recordings": {"type": "array", "items": FACTS}}, ("recordings",)),
         )
@@ -83,6 +84,7 @@ class RecordingsFeature:
             "GET",
             "/api/v1/recordings/<recording_id>",
             self.show,
+            area="recordings",
             params=one,
             summary="What the unit knows of one recorded call",
             response=FACTS,
@@ -91,6 +93,7 @@ class RecordingsFeature:
             "GET",
             "/api/v1/recordings/<recording_id>/audio",
             self.audio,
+            area="recordings",
             params=one,
             summary=f"The recording as WAV, decrypted; needs the privacy password in the "
             f"{PASSWORD_HEADER} header",
@@ -102,6 +105,7 @@ class RecordingsFeature:
             "DELETE",
             "/api/v1/recordings/<recording_id>",
             self.delete,
+            area="recordings",
             params=one,
             summary="Delete a recording (audited)",
             response=obj({"deleted": {"type": "string"}}, ("deleted",)),

@@ -61,6 +61,7 @@ class SnmpFeature:
             "GET",
             "/api/v1/snmp",
             self.show,
+            area="snmp",
             summary="SNMP settings (secrets masked)",
             response=SNMP_ANSWER,
         )
@@ -68,6 +69,7 @@ class SnmpFeature:
             "PUT",
             "/api/v1/snmp",
             self.update,
+            area="snmp",
             summary="Change SNMP settings",
             body=SNMP_CHANGES,
             response=SNMP_ANSWER,

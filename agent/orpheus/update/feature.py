@@ -80,6 +80,7 @@ class UpdateFeature:
             "GET",
             "/api/v1/update",
             self.status,
+            area="firmware",
             summary="Both slots, the job, last results",
             response=UPDATE_STATUS,
         )
@@ -87,6 +88,7 @@ class UpdateFeature:
             "POST",
             "/api/v1/update",
             self.install,
+            area="firmware",
             status=202,
             summary="Install a bundle: a path or URL as JSON, or the bundle uploaded",
             body=INSTALL_REQUEST,
@@ -98,6 +100,7 @@ class UpdateFeature:
             "POST",
             "/api/v1/update/rollback",
             self.rollback,
+            area="firmware",
             summary="Boot the other slot's firmware next",
             body=ROLLBACK_REQUEST,
             response=ROLLBACK_ANSWER,

@@ -161,7 +161,11 @@ def opener(local: LocalAddresses = local_addresses) -> urllib.request.OpenerDire
 
 
 def _open(url: str, method: str, local: LocalAddresses) -> http.client.HTTPResponse:
-    if urllib.parse.urlsplit(url).scheme not in SCHEMES:
+    try:
+        scheme = urllib.parse.urlsplit(url).scheme
+    except ValueError as error:  # e.g. an unclosed IPv6 bracket: "https://[0Oc0f"
+        raise Refused(f"cannot download {url!r}: not a usable URL ({error})") from error
+    if scheme not in SCHEMES:
         raise Refused(f"URL refused: {url!r}: only http and https")
     try:
         response: http.client.HTTPResponse = opener(local).open(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,11 @@ PASSWORD = "secret-pass"
 
 
 class _Passwords:
+    hash_file = Path("/nonexistent/admin-password.hash")  # the user store reads nothing there
+
+    def must_change(self) -> bool:
+        return False
+
     def check(self, user: str, password: str) -> bool:
         return user == "admin" and password == PASSWORD
 
@@ -37,12 +43,19 @@ def api() -> Api:
             ("count",),
         ),
         response=obj({"key": string(), "body": {"type": "object"}}),
+        area="pbx",
     )
-    api.route("GET", "/api/v1/thing", lambda: {"since": "x"}, query={"since": string(r"^[0-9]+$")})
+    api.route(
+        "GET",
+        "/api/v1/thing",
+        lambda: {"since": "x"},
+        query={"since": string(r"^[0-9]+$")},
+        area="pbx",
+    )
     api.route("DELETE", "/api/v1/thing/<key>", lambda key: {"deleted": key},
-              params={"key": string(r"^[0-9]{2,6}$")})  # fmt: skip
-    api.route("GET", "/api/v1/boom", lambda: 1 / 0)
-    api.route("GET", "/api/v1/open", lambda: {"ok": True}, auth=False)
+              params={"key": string(r"^[0-9]{2,6}$")}, area="pbx")  # fmt: skip
+    api.route("GET", "/api/v1/boom", lambda: 1 / 0, area="pbx")
+    api.route("GET", "/api/v1/open", lambda: {"ok": True}, auth=False, area="pbx")
     return api
 
 
@@ -145,7 +158,7 @@ def test_write_guards_refuse_changes_but_not_reads(api: Api) -> None:
 
 
 def test_body_limit_is_per_route(api: Api) -> None:
-    api.route("POST", "/api/v1/upload", lambda: {}, upload_limit=lambda: 5000)
+    api.route("POST", "/api/v1/upload", lambda: {}, upload_limit=lambda: 5000, area="pbx")
     assert api.body_limit("POST", "/api/v1/upload", "application/octet-stream") == 5000
     assert api.body_limit("POST", "/api/v1/upload") == 1024 * 1024
     assert api.body_limit("POST", "/api/v1/thing/12") == 1024 * 1024
@@ -160,6 +173,7 @@ def test_an_upload_route_takes_octet_stream_and_json(api: Api) -> None:
         upload_limit=lambda: 5000,
         upload_query={"reboot": string(r"^(0|1)$")},
         body=obj({"path": string()}, ("path",)),
+        area="pbx",
     )
     raw = call(api.app, "POST", "/api/v1/upload", b"\x00" * 10,
                content_type="application/octet-stream", query="reboot=1")  # fmt: skip

@@ -52,4 +52,19 @@ def test_the_ha_and_snmp_schemas_are_valid() -> None:
 def test_a_route_must_declare_its_path_parameters(tmp_path: Path) -> None:
     api = Api(PasswordStore(tmp_path))
     with pytest.raises(ValueError, match="declare path parameter"):
-        api.route("GET", "/api/v1/thing/<key>", lambda key: {})
+        api.route("GET", "/api/v1/thing/<key>", lambda key: {}, area="pbx")
+
+
+def test_every_route_declares_a_known_area(every_declaration: Api) -> None:
+    from orpheus.users.levels import AREAS, OWN
+
+    for route in every_declaration.routes:
+        assert route.area in (*AREAS, OWN), f"{route.method} {route.path}: area {route.area!r}"
+
+
+def test_a_route_without_an_area_cannot_be_declared(tmp_path: Path) -> None:
+    api = Api(PasswordStore(tmp_path))
+    with pytest.raises(TypeError, match="area"):
+        api.route("GET", "/api/v1/thing", lambda: {})  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="unknown area"):
+        api.route("GET", "/api/v1/thing", lambda: {}, area="everything")

@@ -99,6 +99,11 @@ def test_ipv6_counts_per_64_and_mapped_ipv4_as_ipv4() -> None:
 
 
 class CountingPasswords:
+    hash_file = Path("/nonexistent/admin-password.hash")  # the user store reads nothing there
+
+    def must_change(self) -> bool:
+        return False
+
     def __init__(self) -> None:
         self.checked: list[str] = []
 
@@ -116,7 +121,7 @@ def test_a_blocked_address_gets_429_without_a_password_check(tmp_path: Path) -> 
     clock, passwords = Clock(), CountingPasswords()
     audit = AuditLog(tmp_path / "audit.sqlite")
     api = Api(passwords, LoginLimiter(clock=clock, on_block=block_recorder(audit)))  # type: ignore[arg-type]
-    api.route("GET", "/private", lambda: {"ok": True})
+    api.route("GET", "/private", lambda: {"ok": True}, area="pbx")
     assert [_status(api, ATTACKER, f"guess-{i}").status for i in range(5)] == [401] * 5
     checked = len(passwords.checked)
     for password in ("guess-6", PASSWORD):
@@ -134,7 +139,7 @@ def test_a_blocked_address_gets_429_without_a_password_check(tmp_path: Path) -> 
 
 def test_a_request_without_credentials_is_not_a_wrong_password() -> None:
     api = Api(CountingPasswords())  # type: ignore[arg-type]
-    api.route("GET", "/private", lambda: {"ok": True})
+    api.route("GET", "/private", lambda: {"ok": True}, area="pbx")
     environ = {"REMOTE_ADDR": ATTACKER}
     for _ in range(10):
         assert call(api.app, "GET", "/private", auth=None, environ=environ).status != 429

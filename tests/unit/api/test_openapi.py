@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from orpheus.api.app import Api
 from orpheus.api.openapi import openapi_path
 from orpheus.api.schema import obj, string
@@ -9,6 +11,11 @@ from tests.unit.api.wsgi_client import call
 
 
 class _Passwords:
+    hash_file = Path("/nonexistent/admin-password.hash")  # the user store reads nothing there
+
+    def must_change(self) -> bool:
+        return False
+
     def check(self, user: str, password: str) -> bool:
         return False
 
@@ -17,8 +24,8 @@ def test_the_description_follows_the_declarations_and_needs_no_login() -> None:
     api = Api(_Passwords())  # type: ignore[arg-type]
     body = obj({"count": {"type": "integer"}}, ("count",))
     api.route("PUT", "/api/v1/thing/<key>", lambda key: {}, params={"key": string("^[0-9]+$")},
-              body=body, summary="Change a thing")  # fmt: skip
-    api.route("GET", "/api/v1/open", lambda: {}, auth=False)
+              body=body, summary="Change a thing", area="pbx")  # fmt: skip
+    api.route("GET", "/api/v1/open", lambda: {}, auth=False, area="pbx")
     answer = call(api.app, "GET", "/api/v1/openapi.json", auth=None)
     assert answer.status == 200
     spec = answer.json()
@@ -29,7 +36,8 @@ def test_the_description_follows_the_declarations_and_needs_no_login() -> None:
         "name": "key", "in": "path", "required": True, "schema": {"type": "string",
         "maxLength": 256, "pattern": "^[0-9]+$"},
     }  # fmt: skip
-    assert put["security"] == [{"admin": []}]
+    assert put["security"] == [{"admin": []}, {"token": []}, {"session": []}]
+    assert put["x-area"] == "pbx"
     assert spec["paths"]["/api/v1/open"]["get"]["security"] == []
     assert "401" in put["responses"] and "415" in put["responses"]
     assert "Retry-After" in put["responses"]["429"]["headers"]

@@ -56,7 +56,7 @@ def _who() -> dict[str, Any]:
 
 def test_a_forged_user_header_on_the_socket_is_ignored(tmp_path: Path) -> None:
     api = Api(PasswordStore(tmp_path))
-    api.route("GET", "/whoami", _who, auth=False)
+    api.route("GET", "/whoami", _who, auth=False, area="pbx")
     path = tmp_path / "agent.sock"
     with running(make_unix_server(api.app, path, spool_dir=tmp_path / "spool")):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

@@ -39,10 +39,18 @@ QUICK = ServerLimits(
 
 def make_api(state_dir: Path) -> Api:
     api = Api(PasswordStore(state_dir))
-    api.route("GET", "/api/v1/health", lambda: {"ok": True}, auth=False)
-    api.route("GET", "/whoami", _whoami, auth=False)
+    api.route("GET", "/api/v1/health", lambda: {"ok": True}, auth=False, area="pbx")
+    api.route("GET", "/whoami", _whoami, auth=False, area="pbx")
     for path in ("/api/v1/update", "/echo"):  # both take JSON or an upload of any size
-        api.route("POST", path, _body_facts, auth=False, body=ANY_OBJECT, upload_limit=_any_size)
+        api.route(
+            "POST",
+            path,
+            _body_facts,
+            auth=False,
+            body=ANY_OBJECT,
+            upload_limit=_any_size,
+            area="pbx",
+        )
     return api
 
 
@@ -344,7 +352,7 @@ def test_shutdown_ends_the_serving_thread_and_closes_the_port(tmp_path: Path) ->
 def test_a_slow_handler_does_not_hold_up_other_requests(tmp_path: Path) -> None:
     release = threading.Event()
     api = make_api(tmp_path)
-    api.route("GET", "/slow", lambda: {"slow": release.wait(10)}, auth=False)
+    api.route("GET", "/slow", lambda: {"slow": release.wait(10)}, auth=False, area="pbx")
     server = make_tcp_server(api.app, "127.0.0.1", 0, limits=ServerLimits(threads=2))
     with running(server):
         address = ("127.0.0.1", int(server.address[1]))
@@ -361,7 +369,7 @@ def test_an_upload_cut_half_way_never_reaches_the_handler(tmp_path: Path) -> Non
     calls: list[int] = []
     api = make_api(tmp_path)
     api.route("POST", "/api/v1/update", lambda: {"n": calls.append(1)}, auth=False,
-              upload_limit=_any_size)  # fmt: skip
+              upload_limit=_any_size, area="pbx")  # fmt: skip
     server = make_tcp_server(api.app, "127.0.0.1", 0, spool_dir=tmp_path / "spool")
     with running(server):
         address = ("127.0.0.1", int(server.address[1]))
@@ -395,7 +403,7 @@ def test_an_upload_spooled_by_the_server_becomes_the_target_without_a_copy(
         return {}
 
     api = make_api(tmp_path)
-    api.route("POST", "/take", receive, auth=False, upload_limit=_any_size)
+    api.route("POST", "/take", receive, auth=False, upload_limit=_any_size, area="pbx")
     server = make_tcp_server(
         api.app, "127.0.0.1", 0, body_limit=declared_limits(api), spool_dir=tmp_path / "spool"
     )

@@ -165,3 +165,34 @@ def test_nothing_listening_is_asterisk_unavailable(monkeypatch: pytest.MonkeyPat
     unavailable = pytest.raises(AsteriskUnavailable, match=r"AMI on 127\.0\.0\.1:5038: Connection")
     with unavailable, ami.connect(5038, "orpheus", "s3cret"):
         pass
+
+
+def test_an_event_list_is_read_to_its_end(pair: Pair) -> None:
+    ours, theirs = pair
+    theirs.sendall(
+        BANNER
+        + _message("Response: Success", "ActionID: orpheus-1", "EventList: start")
+        + _message("Event: CoreShowChannel", "ActionID: orpheus-1", "Channel: PJSIP/101-01")
+        + _message("Event: Newchannel", "Channel: PJSIP/102-02")  # not the list's
+        + _message("Event: CoreShowChannel", "ActionID: orpheus-1", "Channel: PJSIP/102-02")
+        + _message(
+            "Event: CoreShowChannelsComplete",
+            "ActionID: orpheus-1",
+            "EventList: Complete",
+            "ListItems: 2",
+        )
+    )
+    events = AmiConnection(ours).action_list("CoreShowChannels")
+    assert [e["Channel"] for e in events] == ["PJSIP/101-01", "PJSIP/102-02"]
+
+
+def test_a_line_break_in_a_field_is_never_sent(pair: Pair) -> None:
+    ours, theirs = pair
+    theirs.sendall(BANNER)
+    connection = AmiConnection(ours)
+    for value in ("101\r\nAction: Logoff", "x\ny"):
+        with pytest.raises(ValueError, match="line break"):
+            connection.action("Originate", CallerID=value)
+    theirs.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        theirs.recv(1)

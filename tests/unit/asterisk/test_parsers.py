@@ -79,3 +79,38 @@ def test_group_count() -> None:
 def test_active_calls_parsing() -> None:
     text = "0 active channels\n3 active calls\n12 calls processed"
     assert parsers.parse_channel_counts(text).active_calls == 3
+
+
+def _events(raw: str) -> list[dict[str, str]]:
+    """AMI's messages (read as text: CRLF already turned into LF)."""
+    blocks = [block for block in raw.split("\n\n") if block.strip()]
+    return [dict(line.split(": ", 1) for line in b.split("\n") if ": " in line) for b in blocks]
+
+
+def test_core_show_channel_events_of_a_started_call() -> None:
+    events = _events(captured("coreshowchannels_call"))
+    channels = [
+        parsers.parse_core_channel(e) for e in events if e.get("Event") == "CoreShowChannel"
+    ]
+    outgoing, caller = channels
+    assert caller.name == "PJSIP/101-00000000" and caller.endpoint == "101"
+    assert caller.unique_id == caller.linked_id == "1338a08c6e46cd3149ffea94beacba50"
+    assert (caller.context, caller.exten, caller.application) == ("orpheus-targets", "102", "Dial")
+    assert outgoing.linked_id == caller.linked_id and outgoing.unique_id == "1796186804.4"
+    assert (outgoing.caller_number, outgoing.connected_number) == ("102", "101")
+    assert outgoing.caller_name == ""  # AMI's <unknown>
+    assert (outgoing.state, outgoing.duration_seconds) == ("Up", 1)
+
+
+def test_a_core_show_channel_event_without_a_channel_is_unexpected() -> None:
+    with pytest.raises(parsers.UnexpectedAnswer):
+        parsers.parse_core_channel({"Event": "CoreShowChannel", "Uniqueid": "1.2"})
+    lone = parsers.parse_core_channel({"Channel": "Local/101@x-0001;1", "Uniqueid": "1.2",
+                                       "Duration": "01:02:03"})  # fmt: skip
+    assert (lone.linked_id, lone.endpoint, lone.duration_seconds) == ("1.2", None, 3723)
+
+
+def test_manager_sessions() -> None:
+    sessions = parsers.parse_manager_sessions(captured("manager_connected"))
+    assert sessions == [parsers.ManagerSession("crm", "127.0.0.1", 4)]
+    assert parsers.parse_manager_sessions("0 users connected.\n") == []

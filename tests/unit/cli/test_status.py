@@ -63,3 +63,13 @@ def test_json_is_the_apis_answer(
     install(monkeypatch, FakeAgentClient({("GET", "/api/v1/status"): STATUS}))
     assert cli_main.main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == STATUS
+
+
+def test_weak_sip_passwords_are_counted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(
+        monkeypatch, FakeAgentClient({("GET", "/api/v1/status"): {**STATUS, "weak_passwords": 3}})
+    )
+    assert cli_main.main(["status"]) == 0
+    assert "WARNING      3 weak SIP password(s) of extensions or trunks" in capsys.readouterr().out

@@ -14,9 +14,9 @@ from orpheus.ha.generation import SyncedConfig
 from orpheus.ha.join import SlavePairing
 from orpheus.ha.keepalived import KeepalivedPaths, KeepalivedProcess
 from orpheus.ha.options import HaOptions
-from orpheus.ha.pair_master import check_advert, check_priority
 from orpheus.ha.peer_server import PeerRequestError
 from orpheus.ha.state import HaState
+from orpheus.ha.vrrp_checks import check_advert, check_priority
 
 from .conftest import FakeTelephony
 

@@ -7,13 +7,11 @@ from orpheus.pbx.records import kind_of, normalise
 from orpheus.pbx.render import (
     DIALPLAN_FILE,
     HEADER,
-    MANAGER_FILE,
     PJSIP_FILE,
     QUEUES_FILE,
     CallLimit,
     render_all,
     render_dialplan,
-    render_manager,
     render_pjsip,
     render_queues,
     trunk_endpoint,
@@ -147,15 +145,10 @@ def test_queues_and_manager() -> None:
     assert "[sales]\nstrategy=rrmemory\ntimeout=15\nmember => PJSIP/101\nmember => PJSIP/102\n" in (
         queues
     )
-    manager = render_manager("s3cret", 5039)
-    assert "port=5039\nbindaddr=127.0.0.1\n" in manager
-    assert "[orpheus]\nsecret=s3cret\ndeny=0.0.0.0/0.0.0.0\npermit=127.0.0.1/255.255.255.255\n" in (
-        manager
-    )
 
 
 def test_render_all_names_every_file() -> None:
-    files = render_all(_config(), CallLimit(10, False), 9, "secret", 5038)
-    assert set(files) == {PJSIP_FILE, DIALPLAN_FILE, QUEUES_FILE, MANAGER_FILE}
+    files = render_all(_config(), CallLimit(10, False), 9)
+    assert set(files) == {PJSIP_FILE, DIALPLAN_FILE, QUEUES_FILE}  # manager.conf: ami_users
     assert files[PJSIP_FILE] == HEADER + "\n"
     assert "ORPHEUS_CONFIG_SERIAL=9" in files[DIALPLAN_FILE]

@@ -118,3 +118,11 @@ def test_the_update_api_answers_a_url_on_the_unit_with_one_line_400(tmp_path: Pa
         body = json.dumps({"url": url}).encode()
         answer = call(api.app, "POST", "/api/v1/update", body, auth=("admin", "an-admin-pass"))
         assert answer.status == 400 and answer.json()["error"] == f"URL refused: {named}"
+
+
+@pytest.mark.parametrize("url", ["https://[0Oc0f", "http://[::1/x"])
+def test_a_url_python_cannot_parse_is_one_line(url: str) -> None:
+    """The fuzzer's 500: urlsplit raised ValueError before anything caught it."""
+    with pytest.raises(Refused, match=r"^cannot download .*: not a usable URL \(") as refused:
+        fetch.check_url(url, local=lambda: set())
+    assert "\n" not in str(refused.value)

@@ -1,0 +1,1 @@
+"""Admin users, their levels (rights per area), log-in sessions and API tokens."""
