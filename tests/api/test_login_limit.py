@@ -9,63 +9,25 @@ addresses as its source (127.0.0.3 attacks, 127.0.0.4 is the admin), so other te
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from testbed import fuzz
+from testbed.netns_http import Answer, NetnsClient, basic
 from testbed.pbx_unit import Unit
 from tests.api.conftest import local_request
 
 pytestmark = pytest.mark.rootfs
 
 ATTACKER, ADMIN = "127.0.0.3", "127.0.0.4"
-# Reads [source address, password] lines, answers each with [status, Retry-After, body].
-_CLIENT = r"""
-import base64, http.client, json, sys
-for line in sys.stdin:
-    source, password = json.loads(line)
-    connection = http.client.HTTPConnection("127.0.0.1", 8080, timeout=30,
-                                            source_address=(source, 0))
-    token = base64.b64encode(f"admin:{password}".encode()).decode()
-    connection.request("GET", "/api/v1/jobs", headers={"Authorization": "Basic " + token})
-    response = connection.getresponse()
-    body = json.loads(response.read())
-    print(json.dumps([response.status, response.getheader("Retry-After"), body]), flush=True)
-    connection.close()
-"""
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    retry_after: str | None
-    body: object
-
-
-class Client:
-    """One Python process in the unit's namespace, so requests follow each other quickly."""
-
-    def __init__(self, netns: str) -> None:
-        self._process = subprocess.Popen(
-            ["ip", "netns", "exec", netns, sys.executable, "-c", _CLIENT],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-
+class Client(NetnsClient):
     def get(self, source: str, password: str) -> Answer:
-        assert self._process.stdin and self._process.stdout
-        self._process.stdin.write(json.dumps([source, password]) + "\n")
-        self._process.stdin.flush()
-        return Answer(*json.loads(self._process.stdout.readline()))
-
-    def close(self) -> None:
-        if self._process.stdin:
-            self._process.stdin.close()
-        self._process.wait(10)
+        """GET /api/v1/jobs as admin with password, from source."""
+        return self.send("GET", "/api/v1/jobs", source=source, headers=basic("admin", password))
 
 
 @pytest.fixture
@@ -90,7 +52,7 @@ def test_a_burst_of_wrong_passwords_blocks_that_address_only(
     answers = [client.get(ATTACKER, f"guess-{i}") for i in range(8)]
     assert [a.status for a in answers[:5]] == [401] * 5, answers
     blocked = next(a for a in answers[5:] if a.status == 429)  # at once, unless the box is slow
-    assert blocked.retry_after is not None and int(blocked.retry_after) >= 1
+    assert "Retry-After" in blocked.headers and int(blocked.headers["Retry-After"]) >= 1
     assert "too many wrong passwords from 127.0.0.3" in str(blocked.body)
 
     # One more wrong password each time a block ends: the back-off doubles (1, 2, 4 s...).
@@ -103,11 +65,11 @@ def test_a_burst_of_wrong_passwords_blocks_that_address_only(
 
     # Blocked for 4 s or more: the right password from it is refused, and not checked.
     right = client.get(ATTACKER, password)
-    assert right.status == 429 and right.retry_after is not None
+    assert right.status == 429 and "Retry-After" in right.headers
     assert "the right password too" in str(right.body)
     assert client.get(ADMIN, password).status == 200  # a stranger does not lock the admin out
 
-    time.sleep(int(right.retry_after))
+    time.sleep(int(right.headers["Retry-After"]))
     assert client.get(ATTACKER, password).status == 200  # the back-off is over
     assert client.get(ATTACKER, "guess-after").status == 401  # and counting starts afresh
 
@@ -130,5 +92,5 @@ def _admin_password(unit: Unit) -> str:
 
 def _retry_after(client: Client, source: str) -> int:
     answer = client.get(source, "guess-probe")
-    assert answer.status == 429 and answer.retry_after is not None, answer
-    return int(answer.retry_after)
+    assert answer.status == 429 and "Retry-After" in answer.headers, answer
+    return int(answer.headers["Retry-After"])

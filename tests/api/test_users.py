@@ -6,17 +6,16 @@ test; the admin's side is orpheusctl's Unix socket."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from testbed.netns_http import Answer, NetnsClient, basic
 from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import Unit
 from tests.api.conftest import local_request
@@ -26,58 +25,15 @@ pytestmark = pytest.mark.rootfs
 PASSWORD = "tangerine-kayak-91"
 NEW_PASSWORD = "lighthouse-orbit-57"
 HOST = "127.0.0.1:8080"
-# Reads [source, method, path, headers, body] lines, answers [status, headers, body].
-_CLIENT = r"""
-import http.client, json, sys
-for line in sys.stdin:
-    source, method, path, headers, body = json.loads(line)
-    connection = http.client.HTTPConnection("127.0.0.1", 8080, timeout=60,
-                                            source_address=(source, 0))
-    data = None if body is None else json.dumps(body)
-    if data is not None:
-        headers = {"Content-Type": "application/json", **headers}
-    connection.request(method, path, body=data, headers=headers)
-    response = connection.getresponse()
-    raw = response.read()
-    print(json.dumps([response.status, dict(response.getheaders()),
-                      json.loads(raw) if raw else None]), flush=True)
-    connection.close()
-"""
+DEFAULT_SOURCE = "127.0.0.20"
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-    def cookie(self) -> str:
-        """The session id the answer's Set-Cookie carries."""
-        header = self.headers["Set-Cookie"]
-        return header.split(";")[0].split("=", 1)[1]
-
-
-class Client:
-    def __init__(self, netns: str) -> None:
-        self._process = subprocess.Popen(
-            ["ip", "netns", "exec", netns, sys.executable, "-c", _CLIENT],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-
+class Client(NetnsClient):
     def send(
-        self, method: str, path: str, body: Any = None, *, source: str = "127.0.0.20",
+        self, method: str, path: str, body: Any = None, *, source: str = DEFAULT_SOURCE,
         headers: dict[str, str] | None = None,
     ) -> Answer:  # fmt: skip
-        assert self._process.stdin and self._process.stdout
-        line = json.dumps([source, method, path, headers or {}, body])
-        self._process.stdin.write(line + "\n")
-        self._process.stdin.flush()
-        return Answer(*json.loads(self._process.stdout.readline()))
-
-    def close(self) -> None:
-        if self._process.stdin:
-            self._process.stdin.close()
-        self._process.wait(10)
+        return super().send(method, path, body, source=source, headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +41,6 @@ def client(lite_unit: Unit) -> Iterator[Client]:
     opened = Client(lite_unit.agent.netns)
     yield opened
     opened.close()
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def console(unit: Unit, method: str, path: str, body: Any = None) -> tuple[int, Any]:

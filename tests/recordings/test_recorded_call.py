@@ -94,6 +94,18 @@ def ctl_with_stdin(unit: Unit, text: str, *args: str) -> subprocess.CompletedPro
     return subprocess.run(command, input=text, capture_output=True, text=True, env=env, check=False)
 
 
+def download(unit: Unit, recording_id: str, out: Path) -> bytes:
+    """orpheusctl recordings download with the officer's password: the WAV's audio frames."""
+    right = ctl_with_stdin(
+        unit, f"{OFFICER_PASSWORD}\n", "recordings", "download", recording_id, "-o", str(out),
+        "--stdin",
+    )  # fmt: skip
+    assert right.returncode == 0, right.stderr
+    with wave.open(str(out), "rb") as downloaded:
+        assert (downloaded.getframerate(), downloaded.getsampwidth()) == (RATE, 2)
+        return downloaded.readframes(downloaded.getnframes())
+
+
 def spool_dir(unit: Unit) -> Path:
     return unit.sandbox.root / "run/orpheus-recording"
 
@@ -171,20 +183,7 @@ def test_a_recorded_call_is_encrypted_listed_and_read_only_with_the_password(
     audit: Any = unit.agent.ctl_json("audit", "--json")
     assert sum(entry["change"] == "privacy.wrong-password" for entry in audit) == 2
 
-    right = ctl_with_stdin(
-        unit,
-        f"{OFFICER_PASSWORD}\n",
-        "recordings",
-        "download",
-        recording["id"],
-        "-o",
-        str(out),
-        "--stdin",
-    )
-    assert right.returncode == 0, right.stderr
-    with wave.open(str(out), "rb") as downloaded:
-        assert (downloaded.getframerate(), downloaded.getsampwidth()) == (RATE, 2)
-        audio = downloaded.readframes(downloaded.getnframes())
+    audio = download(unit, recording["id"], out)
     # Exactly what was played (slin end to end, no codec in between), from its first sample;
     # the hang-up races the last frames through the Local channel (20 to 120 ms seen).
     recorded = pcm(audio)
@@ -280,18 +279,6 @@ def test_an_agent_restarted_mid_call_keeps_the_whole_recording(
     (recording,) = new_recordings()
     assert not recording["incomplete"]
     out = tmp_path / "call.wav"
-    right = ctl_with_stdin(
-        unit,
-        f"{OFFICER_PASSWORD}\n",
-        "recordings",
-        "download",
-        recording["id"],
-        "-o",
-        str(out),
-        "--stdin",
-    )
-    assert right.returncode == 0, right.stderr
-    with wave.open(str(out), "rb") as downloaded:
-        recorded = pcm(downloaded.readframes(downloaded.getnframes()))
+    recorded = pcm(download(unit, recording["id"], out))
     assert len(played) - HANG_UP_CUT <= len(recorded) <= len(played)
     assert recorded == played[: len(recorded)]
