@@ -122,13 +122,15 @@ def test_a_number_goes_out_through_the_trunk_of_its_prefix(mini: Unit) -> None:
         status, started = _start(mini, **{"from": "101", "to": "00212345678"})
         assert status == 202, started
         assert started["route"] == {"kind": "outbound", "name": "0", "trunks": ["carrier"]}
+        # 101 answers first (the call is "up" then); the trunk's leg follows it under load.
         call = wait_for("the carrier answered", lambda: (c := _call(mini, started["id"])) and
-                        c["state"] == "up" and c)  # fmt: skip
+                        c["state"] == "up" and c["trunk"] and c)  # fmt: skip
         assert call["trunk"] == "carrier" and call["to"] == "00212345678"
         assert call["channels"][1]["endpoint"] == "orpheus-trunk-carrier"
         assert local_request(mini, "DELETE", f"{CALLS}/{started['id']}")[0] == 200
         wait_for("the call ended", lambda: _call(mini, started["id"]) is None)
     finally:
+        mini.cli("channel request hangup all")  # no call left up for the next test
         carrier.stop()
         assert mini.agent.ctl("pbx", "delete", "trunk", "carrier").returncode == 0
 

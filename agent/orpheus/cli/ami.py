@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
-from urllib.parse import quote
 
-from orpheus.cli.client import AgentClient
+from orpheus.cli.client import AgentClient, api_path
 from orpheus.cli.output import print_json
 
 
@@ -75,7 +74,7 @@ def list_users(args: argparse.Namespace, client: AgentClient) -> int:
 
 
 def delete_user(args: argparse.Namespace, client: AgentClient) -> int:
-    answer = client.request("DELETE", f"/api/v1/ami/users/{quote(args.name, safe='')}")
+    answer = client.request("DELETE", api_path("ami", "users", args.name))
     print(f"AMI user {answer['deleted']} deleted")
     _report(answer)
     return 0

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
-from urllib.parse import quote
 
-from orpheus.cli.client import AgentClient
+from orpheus.cli.client import AgentClient, api_path
 from orpheus.cli.output import print_json
 
 
@@ -69,6 +68,6 @@ def call_lines(calls: list[dict[str, Any]]) -> list[str]:
 
 
 def hang_up(args: argparse.Namespace, client: AgentClient) -> int:
-    answer = client.request("DELETE", f"/api/v1/calls/{quote(args.id, safe='')}")
+    answer = client.request("DELETE", api_path("calls", args.id))
     print(f"call {answer['id']} hung up ({len(answer['hung_up'])} channel(s))")
     return 0

@@ -7,6 +7,14 @@ import json
 import socket
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote, urlencode
+
+
+def api_path(*segments: str, **query: str) -> str:
+    """/api/v1/ and the segments, each quoted, so a name with '/', '?' or '%' stays one path
+    segment (and the agent's full-match check refuses it) instead of naming another route."""
+    path = "/api/v1/" + "/".join(quote(segment, safe="") for segment in segments)
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 class AgentError(RuntimeError):

@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from orpheus.cli.client import AgentClient
+from orpheus.cli.client import AgentClient, api_path
 from orpheus.cli.output import print_json, print_table
 
 
@@ -49,7 +49,7 @@ def job_lines(jobs: list[dict[str, Any]]) -> list[str]:
 
 
 def show_job(args: argparse.Namespace, client: AgentClient) -> int:
-    job = client.request("GET", f"/api/v1/jobs/{args.id}")
+    job = client.request("GET", api_path("jobs", str(args.id)))
     if args.json:
         print_json(job)
         return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orpheus.cli.client import AgentClient
+from orpheus.cli.client import AgentClient, api_path
 from orpheus.cli.output import print_json
 
 KINDS = ("extension", "trunk", "queue", "ivr", "balancer", "recording")
@@ -65,12 +65,12 @@ def _report(answer: dict[str, object]) -> None:
 
 
 def list_records(args: argparse.Namespace, client: AgentClient) -> int:
-    print_json(client.request("GET", f"/api/v1/pbx/{args.kind}"))
+    print_json(client.request("GET", api_path("pbx", args.kind)))
     return 0
 
 
 def show(args: argparse.Namespace, client: AgentClient) -> int:
-    print_json(client.request("GET", f"/api/v1/pbx/{args.kind}/{args.key}"))
+    print_json(client.request("GET", api_path("pbx", args.kind, args.key)))
     return 0
 
 
@@ -81,7 +81,7 @@ def create(args: argparse.Namespace, client: AgentClient) -> int:
     if args.kind == "recording":
         answer = client.request("PUT", "/api/v1/pbx/recording/recording", fields)
     else:
-        answer = client.request("POST", f"/api/v1/pbx/{args.kind}", fields)
+        answer = client.request("POST", api_path("pbx", args.kind), fields)
     print_json(answer["record"])
     _report(answer)
     return 0
@@ -91,13 +91,13 @@ def update(args: argparse.Namespace, client: AgentClient) -> int:
     fields = _fields_or_exit(args.fields)
     if fields is None:
         return 2
-    answer = client.request("PUT", f"/api/v1/pbx/{args.kind}/{args.key}", fields)
+    answer = client.request("PUT", api_path("pbx", args.kind, args.key), fields)
     print_json(answer["record"])
     _report(answer)
     return 0
 
 
 def delete(args: argparse.Namespace, client: AgentClient) -> int:
-    _report(client.request("DELETE", f"/api/v1/pbx/{args.kind}/{args.key}"))
+    _report(client.request("DELETE", api_path("pbx", args.kind, args.key)))
     print(f"{args.kind} {args.key} deleted")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from orpheus.cli.client import AgentClient, AgentError, download
+from orpheus.cli.client import AgentClient, AgentError, api_path, download
 from orpheus.cli.output import human_bytes, print_json
 from orpheus.cli.privacy import read_password
 from orpheus.recordings.names import is_recording_id
@@ -61,7 +61,7 @@ def download_recording(args: argparse.Namespace, client: AgentClient) -> int:
         with partial.open("wb") as out:
             written = download(
                 client,
-                f"/api/v1/recordings/{recording_id}/audio",
+                api_path("recordings", recording_id, "audio"),
                 {PASSWORD_HEADER: password},
                 out,
             )
@@ -74,6 +74,6 @@ def download_recording(args: argparse.Namespace, client: AgentClient) -> int:
 
 def delete_recording(args: argparse.Namespace, client: AgentClient) -> int:
     recording_id = _checked_id(args.id)
-    client.request("DELETE", f"/api/v1/recordings/{recording_id}")
+    client.request("DELETE", api_path("recordings", recording_id))
     print(f"recording {recording_id} deleted")
     return 0

@@ -13,7 +13,7 @@ import getpass
 import sys
 from typing import Any
 
-from orpheus.cli.client import AgentClient, AgentError
+from orpheus.cli.client import AgentClient, AgentError, api_path
 from orpheus.cli.output import print_json
 
 
@@ -112,13 +112,13 @@ def set_user(args: argparse.Namespace, client: AgentClient) -> int:
         body["password"] = _password(args.stdin)
     if not body:
         raise AgentError("nothing to change: give --level, --enable, --disable or --password")
-    client.request("PUT", f"/api/v1/users/{args.name}", body)
+    client.request("PUT", api_path("users", args.name), body)
     print(f"user {args.name} changed")
     return 0
 
 
 def delete_user(args: argparse.Namespace, client: AgentClient) -> int:
-    client.request("DELETE", f"/api/v1/users/{args.name}")
+    client.request("DELETE", api_path("users", args.name))
     print(f"user {args.name} deleted")
     return 0
 
@@ -151,19 +151,19 @@ def add_level(args: argparse.Namespace, client: AgentClient) -> int:
 
 
 def set_level(args: argparse.Namespace, client: AgentClient) -> int:
-    client.request("PUT", f"/api/v1/levels/{args.name}", {"rights": _rights(args.right)})
+    client.request("PUT", api_path("levels", args.name), {"rights": _rights(args.right)})
     print(f"level {args.name} changed")
     return 0
 
 
 def delete_level(args: argparse.Namespace, client: AgentClient) -> int:
-    client.request("DELETE", f"/api/v1/levels/{args.name}")
+    client.request("DELETE", api_path("levels", args.name))
     print(f"level {args.name} deleted")
     return 0
 
 
 def list_tokens(args: argparse.Namespace, client: AgentClient) -> int:
-    for token in client.request("GET", f"/api/v1/tokens?user={args.user}"):
+    for token in client.request("GET", api_path("tokens", user=args.user)):
         print(f"{token['name']:<24} created {token['created']}")
     return 0
 
@@ -176,7 +176,7 @@ def add_token(args: argparse.Namespace, client: AgentClient) -> int:
 
 
 def delete_token(args: argparse.Namespace, client: AgentClient) -> int:
-    client.request("DELETE", f"/api/v1/tokens/{args.name}?user={args.user}")
+    client.request("DELETE", api_path("tokens", args.name, user=args.user))
     print(f"token {args.name} of {args.user} revoked")
     return 0
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from orpheus.cli.client import AgentClient, AgentError
+from orpheus.cli.client import AgentClient, AgentError, api_path
 
 
 @dataclass
@@ -114,3 +114,10 @@ def test_no_agent_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AgentError, match="the agent is not running") as raised:
         AgentClient(tmp_path / "missing.sock").request("GET", "/api/v1/status")
     assert "missing.sock" in str(raised.value)
+
+
+def test_a_path_segment_stays_one_segment() -> None:
+    """A name with '/', '?' or '%' cannot name another route or add a query."""
+    assert api_path("users", "pat/../levels") == "/api/v1/users/pat%2F..%2Flevels"
+    assert api_path("users", "pat?x=1") == "/api/v1/users/pat%3Fx%3D1"
+    assert api_path("tokens", "ci", user="a&b") == "/api/v1/tokens/ci?user=a%26b"
