@@ -61,8 +61,8 @@ def test_international_refused_for_national_class_then_national_passes(unit: Uni
         assert carrier.wait_exit() == 0  # its one call was the national one
     finally:
         carrier.stop()
-    count = unit.cli("database get orpheus callclass_refused")
-    assert "Value: 1" in count
+    status, counted = local_request(unit, "GET", "/api/v1/pbx/callclass-refusals")
+    assert (status, counted) == (200, {"refused": 1})
 
 
 def test_an_international_extension_passes(unit: Unit) -> None:

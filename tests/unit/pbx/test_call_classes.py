@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orpheus.pbx.call_class_feature import parse_counter
 from orpheus.pbx.call_classes import DEFAULT_CLASS, classes
 from orpheus.pbx.records import KINDS, RecordError, normalise
 from orpheus.pbx.render import CallLimit, render_dialplan
@@ -72,3 +73,8 @@ def test_stored_class_replaces_default_and_is_rendered() -> None:
     assert "ORPHEUS_CLASS_101=international\n" in dialplan
     national = dialplan[dialplan.index("[orpheus-class-national]") :].split("\n\n")[0]
     assert national.splitlines()[1:] == ["exten => _0301X.,1,NoOp(class national)"]
+
+
+def test_refusal_counter_parsed_from_asterisk_database_output() -> None:
+    assert parse_counter("Value: 12\n") == 12
+    assert parse_counter("Database entry not found.\n") == 0
