@@ -34,6 +34,7 @@ from orpheus.jobs.registry import JobRegistry
 from orpheus.licensing.active import Licensing
 from orpheus.licensing.feature import LicensingFeature
 from orpheus.pbx import wiring as pbx_wiring
+from orpheus.pbx.call_class_feature import CallClassFeature
 from orpheus.recordings.wiring import privacy_and_recordings
 from orpheus.snmp import sources
 from orpheus.snmp.providers import Provider
@@ -76,7 +77,7 @@ def build_features(
     # manager.conf (the agent's AMI login) is written before the PBX applies over AMI.
     ami_users = AmiUsersFeature(config.state_dir, config.asterisk_config_dir, asterisk, audit)
     calls = CallsFeature(asterisk, pbx.configurator.rendered, licensing, audit)
-    features += [licence, ami_users, pbx, calls]
+    features += [licence, ami_users, pbx, calls, CallClassFeature(asterisk)]
     status.set_weak_password_count(pbx.weak_passwords)
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)

@@ -23,6 +23,7 @@ from orpheus.licensing.active import Entitlement, Licensing
 from orpheus.licensing.status import Usage
 from orpheus.pbx import policy
 from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadRejected
+from orpheus.pbx.call_classes import with_extension_classes
 from orpheus.pbx.records import Kind, Record, RecordError, kind_of, normalise, redact
 from orpheus.pbx.render import CallLimit, render_all, trunk_endpoint
 from orpheus.pbx.store import Config, PbxStore
@@ -50,7 +51,7 @@ class PbxConfigurator:
         self._applier = applier
         self._licensing = licensing
         self._lock = threading.Lock()
-        self._config: Config = store.load()
+        self._config: Config = with_extension_classes(store.load())
         self._serial = time.time_ns() // 1_000_000
 
     @property
@@ -159,7 +160,7 @@ class PbxConfigurator:
         """The store and Asterisk's files were replaced by an HA peer's: reread the store and
         reload what reads the files (names relative to Asterisk's configuration directory)."""
         with self._lock:
-            self._config = self._store.load()
+            self._config = with_extension_classes(self._store.load())
             return self._applier.reload_files(asterisk_files)
 
     # -- internals ---------------------------------------------------------------------------

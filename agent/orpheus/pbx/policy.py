@@ -136,4 +136,5 @@ def clip(config: Config, entitlement: Entitlement) -> Config:
         "ivr": {k: m for k, m in menus.items() if levels is None or depths[k] <= levels},
         "balancer": dict(config.get("balancer", {})) if limits.balancer else {},
         "recording": {"recording": recording},
+        "callclass": dict(config.get("callclass", {})),
     }

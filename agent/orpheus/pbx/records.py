@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from orpheus.pbx.call_classes import CALL_PATTERN, DEFAULT_CLASS
+
 Record = dict[str, Any]
 
 NUMBER = re.compile(r"^[0-9]{2,6}$")
@@ -63,6 +65,7 @@ KINDS: dict[str, Kind] = {
                 Field("name", str, default="", pattern=DISPLAY_NAME),
                 Field("password", str, required=True, secret=True),
                 Field("remote", bool, default=False),
+                Field("call_class", str, default=DEFAULT_CLASS, pattern=NAME),
             ),
         ),
         Kind(
@@ -130,6 +133,20 @@ KINDS: dict[str, Kind] = {
                     str,
                     default="failover",
                     pattern=re.compile(r"^(failover|roundrobin)$"),
+                ),
+            ),
+        ),
+        Kind(
+            "callclass",
+            "name",
+            (
+                Field("name", str, required=True, pattern=NAME),
+                Field(
+                    "patterns",
+                    list,
+                    default=[],
+                    pattern=CALL_PATTERN,
+                    error="call class patterns: Asterisk patterns like _00X. or _0[1-6]XXX.",
                 ),
             ),
         ),

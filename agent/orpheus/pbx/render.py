@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from orpheus.config_text import check_name, check_value
+from orpheus.pbx.call_classes import check_context, class_contexts, class_globals
 from orpheus.pbx.records import Record
 from orpheus.pbx.store import Config
 from orpheus.recordings.names import mixmonitor
@@ -128,6 +129,9 @@ def outbound_routes(config: Config) -> list[tuple[str, list[str]]]:
 def _outbound_lines(config: Config, recording: bool) -> Iterator[str]:
     for prefix, trunks in outbound_routes(config):
         yield f"exten => _{prefix}X.,1,NoOp(outbound via {', '.join(trunks)})\n"
+        # the caller's call class, before any trunk is tried (call_classes.py)
+        yield f" same => n,Set(ORPHEUS_DIALLED=${{EXTEN:{len(prefix)}}})\n"
+        yield " same => n,Gosub(orpheus-class-check,s,1)\n"
         yield " same => n,Gosub(orpheus-limit,s,1)\n"  # calls through trunks always count
         if recording:
             yield f" same => n,{OUTBOUND_RECORDING}\n"
@@ -178,8 +182,11 @@ def render_dialplan(config: Config, limit: CallLimit, serial: int) -> str:
     parts = [
         HEADER,
         "[general]\nstatic=yes\nwriteprotect=yes\nclearglobalvars=yes\n",
-        f"[globals]\nORPHEUS_CONFIG_SERIAL={serial}\nORPHEUS_MAX_CALLS={limit.max_calls}\n",
+        f"[globals]\nORPHEUS_CONFIG_SERIAL={serial}\nORPHEUS_MAX_CALLS={limit.max_calls}\n"
+        + class_globals(config),
         _limit_context(limit),
+        check_context(),
+        *class_contexts(config),
         "[orpheus-targets]\n" + "".join(_target_lines(config, recording)),
         "[orpheus-internal]\n"
         + "".join(_outbound_lines(config, recording))

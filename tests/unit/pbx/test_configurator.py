@@ -107,7 +107,7 @@ def test_create_applies_stores_and_audits_with_secrets_masked(unit: Unit) -> Non
     result = unit.configurator.create("extension", _extension("101", name="Desk"), "alice")
     assert result.apply == APPLIED
     assert result.record == {"number": "101", "name": "Desk", "password": "********",
-                             "remote": False}  # fmt: skip
+                             "remote": False, "call_class": "national"}  # fmt: skip
     files, expected = unit.applier.applied[-1]
     assert "password=pw101pw101" in files[PJSIP_FILE]
     assert "exten => 101,1,NoOp(extension 101)" in files[DIALPLAN_FILE]
