@@ -126,9 +126,9 @@ def test_ha_license_update_equal_their_commands_or_are_absent(unit: SnmpUnit) ->
 
 
 def test_storage_table(unit: SnmpUnit) -> None:
-    recordings = unit.data / "asterisk/spool/monitor"
+    recordings = unit.data / "recordings"  # the encrypted recordings (agent/orpheus/recordings)
     recordings.mkdir(parents=True, exist_ok=True)
-    for name in ("a.wav", "b.wav", "notes.txt"):
+    for name in ("a.age", "b.age", "notes.txt"):
         (recordings / name).write_bytes(b"x")
     values = wait_for(
         lambda: (v := walk(unit)).get(OBJ + ".6.1.1.6.1") == "2" and v, "recordings counted"
