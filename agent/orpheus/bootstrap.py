@@ -118,7 +118,9 @@ def build_features(
     sections = {f"status/{name}.json": area for name, area in areas.items()}
     sections["firmware/status.json"] = status.status
     roots = {"orpheus": config.state_dir, "etc": config.data_dir / "etc"}
-    features.append(ReportFeature(sections, asterisk, roots, config.run_dir / "report", audit))
+    features.append(
+        ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)
+    )
     return features
 
 

@@ -31,7 +31,6 @@ COMMANDS: dict[str, list[str]] = {
     "network/addresses.json": ["ip", "-j", "address", "show"],
     "network/routes.json": ["ip", "-j", "route", "show", "table", "all"],
     "network/nftables.txt": ["nft", "list", "ruleset"],
-    "storage/df.txt": ["df", "-P", "-h", "/", "/data"],
 }
 ASTERISK: dict[str, str] = {
     "asterisk/version.txt": "core show version",
@@ -73,6 +72,7 @@ def collect(
     sections: dict[str, Section],
     asterisk: Asterisk,
     config_roots: dict[str, Path],
+    data_dir: Path,
 ) -> None:
     """Fills archive; a part that cannot be had is listed in MISSING.txt with why."""
     texts: dict[str, str] = {}
@@ -93,7 +93,8 @@ def collect(
             archive.add_missing(name, f"failed: {error}")
             continue
         texts[name] = json.dumps(redactor.json_value(value), indent=2, default=str)
-    for name, argv in COMMANDS.items():
+    commands = {**COMMANDS, "storage/df.txt": ["df", "-P", "-h", "/", str(data_dir)]}
+    for name, argv in commands.items():
         try:
             texts[name] = runner.run(argv, timeout=60).stdout
         except runner.CommandError as error:

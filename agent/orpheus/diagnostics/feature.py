@@ -32,12 +32,14 @@ class ReportFeature:
         asterisk: Asterisk,
         config_roots: dict[str, Path],
         scratch_dir: Path,
+        data_dir: Path,
         audit: AuditSink,
     ) -> None:
         self._sections = sections
         self._asterisk = asterisk
         self._config_roots = config_roots
         self._scratch_dir = scratch_dir
+        self._data_dir = data_dir
         self._audit = audit
 
     def install_routes(self, api: Api) -> None:
@@ -59,7 +61,9 @@ class ReportFeature:
 
     def build(self) -> bytes:
         archive = Archive()
-        collect(archive, Redactor(), self._sections, self._asterisk, self._config_roots)
+        collect(
+            archive, Redactor(), self._sections, self._asterisk, self._config_roots, self._data_dir
+        )
         return compress(archive.tar(), self._scratch_dir)
 
     def report(self) -> Stream:
