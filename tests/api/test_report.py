@@ -6,9 +6,13 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+from testbed import fuzz
 from testbed.pbx_unit import Unit
 
 SIP_SECRET = "Report-Sip-Secret-8817x"
+COMMUNITY = "ReportComm9931"
+V3_AUTH = "ReportAuthKey77"
+V3_PRIV = "ReportPrivKey88"
 EXPECTED = [
     "firmware/status.json",
     "asterisk/version.txt",
@@ -20,7 +24,7 @@ EXPECTED = [
 
 
 def _unpack(packed: Path, into: Path) -> dict[str, bytes]:
-    tar = into / "report.tar"
+    tar = into / f"{packed.name}.tar"
     subprocess.run(["zstd", "-q", "-d", str(packed), "-o", str(tar)], check=True)
     with tarfile.open(tar) as archive:
         files = {}
@@ -31,18 +35,48 @@ def _unpack(packed: Path, into: Path) -> dict[str, bytes]:
     return files
 
 
-def test_the_cli_report_has_every_part_and_no_known_secret(lite_unit: Unit, tmp_path: Path) -> None:
-    added = lite_unit.agent.ctl("pbx", "add", "extension", "number=291", f"password={SIP_SECRET}")
+def _known_secrets(unit: Unit) -> list[str]:
+    """Sets up an extension's SIP password, an SNMP community and v3 keys, an AMI account;
+    with the admin's initial password, the secrets the report must not hold."""
+    ctl = unit.agent.ctl
+    added = ctl("pbx", "add", "extension", "number=291", f"password={SIP_SECRET}")
     assert added.returncode == 0, added.stderr
-    output = tmp_path / "report.tar.zst"
-    result = lite_unit.agent.ctl("report", "-o", str(output))
-    assert result.returncode == 0, result.stderr
-    assert not list(tmp_path.glob("*.part"))
-    files = _unpack(output, tmp_path)
+    snmp = ctl(
+        "snmp", "set", "--community", f"{COMMUNITY}@127.0.0.1/32",
+        "--v3-user", f"nms:{V3_AUTH}:{V3_PRIV}",
+    )  # fmt: skip
+    assert snmp.returncode == 0, snmp.stderr
+    ami = ctl("ami", "user", "add", "reportcrm", "--permit", "127.0.0.1/32",
+              "--read", "call", "--write", "user")  # fmt: skip
+    assert ami.returncode == 0, ami.stderr
+    ami_secret = ami.stdout.splitlines()[0].removeprefix("secret: ").strip()
+    return [SIP_SECRET, COMMUNITY, V3_AUTH, V3_PRIV, ami_secret, fuzz.admin_password(unit)]
+
+
+def _check(files: dict[str, bytes], secrets: list[str]) -> None:
     for name in EXPECTED:
         assert name in files, sorted(files)
     assert b"Asterisk" in files["asterisk/version.txt"]
     assert b"rauc" in files["MISSING.txt"]  # no RAUC on the host: listed, not fatal
     assert any(name.startswith("config/") for name in files)
+    assert not any(name.endswith((".pem", ".key")) or "key" in name for name in files)
     for name, data in files.items():
-        assert SIP_SECRET.encode() not in data, name
+        for secret in secrets:
+            assert secret.encode() not in data, (name, secret)
+
+
+def test_the_report_over_cli_and_api_holds_no_known_secret(lite_unit: Unit, tmp_path: Path) -> None:
+    secrets = _known_secrets(lite_unit)
+    output = tmp_path / "cli.tar.zst"
+    result = lite_unit.agent.ctl("report", "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    assert not list(tmp_path.glob("*.part"))
+    _check(_unpack(output, tmp_path), secrets)
+    over_api = tmp_path / "api.tar.zst"
+    subprocess.run(
+        ["ip", "netns", "exec", lite_unit.agent.netns, "curl", "-sSf", "-u",
+         f"admin:{fuzz.admin_password(lite_unit)}", "-o", str(over_api),
+         "http://127.0.0.1:8080/api/v1/report"],
+        check=True,
+    )  # fmt: skip
+    _check(_unpack(over_api, tmp_path), secrets)

@@ -12,7 +12,7 @@ from typing import Any
 from orpheus import runner
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.diagnostics.archive import PART_LIMIT, Archive
-from orpheus.diagnostics.redaction import Redactor
+from orpheus.diagnostics.redaction import SECRET_KEY, Redactor
 
 Section = Callable[[], Any]
 JOURNAL_LINES = "20000"
@@ -57,9 +57,8 @@ def config_files(roots: Iterable[Path]) -> list[Path]:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):
-            name = path.name.lower()
-            if path.is_symlink() or not path.is_file() or "key" in name:
-                continue
+            if path.is_symlink() or not path.is_file() or SECRET_KEY.fullmatch(path.stem):
+                continue  # a file named for a secret (initial-admin-password) holds only it
             if path.suffix.lower() in _KEY_FILE_SUFFIXES or path.suffix not in _TEXT_SUFFIXES:
                 continue
             found.append(path)

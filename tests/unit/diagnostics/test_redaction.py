@@ -66,7 +66,13 @@ def test_key_files_are_never_collected(tmp_path: object) -> None:
     from pathlib import Path
 
     root = Path(str(tmp_path))
-    for name in ("privacy-key.json", "server.pem", "tls.key", "users.json"):
+    for name in (
+        "privacy-key.json",
+        "server.pem",
+        "tls.key",
+        "initial-admin-password",
+        "users.json",
+    ):
         (root / name).write_text("{}")
     assert [p.name for p in config_files([root])] == ["users.json"]
 
