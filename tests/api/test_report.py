@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from testbed import fuzz
-from testbed.pbx_unit import Unit
+from testbed.pbx_unit import Unit, running_unit
+from tests.licensing.test_full_disk import full
 
 SIP_SECRET = "Report-Sip-Secret-8817x"
 COMMUNITY = "ReportComm9931"
@@ -80,3 +85,40 @@ def test_the_report_over_cli_and_api_holds_no_known_secret(lite_unit: Unit, tmp_
         check=True,
     )  # fmt: skip
     _check(_unpack(over_api, tmp_path), secrets)
+
+
+@pytest.fixture(scope="module")
+def small_data_unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
+    """A unit whose /data is a small tmpfs of its own (as tests/licensing/test_full_disk.py)."""
+    workdir = tmp_path_factory.mktemp("report-full-unit")
+    data = workdir / "sandbox" / "data"
+    data.mkdir(parents=True)
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", str(data)], check=True
+    )
+    try:
+        netns = f"orpheus-report-full-{os.getpid()}"
+        with running_unit(rootfs, workdir, netns, board="lite", serial="ORP-RPT-0001") as unit:
+            yield unit
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=False)
+
+
+def test_the_report_with_data_full_still_answers_and_leaves_nothing(
+    small_data_unit: Unit, tmp_path: Path
+) -> None:
+    data = small_data_unit.sandbox.data
+    output = tmp_path / "full.tar.zst"
+    with full(data):
+        before = sorted(path.name for path in data.rglob("*"))
+        result = small_data_unit.agent.ctl("report", "-o", str(output))
+        after = sorted(path.name for path in data.rglob("*"))
+    assert after == before  # nothing written to (or left on) the data partition
+    scratch = small_data_unit.agent.workdir / "run/report"
+    assert not scratch.exists() or list(scratch.iterdir()) == []
+    if result.returncode == 0:
+        assert "asterisk/version.txt" in _unpack(output, tmp_path)
+    else:  # failing is allowed: with one line, and no file
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert not output.exists()
+    assert not list(tmp_path.glob("*.part"))
