@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from testbed import fuzz
 from testbed.pbx_unit import Unit, running_unit
+from tests.api.test_login_limit import _admin_password as admin_password
 from tests.licensing.test_full_disk import full
 
 SIP_SECRET = "Report-Sip-Secret-8817x"
@@ -55,7 +55,7 @@ def _known_secrets(unit: Unit) -> list[str]:
               "--read", "call", "--write", "user")  # fmt: skip
     assert ami.returncode == 0, ami.stderr
     ami_secret = ami.stdout.splitlines()[0].removeprefix("secret: ").strip()
-    return [SIP_SECRET, COMMUNITY, V3_AUTH, V3_PRIV, ami_secret, fuzz.admin_password(unit)]
+    return [SIP_SECRET, COMMUNITY, V3_AUTH, V3_PRIV, ami_secret, admin_password(unit)]
 
 
 def _check(files: dict[str, bytes], secrets: list[str]) -> None:
@@ -80,7 +80,7 @@ def test_the_report_over_cli_and_api_holds_no_known_secret(lite_unit: Unit, tmp_
     over_api = tmp_path / "api.tar.zst"
     subprocess.run(
         ["ip", "netns", "exec", lite_unit.agent.netns, "curl", "-sSf", "-u",
-         f"admin:{fuzz.admin_password(lite_unit)}", "-o", str(over_api),
+         f"admin:{admin_password(lite_unit)}", "-o", str(over_api),
          "http://127.0.0.1:8080/api/v1/report"],
         check=True,
     )  # fmt: skip
