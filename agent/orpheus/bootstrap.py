@@ -27,6 +27,7 @@ from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
+from orpheus.diagnostics.feature import ReportFeature
 from orpheus.feature import Feature
 from orpheus.ha.feature import HaFeature, options_from
 from orpheus.jobs.feature import JobsFeature
@@ -115,6 +116,12 @@ def build_features(
         features += update_parts
         areas["update"] = sources.provider(update.snapshot, sources.update_values)
     features.append(snmp_feature(config, asterisk, areas, audit, systemd))
+    sections = {f"status/{name}.json": area for name, area in areas.items()}
+    sections["firmware/status.json"] = status.status
+    roots = {"orpheus": config.state_dir, "etc": config.data_dir / "etc"}
+    features.append(
+        ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)
+    )
     return features
 
 

@@ -19,6 +19,7 @@ from orpheus.cli import (
     pbx,
     privacy,
     recordings,
+    report,
     snmp,
     status,
     update,
@@ -29,7 +30,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings,
+    privacy, recordings, report,
 )  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""Diagnostics: the system report support is sent (issue 15, point 6)."""
