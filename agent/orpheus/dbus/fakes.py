@@ -69,6 +69,7 @@ class FakeRauc:
     marks: list[tuple[str, str]] = field(default_factory=list)
     installs: list[str] = field(default_factory=list)
     unavailable: str | None = None
+    no_primary: str | None = None  # GetPrimary's error while the bootloader names no slot
     by_content: dict[bytes, BundleInfo] = field(default_factory=dict)
     installed_content: list[bytes] = field(default_factory=list)
 
@@ -83,6 +84,8 @@ class FakeRauc:
 
     def primary(self) -> str:
         self._reachable()
+        if self.no_primary is not None:
+            raise RaucError(self.no_primary)
         return self.primary_slot
 
     def inspect(self, source: str) -> BundleInfo:

@@ -11,7 +11,7 @@ from pathlib import Path
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.audit.log import AuditSink
 from orpheus.config import AgentConfig
-from orpheus.dbus.rauc import DbusRauc, Rauc, SlotStatus
+from orpheus.dbus.rauc import DbusRauc, Rauc, RaucError, SlotStatus
 from orpheus.dbus.systemd import Systemd, SystemdError
 from orpheus.feature import Feature
 from orpheus.firmware import Release
@@ -35,7 +35,16 @@ def reboot(systemd: Systemd) -> None:
 
 
 def rauc_status(rauc: Rauc) -> tuple[SlotStatus, str]:
-    return rauc.slot_status(), rauc.primary()
+    """The slots and the primary one's name ("" when the bootloader names none)."""
+    slots = rauc.slot_status()
+    try:
+        return slots, rauc.primary()
+    except RaucError as error:
+        # After a fallback boot, until its commit, GRUB's env names no slot RAUC counts as
+        # bootable (the other is bad, the booted one has an attempt counted): GetPrimary fails
+        # ("No bootable slot found in ORDER"), GetSlotStatus still answers.
+        log.info("the bootloader names no primary slot: %s", error)
+        return slots, ""
 
 
 def _support_until(licensed: Callable[[], date | None] | None, support_file: Path) -> date | None:

@@ -28,7 +28,7 @@ from orpheus.update.feature import UpdateFeature
 from orpheus.update.installer import Installer, InstallRequest
 from orpheus.update.jobs import Job
 from orpheus.update.state import UpdateState
-from orpheus.update.wiring import update_features
+from orpheus.update.wiring import rauc_status, update_features
 
 URL = "http://updates.example.invalid/orpheus-1.1.0.raucb"
 
@@ -235,3 +235,11 @@ def test_a_url_that_cannot_be_sent_is_refused_not_a_server_error(tmp_path: Path)
     assert answer.status == 400 and "'url'" in answer.json()["error"]
     with pytest.raises(Refused, match="not a usable URL"):
         check_url("https://oj\udb30\udeba~")
+
+
+def test_slot_status_answers_while_the_bootloader_names_no_primary() -> None:
+    """Between a fallback boot and its commit RAUC's GetPrimary fails: GET /api/v1/update
+    answered 503 "RAUC does not answer" then (seen in the update walk); now no slot is primary."""
+    rauc = FakeRauc(no_primary="grub backend: No bootable slot found in ORDER 'A B'")
+    slots, primary = rauc_status(rauc)
+    assert primary == "" and slots == FakeRauc().slot_status()
