@@ -339,10 +339,15 @@ def test_refuses_a_bundle_that_needs_a_newer_firmware(
 def test_refuses_a_bundle_built_after_update_support_ended(
     update_guest: Guest, server: BundleServer, tmp_path: Path
 ) -> None:
-    update_guest.run("sh", "-c", f"echo 2026-06-30 > {SUPPORT_FILE}")
-    bundle = bundles.small_bundle(tmp_path / "late.raucb", build_date="2026-09-01T00:00:00Z")
-    line = refused(update_guest, put(update_guest, server, bundle), "2026-06-30")
-    assert "2026-09-01" in line
+    """The date is taken away again, durably: the power cuts below come within seconds, and a
+    file rewritten without a sync is empty after one (ext4 writes its data later)."""
+    update_guest.run("sh", "-c", f"echo 2026-06-30 > {SUPPORT_FILE} && sync")
+    try:
+        bundle = bundles.small_bundle(tmp_path / "late.raucb", build_date="2026-09-01T00:00:00Z")
+        line = refused(update_guest, put(update_guest, server, bundle), "2026-06-30")
+        assert "2026-09-01" in line
+    finally:
+        update_guest.run("sh", "-c", f"rm -f {SUPPORT_FILE} && sync")
 
 
 def test_refuses_a_url_that_does_not_answer(update_guest: Guest) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from orpheus.jobs.model import Refusal
 
-class EntitlementError(RuntimeError):
-    pass
+
+class EntitlementError(Refusal):
+    """The date file cannot be read: an install is refused (with this line), not guessed."""
 
 
 def read_support_until(path: Path) -> date | None:

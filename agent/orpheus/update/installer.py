@@ -22,7 +22,7 @@ from pathlib import Path
 
 from orpheus import runner
 from orpheus.dbus.rauc import BundleInfo, Rauc, RaucError
-from orpheus.jobs.model import Failure, Job, failure_reason
+from orpheus.jobs.model import Failure, Job, Refusal, failure_reason
 from orpheus.update import fetch, policy, verity
 from orpheus.update.fetch import check_url
 from orpheus.update.policy import Firmware, Refused
@@ -129,7 +129,7 @@ class Installer:
         returns or raises); a refusal or failure is also kept as the last install."""
         try:
             message = self._install(job, request)
-        except Refused as error:
+        except Refusal as error:  # policy's Refused, an unreadable support date
             self._record(job, "refused", str(error))
             raise
         except (RaucError, OSError) as error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,8 @@ import pytest
 
 from orpheus.dbus import rauc
 from orpheus.dbus.fakes import FakeRauc
-from orpheus.update import installer
+from orpheus.jobs.model import Refusal
+from orpheus.update import entitlement, installer
 from orpheus.update.jobs import Job
 from orpheus.update.policy import Firmware, Refused
 from orpheus.update.schema import ConfigStore
@@ -163,3 +165,23 @@ def test_a_url_that_redirects_to_the_unit_itself_is_refused_before_any_download(
     assert isinstance(result, Refused)
     assert str(result) == f"URL refused: redirected to {inside}: 127.0.0.2, the unit itself"
     assert unit.rauc.installs == [] and not unit.download_dir.exists()
+
+
+def test_an_unreadable_update_support_date_refuses_the_install_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut right after the date file was rewritten leaves it empty (ext4 writes the
+    data later than the truncation): the install is refused, saying so, and writes nothing."""
+    unit = UrlUnit(tmp_path, monkeypatch)
+    support_file = tmp_path / "update-support-until"
+    support_file.write_text("")
+    unit.deps = dataclasses.replace(
+        unit.deps, support_until=lambda: entitlement.read_support_until(support_file)
+    )
+    with serving() as server:
+        server.answers["/b.raucb"] = [Answer(200, V2)]
+        _job, result = unit.install(server.url("/b.raucb"))
+    assert isinstance(result, Refusal)
+    assert str(result) == f"{support_file}: not an ISO date: ''"
+    assert unit.rauc.installs == []
+    assert unit.state.read()["last_install"]["result"] == "refused"
