@@ -23,7 +23,7 @@ from orpheus.licensing.active import Entitlement, Licensing
 from orpheus.licensing.status import Usage
 from orpheus.pbx import policy
 from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadRejected
-from orpheus.pbx.call_classes import with_extension_classes
+from orpheus.pbx.call_classes import class_of, classes, with_extension_classes
 from orpheus.pbx.records import Kind, Record, RecordError, kind_of, normalise, redact
 from orpheus.pbx.render import CallLimit, render_all, trunk_endpoint
 from orpheus.pbx.store import Config, PbxStore
@@ -185,6 +185,13 @@ class PbxConfigurator:
             unknown = [t for t in balancer["trunks"] if t not in trunks]
             if unknown:
                 raise ChangeRefused(f"balancer {balancer['name']!r}: no trunk {unknown[0]!r}")
+        known = classes(config)
+        for number, extension in config.get("extension", {}).items():
+            if class_of(extension) not in known:
+                raise ChangeRefused(
+                    f"extension {number}: no call class {class_of(extension)!r} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
         numbers = [e for e in config.get("extension", {})]
         numbers += [q["number"] for q in config.get("queue", {}).values()]
         numbers += [m["number"] for m in config.get("ivr", {}).values() if m["number"]]

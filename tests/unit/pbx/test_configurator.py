@@ -288,3 +288,18 @@ def test_adopting_a_peers_store_rereads_it_and_reloads_the_files(unit: Unit) -> 
     result = unit.configurator.adopt_synced(["pjsip.d/orpheus.conf"])
     assert result.detail == "reloaded" and unit.applier.reloaded == [["pjsip.d/orpheus.conf"]]
     assert unit.configurator.records("trunk") == [{"name": "t1"}]
+
+
+def test_an_extension_of_an_unknown_call_class_is_refused_and_a_used_class_stays(
+    unit: Unit,
+) -> None:
+    """A class name that no built-in or stored class has would leave the extension reaching
+    no trunk at all: refused; so is deleting a stored class an extension still uses."""
+    with pytest.raises(ChangeRefused, match=r"^extension 101: no call class 'nowhere' \(known: "):
+        unit.configurator.create("extension", _extension("101", call_class="nowhere"), "alice")
+    unit.configurator.create("callclass", {"name": "site", "patterns": ["_0301X."]}, "alice")
+    unit.configurator.create("extension", _extension("101", call_class="site"), "alice")
+    with pytest.raises(ChangeRefused, match=r"^extension 101: no call class 'site'"):
+        unit.configurator.delete("callclass", "site", "alice")
+    assert unit.store.load()["extension"]["101"]["call_class"] == "site"
+    assert "site" in unit.store.load()["callclass"]
