@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from testbed.pbx_unit import Unit, running_unit
+from testbed.full_data import full, small_data_unit
+from testbed.pbx_unit import Unit
 from tests.api.test_login_limit import _admin_password as admin_password
-from tests.licensing.test_full_disk import full
 
 SIP_SECRET = "Report-Sip-Secret-8817x"
 COMMUNITY = "ReportComm9931"
@@ -88,33 +88,24 @@ def test_the_report_over_cli_and_api_holds_no_known_secret(lite_unit: Unit, tmp_
 
 
 @pytest.fixture(scope="module")
-def small_data_unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
-    """A unit whose /data is a small tmpfs of its own (as tests/licensing/test_full_disk.py)."""
+def data_full_unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
     workdir = tmp_path_factory.mktemp("report-full-unit")
-    data = workdir / "sandbox" / "data"
-    data.mkdir(parents=True)
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", str(data)], check=True
-    )
-    try:
-        netns = f"orpheus-report-full-{os.getpid()}"
-        with running_unit(rootfs, workdir, netns, board="lite", serial="ORP-RPT-0001") as unit:
-            yield unit
-    finally:
-        subprocess.run(["umount", "-l", str(data)], check=False)
+    netns = f"orpheus-report-full-{os.getpid()}"
+    with small_data_unit(rootfs, workdir, netns, "lite", "ORP-RPT-0001") as unit:
+        yield unit
 
 
 def test_the_report_with_data_full_still_answers_and_leaves_nothing(
-    small_data_unit: Unit, tmp_path: Path
+    data_full_unit: Unit, tmp_path: Path
 ) -> None:
-    data = small_data_unit.sandbox.data
+    data = data_full_unit.sandbox.data
     output = tmp_path / "full.tar.zst"
     with full(data):
         before = _names(data)
-        result = small_data_unit.agent.ctl("report", "-o", str(output))
+        result = data_full_unit.agent.ctl("report", "-o", str(output))
         after = _names(data)
     assert after == before  # nothing written to (or left on) the data partition
-    scratch = small_data_unit.agent.workdir / "run/report"
+    scratch = data_full_unit.agent.workdir / "run/report"
     assert not scratch.exists() or list(scratch.iterdir()) == []
     if result.returncode == 0:
         assert "asterisk/version.txt" in _unpack(output, tmp_path)

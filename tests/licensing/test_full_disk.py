@@ -7,8 +7,6 @@ filesystem), filled to the last block by the test and emptied again after each t
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
 import sqlite3
@@ -18,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from testbed.pbx_unit import Unit, running_unit
+from testbed.full_data import full, small_data_unit
+from testbed.pbx_unit import Unit
 
 pytestmark = pytest.mark.rootfs
 
@@ -29,37 +28,9 @@ DATA_SIZE = "64m"
 @pytest.fixture(scope="module")
 def full_disk_unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
     workdir = tmp_path_factory.mktemp("full-disk-unit")
-    data = workdir / "sandbox" / "data"
-    data.mkdir(parents=True)
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DATA_SIZE},mode=0755", "tmpfs", str(data)],
-        check=True,
-    )
-    try:
-        netns = f"orpheus-lic-full-{os.getpid()}"
-        with running_unit(rootfs, workdir, netns, board="mini", serial="ORP-FULL-0001") as unit:
-            yield unit
-    finally:
-        subprocess.run(["umount", "-l", str(data)], check=False)
-
-
-@contextlib.contextmanager
-def full(data: Path) -> Iterator[None]:
-    """Fills the data partition to its last block for the block's duration."""
-    filler = data / "filler"
-    try:
-        with filler.open("wb", buffering=0) as out:
-            for size in (1 << 20, 4096, 1):
-                with contextlib.suppress(OSError):
-                    while True:
-                        out.write(b"\0" * size)
-        with pytest.raises(OSError) as raised:
-            (data / "probe").write_bytes(b"\0" * 4096)
-        assert raised.value.errno == errno.ENOSPC
-        yield
-    finally:
-        filler.unlink(missing_ok=True)
-        (data / "probe").unlink(missing_ok=True)
+    netns = f"orpheus-lic-full-{os.getpid()}"
+    with small_data_unit(rootfs, workdir, netns, "mini", "ORP-FULL-0001", DATA_SIZE) as unit:
+        yield unit
 
 
 def _state(unit: Unit) -> tuple[object, ...]:
