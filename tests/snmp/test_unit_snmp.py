@@ -93,6 +93,21 @@ def test_firmware_and_unit_equal_orpheusctl_status(unit: SnmpUnit) -> None:
     assert values[OBJ + ".2.1.0"] == status["board"] == "mini"
 
 
+def test_weak_sip_passwords_are_counted_as_orpheusctl_status_counts_them(
+    unit: SnmpUnit,
+) -> None:
+    """An extension added with a weak SIP password (stored, but flagged) raises the count."""
+    before = int(walk(unit)[OBJ + ".2.4.0"])
+    assert before == unit.ctl_json("status")["weak_passwords"]
+    added = unit.ctl("pbx", "add", "extension", "number=180", "password=password1")
+    assert added.returncode == 0, added.stderr
+    try:
+        wait_for(lambda: int(walk(unit)[OBJ + ".2.4.0"]) == before + 1, "the weak count")
+        assert unit.ctl_json("status")["weak_passwords"] == before + 1
+    finally:
+        assert unit.ctl("pbx", "delete", "extension", "180").returncode == 0
+
+
 def test_asterisk_objects_follow_asterisk(unit: SnmpUnit) -> None:
     values = walk(unit)
     assert values[OBJ + ".4.1.0"] == "1"  # true

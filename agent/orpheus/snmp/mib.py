@@ -87,6 +87,7 @@ SCALARS: tuple[Scalar, ...] = (
     Scalar("orpheusBoard", _oid(2, 1), S.DISPLAY_STRING, "status", "board"),
     Scalar("orpheusSerial", _oid(2, 2), S.DISPLAY_STRING, "status", "serial"),
     Scalar("orpheusTier", _oid(2, 3), S.DISPLAY_STRING, "license", "tier"),
+    Scalar("orpheusWeakSipPasswords", _oid(2, 4), S.GAUGE32, "status", "weak_passwords"),
     # orpheusLicense
     Scalar("orpheusUpdateSupportDaysLeft", _oid(3, 1), S.INTEGER32, "license", "support_days_left"),
     Scalar("orpheusLicenseAddOns", _oid(3, 2), S.DISPLAY_STRING, "license", "add_ons"),

@@ -52,6 +52,7 @@ def status_values(status: UnitStatus, serial: str | None) -> AreaValues:
         "booted_slot": status.booted_slot,
         "board": status.board,
         "serial": serial,
+        "weak_passwords": status.weak_passwords,
     }
 
 

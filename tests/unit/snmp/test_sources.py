@@ -77,7 +77,8 @@ def test_status_area() -> None:
     )  # fmt: skip
     values = sources.status_values(status, "S1")
     assert values == {"version": "1.1.0", "build_date": "2026-12-01T00:00:00Z",
-                      "booted_slot": "A", "board": "mini", "serial": "S1"}  # fmt: skip
+                      "booted_slot": "A", "board": "mini", "serial": "S1",
+                      "weak_passwords": 0}  # fmt: skip
 
 
 @dataclass(frozen=True)
