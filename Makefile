@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)/agent:$(CURDIR)
 
 BOARDS := $(notdir $(wildcard board/*))
 
-.PHONY: all image images rootfs bundle host-tools venv test test-update-faults test-unit lint format bench run clean distclean
+.PHONY: all image images rootfs bundle check-reproducible host-tools venv test test-update-faults test-unit lint format bench run clean distclean
 
 all: image
 
@@ -22,6 +22,10 @@ images:
 ## bundle: the signed RAUC update bundle build/orpheus-<version>.raucb (every board)
 bundle:
 	$(PYTHON) -m builder bundle
+
+## check-reproducible: the root filesystem and its slot image built twice, compared bit for bit
+check-reproducible:
+	$(PYTHON) -m builder check-reproducible
 
 ## rootfs: only the shared root filesystem under build/rootfs/
 rootfs:

@@ -28,6 +28,7 @@ from builder import keys
 from builder.boards import size_bytes
 from builder.context import BuildContext
 from builder.errors import BuildError
+from builder.reproducible import clamp_times, set_inode_times
 from builder.run import run
 
 log = logging.getLogger("builder")
@@ -148,10 +149,19 @@ def image_size(used: int, inodes: int, slot_bytes: int) -> tuple[int, int]:
     return size, count
 
 
+def sized_for(root: Path) -> tuple[int, int]:
+    """(bytes, inodes) of the slot's ext4 image of the tree root."""
+    return image_size(*tree_usage(root), size_bytes(SLOT_SIZE))
+
+
 def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: int, inodes: int) -> None:
-    """A reproducible-ish ext4 of root: fixed UUID and hash seed, timestamps from the build."""
+    """A reproducible ext4 of root: fixed UUID and hash seed, every time the build's epoch
+    (two builds of one commit give the same bytes: builder/reproducible.py)."""
     fs_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"orpheus-rootfs:{label_seed}"))
     image.unlink(missing_ok=True)
+    # mke2fs copies each file's access time, which any read of the tree since the build has
+    # moved (relatime): set back to the epoch right before it reads them.
+    clamp_times(root, epoch)
     env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch)}
     run(
         ["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-m", "0", "-L", "rootfs",
@@ -159,6 +169,7 @@ def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: int, i
          "-d", root, image, str(size // 1024) + "k"],
         env=env,
     )  # fmt: skip
+    set_inode_times(image, root, epoch)
 
 
 def signed_manifest(bundle: Path, signing: keys.SigningKeys, work: Path) -> str:
@@ -226,7 +237,7 @@ def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) 
         apply_test_options(root, test_options)
         # The tree now differs from what its stamp says: the next build lays it again.
         (ctx.build_dir / "rootfs.stamp").unlink(missing_ok=True)
-    size, inodes = image_size(*tree_usage(root), size_bytes(SLOT_SIZE))
+    size, inodes = sized_for(root)
     log.info("bundle: ext4 image of the root filesystem (%d MiB)", size // 1024**2)
     make_ext4(root, content / "rootfs.ext4", ctx.version, ctx.build_epoch, size, inodes)
     (content / "manifest.raucm").write_text(

@@ -16,6 +16,7 @@ from builder import keys
 from builder.bundle import COMPATIBLE
 from builder.context import BuildContext
 from builder.errors import BuildError
+from builder.reproducible import clamp_times
 from builder.run import run
 
 log = logging.getLogger("builder")
@@ -264,6 +265,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
     _set_units(tmp, config["units"])
     packages = _chroot(tmp, "dpkg-query", "-W", "-f", "${Package}\t${Version}\n")
     (ctx.build_dir / "rootfs.packages.tsv").write_text(packages)
+    clamp_times(tmp, ctx.build_epoch)
     shutil.rmtree(ctx.rootfs_dir, ignore_errors=True)
     tmp.rename(ctx.rootfs_dir)
     stamp.write_text(stamp_value)
