@@ -11,15 +11,16 @@ only on a terminal, and its --psplash-pipe option fails with a NameError).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orpheus import runner
 from orpheus.factory.targets import Target, check_target
 
 SUMS_NAME = "SHA256SUMS"
@@ -115,18 +116,16 @@ def _written(pid: int) -> int:
 def _copy(image: Image, target: Target, report: Callable[[int], None]) -> None:
     """bmaptool copy, its progress read from what it has written against the mapped size."""
     command = ["bmaptool", "copy", "--bmap", str(image.bmap), str(image.path), str(target.path)]
-    with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, text=True)
-        while process.poll() is None:
+    with tempfile.TemporaryFile() as output:
+        child = runner.spawn(command, output=output)
+        while child.poll() is None:
             if image.mapped:
-                report(min(99, 100 * _written(process.pid) // image.mapped))
-            try:
-                process.wait(timeout=PROGRESS_SECONDS)
-            except subprocess.TimeoutExpired:
-                continue
-        errors.seek(0)
-        if process.returncode != 0:
-            raise FlashError(_bmaptool_error(errors.read()))
+                report(min(99, 100 * _written(child.pid) // image.mapped))
+            with contextlib.suppress(runner.CommandError):
+                child.wait(PROGRESS_SECONDS)
+        output.seek(0)
+        if child.poll() != 0:
+            raise FlashError(_bmaptool_error(output.read().decode("utf-8", "replace")))
     report(100)
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from orpheus import runner
 
 
 class TargetRefused(ValueError):
@@ -28,12 +29,10 @@ class Target:
 
 
 def _lsblk(path: Path) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        ["lsblk", "-J", "-b", "-o", "PATH,TYPE,SIZE,MOUNTPOINTS", str(path)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise TargetRefused(f"{path}: lsblk cannot read it: {result.stderr.strip()[:120]}")
+    try:
+        result = runner.run(["lsblk", "-J", "-b", "-o", "PATH,TYPE,SIZE,MOUNTPOINTS", path])
+    except runner.CommandError as error:
+        raise TargetRefused(f"{path}: lsblk cannot read it: {error}") from error
     devices: list[dict[str, Any]] = json.loads(result.stdout)["blockdevices"]
     return devices
 
@@ -49,14 +48,14 @@ def _walk(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def station_root_disks() -> set[Path]:
     """The block devices under the station's root file system: its partition, the disk
     holding it and anything in between (LVM, RAID); empty when / is not on a block device."""
-    source = subprocess.run(
-        ["findmnt", "-n", "-o", "SOURCE", "/"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    if not source.startswith("/dev/"):
+    try:
+        source = runner.run(["findmnt", "-n", "-o", "SOURCE", "/"]).stdout.strip()
+        if not source.startswith("/dev/"):
+            return set()
+        # -s: the device and every device it sits on
+        chain = runner.run(["lsblk", "-n", "-s", "-o", "PATH", source])
+    except runner.CommandError:
         return set()
-    chain = subprocess.run(
-        ["lsblk", "-n", "-s", "-o", "PATH", source], capture_output=True, text=True, check=False
-    )  # -s: the device and every device it sits on
     return {Path(line.strip()).resolve() for line in chain.stdout.splitlines() if line.strip()}
 
 
