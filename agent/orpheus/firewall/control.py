@@ -120,13 +120,15 @@ class Firewall:
     def _rollback(self) -> None:
         assert self.pending is not None
         self.pending.timer.cancel()
-        new, self.pending = self.pending.lists, None
+        new = self.pending.lists
         try:
             self._apply(self.confirmed)
         except NftUnavailable as error:
             self.error = str(error)
             log.error("firewall rollback failed: %s", error)
             return
+        finally:
+            self.pending = None  # after the rules: who sees no change pending sees them back
         log.warning("firewall change not confirmed: the confirmed lists are back")
         self.on_rollback(new, self.confirmed)
 
