@@ -41,7 +41,15 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(VENV)/.installed
+# python3-nftables is Debian's only (not on PyPI): the venv sees that one module, through a
+# link in its site-packages to Debian's copy (installed by host-tools; none of Debian's other
+# modules become visible).
+NFTABLES_MODULE := /usr/lib/python3/dist-packages/nftables
+$(VENV)/.nftables: $(VENV)/.installed
+	ln -sfn $(NFTABLES_MODULE) "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/nftables"
+	touch $@
+
+venv: $(VENV)/.installed $(VENV)/.nftables
 
 ## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU)
 test: venv host-tools lint image

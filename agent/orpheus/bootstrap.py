@@ -29,6 +29,7 @@ from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.diagnostics.feature import ReportFeature
 from orpheus.feature import Feature
+from orpheus.firewall.feature import firewall_feature
 from orpheus.ha.feature import HaFeature, options_from
 from orpheus.jobs.feature import JobsFeature
 from orpheus.jobs.registry import JobRegistry
@@ -79,6 +80,8 @@ def build_features(
     ami_users = AmiUsersFeature(config.state_dir, config.asterisk_config_dir, asterisk, audit)
     calls = CallsFeature(asterisk, pbx.configurator.rendered, licensing, audit)
     features += [licence, ami_users, pbx, calls, CallClassFeature(asterisk)]
+    firewall = firewall_feature(config, asterisk, audit)
+    features.append(firewall)
     status.set_weak_password_count(pbx.weak_passwords)
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
@@ -118,6 +121,7 @@ def build_features(
     features.append(snmp_feature(config, asterisk, areas, audit, systemd))
     sections = {f"status/{name}.json": area for name, area in areas.items()}
     sections["firmware/status.json"] = status.status
+    sections["status/firewall.json"] = firewall.state
     roots = {"orpheus": config.state_dir, "etc": config.data_dir / "etc"}
     features.append(
         ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)

@@ -56,6 +56,13 @@ class Asterisk:
             raise AsteriskUnavailable("no AMI login configured for the agent")
         return ami.connect(login.port, login.user, login.secret)
 
+    def event_session(self, events: str) -> AbstractContextManager[ami.AmiConnection]:
+        """An AMI session of the agent's user that receives the event classes named."""
+        login = self.manager_login
+        if login is None:
+            raise AsteriskUnavailable("no AMI login configured for the agent")
+        return ami.connect(login.port, login.user, login.secret, events=events)
+
     # -- what features ask -------------------------------------------------------------------
     def facts(self) -> AsteriskFacts:
         try:

@@ -72,6 +72,10 @@ class AmiConnection:
                     raise AmiError(f"{name}: {message.get('Message', 'error')}")
                 return message, output
 
+    def next_message(self) -> Message:
+        """The next message Asterisk sends: on a session logged in with events, an event."""
+        return self._read_message()[0]
+
     def command(self, command: str) -> list[str]:
         return self.action("Command", Command=command)[1]
 
@@ -93,7 +97,10 @@ class AmiConnection:
 
 
 @contextmanager
-def connect(port: int, user: str, secret: str, host: str = "127.0.0.1") -> Iterator[AmiConnection]:
+def connect(
+    port: int, user: str, secret: str, host: str = "127.0.0.1", events: str = "off"
+) -> Iterator[AmiConnection]:
+    """events: the event classes the session receives (e.g. "security"); "off" for none."""
     try:
         sock = socket.create_connection((host, port), timeout=TIMEOUT_SECONDS)
     except OSError as error:
@@ -101,7 +108,7 @@ def connect(port: int, user: str, secret: str, host: str = "127.0.0.1") -> Itera
     try:
         connection = AmiConnection(sock)
         try:
-            connection.action("Login", Username=user, Secret=secret, Events="off")
+            connection.action("Login", Username=user, Secret=secret, Events=events)
         except AmiError as error:
             raise AsteriskUnavailable(f"AMI login refused for {user!r}: {error}") from error
         yield connection

@@ -12,6 +12,7 @@ from orpheus.cli import (
     ami,
     audit,
     calls,
+    firewall,
     ha,
     identity,
     jobs,
@@ -30,7 +31,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, report,
+    privacy, recordings, report, firewall,
 )  # fmt: skip
 
 

@@ -1,0 +1,1 @@
+"""The unit's firewall: access lists per service and the SIP attackers' block set (nftables)."""
