@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 import termios
 import tty
@@ -50,6 +49,7 @@ from orpheus.licensing.identity import (
     identity_from_fields,
 )
 from orpheus.licensing.tiers import BOARDS
+from orpheus.runner import CommandError, run
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,10 @@ class UnitConsole:
         self.sealed = True
         log.info("factory console: sealed as %s", document["serial"])
         if self.settings.after_seal:
-            subprocess.run(list(self.settings.after_seal), check=False)
+            try:
+                run(self.settings.after_seal)
+            except CommandError as error:  # sealed all the same: the next boot takes it up
+                log.error("factory console: after the seal: %s", error)
         return {"sealed": True, "serial": document["serial"]}
 
     # -- checks ------------------------------------------------------------------------------
