@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import serial
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from orpheus.auth import PasswordStore
 from orpheus.factory.console import UnitConsole
-from orpheus.factory.protocol import Refused
+from orpheus.factory.protocol import ConsoleClient, Refused
 from orpheus.licensing.factory_signature import sign_identity
-from testbed.factory_unit import FactoryUnit, Hardware, ami_banner, factory_key_pair, lay_out
+from testbed.factory_unit import (
+    FactoryUnit,
+    Hardware,
+    ami_banner,
+    console_on_pty,
+    factory_key_pair,
+    lay_out,
+)
 
 
 @pytest.fixture
@@ -151,3 +159,20 @@ def test_a_weak_or_odd_password_is_refused(unit: FactoryUnit, password: str) -> 
 def test_no_shell_and_no_unknown_request(unit: FactoryUnit) -> None:
     with pytest.raises(Refused, match="unknown request 'shell'"):
         unit.console().handle("shell", {"command": "id"})
+
+
+def test_over_a_pty_the_console_ends_once_sealed(unit: FactoryUnit) -> None:
+    """The station's requests through pyserial and the protocol: the console's serve() returns
+    after the seal (and its grace time), so nothing answers on the line any more."""
+    with console_on_pty(unit) as line:
+        port = serial.serial_for_url(line.port, baudrate=115200, timeout=0.05)
+        client = ConsoleClient(port, timeout=2.0)
+        assert client.call("status")["sealed"] is False
+        console = unit.consoles[0]
+        client.call("write-identity", {"identity": signed(unit, console)})
+        client.call("set-password", {"password": "Station-Chose-This-1"})
+        assert client.call("self-test")["passed"] is True
+        assert client.call("seal")["sealed"] is True
+        line.thread.join(timeout=10)
+        assert not line.thread.is_alive()
+        port.close()
