@@ -105,3 +105,36 @@ def license_public_key(ctx: BuildContext) -> Path:
     if not public.exists():
         run(["openssl", "pkey", "-in", private, "-pubout", "-out", public])
     return public
+
+
+# The factory line: the station signs each unit's identity with an Ed25519 key; the image
+# carries only its public half (AgentConfig.factory_public_key), which the agent checks the
+# identity against. FACTORY_PUBLIC_KEY names a production key's public half for the builder,
+# FACTORY_KEY its private half for the station (orpheus-factory provision).
+FACTORY_PRIVATE_NAME = "factory-signing.key.pem"
+FACTORY_PUBLIC_NAME = "factory-public.pem"
+
+
+def development_key_pair(keys_dir: Path, private_name: str, public_name: str) -> Path:
+    """An Ed25519 key pair under keys_dir, made when absent; returns the public half."""
+    private, public = keys_dir / private_name, keys_dir / public_name
+    if not private.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        keys_dir.chmod(0o700)
+        log.info("generating the development key %s in %s", private_name, keys_dir)
+        run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", private])
+        private.chmod(0o600)
+    if not public.exists():
+        run(["openssl", "pkey", "-in", private, "-pubout", "-out", public])
+    return public
+
+
+def factory_public_key(ctx: BuildContext) -> Path:
+    """FACTORY_PUBLIC_KEY (production, key kept outside the tree) or the development key."""
+    given = os.environ.get("FACTORY_PUBLIC_KEY")
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise BuildError(f"FACTORY_PUBLIC_KEY={path}: no such file")
+        return path
+    return development_key_pair(ctx.keys_dir, FACTORY_PRIVATE_NAME, FACTORY_PUBLIC_NAME)

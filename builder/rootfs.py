@@ -27,6 +27,8 @@ FACTORY_DIR = Path("usr/share/orpheus/factory")
 GRUB_EFI = Path("usr/lib/orpheus/grub/BOOTX64.EFI")
 # The vendor's licence verification key (AgentConfig.license_public_key on the unit).
 LICENSE_PUBLIC_KEY = Path("usr/share/orpheus/license-public.pem")
+# The factory's identity signing key, public half (AgentConfig.factory_public_key).
+FACTORY_PUBLIC_KEY = Path("usr/share/orpheus/factory-public.pem")
 # GRUB modules for the A/B script (update/grub.cfg) on an EFI system partition.
 GRUB_MODULES = (  # noqa: SIM905 - two lines of names read better than 22
     "part_gpt fat ext2 normal configfile linux loadenv test regexp echo search all_video "
@@ -207,6 +209,7 @@ def _install_update_config(ctx: BuildContext, root: Path) -> None:
     shutil.copy(ctx.source_dir / "update/system.conf", rauc_dir / "system.conf")
     shutil.copy(keys.keyring(ctx), rauc_dir / "keyring.pem")
     shutil.copy(keys.license_public_key(ctx), root / LICENSE_PUBLIC_KEY)
+    shutil.copy(keys.factory_public_key(ctx), root / FACTORY_PUBLIC_KEY)
     efi = root / GRUB_EFI
     efi.parent.mkdir(parents=True, exist_ok=True)
     _chroot(
@@ -242,6 +245,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
         ROOTFS_CONFIG.read_bytes(),
         keys.keyring(ctx).read_bytes(),
         keys.license_public_key(ctx).read_bytes(),
+        keys.factory_public_key(ctx).read_bytes(),
         f"{ctx.version} {ctx.build_epoch} {ctx.commit} {ctx.min_version}".encode(),
     )
     stamp = ctx.build_dir / "rootfs.stamp"

@@ -70,7 +70,12 @@ def build_features(
     ]  # fmt: skip
     # Licensing before the PBX, HA (licensing.refusal) and updates (update_support_until).
     licensing = Licensing(
-        config.state_dir, config.sysfs_dir, config.data_dir, config.license_public_key, boot.board
+        config.state_dir,
+        config.sysfs_dir,
+        config.data_dir,
+        config.license_public_key,
+        boot.board,
+        config.factory_public_key,
     )
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)

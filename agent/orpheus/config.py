@@ -63,6 +63,8 @@ class AgentConfig:
     # Licensing and the PBX (see agent/orpheus/licensing/ and pbx/): the vendor's public key,
     # sysfs (identity and hardware fingerprint), and AMI on 127.0.0.1 for reloads.
     license_public_key: Path = Path("/usr/share/orpheus/license-public.pem")
+    # The factory's key: the signature over the identity (licensing/factory_signature.py).
+    factory_public_key: Path = Path("/usr/share/orpheus/factory-public.pem")
     sysfs_dir: Path = Path("/sys")
     ami_port: int = 5038
     # Log-in sessions (users/sessions.py): idle timeout and absolute lifetime.

@@ -24,10 +24,12 @@ from orpheus.licensing.document import (
     parse_payload,
     verify_signature,
 )
+from orpheus.licensing.factory_signature import Seal, check_seal, load_factory_key
 from orpheus.licensing.identity import (
     Identity,
     IdentityError,
     load_identity,
+    load_identity_fields,
     make_identity,
     read_hardware,
     save_identity,
@@ -62,7 +64,13 @@ class Entitlement:
 
 class Licensing:
     def __init__(
-        self, state_dir: Path, sysfs: Path, data_dir: Path, public_key: Path, boot_board: str | None
+        self,
+        state_dir: Path,
+        sysfs: Path,
+        data_dir: Path,
+        public_key: Path,
+        boot_board: str | None,
+        factory_key: Path | None = None,
     ) -> None:
         self.license_file = state_dir / "license.json"
         self.identity_file = state_dir / "identity.json"
@@ -70,6 +78,9 @@ class Licensing:
         self._data_dir = data_dir
         self._public_key = public_key
         self._boot_board = boot_board
+        self._factory_key = factory_key
+        # How the identity is sealed (licensing/factory_signature.py), checked at every start.
+        self.seal: Seal | None = None
         self._lock = threading.Lock()
         self._subscribers: list[Callable[[Entitlement], None]] = []
         self.hardware = read_hardware(sysfs, data_dir)
@@ -164,6 +175,8 @@ class Licensing:
         identity = self.identity
         if identity is None:
             raise LicenseError("this unit has no identity (serial): no licence can be bound to it")
+        if self.seal is Seal.ALTERED:
+            raise LicenseError(f"this unit's factory identity is {self.seal.value}")
         if license_.serial != identity.serial:
             raise LicenseError(
                 f"licence is for unit {license_.serial}, this unit is {identity.serial}"
@@ -185,6 +198,7 @@ class Licensing:
         return Entitlement(board, tier, TIERS[tier], (), None, alarm)
 
     def _evaluate(self) -> Entitlement:
+        self.seal = None
         try:
             self.identity = load_identity(self.identity_file)
         except IdentityError as error:
@@ -193,6 +207,15 @@ class Licensing:
         if self.identity is None:
             return self._base(self._boot_board or "", None)
         board = self.identity.board
+        self.seal = self._check_seal()
+        if self.seal is Seal.ALTERED:
+            base = TIERS[board_tiers(board).base].title
+            # its board is not to be believed: the booted image's (GRUB's) is
+            board = self._boot_board or ""
+            base = TIERS[board_tiers(board).base].title
+            alarm = f"the factory identity is {self.seal.value}: running at {base} limits"
+            log.error("%s", alarm)
+            return self._base(board, alarm + ", no licence accepted")
         if not self.license_file.exists():
             return self._base(board, None)
         try:
@@ -209,6 +232,20 @@ class Licensing:
         if license_.channels is not None:
             limits = limits.with_channels(license_.channels)
         return Entitlement(board, license_.tier, limits, license_.addons, license_, None)
+
+    def _check_seal(self) -> Seal:
+        try:
+            fields = load_identity_fields(self.identity_file) or {}
+        except IdentityError:
+            return Seal.ALTERED
+        key = load_factory_key(self._factory_key) if self._factory_key else None
+        return check_seal(fields, key)
+
+    def seal_alarm(self) -> str | None:
+        """An identity not signed by the factory (a development unit's) or not verifiable."""
+        if self.seal in (Seal.UNSIGNED, Seal.NO_KEY):
+            return f"the factory identity is {self.seal.value}"
+        return None
 
     def _notify(self) -> None:
         for callback in self._subscribers:

@@ -72,6 +72,7 @@ IDENTITY_ANSWER: Schema = {
         "identity": {"type": ["object", "null"]},
         "hardware_fingerprint": {"type": "string"},
         "matches_hardware": {"type": "boolean"},
+        "seal": {"type": ["string", "null"]},
     },
 }
 
@@ -127,8 +128,8 @@ class LicensingFeature:
         pass
 
     def alarms(self) -> list[str]:
-        alarm = self.licensing.entitlement.alarm
-        return [alarm] if alarm else []
+        alarms = [self.licensing.entitlement.alarm, self.licensing.seal_alarm()]
+        return [alarm for alarm in alarms if alarm]
 
     def snapshot(self) -> LicenceStatus:
         current = self.licensing.entitlement
@@ -185,6 +186,7 @@ class LicensingFeature:
             "identity": identity.as_dict() if identity else None,
             "hardware_fingerprint": hardware.fingerprint,
             "matches_hardware": bool(identity and identity.fingerprint == hardware.fingerprint),
+            "seal": self.licensing.seal.value if self.licensing.seal else None,
         }
 
     def write_identity(self) -> dict[str, Any]:

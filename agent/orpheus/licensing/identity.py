@@ -47,12 +47,28 @@ class Identity:
     disk_serial: str | None
     fingerprint: str
     manufactured: str  # ISO date: the 12 months of included update support start here
+    # Written by the factory line (factory/console.py), absent from a development identity:
+    # the base tier, every NIC's MAC, the unit's own Ed25519 public key (PEM) and the
+    # factory's signature over all the other fields (licensing/factory_signature.py).
+    tier: str | None = None
+    macs: tuple[str, ...] | None = None
+    public_key: str | None = None
+    factory_signature: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        fields = asdict(self)
+        for name in FACTORY_FIELDS:
+            if fields[name] is None:
+                del fields[name]
+        if self.macs is not None:
+            fields["macs"] = list(self.macs)
+        return fields
 
 
-def _read(path: Path) -> str | None:
+FACTORY_FIELDS = ("tier", "macs", "public_key", "factory_signature")
+
+
+def read_fact(path: Path) -> str | None:
     try:
         value = path.read_text().strip()
     except OSError:
@@ -66,14 +82,14 @@ def first_nic_mac(sysfs: Path) -> str | None:
     names = sorted(p.name for p in net.glob("*") if p.name != "lo") if net.is_dir() else []
     physical = [n for n in names if (net / n / "device").exists()]
     for name in physical or names:
-        mac = _read(net / name / "address")
+        mac = read_fact(net / name / "address")
         if mac and mac != "00:00:00:00:00:00":
             return mac
     return None
 
 
-def disk_serial(sysfs: Path, data_dir: Path) -> str | None:
-    """Serial of the disk holding data_dir, from sysfs (virtio `serial`, SCSI/NVMe `device/`)."""
+def data_disk(sysfs: Path, data_dir: Path) -> Path | None:
+    """The sysfs directory of the whole disk holding data_dir (not its partition)."""
     try:
         dev = data_dir.stat().st_dev
     except OSError:
@@ -84,8 +100,16 @@ def disk_serial(sysfs: Path, data_dir: Path) -> str | None:
     disk = block.resolve()
     if (disk / "partition").exists():
         disk = disk.parent
+    return disk
+
+
+def disk_serial(sysfs: Path, data_dir: Path) -> str | None:
+    """Serial of the disk holding data_dir, from sysfs (virtio `serial`, SCSI/NVMe `device/`)."""
+    disk = data_disk(sysfs, data_dir)
+    if disk is None:
+        return None
     for name in ("serial", "device/serial", "wwid", "device/wwid"):
-        value = _read(disk / name)
+        value = read_fact(disk / name)
         if value:
             return value
     return None
@@ -94,7 +118,7 @@ def disk_serial(sysfs: Path, data_dir: Path) -> str | None:
 def read_hardware(sysfs: Path, data_dir: Path) -> Hardware:
     return Hardware(
         mac=first_nic_mac(sysfs),
-        product_uuid=_read(sysfs / "class/dmi/id/product_uuid"),
+        product_uuid=read_fact(sysfs / "class/dmi/id/product_uuid"),
         disk_serial=disk_serial(sysfs, data_dir),
     )
 
@@ -117,10 +141,34 @@ def make_identity(
     )
 
 
+def identity_from_fields(raw: object) -> Identity:
+    if not isinstance(raw, dict):
+        raise TypeError("not a JSON object")
+    macs = raw.get("macs")
+    if macs is not None:
+        if not isinstance(macs, list) or not all(isinstance(m, str) for m in macs):
+            raise TypeError("macs: not a list of strings")
+        raw = {**raw, "macs": tuple(macs)}
+    return Identity(**raw)
+
+
+def load_identity_fields(path: Path) -> dict[str, object] | None:
+    """The file's fields as written (the factory signature covers them exactly)."""
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise IdentityError(f"{path}: unreadable identity: {error}") from error
+    if not isinstance(raw, dict):
+        raise IdentityError(f"{path}: unreadable identity: not a JSON object")
+    return raw
+
+
 def load_identity(path: Path) -> Identity | None:
     try:
         raw = json.loads(path.read_text())
-        return Identity(**raw)
+        return identity_from_fields(raw)
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError) as error:
