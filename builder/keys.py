@@ -88,23 +88,9 @@ LICENSE_PUBLIC_NAME = "license-public.pem"
 
 def license_public_key(ctx: BuildContext) -> Path:
     """LICENSE_PUBLIC_KEY (production, key kept outside the tree) or the development key."""
-    given = os.environ.get("LICENSE_PUBLIC_KEY")
-    if given:
-        path = Path(given)
-        if not path.is_file():
-            raise BuildError(f"LICENSE_PUBLIC_KEY={path}: no such file")
-        return path
-    private = ctx.keys_dir / LICENSE_PRIVATE_NAME
-    public = ctx.keys_dir / LICENSE_PUBLIC_NAME
-    if not private.exists():
-        ctx.keys_dir.mkdir(parents=True, exist_ok=True)
-        ctx.keys_dir.chmod(0o700)
-        log.info("generating the development licence signing key in %s", ctx.keys_dir)
-        run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", private])
-        private.chmod(0o600)
-    if not public.exists():
-        run(["openssl", "pkey", "-in", private, "-pubout", "-out", public])
-    return public
+    return _given_or_development(
+        "LICENSE_PUBLIC_KEY", ctx.keys_dir, LICENSE_PRIVATE_NAME, LICENSE_PUBLIC_NAME
+    )
 
 
 # The factory line: the station signs each unit's identity with an Ed25519 key; the image
@@ -131,10 +117,17 @@ def development_key_pair(keys_dir: Path, private_name: str, public_name: str) ->
 
 def factory_public_key(ctx: BuildContext) -> Path:
     """FACTORY_PUBLIC_KEY (production, key kept outside the tree) or the development key."""
-    given = os.environ.get("FACTORY_PUBLIC_KEY")
+    return _given_or_development(
+        "FACTORY_PUBLIC_KEY", ctx.keys_dir, FACTORY_PRIVATE_NAME, FACTORY_PUBLIC_NAME
+    )
+
+
+def _given_or_development(variable: str, keys_dir: Path, private: str, public: str) -> Path:
+    """The public key file the environment names, or the development pair's public half."""
+    given = os.environ.get(variable)
     if given:
         path = Path(given)
         if not path.is_file():
-            raise BuildError(f"FACTORY_PUBLIC_KEY={path}: no such file")
+            raise BuildError(f"{variable}={path}: no such file")
         return path
-    return development_key_pair(ctx.keys_dir, FACTORY_PRIVATE_NAME, FACTORY_PUBLIC_NAME)
+    return development_key_pair(keys_dir, private, public)
