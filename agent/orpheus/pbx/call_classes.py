@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:  # the store imports the records, which import this module
-    from orpheus.pbx.store import Config
+# The store's Config (kind -> key -> record), spelled out: the store imports the records,
+# which import this module, so importing it back would close a circle.
+Config = dict[str, dict[str, dict[str, Any]]]
 
 DEFAULT_CLASS = "national"
 # One atom: a digit, X/Z/N, * # +, or a bracketed set of digits and ranges; `.`/`!` only last.
