@@ -16,6 +16,8 @@ from pathlib import Path
 
 GUEST_HOST_ADDRESS = "10.0.2.2"
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
+# The longest a stalled answer holds its connection open (the unit gives up after 60 s).
+STALL_SECONDS = 300.0
 
 
 class BundleServer:
@@ -24,6 +26,8 @@ class BundleServer:
         self.bytes_sent = 0
         self.gets: dict[str, int] = {}
         self._swaps: dict[str, list[Path]] = {}
+        self._stalls: dict[str, tuple[Path, int]] = {}
+        self._closing = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -56,7 +60,22 @@ class BundleServer:
         path = self.directory / name
         return path if path.is_file() and path.parent == self.directory else None
 
+    def stall(self, name: str, bundle: Path, after: int) -> None:
+        """name answers a GET with bundle's first `after` bytes, then sends nothing more
+        while keeping the connection open (until the server closes, at most STALL_SECONDS)."""
+        with self._lock:
+            self._stalls[name] = (bundle, after)
+
+    def stalled(self, name: str) -> tuple[Path, int] | None:
+        with self._lock:
+            return self._stalls.get(name)
+
+    def hold(self) -> None:
+        """Keeps a stalled answer's connection open until the server closes."""
+        self._closing.wait(STALL_SECONDS)
+
     def close(self) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -77,6 +96,10 @@ class BundleServer:
                 self._serve(body=True)
 
             def _serve(self, body: bool) -> None:
+                stalled = server.stalled(self.path.lstrip("/"))
+                if stalled is not None:
+                    self._stall(body, *stalled)
+                    return
                 path = self._target()
                 if path is None:
                     self.send_error(404)
@@ -100,5 +123,16 @@ class BundleServer:
                         data = handle.read(end - start + 1)
                     self.wfile.write(data)
                     server.count(len(data))
+
+            def _stall(self, body: bool, path: Path, after: int) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(path.stat().st_size))
+                self.end_headers()
+                if body:
+                    with path.open("rb") as handle:
+                        self.wfile.write(handle.read(after))
+                    self.wfile.flush()
+                    server.count(after)
+                    server.hold()
 
         return Handler

@@ -37,6 +37,10 @@ JOB_TIMEOUT_SECONDS = 900.0
 # Polls of a job and of the commit: each GET /api/v1/update costs the guest about 1 s.
 JOB_POLL_SECONDS = 2.0
 COMMIT_POLL_SECONDS = 5.0
+# The restore of a fallback slot (a block copy of about 1 GiB, read back) under TCG, and the
+# poll that watches it: every second, as an admin's page would, to see the API answer.
+RESTORE_TIMEOUT_SECONDS = 900.0
+RESTORE_POLL_SECONDS = 1.0
 # A Local channel answered in the guest's own dialplan: up in a second, give it 30.
 CALL_SETUP_SECONDS = 30.0
 # What a refused update must not touch on /data: the configuration and RAUC's status
@@ -257,6 +261,25 @@ class Guest:
             "slots": self.out("sh", "-c", f"for s in {slots}; do head -c 4M $s | sha256sum; done"),
             "data": self.out("sh", "-c", DATA_STATE),
         }
+
+    def wait_fallback(self) -> tuple[dict[str, object], list[float]]:
+        """Waits until the agent has restored the other slot (good again, no update job
+        running), polling the API every second; returns the status and each poll's seconds."""
+        deadline = time.monotonic() + RESTORE_TIMEOUT_SECONDS
+        latencies: list[float] = []
+        while True:
+            started = time.monotonic()
+            status = self.update_status()
+            latencies.append(time.monotonic() - started)
+            slots = cast(list[dict[str, Any]], status["slots"])
+            other = next(s for s in slots if not s["booted"])
+            job = cast(dict[str, Any], status["job"] or {})
+            if other["boot_status"] == "good" and job.get("state") != "running":
+                self.note(f"slot {other['bootname']} good again: {status.get('fallback')}")
+                return status, latencies
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the fallback was not restored: {status}")
+            time.sleep(RESTORE_POLL_SECONDS)
 
     def wait_committed(self) -> dict[str, object]:
         """Waits until the booted slot is marked good by the agent; returns the status."""

@@ -36,6 +36,10 @@ class AgentConfig:
     asterisk_command: tuple[str, ...] = ("asterisk", "-rx")
     # Health-gated commit of a freshly booted slot.
     commit_deadline_seconds: float = 300.0
+    # How often the agent looks whether the fallback slot needs restoring (update/fallback.py),
+    # and how long a bundle download may go without a byte before it is given up.
+    fallback_check_seconds: float = 10.0
+    update_stall_seconds: float = 60.0
     rauc_enabled: bool = True
     # SNMP: snmpd re-reads the configuration the agent writes to data_dir/etc/snmp/snmpd.conf.
     # Unset, systemd reloads snmpd.service over D-Bus; a command (tests without systemd) is

@@ -6,10 +6,13 @@ reboot: v2 runs from slot B, committed, configuration kept and migrated to v2's 
 made the Slave of an HA pair, manual rollback to v1 (the copy of schema 1 is back, a change
 made under v2 is reported lost), then unpaired -> forward again to v2 -> a broken v2 (health
 check fails on purpose) from a file: installed to slot A, marked bad by the agent after its
-commit deadline, back on slot B by itself, and `update status` says why -> (the fault part:
-a v2 whose init dies at once, abandoned by GRUB's attempt counter alone) -> every bad input
-refused with one line and nothing changed -> (the fault part: the power cut at three points
-of an install, then once in the first boot of the new slot).
+commit deadline, back on slot B by itself, and `update status` says why; the agent then
+restores slot A as a copy of the running v2 -> (the fault part: a v2 whose init dies at once,
+abandoned by GRUB's attempt counter alone, and slot A restored again) -> a rollback to the
+restored copy boots it (slot A, v2) -> a server that stalls half-way: the install fails
+after 60 s, the API answers throughout -> every bad input refused with one line and nothing
+changed -> (the fault part: the power cut at three points of an install, each followed by
+the fallback's restore, then once in the first boot of the new slot).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ BREAK_REASON = "test build: health check broken on purpose"
 # install --reboot with a call up: the longest wait for it to end (the test hangs it up), and
 # how long the test watches the reboot being held (the agent counts calls every 5 s).
 CALL_WAIT_SECONDS = 600
+# The stalled download: the agent's 60 s bound, the download before it, and room to spare.
+JOB_WAIT_SECONDS = 600
 IDLE_POLLS_SECONDS = 12
 
 FIGURES: dict[str, float] = {}
@@ -235,6 +240,30 @@ def test_a_broken_firmware_is_rolled_back_automatically(
     assert slots["A"]["boot_status"] == "bad" and slots["B"]["primary"]
     assert BREAK_REASON in update_guest.out("orpheusctl", "update", "status")
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    # No fallback until the agent has restored one: a rollback now is refused.
+    result = update_guest.run("orpheusctl", "update", "rollback", check=False)
+    assert result.returncode != 0, result.stdout
+    assert "holds no good firmware" in result.stderr or "job is running" in result.stderr
+    assert_fallback_restored(update_guest, "after_rollback")
+
+
+def assert_fallback_restored(guest: Guest, case: str) -> None:
+    """The agent restores the other slot by itself: a copy of the running firmware, good,
+    the running slot first in the boot order; the API answered every poll meanwhile."""
+    started = time.monotonic()
+    status, latencies = guest.wait_fallback()
+    record_figure(f"restore_{case}_seconds", round(time.monotonic() - started, 1))
+    record_figure(f"restore_{case}_api_max_seconds", round(max(latencies), 2))
+    slots = slots_of(status)
+    booted = str(status["booted"])
+    other = "B" if booted == "A" else "A"
+    assert slots[other]["boot_status"] == "good" and slots[booted]["primary"], slots
+    assert slots[other]["version"] == status["running_version"], slots
+    fallback = status["fallback"]
+    assert fallback["state"] == "good" and fallback["slot"] == other, fallback  # type: ignore[index]
+    assert f"ORDER={booted} {other}" in guest.out("grub-editenv", GRUBENV, "list")
+    text = guest.out("orpheusctl", "update", "status")
+    assert f"slot {other} restored" in text, text
 
 
 @pytest.mark.update_faults
@@ -264,13 +293,55 @@ def test_a_firmware_that_never_boots_is_abandoned_by_grub(
     assert slots["A"]["boot_status"] == "bad" and slots["B"]["primary"]
     assert "bootloader fell back" in update_guest.out("orpheusctl", "update", "status")
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    assert_fallback_restored(update_guest, "after_bootloader_fallback")
 
 
-def test_refuses_to_roll_back_to_a_bad_slot(update_guest: Guest) -> None:
-    before = update_guest.untouched_state()
-    result = update_guest.run("orpheusctl", "update", "rollback", check=False)
-    assert result.returncode != 0 and "holds no good firmware" in result.stderr, result.stderr
-    assert update_guest.untouched_state() == before
+def test_a_rollback_to_a_restored_fallback_boots_the_copy(update_guest: Guest) -> None:
+    """Once restored, the fallback is a rollback target again: the same version, and said."""
+    assert_fallback_restored(update_guest, "before_rollback")  # (done: returns at once)
+    answer = update_guest.out("orpheusctl", "update", "rollback")
+    assert "slot A" in answer and "the same version as the running one" in answer, answer
+    update_guest.reboot()
+    status = update_guest.wait_committed()
+    assert status["booted"] == "A" and status["running_version"] == bundles.V2, status
+    assert slots_of(status)["B"]["boot_status"] == "good"
+    assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+
+
+def test_a_server_that_stops_sending_ends_the_install_and_the_api_keeps_answering(
+    update_guest: Guest, server: BundleServer, v2_bundle: Path
+) -> None:
+    """Half the bundle, then nothing on an open connection: the install fails after the
+    agent's bound (60 s without data) with one line; GET /api/v1/update, polled every
+    second meanwhile, answers every time (its slots come from the agent's own view)."""
+    server.stall("stalled.raucb", v2_bundle, v2_bundle.stat().st_size // 2)
+    before = slots_of(update_guest.update_status())
+    code, job = update_guest.api(
+        "POST", "/api/v1/update", {"url": server.guest_url("stalled.raucb")}
+    )
+    assert code == 202, job
+    latencies: list[float] = []
+    deadline = time.monotonic() + JOB_WAIT_SECONDS
+    while True:
+        started = time.monotonic()
+        status = update_guest.update_status()
+        latencies.append(time.monotonic() - started)
+        if status["job"]["state"] != "running":  # type: ignore[index]
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(1)
+    latencies.sort()
+    record_figure(
+        "stalled_download_api_p99_seconds", round(latencies[len(latencies) * 99 // 100], 2)
+    )
+    record_figure("stalled_download_api_max_seconds", round(latencies[-1], 2))
+    finished = status["job"]
+    assert finished["state"] == "failed", finished  # type: ignore[index]
+    assert finished["message"] == "no data from 10.0.2.2 for 60 s", finished  # type: ignore[index]
+    assert status["last_install"]["result"] == "failed"  # type: ignore[index]
+    after = slots_of(status)
+    assert {k: v["boot_status"] for k, v in after.items()} == {"A": "good", "B": "good"}
+    assert after["A"]["primary"] == before["A"]["primary"], after
 
 
 def test_refuses_a_bundle_signed_by_another_key(
@@ -403,9 +474,11 @@ def copying(job: dict[str, Any]) -> bool:
 def test_a_power_cut_during_an_install_keeps_the_running_firmware(
     update_guest: Guest, builds: bundles.Builds, point: str
 ) -> None:
-    """The plug is pulled while v2 is written to slot A again: the unit comes back on slot B,
-    healthy and committed, with its configuration; the half-written slot is never booted
-    (RAUC makes it unbootable before writing)."""
+    """The plug is pulled while v2 is written to the other slot: the unit comes back on the
+    running slot, healthy and committed, with its configuration; the half-written slot is
+    never booted (RAUC makes it unbootable before writing), and the agent restores it."""
+    booted = str(update_guest.update_status()["booted"])
+    other = "B" if booted == "A" else "A"
     source = f"{update_guest.mount_bundles()}/{builds.v2_bundle.name}"
     code, job = update_guest.api("POST", "/api/v1/update", {"path": source})
     assert code == 202, job
@@ -421,10 +494,11 @@ def test_a_power_cut_during_an_install_keeps_the_running_firmware(
     update_guest.power_cycle()
     record_figure(f"power_cut_{point}_job_progress", job["progress"])
     status = update_guest.wait_committed()
-    assert status["booted"] == "B" and status["running_version"] == bundles.V2, job
+    assert status["booted"] == booted and status["running_version"] == bundles.V2, job
     slots = slots_of(status)
-    assert slots["B"]["primary"] and slots["A"]["boot_status"] == "bad", slots
+    assert slots[booted]["primary"] and slots[other]["boot_status"] == "bad", slots
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"
+    assert_fallback_restored(update_guest, f"after_power_cut_{point}")
 
 
 @pytest.mark.update_faults
@@ -434,23 +508,27 @@ def test_a_retried_install_succeeds_and_survives_a_power_cut_in_its_first_boot(
     """After the cuts the same install goes through; the plug is pulled again once the new
     slot's kernel has started: GRUB counts that attempt, the next one comes up and commits."""
     update_guest.run("rm", "-f", AGENT_SETTINGS)  # the default commit deadline again
+    booted = str(update_guest.update_status()["booted"])
+    new = "B" if booted == "A" else "A"
     source = f"{update_guest.mount_bundles()}/{builds.v2_bundle.name}"
     update_guest.run("orpheusctl", "update", "install", source)
     update_guest.note("retried install finished")
     slots = slots_of(update_guest.update_status())
-    assert slots["A"]["primary"] and slots["A"]["version"] == bundles.V2
+    assert slots[new]["primary"] and slots[new]["version"] == bundles.V2
     console_before = len(update_guest.vm.console_text())
     update_guest.start_reboot()
     deadline = time.monotonic() + CUT_TIMEOUT_SECONDS
     watch = StallWatch(update_guest.vm.console_log)
-    while "rauc.slot=A" not in update_guest.vm.console_text()[console_before:]:
-        assert time.monotonic() < deadline, "slot A's kernel never started after the reboot"
+    while f"rauc.slot={new}" not in update_guest.vm.console_text()[console_before:]:
+        assert time.monotonic() < deadline, f"slot {new}'s kernel never started after reboot"
         assert update_guest.vm.revive(), "QEMU exited during the reboot"
         update_guest.vm.reset_if_stalled(watch, answered=False)
         time.sleep(POLL_SECONDS)
     record_figure("power_cut_first_boot_to_healthy_seconds", round(update_guest.power_cycle(), 1))
     status = update_guest.wait_committed()
-    assert status["booted"] == "A" and status["running_version"] == bundles.V2
-    assert status["last_commit"]["slot"] == "A", status  # type: ignore[index]
-    assert "Orpheus: booting slot A (A_TRY=2" in update_guest.vm.console_text()[console_before:]
+    assert status["booted"] == new and status["running_version"] == bundles.V2
+    assert status["last_commit"]["slot"] == new, status  # type: ignore[index]
+    tries = f"{new}_TRY=2"
+    console = update_guest.vm.console_text()[console_before:]
+    assert f"Orpheus: booting slot {new} (" in console and tries in console, console[-2000:]
     assert update_guest.out("cat", CONFIG_MARK) == "written under v1\n"

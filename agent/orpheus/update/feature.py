@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from orpheus.api.requester import request_user
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.dbus.rauc import RaucError
 from orpheus.jobs.model import Failure, Refusal
-from orpheus.jobs.registry import JobRegistry, ends_on_error
+from orpheus.jobs.registry import ends_on_error
 from orpheus.update.installer import (
     MIN_FREE_BYTES,
     InstallDeps,
@@ -34,6 +33,7 @@ from orpheus.update.installer import (
 )
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.policy import Refused
+from orpheus.update.rauc_view import RaucView
 from orpheus.update.schemas import (
     INSTALL_REQUEST,
     JOB,
@@ -62,18 +62,17 @@ class UpdateFeature:
         self,
         deps: InstallDeps,
         upload_dir: Path,
-        rauc_status: Callable[[], Any],
-        jobs: JobRegistry | None = None,
+        view: RaucView,
+        jobs: JobSlot | None = None,
         audit: AuditSink | None = None,
     ) -> None:
         self.deps = deps
         self._audit = audit
         self.upload_dir = upload_dir
-        self._rauc_status = rauc_status
-        self.jobs = JobSlot(jobs)
+        # Requests read RAUC's view as the agent last refreshed it, never RAUC itself.
+        self.view = view
+        self.jobs = jobs if jobs is not None else JobSlot()
         self.installer = Installer(deps)
-        # RAUC answers no other method while it installs: status shows its last answer.
-        self._last_rauc_status: tuple[dict[str, Any], str] | None = None
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -116,6 +115,7 @@ class UpdateFeature:
             deps.state.set_slot(other, deps.running.version, deps.running.build_date)
         # The configuration's schema was checked before Asterisk started (configcheck).
         self.installer.discard_download()
+        self.view.refresh()
 
     def stop(self) -> None:
         pass
@@ -141,16 +141,19 @@ class UpdateFeature:
             last_commit=state.get("last_commit"),
             last_rollback=state.get("last_rollback"),
             config=state.get("config"),
+            fallback=self._fallback(state, job),
         )
 
+    @staticmethod
+    def _fallback(state: dict[str, Any], job: Job | None) -> dict[str, Any] | None:
+        """The newest restore of the other slot, with its progress while it runs."""
+        record = state.get("fallback")
+        if record is None or job is None or job.kind != "restore" or not job.running:
+            return record
+        return {**record, "state": "restoring", "progress": job.progress}
+
     def _slots(self, state: dict[str, Any]) -> tuple[SlotStatus, ...]:
-        try:
-            raw_slots, primary = self._rauc_status()
-            self._last_rauc_status = (raw_slots, primary)
-        except RaucError:
-            if self._last_rauc_status is None:
-                raise
-            raw_slots, primary = self._last_rauc_status  # RAUC is busy installing
+        raw_slots, primary = self.view.current()
         slots = []
         for name, info in sorted(raw_slots.items()):
             bootname = str(info.get("bootname", name))
@@ -186,7 +189,7 @@ class UpdateFeature:
         except BaseException:
             self._record_end(job)
             raise
-        self.jobs.registry.spawn(job, lambda running: self.installer.run(running, request))
+        self.jobs.registry.spawn(job, lambda running: self._install_job(running, request))
         self._record(
             "update.install",
             f"firmware from {job.source}",
@@ -195,6 +198,12 @@ class UpdateFeature:
         )
         bottle.response.status = 202
         return job.as_dict()
+
+    def _install_job(self, job: Job, request: InstallRequest) -> str:
+        try:
+            return self.installer.run(job, request)
+        finally:
+            self.view.refresh()  # the slots as the install left them, for the next request
 
     def _prepare(self, job: Job, request: InstallRequest) -> InstallRequest:
         """In the request's thread: the upload received, the source checked."""
@@ -262,10 +271,10 @@ class UpdateFeature:
         job = self.jobs.current
         if job is not None and job.running:
             raise ApiError(409, f"an update job is running (job {job.id}): roll back after it")
-        try:
-            raw_slots, _primary = self._rauc_status()
-        except RaucError as error:
-            raise ApiError(503, f"RAUC does not answer: {error}") from error
+        # A rollback is decided on RAUC's answer now, not on the view's last one.
+        if not self.view.refresh():
+            raise ApiError(503, f"RAUC does not answer: {self.view.error}")
+        raw_slots, _primary = self.view.current()
         target = other_slot(self.deps.booted_slot)
         info = next((i for i in raw_slots.values() if i.get("bootname") == target), None)
         known = self.deps.state.read()["slots"].get(target, {})
@@ -276,7 +285,7 @@ class UpdateFeature:
                 f"cannot roll back: slot {target} holds no good firmware (boot status {status})",
             )
         try:
-            message = self.deps.rauc.mark("active", "other")
+            message = self.view.mark("active", "other")
         except RaucError as error:
             raise ApiError(503, f"cannot roll back: {error}") from error
         self.deps.state.update(
@@ -307,10 +316,13 @@ class UpdateFeature:
         )
         if body.get("reboot"):
             threading.Timer(1.0, self.deps.reboot).start()
+        same = known.get("version") == self.deps.running.version
         return {
             "slot": target,
             "version": known.get("version"),
-            "message": f"slot {target} (firmware {known.get('version')}) boots next"
+            "message": f"slot {target} (firmware {known.get('version')}"
+            + (", the same version as the running one" if same else "")
+            + ") boots next"
             + ("; rebooting" if body.get("reboot") else ": reboot to switch"),
         }
 

@@ -21,15 +21,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from orpheus.jobs.model import Failure
 from orpheus.update.destination import LocalAddresses, local_addresses, refusal
 from orpheus.update.policy import Refused
 
 TIMEOUT_SECONDS = 15.0
+# A download that receives nothing for this long is given up (update_stall_seconds).
+STALL_SECONDS = 60.0
 CHUNK_BYTES = 1024 * 1024
 SCHEMES = ("http", "https")
 MIB = 1024**2
 
 Progress = Callable[[int, int | None], None]  # bytes so far, the whole size if announced
+
+
+class Stalled(Failure):
+    """The server stopped sending: the install fails (it was not refused: nothing was wrong
+    with the bundle as far as it came)."""
 
 
 def _connector(local: LocalAddresses) -> Callable[..., socket.socket]:
@@ -160,7 +168,10 @@ def opener(local: LocalAddresses = local_addresses) -> urllib.request.OpenerDire
     return director
 
 
-def _open(url: str, method: str, local: LocalAddresses) -> http.client.HTTPResponse:
+def _open(
+    url: str, method: str, local: LocalAddresses, timeout: float = TIMEOUT_SECONDS
+) -> http.client.HTTPResponse:
+    """Opens url; timeout bounds the connection and then every wait for data."""
     try:
         scheme = urllib.parse.urlsplit(url).scheme
     except ValueError as error:  # e.g. an unclosed IPv6 bracket: "https://[0Oc0f"
@@ -170,7 +181,7 @@ def _open(url: str, method: str, local: LocalAddresses) -> http.client.HTTPRespo
     try:
         response: http.client.HTTPResponse = opener(local).open(
             urllib.request.Request(url, method=method),  # noqa: S310 - http(s), checked above
-            timeout=TIMEOUT_SECONDS,
+            timeout=timeout,
         )
     except urllib.error.HTTPError as error:
         raise Refused(f"cannot download {url}: HTTP {error.code}") from error
@@ -195,19 +206,21 @@ def download(
     room: int,
     on_progress: Progress,
     local: LocalAddresses = local_addresses,
+    stall_seconds: float = STALL_SECONDS,
 ) -> None:
     """Writes the bundle at url to target (a new file only the agent can read), at most room
-    bytes; a refusal or failure leaves no file."""
+    bytes; a refusal or failure leaves no file. A server that sends nothing for stall_seconds
+    (stalled, or gone without closing) ends the download with Stalled."""
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
     try:
-        with _open(url, "GET", local) as response:
+        with _open(url, "GET", local, stall_seconds) as response:
             size = response.length
             if size is not None and size > room:
                 raise _full(size, room)
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as out:
-                _copy(url, response, out, room, size, on_progress)
+                _copy(url, response, out, room, size, on_progress, stall_seconds)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -220,11 +233,15 @@ def _copy(
     room: int,
     size: int | None,
     on_progress: Progress,
+    timeout: float,
 ) -> None:
     done = 0
     while True:
         try:
             chunk = response.read(CHUNK_BYTES)
+        except TimeoutError as error:
+            host = urllib.parse.urlsplit(url).hostname
+            raise Stalled(f"no data from {host} for {timeout:.0f} s") from error
         except (OSError, http.client.HTTPException) as error:
             raise Refused(f"cannot download {url}: {error}") from error
         if not chunk:

@@ -70,6 +70,8 @@ class InstallDeps:
     rauc: Rauc
     # Where a bundle from a URL is downloaded to (agent-only); data_dir/update-download if None.
     download_dir: Path | None = None
+    # A download with no data for this long fails ("no data from <host> for 60 s").
+    stall_seconds: float = fetch.STALL_SECONDS
 
 
 def other_slot(bootname: str) -> str:
@@ -182,7 +184,7 @@ class Installer:
             job.step(1, f"downloading the bundle: {done // fetch.MIB} MiB{whole}")
 
         job.step(1, f"downloading the bundle from {url}")
-        fetch.download(url, target, room, progress)
+        fetch.download(url, target, room, progress, stall_seconds=self.deps.stall_seconds)
         return target
 
     def _install_file(self, job: Job, request: InstallRequest, source: Path) -> str:

@@ -7,7 +7,8 @@ from orpheus.jobs.registry import Exclusive, JobRegistry
 
 __all__ = ["ONE_UPDATE_AT_A_TIME", "UPDATE_KINDS", "Busy", "Job", "JobSlot"]
 
-UPDATE_KINDS = frozenset({"install"})
+# An install and a restore of the fallback slot both write the other slot.
+UPDATE_KINDS = frozenset({"install", "restore"})
 ONE_UPDATE_AT_A_TIME = Exclusive("an update job", UPDATE_KINDS)
 
 

@@ -5,6 +5,7 @@ pending        the install waiting for its first healthy boot (slot, versions, b
 last_install   result of the newest install attempt (ok, failed, refused) and its message
 last_rollback  the newest rollback: manual, automatic (health) or bootloader, and why
 config         what the configuration check did at this boot (migrated, restored, lost)
+fallback       the newest restore of the other slot (restoring, good, failed) and its message
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from orpheus import files
 
-KEYS = ("slots", "pending", "last_install", "last_commit", "last_rollback", "config")
+KEYS = ("slots", "pending", "last_install", "last_commit", "last_rollback", "config", "fallback")
 
 
 def now_iso() -> str:

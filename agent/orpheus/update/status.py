@@ -34,6 +34,7 @@ class UpdateStatus:
     last_commit: Record | None
     last_rollback: Record | None
     config: Record | None
+    fallback: Record | None = None  # the other slot's restore: state, progress, message
 
     @property
     def other_slot(self) -> SlotStatus | None:
@@ -50,4 +51,5 @@ class UpdateStatus:
             "last_commit": self.last_commit,
             "last_rollback": self.last_rollback,
             "config": self.config,
+            "fallback": self.fallback,
         }

@@ -18,9 +18,12 @@ from orpheus.firmware import Release
 from orpheus.jobs.registry import JobRegistry
 from orpheus.update import configcheck, entitlement, health
 from orpheus.update.commit import CommitFeature
+from orpheus.update.fallback import FallbackDeps, FallbackKeeper
 from orpheus.update.feature import UpdateFeature, read_boot_id
 from orpheus.update.installer import InstallDeps
+from orpheus.update.jobs import JobSlot
 from orpheus.update.policy import Firmware
+from orpheus.update.rauc_view import RaucView
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +67,13 @@ def update_features(
     systemd: Systemd,
     rauc: Rauc | None = None,
     jobs: JobRegistry | None = None,
+    on_restored: Callable[[str], None] = lambda _message: None,
 ) -> tuple[UpdateFeature, list[Feature]]:
     """The update feature (SNMP reads its status) and every update part, commit included.
     support_until: the licence's update_support_until once licensing provides it;
     rauc: RAUC over D-Bus unless given (a fake in tests); jobs: the agent's job registry
-    (install jobs are listed at /api/v1/jobs)."""
+    (install jobs are listed at /api/v1/jobs); on_restored: told when the fallback slot has
+    been restored (the SNMP trap)."""
     rauc = rauc or DbusRauc()
     restart = functools.partial(reboot, systemd)
     state_dir = config.state_dir
@@ -88,6 +93,7 @@ def update_features(
         boot_id=read_boot_id,
         rauc=rauc,
         download_dir=state_dir / "update" / "download",
+        stall_seconds=config.update_stall_seconds,
     )
     gate = health.all_of(
         [
@@ -98,16 +104,27 @@ def update_features(
             health.not_broken,
         ]
     )
+    view = RaucView(functools.partial(rauc_status, rauc), rauc.mark)
+    update_jobs = JobSlot(jobs)
     commit = CommitFeature(
         gate,
-        rauc.mark,
+        view.mark,
         config.commit_deadline_seconds,
         state=state,
         booted_slot=booted_slot,
         boot_id=read_boot_id,
         reboot=restart,
     )
-    update = UpdateFeature(
-        deps, state_dir / "update" / "upload", functools.partial(rauc_status, rauc), jobs, audit
+    update = UpdateFeature(deps, state_dir / "update" / "upload", view, update_jobs, audit)
+    keeper = FallbackKeeper(
+        FallbackDeps(
+            view=view,
+            state=state,
+            running=deps.running,
+            booted_slot=booted_slot,
+            jobs=update_jobs,
+            on_restored=on_restored,
+        ),
+        config.fallback_check_seconds,
     )
-    return update, [update, commit]
+    return update, [update, commit, keeper]

@@ -19,7 +19,9 @@ from orpheus.jobs.model import Job
 from orpheus.jobs.registry import JobRegistry
 from orpheus.update.feature import UpdateFeature
 from orpheus.update.installer import InstallDeps, InstallRequest
+from orpheus.update.jobs import JobSlot
 from orpheus.update.policy import Firmware
+from orpheus.update.rauc_view import RaucView
 from orpheus.update.schema import ConfigStore
 from orpheus.update.state import UpdateState
 from tests.unit.api.test_upload import CutStream
@@ -47,9 +49,9 @@ class Unit:
             rauc=FakeRauc(),
         )
         self.upload_dir = tmp_path / "state/update/upload"
-        self.feature = UpdateFeature(
-            deps, self.upload_dir, lambda: (SLOTS, "rootfs.0"), self.registry
-        )
+        view = RaucView(lambda: (SLOTS, "rootfs.0"), deps.rauc.mark)
+        view.refresh()
+        self.feature = UpdateFeature(deps, self.upload_dir, view, JobSlot(self.registry))
         self.installed: list[bytes] = []
         self.release = threading.Event()
         self.release.set()

@@ -15,6 +15,7 @@ from orpheus.dbus.fakes import FakeRauc
 from orpheus.update import feature as update_feature
 from orpheus.update.installer import InstallDeps
 from orpheus.update.policy import Firmware
+from orpheus.update.rauc_view import RaucView
 from orpheus.update.schema import ConfigStore
 from orpheus.update.state import UpdateState
 
@@ -56,9 +57,9 @@ def test_rollback_is_audited(tmp_path: Path) -> None:
         rauc=FakeRauc(),
     )
     audit = AuditLog(tmp_path / "pbx.sqlite")
-    update = update_feature.UpdateFeature(
-        deps, tmp_path / "upload", lambda: (SLOTS, "rootfs.0"), audit=audit
-    )
+    view = RaucView(lambda: (SLOTS, "rootfs.0"), deps.rauc.mark)
+    view.refresh()
+    update = update_feature.UpdateFeature(deps, tmp_path / "upload", view, audit=audit)
     api = Api(PasswordStore(tmp_path / "auth"))
     update.install_routes(api)
     code, answer = call(api, "POST", "/api/v1/update/rollback", {"reboot": False})

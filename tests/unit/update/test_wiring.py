@@ -47,7 +47,7 @@ class Unit:
         )
         self.rauc = FakeRauc(bundle=BundleInfo(COMPATIBLE, "1.1.0", "2026-02-01", {}, {}))
         self.systemd = FakeSystemd()
-        update, (_, commit) = update_features(
+        update, (_, commit, _keeper) = update_features(
             self.config,
             "A",
             lambda: (healthy, "ok" if healthy else "Asterisk is not answering"),
@@ -77,7 +77,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> None:
     """URL answers with a bundle. No network here: the one download of it is replaced, and so
     is the check of the downloaded file against its signature (`rauc info`, RAUC's)."""
 
-    def download(url: str, target: Path, room: int, *_: object) -> None:
+    def download(url: str, target: Path, room: int, *_: object, **__: object) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(b"a signed bundle")
 

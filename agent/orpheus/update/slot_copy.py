@@ -1,0 +1,125 @@
+"""A block copy of the running slot's ext4 onto the other slot, checked before it counts.
+
+Only the filesystem's own length is copied (its superblock says it: a bundle's image is
+smaller than the slot), from the running root, which is mounted read-only and so does not
+change under the copy. The copy is then read back from the device, past the page cache, and
+its SHA-256 compared with the source's, and e2fsck checks it without writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+from orpheus import runner
+
+CHUNK_BYTES = 4 * 1024 * 1024
+SUPERBLOCK_OFFSET = 1024
+EXT4_MAGIC = 0xEF53
+INCOMPAT_64BIT = 0x80
+# e2fsck -n on a 1 to 2 GiB root filesystem reads its metadata only: seconds, under TCG too.
+FSCK_TIMEOUT_SECONDS = 600.0
+
+Progress = Callable[[float], None]  # the share done, 0.0 to 1.0
+
+
+class SlotCopyError(OSError):
+    """The copy could not be made or is not identical to its source."""
+
+
+def ext4_length(device: Path) -> int:
+    """The filesystem's size in bytes, from its superblock."""
+    with device.open("rb") as handle:
+        handle.seek(SUPERBLOCK_OFFSET)
+        block = handle.read(1024)
+    if len(block) < 1024 or struct.unpack_from("<H", block, 0x38)[0] != EXT4_MAGIC:
+        raise SlotCopyError(f"{device} holds no ext4 filesystem")
+    blocks: int = struct.unpack_from("<I", block, 0x04)[0]
+    if struct.unpack_from("<I", block, 0x60)[0] & INCOMPAT_64BIT:
+        blocks |= struct.unpack_from("<I", block, 0x150)[0] << 32
+    log_size: int = struct.unpack_from("<I", block, 0x18)[0]
+    return blocks * (1024 << log_size)
+
+
+def device_size(path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
+
+
+def copy(source: Path, target: Path, progress: Progress) -> str:
+    """Copies source's ext4 onto target and returns its SHA-256 (hex); raises SlotCopyError
+    when the target is too small or does not read back identical."""
+    length = ext4_length(source)
+    room = device_size(target)
+    if length > room:
+        raise SlotCopyError(f"{target} has {room} bytes, the filesystem needs {length}")
+    written = _write(source, target, length, lambda done: progress(0.8 * done / length))
+    read_back = _digest(target, length, lambda done: progress(0.8 + 0.2 * done / length))
+    if read_back != written:
+        raise SlotCopyError(f"the copy on {target} reads back different from {source}")
+    _fsck(target)
+    return written
+
+
+def _write(source: Path, target: Path, length: int, progress: Callable[[int], None]) -> str:
+    digest = hashlib.sha256()
+    src = os.open(source, os.O_RDONLY)
+    try:
+        dst = os.open(target, os.O_WRONLY)
+        try:
+            done = 0
+            while done < length:
+                chunk = os.pread(src, min(CHUNK_BYTES, length - done), done)
+                if not chunk:
+                    raise SlotCopyError(f"{source} ended after {done} of {length} bytes")
+                digest.update(chunk)
+                _write_all(dst, chunk, done)
+                done += len(chunk)
+                progress(done)
+            os.fsync(dst)
+            # The read back must come from the device, not from what was just written.
+            os.posix_fadvise(dst, 0, length, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
+    return digest.hexdigest()
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
+def _digest(path: Path, length: int, progress: Callable[[int], None]) -> str:
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, length, os.POSIX_FADV_DONTNEED)
+        done = 0
+        while done < length:
+            chunk = os.pread(fd, min(CHUNK_BYTES, length - done), done)
+            if not chunk:
+                raise SlotCopyError(f"{path} ended after {done} of {length} bytes")
+            digest.update(chunk)
+            done += len(chunk)
+            progress(done)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+def _fsck(target: Path) -> None:
+    try:
+        runner.run(["e2fsck", "-f", "-n", str(target)], timeout=FSCK_TIMEOUT_SECONDS)
+    except runner.CommandError as error:
+        detail = runner.last_line(error.stderr, error.stdout) or str(error)
+        raise SlotCopyError(f"the copy on {target} fails its filesystem check: {detail}") from error
