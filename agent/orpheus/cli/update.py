@@ -102,6 +102,15 @@ def _event(entry: dict[str, Any] | None, *keys: str) -> str:
     return " ".join(str(entry.get(key)) for key in keys if entry.get(key) is not None)
 
 
+def _fallback_text(fallback: dict[str, Any] | None) -> str:
+    """The other slot's restore: "restoring 40 %", or how the newest one ended."""
+    if not fallback:
+        return "-"
+    if fallback.get("state") == "restoring" and "progress" in fallback:
+        return f"restoring {fallback['progress']} %: {fallback.get('message', '')}"
+    return _event(fallback, "at", "state", "message")
+
+
 def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
     table: list[tuple[str, object]] = [
         (f"Slot {slot['bootname']}", _slot_text(slot)) for slot in status["slots"]
@@ -112,6 +121,7 @@ def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
         table.append(("Job", f"{job['id']} {job['state']} {job['progress']}%: {job['message']}"))
     table.append(("Last install", _event(status.get("last_install"), "at", "result", "message")))
     table.append(("Last rollback", _event(status.get("last_rollback"), "at", "kind", "reason")))
+    table.append(("Fallback", _fallback_text(status.get("fallback"))))
     config = status.get("config") or {}
     table.append(("Configuration", config.get("message", "-")))
     lost = config.get("lost_changes") or []
