@@ -170,6 +170,7 @@ NOTIFICATION_TYPES: dict[str, int] = {
     "orpheusAsteriskDown": 8,
     "orpheusAsteriskBackUp": 9,
     "orpheusTrunkUnreachable": 10,
+    "orpheusFallbackRestored": 11,
 }
 
 SCALARS_BY_NAME = {scalar.name: scalar for scalar in SCALARS}

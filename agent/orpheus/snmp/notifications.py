@@ -91,6 +91,22 @@ def update_result(old: Values, new: Values, _: Thresholds) -> Iterator[Notificat
         )
 
 
+def fallback_restored(old: Values, new: Values, _: Thresholds) -> Iterator[Notification]:
+    """A restore of the other slot that ended good since the last refresh."""
+    before, after = _both("update", old, new)
+    if not before or after.get("fallback_state") != "good":
+        return
+    if (before.get("fallback_state"), before.get("fallback_time")) != (
+        after.get("fallback_state"),
+        after.get("fallback_time"),
+    ):
+        yield _notification(
+            "orpheusFallbackRestored",
+            scalar("orpheusOtherSlotVersion", new),
+            scalar("orpheusOtherSlotState", new),
+        )
+
+
 def license_state(old: Values, new: Values, limits: Thresholds) -> Iterator[Notification]:
     before, after = _both("license", old, new)
     if not before or not after:
@@ -169,6 +185,7 @@ Rule = Callable[[Values, Values, Thresholds], Iterator[Notification]]
 RULES: tuple[Rule, ...] = (
     ha_role,
     update_result,
+    fallback_restored,
     license_state,
     storage_full,
     asterisk_up,

@@ -82,11 +82,14 @@ def license_values(licence: LicenceStatus) -> AreaValues:
 def update_values(update: UpdateStatus) -> AreaValues:
     other = update.other_slot
     last = update.last_install or {}
+    fallback = update.fallback or {}
     return {
         "other_version": other.version if other else None,
         "other_state": other.state if other else None,
         "last_result": last.get("result"),
         "last_time": last.get("at"),
+        "fallback_state": fallback.get("state"),
+        "fallback_time": fallback.get("at"),
     }
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from orpheus.asterisk.adapter import Asterisk
-from orpheus.audit.log import AuditSink
+from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.config import AgentConfig
 from orpheus.dbus.rauc import DbusRauc, Rauc, RaucError, SlotStatus
 from orpheus.dbus.systemd import Systemd, SystemdError
@@ -50,6 +50,12 @@ def rauc_status(rauc: Rauc) -> tuple[SlotStatus, str]:
         return slots, ""
 
 
+def _audit_restore(audit: AuditSink | None, message: str) -> None:
+    """The agent's own change of a slot, in the audit log beside the admins' installs."""
+    if audit is not None:
+        audit.append(AuditEntry("update.fallback", "firmware slot", "agent", None, message))
+
+
 def _support_until(licensed: Callable[[], date | None] | None, support_file: Path) -> date | None:
     """The licence's date; a unit with neither licence nor identity (development) reads the file."""
     return (licensed() if licensed else None) or entitlement.read_support_until(support_file)
@@ -67,13 +73,11 @@ def update_features(
     systemd: Systemd,
     rauc: Rauc | None = None,
     jobs: JobRegistry | None = None,
-    on_restored: Callable[[str], None] = lambda _message: None,
 ) -> tuple[UpdateFeature, list[Feature]]:
     """The update feature (SNMP reads its status) and every update part, commit included.
     support_until: the licence's update_support_until once licensing provides it;
     rauc: RAUC over D-Bus unless given (a fake in tests); jobs: the agent's job registry
-    (install jobs are listed at /api/v1/jobs); on_restored: told when the fallback slot has
-    been restored (the SNMP trap)."""
+    (install jobs are listed at /api/v1/jobs)."""
     rauc = rauc or DbusRauc()
     restart = functools.partial(reboot, systemd)
     state_dir = config.state_dir
@@ -123,7 +127,7 @@ def update_features(
             running=deps.running,
             booted_slot=booted_slot,
             jobs=update_jobs,
-            on_restored=on_restored,
+            on_restored=functools.partial(_audit_restore, audit),
         ),
         config.fallback_check_seconds,
     )

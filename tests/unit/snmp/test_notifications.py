@@ -109,6 +109,16 @@ def test_an_update_result_installed_or_rolled_back() -> None:
     assert _names(installed, {"update": {"last_result": None}}) == []
 
 
+def test_a_restored_fallback_once_when_its_restore_ends_good() -> None:
+    restoring = {"update": {"fallback_state": "restoring", "fallback_time": "t1"}}
+    good = {"update": {"fallback_state": "good", "fallback_time": "t2"}}
+    failed = {"update": {"fallback_state": "failed", "fallback_time": "t3"}}
+    assert _names(restoring, good) == ["orpheusFallbackRestored"]
+    assert _names(good, good) == []  # the same restore, seen again
+    assert _names(restoring, failed) == []
+    assert _names({}, good) == []  # the state the agent started in: no transition
+
+
 def test_each_notification_has_its_oid_under_the_notifications_arc() -> None:
     (notification,) = due({"asterisk": {"up": True}}, {"asterisk": {"up": False}}, LIMITS)
     assert notification.oid[: len(OBJECTS) - 1] == OBJECTS[:-1]

@@ -65,6 +65,8 @@ def test_update_area_reads_the_other_slot_and_the_last_install() -> None:
         "other_state": "inactive",
         "last_result": "ok",
         "last_time": "2026-12-01T10:00:00Z",
+        "fallback_state": None,
+        "fallback_time": None,
     }
     assert status.to_dict()["slots"][1]["boot_status"] == "good"
 
