@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -259,8 +259,10 @@ def assert_fallback_restored(guest: Guest, case: str) -> None:
     other = "B" if booted == "A" else "A"
     assert slots[other]["boot_status"] == "good" and slots[booted]["primary"], slots
     assert slots[other]["version"] == status["running_version"], slots
-    fallback = status["fallback"]
-    assert fallback["state"] == "good" and fallback["slot"] == other, fallback  # type: ignore[index]
+    fallback = cast(dict[str, Any], status["fallback"])
+    assert fallback["state"] == "good" and fallback["slot"] == other, fallback
+    per_gib = fallback["seconds"] / (fallback["bytes"] / 2**30)
+    record_figure(f"restore_{case}_copy_seconds_per_gib", round(per_gib, 1))
     assert f"ORDER={booted} {other}" in guest.out("grub-editenv", GRUBENV, "list")
     text = guest.out("orpheusctl", "update", "status")
     assert f"slot {other} restored" in text, text

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,7 @@ class FallbackKeeper:
             # Bad while it is written: a restore cut short is never booted, and is redone.
             deps.view.mark("bad", "other")
             job.step(1, f"restoring slot {target}: copying slot {source_name} ({version})")
+            started, length = time.monotonic(), slot_copy.ext4_length(source)
             digest = deps.copy(
                 source, device, lambda share: job.step(1 + int(share * 95), job.message)
             )
@@ -138,7 +140,8 @@ class FallbackKeeper:
             raise Failure(message) from error
         deps.state.set_slot(target, version, deps.running.build_date)
         message = f"slot {target} restored: a copy of firmware {version} from slot {source_name}"
-        self._record("good", target, message, sha256=digest)
+        seconds = round(time.monotonic() - started, 1)
+        self._record("good", target, message, sha256=digest, bytes=length, seconds=seconds)
         deps.on_restored(message)
         return message
 
@@ -149,7 +152,7 @@ class FallbackKeeper:
         if primary != booted["slot"]:
             self.deps.view.mark("active", "booted")
 
-    def _record(self, state: str, slot: str, message: str, **extra: str) -> None:
+    def _record(self, state: str, slot: str, message: str, **extra: object) -> None:
         record = {
             "state": state,
             "slot": slot,
