@@ -115,7 +115,7 @@ class UpdateFeature:
             deps.state.set_slot(other, deps.running.version, deps.running.build_date)
         # The configuration's schema was checked before Asterisk started (configcheck).
         self.installer.discard_download()
-        self.view.refresh()
+        # (RAUC's view is first asked by the fallback keeper's thread, or the first request.)
 
     def stop(self) -> None:
         pass

@@ -45,7 +45,11 @@ class RaucView:
         return True
 
     def current(self) -> tuple[RaucSlots, str]:
-        """The last answer; RaucError if RAUC has never answered."""
+        """The last answer; RaucError if RAUC has never answered. Until its first answer
+        (RAUC is started on demand, slowly at boot) the caller asks it: nothing installs yet,
+        so nothing makes RAUC busy."""
+        if self._last is None:
+            self.refresh()
         with self._lock:
             if self._last is None:
                 raise RaucError(self.error or "no answer from RAUC yet")
