@@ -108,9 +108,16 @@ def test_installs_v2_from_an_http_url_and_refuses_a_second_install_meanwhile(
             f"{second.stderr.strip() or second.stdout[-300:]}); the first job: "
             f"{update_guest.job()}; the unit's journal:\n{journal}"
         )
+    latencies = []  # GET /api/v1/update while RAUC installs: from the agent's view
     while update_guest.job()["state"] == "running":
+        asked = time.monotonic()
+        update_guest.update_status()
+        latencies.append(time.monotonic() - asked)
         time.sleep(2)
     elapsed = time.monotonic() - started
+    latencies.sort()
+    record_figure("install_api_p99_seconds", round(latencies[len(latencies) * 99 // 100], 2))
+    record_figure("install_api_max_seconds", round(latencies[-1], 2))
     status = update_guest.update_status()
     update_guest.note(f"v2 install from a URL finished after {elapsed:.0f} s")
     job_state = status["job"]
