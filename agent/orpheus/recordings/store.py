@@ -185,7 +185,7 @@ class RecordingStore:
         dropped = []
         for path in self.directory.glob(f"*{COPY_SUFFIX}"):
             recording_id = path.name.removesuffix(COPY_SUFFIX)
-            if is_recording_id(recording_id) and path.is_file():
+            if is_recording_id(recording_id) and (path.is_symlink() or not path.is_dir()):
                 path.unlink(missing_ok=True)
                 dropped.append(recording_id)
         return dropped

@@ -41,13 +41,11 @@ def unit_name(where: Path) -> str:
     --suffix=mount`): '/' becomes '-', other characters but [A-Za-z0-9:_.] are \\xNN."""
     if not where.is_absolute():
         raise ValueError(f"not an absolute path: {where}")
-    parts = [_escape(part) for part in where.parts[1:]]
-    return "-".join(parts) + ".mount" if parts else "-.mount"
-
-
-def _escape(part: str) -> str:
-    escaped = "".join(c if c in _KEPT else _hex(c) for c in part)
-    return "\\x2e" + escaped[1:] if escaped.startswith(".") else escaped
+    parts = ["".join(c if c in _KEPT else _hex(c) for c in part) for part in where.parts[1:]]
+    if not parts:
+        return "-.mount"
+    escaped = "-".join(parts)  # only a leading dot of the whole name is escaped
+    return ("\\x2e" + escaped[1:] if escaped.startswith(".") else escaped) + ".mount"
 
 
 def _hex(character: str) -> str:

@@ -12,6 +12,7 @@ bytes counts as done, one with other bytes is a conflict (both are kept).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from typing import Literal
 from orpheus.recordings.store import NoSuchRecording, RecordingStore, open_regular
 
 BUFFER = 1024 * 1024
+# open_regular's refusals: a symbolic link (ELOOP) or a FIFO, device or directory (EINVAL).
+_NOT_A_FILE = frozenset({errno.ELOOP, errno.EINVAL})
 Outcome = Literal["copied", "present"]
 # Called as each recording passes a step: ("written" | "published" | "deleted", id). The
 # crash tests stop the process there; the agent passes nothing.
@@ -32,7 +35,11 @@ class VerifyFailed(Exception):
     """The copy read back is not what was read from the source: the source is kept."""
 
 
-class Conflict(Exception):
+class Skipped(Exception):
+    """A recording left where it is, the job going on: one line for its log."""
+
+
+class Conflict(Skipped):
     """The destination holds a different recording under the same id: both are kept."""
 
 
@@ -84,15 +91,23 @@ class Copier:
         source_audio = self.source.store.audio_path(recording_id)
         target_audio = self.destination.store.audio_path(recording_id)
         facts |= {"id": recording_id, "target": self.destination.name}
+        try:
+            os.close(open_regular(source_audio))
+        except OSError as error:
+            if error.errno in _NOT_A_FILE:  # a drive's link or FIFO under a recording's name
+                raise Skipped(f"{recording_id} on {self.source.name} is not a file") from error
+            raise
         if target_audio.exists() or target_audio.is_symlink():
-            if file_hash(source_audio) != file_hash(target_audio):
+            if self._differs(source_audio, target_audio):
                 raise Conflict(
                     f"{self.destination.name} already holds another recording {recording_id}"
                 )
             if not self.destination.store.facts_path(recording_id).exists():
                 self.destination.store.publish(recording_id, facts, staged=target_audio)
             return "present"
-        self.destination.store.ensure()
+        # Not its parents: a drive's mount point that is gone must not be made again (the
+        # copy would land in RAM, under /run).
+        self.destination.store.directory.mkdir(mode=0o700, exist_ok=True)
         staged = self.destination.store.copy_path(recording_id)
         try:
             expected = self._write(source_audio, staged)
@@ -107,6 +122,15 @@ class Copier:
             staged.unlink(missing_ok=True)
         self._checkpoint("published", recording_id)
         return "copied"
+
+    def _differs(self, source: Path, target: Path) -> bool:
+        try:
+            held = file_hash(target)
+        except OSError as error:
+            if error.errno in _NOT_A_FILE:
+                return True
+            raise
+        return file_hash(source) != held
 
     def _publish(self, recording_id: str, facts: dict[str, object], staged: Path) -> None:
         store = self.destination.store

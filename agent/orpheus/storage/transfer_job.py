@@ -25,7 +25,7 @@ from orpheus.recordings.store import NoSuchRecording
 from orpheus.storage.journal import Journal, Mode, Plan
 from orpheus.storage.registry import NoSuchTarget, StorageTargets
 from orpheus.storage.targets import Target
-from orpheus.storage.transfer import Checkpoint, Conflict, Copier, Side, VerifyFailed
+from orpheus.storage.transfer import Checkpoint, Copier, Side, Skipped, VerifyFailed
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Tally:
     done_bytes: int = 0
     present: int = 0
     gone: int = 0
-    conflicts: int = 0
+    skipped: int = 0
 
     def percent(self) -> int:
         if self.total_bytes:
@@ -146,6 +146,9 @@ class Transfers:
         for recording_id in plan.ids:
             if self.stopping.is_set():
                 raise AgentStopping(f"the agent stopped: the {plan.mode} resumes at its start")
+            for end in (source, destination):
+                if not end.reachable():
+                    raise Failure(self._stopped_by(OSError(f"{end.name} is gone"), plan, tally))
             self._one(job, plan, copier, recording_id, tally)
             tally.files += 1
             job.step(
@@ -164,8 +167,8 @@ class Transfers:
             except NoSuchRecording:
                 self._gone(job, plan, copier, recording_id, tally)
                 return
-            except Conflict as error:
-                tally.conflicts += 1
+            except Skipped as error:
+                tally.skipped += 1
                 job.step(tally.percent(), f"skipped: {error}")
                 return
             if outcome == "present":
@@ -235,7 +238,7 @@ def _sync_directory(target: Target) -> None:
 
 
 def _summary(plan: Plan, tally: Tally) -> str:
-    done = tally.files - tally.gone - tally.conflicts
+    done = tally.files - tally.gone - tally.skipped
     text = (
         f"{_PAST[plan.mode]} {done} recording(s) ({mib(tally.done_bytes)}) from {plan.source} "
         f"to {plan.destination}"
@@ -243,8 +246,8 @@ def _summary(plan: Plan, tally: Tally) -> str:
     notes = []
     if tally.present:
         notes.append(f"{tally.present} already there")
-    if tally.conflicts:
-        notes.append(f"{tally.conflicts} skipped: another recording has the id there")
+    if tally.skipped:
+        notes.append(f"{tally.skipped} skipped (see the job's log)")
     if tally.gone:
         notes.append(f"{tally.gone} no longer on {plan.source}")
     return text + (f" ({'; '.join(notes)})" if notes else "")
