@@ -101,6 +101,7 @@ class Audit:
 def registry(
     tmp_path: Path, mounter: DirectoryMounter | None = None, audit: Audit | None = None
 ) -> StorageTargets:
+    (tmp_path / "data").mkdir(exist_ok=True)  # the data partition is always there
     return StorageTargets(
         tmp_path / "data" / "recordings",
         tmp_path / "run" / "storage",

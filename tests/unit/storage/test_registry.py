@@ -97,7 +97,8 @@ def test_a_damaged_settings_file_means_internal(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["../internal", "usb-5e1c-8a2f/../../x", "USB-5E1C", "internal\n", "", "usb-" + "a" * 60]
+    "name",
+    ["../internal", "usb-5e1c-8a2f/../../x", "USB-5E1C", "internal\n", "", "usb-" + "a" * 60],
 )
 def test_hostile_target_names_are_no_target(tmp_path: Path, name: str) -> None:
     with pytest.raises(NoSuchTarget):

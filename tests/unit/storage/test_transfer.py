@@ -94,7 +94,10 @@ def test_only_the_selected_recordings_move(tmp_path: Path) -> None:
     recordings(tmp_path)
     work = transfers(tmp_path)
     plan = work.plan(
-        "move", "internal", USB, Selection.from_request({"since": "2026-11-02", "until": "2026-11-03"})
+        "move",
+        "internal",
+        USB,
+        Selection.from_request({"since": "2026-11-02", "until": "2026-11-03"}),
     )
     assert plan.ids == IDS[1:3]
     run(work, plan)
