@@ -21,7 +21,8 @@ IDENTITY = age.generate_identity()
 
 # `udevadm info --query=property` of real drives, as pyudev hands them over.
 SANDISK_VFAT = {
-    "DEVPATH": "/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb/sdb1",
+    "DEVPATH": "/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0"
+    "/block/sdb/sdb1",
     "DEVNAME": "/dev/sdb1",
     "DEVTYPE": "partition",
     "SUBSYSTEM": "block",

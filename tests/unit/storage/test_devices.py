@@ -13,8 +13,8 @@ from tests.unit.storage.parts import (
     NTFS_DISK,
     SANDISK_VFAT,
     SATA_DISK,
-    Audit,
     WHOLE_DISK,
+    Audit,
     DirectoryMounter,
     registry,
 )

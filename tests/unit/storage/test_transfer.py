@@ -213,8 +213,8 @@ def test_hostile_files_on_a_stick_are_skipped_not_followed(tmp_path: Path) -> No
 def test_a_journal_that_does_not_parse_is_dropped(tmp_path: Path) -> None:
     work = transfers(tmp_path)
     work.journal.path.parent.mkdir(parents=True)
-    for text in ("{", '{"mode": "move", "source": "internal", "destination": "usb-x", '
-                 '"ids": ["../../etc/passwd"]}', '{"mode": "rm", "source": "a", "ids": []}'):  # fmt: skip
+    hostile_id = '{"mode": "move", "source": "internal", "destination": "usb-x", "ids": ["../x"]}'
+    for text in ("{", hostile_id, '{"mode": "rm", "source": "a", "ids": []}'):
         work.journal.path.write_text(text)
         assert work.journal.read() is None
         assert not work.journal.path.exists()
