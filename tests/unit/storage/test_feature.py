@@ -14,6 +14,7 @@ import pytest
 from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
 from orpheus.api.schema import check_declaration
 from orpheus.auth import PasswordStore
+from orpheus.jobs.feature import JobsFeature
 from orpheus.jobs.registry import JobRegistry
 from orpheus.recordings.store import RecordingStore
 from orpheus.storage.feature import StorageFeature
@@ -39,6 +40,7 @@ class Unit:
         self.api = Api(PasswordStore(tmp_path))
         self.storage.install_routes(self.api)
         self.transfers.install_routes(self.api)
+        JobsFeature(self.jobs).install_routes(self.api)
         self.internal = RecordingStore(tmp_path / "data/recordings")
 
     def ask(self, method: str, path: str, body: Any = None) -> Answer:
