@@ -94,4 +94,4 @@ class StorageFeature:
         except TargetRefused as error:
             raise ApiError(409, str(error)) from error
         except MountError as error:
-            raise ApiError(502, str(error)) from error
+            raise ApiError(503, str(error)) from error
