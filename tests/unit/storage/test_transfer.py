@@ -218,3 +218,28 @@ def test_a_journal_that_does_not_parse_is_dropped(tmp_path: Path) -> None:
         work.journal.path.write_text(text)
         assert work.journal.read() is None
         assert not work.journal.path.exists()
+
+
+def test_a_copy_to_internal_leaves_the_spools_recordings_in_progress(tmp_path: Path) -> None:
+    work = transfers(tmp_path)
+    make_recording(stick(tmp_path), IDS[0])
+    live = internal(tmp_path).partial_path(IDS[1])  # a call being recorded right now
+    internal(tmp_path).ensure()
+    live.write_bytes(b"age header and the first chunks")
+    job = run(work, work.plan("copy", USB, "internal", Selection()))
+    assert job.state == "succeeded", job.message
+    assert live.read_bytes() == b"age header and the first chunks"
+
+
+def test_an_agent_stopping_keeps_the_journal_for_its_next_start(tmp_path: Path) -> None:
+    recordings(tmp_path)
+    work = transfers(tmp_path)
+    plan = work.plan("move", "internal", USB, Selection())
+    work.stopping.set()
+    job = run(work, plan)
+    assert (job.state, job.message) == (
+        "failed",
+        "the agent stopped: the move resumes at its start",
+    )
+    assert work.journal.read() == plan
+    assert [i for i, _ in internal(tmp_path).entries()] == IDS
