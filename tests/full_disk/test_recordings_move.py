@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orpheus.jobs.model import Job
+from orpheus.jobs.model import Job, Refusal
 from orpheus.jobs.registry import JobRegistry
 from orpheus.recordings.selection import Selection
 from orpheus.recordings.store import RecordingStore
@@ -123,6 +123,18 @@ def test_an_ext4_drive_takes_recordings_and_is_unreachable_once_pulled(tmp_path:
     assert {i: drive.store.audio_path(i).read_bytes() for i in IDS} == made
     listed = {t["name"]: t for t in registry.listing()["targets"]}[volume.name]
     assert (listed["state"], listed["recordings"]) == ("mounted", 4)
+    subprocess.run(["mount", "-o", "remount,ro", str(drive.root)], check=True)
+    listed = {t["name"]: t for t in registry.listing()["targets"]}[volume.name]
+    assert listed["state"] == "read-only"
+    work = Transfers(registry, Journal(tmp_path / "data/orpheus/transfer.json"))
+    with pytest.raises(Refusal, match="read-only: its recordings can be copied only"):
+        work.plan("move", drive.name, "internal", Selection())
+    with pytest.raises(Refusal, match="is mounted read-only"):
+        work.plan("copy", "internal", drive.name, Selection())
+    job = Job("copy")
+    plan = work.plan("copy", drive.name, "internal", Selection())
+    JobRegistry().run(job, lambda j: work.run(j, plan))
+    assert job.state == "succeeded" and [i for i, _ in store.entries()] == IDS
     subprocess.run(["umount", "-l", str(drive.root)], check=True)  # pulled out
     listed = {t["name"]: t for t in registry.listing()["targets"]}[volume.name]
     assert (listed["state"], listed["message"]) == ("unreachable", "not mounted")

@@ -123,6 +123,14 @@ class Copier:
         self._checkpoint("published", recording_id)
         return "copied"
 
+    def holds_copy_of(self, recording_id: str, source_audio: Path) -> bool:
+        """Whether the destination lists the recording with the same bytes as source_audio
+        (a move cut after its source's facts went: the audio alone is left there)."""
+        store = self.destination.store
+        if not store.facts_path(recording_id).exists():
+            return False
+        return not self._differs(source_audio, store.audio_path(recording_id))
+
     def _differs(self, source: Path, target: Path) -> bool:
         try:
             held = file_hash(target)

@@ -85,9 +85,10 @@ class Transfers:
         origin, target = self._target(source), self._target(destination)
         for end in (origin, target):
             self._usable(end)
-        state = target.measure()["state"]
-        if state == "read-only":
+        if target.measure()["state"] == "read-only":
             raise Refusal(f"{destination} is mounted read-only")
+        if mode == "move" and origin.measure()["state"] == "read-only":
+            raise Refusal(f"{source} is mounted read-only: its recordings can be copied only")
         try:
             entries = origin.store.entries()
         except OSError as error:
@@ -183,9 +184,9 @@ class Transfers:
     def _gone(self, job: Job, plan: Plan, copier: Copier, recording_id: str, tally: Tally) -> None:
         """No facts on the source: a move a crash cut after the source's facts went (its
         audio alone is left, the copy is on the destination), or deleted meanwhile."""
-        copied = copier.destination.store.facts_path(recording_id).exists()
-        if copied and plan.mode == "move":
-            copier.source.store.audio_path(recording_id).unlink(missing_ok=True)
+        left = copier.source.store.audio_path(recording_id)
+        if plan.mode == "move" and left.exists() and copier.holds_copy_of(recording_id, left):
+            left.unlink()
             tally.present += 1
             return
         tally.gone += 1

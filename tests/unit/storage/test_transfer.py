@@ -142,6 +142,19 @@ def test_a_move_cut_between_a_sources_facts_and_its_audio_is_finished(tmp_path: 
     assert audio_of(stick(tmp_path), IDS[:1]) == made
 
 
+def test_a_sources_lone_audio_is_kept_when_the_destination_holds_another(
+    tmp_path: Path,
+) -> None:
+    made = recordings(tmp_path, IDS[:1])
+    make_recording(stick(tmp_path), IDS[0])  # another recording under the same id
+    work = transfers(tmp_path)
+    plan = work.plan("move", "internal", USB, Selection())
+    internal(tmp_path).facts_path(IDS[0]).unlink()
+    job = run(work, plan)
+    assert job.state == "succeeded" and "1 no longer on internal" in job.message
+    assert internal(tmp_path).audio_path(IDS[0]).read_bytes() == made[IDS[0]]
+
+
 class CorruptingCopier(Copier):
     """A drive that silently changes what it is given (a fake writer: the fault a failing
     flash stick shows), one byte of the first block."""
