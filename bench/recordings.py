@@ -3,21 +3,37 @@ officer's key (age, X25519 + ChaCha20-Poly1305) and of reading it back, on one c
 
 A G.711 call records 16 kB/s (two 8 kB/s legs mixed into a 16-bit WAV at 8 kHz): the share
 of one core a recorded call costs is that rate over the measured throughput.
+
+A move between two targets (storage/transfer_job.py: copy, fsync, read back uncached,
+compare, rename, delete) is timed beside plain `cp` of the same files onto the same
+filesystem, and `cp` then `sync`, in the same run (the issue's goal: at least 0.9 of cp).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
+from orpheus.jobs.model import Job
 from orpheus.privacy import age
+from orpheus.recordings.selection import Selection
+from orpheus.recordings.store import RecordingStore
+from orpheus.storage.journal import Journal
+from orpheus.storage.registry import StorageTargets
+from orpheus.storage.transfer_job import Transfers
 
 MIB = 1 << 20
 SIZE = 64 * MIB
 WRITE = 4096  # Asterisk's MixMonitor writes the WAV in small blocks
 CALL_BYTES_PER_SECOND = 16_000
+MOVE_FILES = 32
+MOVE_FILE_BYTES = 2 * MIB  # about two minutes of a call each
 
 
 def _encrypt(plain: bytes, recipient: bytes) -> tuple[bytes, float]:
@@ -37,6 +53,75 @@ def _decrypt(sealed: bytes, identity: bytes) -> float:
     return time.perf_counter() - started
 
 
+class _Directory:
+    """Mounter: the "drive" is a directory of the same filesystem (the bench compares the
+    move with cp on one target, not drives)."""
+
+    def mount(self, volume: object, where: Path, *, read_only: bool = False) -> None:
+        where.mkdir(parents=True)
+
+    def unmount(self, where: Path) -> None:
+        pass
+
+
+def _recordings(store: RecordingStore) -> None:
+    store.ensure()
+    for n in range(MOVE_FILES):
+        recording_id = f"1764650000.{n}"
+        store.partial_path(recording_id).write_bytes(os.urandom(MOVE_FILE_BYTES))
+        store.publish(recording_id, {"id": recording_id, "started": "2026-11-02T10:00:00+00:00"})
+
+
+def _timed(action: Any) -> float:
+    subprocess.run(["sync"], check=True)  # nothing of the setup left to write
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def move_against_cp(directory: Path | None = None) -> dict[str, Any]:
+    """MiB/s of a verified move and of cp (and cp + sync) of the same files, one filesystem."""
+    with tempfile.TemporaryDirectory(dir=directory) as work:
+        root = Path(work)
+        (root / "data").mkdir()
+        store = RecordingStore(root / "data/recordings")
+        _recordings(store)
+        sources = sorted(str(p) for p in store.directory.iterdir())
+        plain = root / "cp"
+        plain.mkdir()
+        cp_seconds = _timed(lambda: subprocess.run(["cp", *sources, str(plain)], check=True))
+        shutil.rmtree(plain)
+        plain.mkdir()
+        cp_sync_seconds = _timed(
+            lambda: (
+                subprocess.run(["cp", *sources, str(plain)], check=True),
+                subprocess.run(["sync"], check=True),
+            )
+        )
+        targets = StorageTargets(
+            store.directory, root / "run", _Directory(), root / "storage.json",
+            mounted=Path.is_dir,
+        )  # fmt: skip
+        stick = targets.device_added({
+            "DEVNAME": "/dev/sdb1", "ID_BUS": "usb", "ID_FS_USAGE": "filesystem",
+            "ID_FS_TYPE": "ext4", "ID_FS_UUID": "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+        })  # fmt: skip
+        assert stick is not None
+        work_ = Transfers(targets, Journal(root / "journal.json"))
+        plan = work_.plan("move", "internal", stick.name, Selection())
+        move_seconds = _timed(lambda: work_.run(Job("move"), plan))
+        assert len(list(stick.recordings_dir.glob("*.age"))) == MOVE_FILES
+    total = MOVE_FILES * MOVE_FILE_BYTES / MIB
+    return {
+        "move_mib_per_s": round(total / move_seconds, 1),
+        "cp_mib_per_s": round(total / cp_seconds, 1),
+        "cp_sync_mib_per_s": round(total / cp_sync_seconds, 1),
+        "move_share_of_cp": round(cp_seconds / move_seconds, 2),
+        "move_share_of_cp_sync": round(cp_sync_seconds / move_seconds, 2),
+        "move_sample_mib": total,
+    }
+
+
 def run(board: str) -> dict[str, Any]:
     identity = age.generate_identity()
     plain = os.urandom(SIZE)
@@ -49,4 +134,5 @@ def run(board: str) -> dict[str, Any]:
         "overhead_bytes_per_mib": round((len(sealed) - SIZE) / (SIZE / MIB)),
         "recorded_call_core_share_percent": round(100 * CALL_BYTES_PER_SECOND / encrypt_rate, 4),
         "sample_mib": SIZE // MIB,
+        **move_against_cp(),
     }

@@ -42,6 +42,7 @@ from orpheus.snmp import sources
 from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature
 from orpheus.status import StatusFeature
+from orpheus.storage.wiring import storage_and_transfers
 from orpheus.update.wiring import update_features
 from orpheus.user_routes import UsersFeature
 from orpheus.users.sessions import SessionLimits, SessionStore
@@ -63,7 +64,7 @@ def build_features(
     boot = firmware.read_boot_info(config.cmdline_file)
     status = StatusFeature(config, release, boot, monitor)
     systemd = DbusSystemd()  # units and the reboot go through systemd's D-Bus API
-    jobs = JobRegistry()  # every long action (updates today) is a job listed at /api/v1/jobs
+    jobs = JobRegistry()  # every long action (updates, recordings' moves) is listed at /api/v1/jobs
     # The audit log first: it is stopped (closed) last.
     features: list[Feature] = [
         AuditFeature(audit), status, AdminFeature(users, audit), JobsFeature(jobs)
@@ -90,7 +91,7 @@ def build_features(
     status.set_weak_password_count(pbx.weak_passwords)
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
-    features += [privacy, recordings]
+    features += [privacy, recordings, *storage_and_transfers(config, systemd, jobs, audit)]
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,

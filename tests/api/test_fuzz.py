@@ -18,6 +18,7 @@ import pytest
 
 from orpheus.cli.client import AgentClient
 from testbed import fuzz
+from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import Unit, network_namespace
 
 EXAMPLES_PER_ROUTE = int(os.environ.get("ORPHEUS_FUZZ_EXAMPLES", "100"))
@@ -80,6 +81,34 @@ def test_fuzzing_the_update_and_jobs_routes_finds_no_server_error(tmp_path: Path
     tested = _operations(tmp_path / "u.ndjson")
     for operation in ("POST /api/v1/update", "POST /api/v1/update/rollback",
                       "GET /api/v1/update", "GET /api/v1/jobs/{job_id}"):  # fmt: skip
+        assert operation in tested, sorted(tested)
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+def test_fuzzing_the_storage_and_transfer_routes_finds_no_server_error(tmp_path: Path) -> None:
+    """Storage and the recordings' copy/move (testbed/storage_api.py: a stick as a
+    directory, no USB hardware here) with their jobs."""
+    netns, password = f"orpheus-fuzz-storage-{os.getpid()}", "fuzz-admin-pass"
+    with network_namespace(netns):
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", netns, sys.executable, "-m", "testbed.storage_api",
+             str(tmp_path), "8080", password],
+            stdout=subprocess.PIPE, stderr=(tmp_path / "server.log").open("wb"), text=True,
+            env={**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}:{SOURCE_DIR}"},
+        )  # fmt: skip
+        try:
+            assert server.stdout is not None and server.stdout.readline() == "serving\n"
+            run = fuzz.schemathesis(
+                netns, fuzz.OPENAPI_URL, password, EXAMPLES_PER_ROUTE, tmp_path / "s.ndjson"
+            )
+        finally:
+            server.terminate()
+            server.wait(30)
+    assert run.returncode == 0 and run.failures == 0, run.output[-6000:]
+    tested = _operations(tmp_path / "s.ndjson")
+    for operation in ("GET /api/v1/storage", "PUT /api/v1/storage/default",
+                      "POST /api/v1/storage/{name}/eject", "POST /api/v1/recordings/copy",
+                      "POST /api/v1/recordings/move"):  # fmt: skip
         assert operation in tested, sorted(tested)
     assert "Traceback" not in (tmp_path / "server.log").read_text()
 

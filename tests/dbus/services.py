@@ -65,6 +65,7 @@ class Manager(ServiceInterface):
     def __init__(self) -> None:
         super().__init__("org.freedesktop.systemd1.Manager")
         self.calls: list[tuple[str, str, str]] = []
+        self.transient: dict[str, dict[str, Any]] = {}  # unit -> its properties
         self.subscribed = False
         self._next_job = 1
 
@@ -102,6 +103,14 @@ class Manager(ServiceInterface):
     @types("o", unit="s", mode="s")
     def ReloadOrRestartUnit(self, unit: str, mode: str) -> str:
         return self._queue("ReloadOrRestartUnit", unit, mode)
+
+    @method()
+    @types("o", unit="s", mode="s", properties="a(sv)", aux="a(sa(sv))")
+    def StartTransientUnit(
+        self, unit: str, mode: str, properties: list[Any], aux: list[Any]
+    ) -> str:
+        self.transient[unit] = {name: value.value for name, value in properties}
+        return self._queue("StartTransientUnit", unit, mode)
 
     @dbus_signal()
     @types("uoss")

@@ -11,6 +11,8 @@ import pytest
 
 from orpheus.dbus.rauc import DbusRauc, RaucError
 from orpheus.dbus.systemd import DbusSystemd, SystemdError
+from orpheus.storage.devices import usb_volume
+from orpheus.storage.mounts import SystemdMounts
 from tests.dbus.services import FAILING_UNIT, HANGING_UNIT, Services, private_bus
 
 # dbus-daemon is a host tool `make test` installs (builder/hosttools.py): missing, this fails.
@@ -54,6 +56,22 @@ def test_a_job_whose_end_never_comes_times_out(services: Services) -> None:
     with pytest.raises(SystemdError) as caught:
         DbusSystemd(job_timeout=0.5).start_unit(HANGING_UNIT)
     assert str(caught.value) == f"cannot start {HANGING_UNIT}: no answer from systemd within 0.5 s"
+
+
+def test_a_usb_drive_is_mounted_by_a_transient_unit_whose_job_is_awaited(
+    services: Services,
+) -> None:
+    volume = usb_volume({"DEVNAME": "/dev/sdb1", "ID_BUS": "usb", "ID_FS_USAGE": "filesystem",
+                         "ID_FS_TYPE": "vfat", "ID_FS_UUID": "5E1C-8A2F"})  # fmt: skip
+    assert volume is not None
+    where = Path("/run/orpheus/storage/usb-5e1c-8a2f")
+    SystemdMounts(DbusSystemd()).mount(volume, where)
+    unit = "run-orpheus-storage-usb\\x2d5e1c\\x2d8a2f.mount"
+    assert services.manager.calls == [("StartTransientUnit", unit, "fail")]
+    properties = services.manager.transient[unit]
+    assert properties["What"] == "/dev/disk/by-uuid/5e1c-8a2f"
+    assert properties["Options"].startswith("nodev,nosuid,noexec,noatime,")
+    assert properties["LazyUnmount"] is True and properties["Type"] == "vfat"
 
 
 def test_rauc_status_marks_and_inspection(services: Services) -> None:

@@ -23,6 +23,7 @@ from orpheus.cli import (
     report,
     snmp,
     status,
+    storage,
     update,
     users,
 )
@@ -31,7 +32,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, report, firewall,
+    privacy, recordings, storage, report, firewall,
 )  # fmt: skip
 
 

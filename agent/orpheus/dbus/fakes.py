@@ -5,11 +5,12 @@ demand with the same error types as the real wrappers."""
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orpheus.dbus.rauc import BundleInfo, ProgressCallback, RaucError, SlotStatus
-from orpheus.dbus.systemd import SystemdError
+from orpheus.dbus.systemd import SystemdError, UnitProperty
 
 
 @dataclass
@@ -19,6 +20,7 @@ class FakeSystemd:
 
     calls: list[tuple[str, str]] = field(default_factory=list)
     unavailable: str | None = None
+    transient: dict[str, list[UnitProperty]] = field(default_factory=dict)  # unit -> properties
 
     def start_unit(self, unit: str) -> None:
         self._record("start", unit)
@@ -31,6 +33,10 @@ class FakeSystemd:
 
     def reload_or_restart_unit(self, unit: str) -> None:
         self._record("reload", unit)
+
+    def start_transient_unit(self, unit: str, properties: Sequence[UnitProperty]) -> None:
+        self._record("start-transient", unit)
+        self.transient[unit] = list(properties)
 
     def reboot(self) -> None:
         self._record("reboot", "")

@@ -8,10 +8,12 @@ refusing its configuration) is an error, not a queued job that nobody looks at.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from dbus_next.aio.message_bus import MessageBus
 from dbus_next.message import Message
+from dbus_next.signature import Variant
 
 from orpheus.dbus import bus
 from orpheus.dbus.bus import BusError
@@ -29,7 +31,10 @@ _VERBS = {
     "StopUnit": "stop",
     "RestartUnit": "restart",
     "ReloadOrRestartUnit": "reload",
+    "StartTransientUnit": "start",
 }
+# A transient unit's properties: (name, D-Bus signature, value), e.g. ("Type", "s", "vfat").
+UnitProperty = tuple[str, str, Any]
 
 
 class SystemdError(BusError):
@@ -47,6 +52,10 @@ class Systemd(Protocol):
     def restart_unit(self, unit: str) -> None: ...
 
     def reload_or_restart_unit(self, unit: str) -> None: ...
+
+    def start_transient_unit(self, unit: str, properties: Sequence[UnitProperty]) -> None:
+        """Creates and starts a unit that lives until it stops (a mount of a USB drive)."""
+        ...
 
     def reboot(self) -> None:
         """Queues the orderly reboot (services stopped first); returns before it happens."""
@@ -71,6 +80,10 @@ class DbusSystemd:
     def reload_or_restart_unit(self, unit: str) -> None:
         self._job("ReloadOrRestartUnit", unit)
 
+    def start_transient_unit(self, unit: str, properties: Sequence[UnitProperty]) -> None:
+        body = [unit, "fail", [[name, Variant(kind, value)] for name, kind, value in properties]]
+        self._job("StartTransientUnit", unit, "ssa(sv)a(sa(sv))", [*body, []])
+
     def reboot(self) -> None:
         # What `systemctl reboot` does as root without logind: the reboot target, which
         # stops every service in order; Manager.Reboot() would skip that.
@@ -79,9 +92,10 @@ class DbusSystemd:
         except SystemdError as error:
             raise SystemdError(f"cannot reboot: {error}") from error
 
-    def _job(self, member: str, unit: str) -> None:
+    def _job(self, member: str, unit: str, signature: str = "ss", body: Sequence[Any] = ()) -> None:
+        call = (member, signature, list(body) or [unit, "replace"])
         try:
-            bus.run(SERVICE, _run_job(member, unit), self._timeout)
+            bus.run(SERVICE, _run_job(call, unit), self._timeout)
         except SystemdError as error:
             raise SystemdError(f"cannot {_VERBS[member]} {unit}: {error}") from error
 
@@ -94,8 +108,10 @@ async def _enqueue(unit: str, mode: str) -> None:
         bus.disconnect(connection)
 
 
-async def _run_job(member: str, unit: str) -> None:
-    """Calls member(unit, "replace") and waits for the job's JobRemoved signal."""
+async def _run_job(call: tuple[str, str, list[Any]], unit: str) -> None:
+    """Makes the call (member, signature, body: a job for unit) and waits for the job's
+    JobRemoved signal."""
+    member, signature, body = call
     connection = await bus.connect(SERVICE)
     ended: dict[str, str] = {}  # job path -> result, for jobs that end before the reply
     changed = asyncio.Event()
@@ -113,9 +129,7 @@ async def _run_job(member: str, unit: str) -> None:
             f"type='signal',sender='{BUS_NAME}',interface='{MANAGER}',member='JobRemoved'",
         )
         await _subscribe(connection)
-        (job,) = await bus.call(
-            connection, SERVICE, OBJECT_PATH, MANAGER, member, "ss", [unit, "replace"]
-        )
+        (job,) = await bus.call(connection, SERVICE, OBJECT_PATH, MANAGER, member, signature, body)
         while str(job) not in ended:
             changed.clear()
             await changed.wait()

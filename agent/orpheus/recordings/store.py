@@ -3,14 +3,18 @@
 Each recording is two files in `recordings/`: `<id>.age`, the audio encrypted to the privacy
 key (age, X25519), and `<id>.json`, what the unit knows of the call (date, parties,
 direction, duration), which the list shows without the password. `<id>.age.part` is one
-being written. Ids are checked by full match before any path is made from them.
+being written by the spool, `<id>.age.copy` one being copied here from another target
+(storage/transfer.py). Ids are checked by full match before any path is made from them.
+The same layout serves every target: the data partition and a USB drive's folder.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +29,11 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIX = ".age"
 FACTS_SUFFIX = ".json"
 PARTIAL_SUFFIX = ".age.part"
+COPY_SUFFIX = ".age.copy"
+
+
+# A recording's facts are a few hundred bytes; a drive's file may be anything.
+MAX_FACTS_BYTES = 64 * 1024
 
 
 class NoSuchRecording(LookupError):
@@ -66,9 +75,17 @@ class RecordingStore:
     def audio_path(self, recording_id: str) -> Path:
         return self._path(recording_id, AUDIO_SUFFIX)
 
-    def publish(self, recording_id: str, facts: dict[str, Any]) -> None:
-        """The finished .part becomes the recording; its facts make it appear in the list."""
-        partial, audio = self.partial_path(recording_id), self.audio_path(recording_id)
+    def copy_path(self, recording_id: str) -> Path:
+        return self._path(recording_id, COPY_SUFFIX)
+
+    def facts_path(self, recording_id: str) -> Path:
+        return self._path(recording_id, FACTS_SUFFIX)
+
+    def publish(self, recording_id: str, facts: dict[str, Any], staged: Path | None = None) -> None:
+        """The finished file (the .part unless staged names another) becomes the recording;
+        its facts make it appear in the list."""
+        partial = staged or self.partial_path(recording_id)
+        audio = self.audio_path(recording_id)
         with files.disk_full_as(audio):
             partial.replace(audio)
             files.write_file(
@@ -92,14 +109,32 @@ class RecordingStore:
                 continue
             if isinstance(facts, dict) and (self.directory / f"{recording_id}.age").exists():
                 found.append(facts)
-        return sorted(found, key=lambda facts: (str(facts.get("started")), str(facts["id"])))
+        return sorted(found, key=lambda facts: (str(facts.get("started")), str(facts.get("id"))))
+
+    def entries(self) -> list[tuple[str, dict[str, Any]]]:
+        """(id, facts) of every finished recording, the id from the files' names, oldest
+        first; a recording whose facts cannot be read is left out (and logged)."""
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for path in self.directory.glob(f"*{FACTS_SUFFIX}"):
+            recording_id = path.name.removesuffix(FACTS_SUFFIX)
+            if not is_recording_id(recording_id) or not self.audio_path(recording_id).exists():
+                continue
+            try:
+                found.append((recording_id, self.get(recording_id)))
+            except NoSuchRecording as error:
+                log.error("%s", error)
+        return sorted(found, key=lambda entry: (str(entry[1].get("started")), entry[0]))
 
     def get(self, recording_id: str) -> dict[str, Any]:
         path = self._path(recording_id, FACTS_SUFFIX)
         try:
-            facts = json.loads(path.read_text())
+            facts = json.loads(read_regular(path, MAX_FACTS_BYTES))
         except FileNotFoundError:
             raise NoSuchRecording(f"no recording {recording_id!r}") from None
+        except (OSError, ValueError) as error:  # a drive's planted link, FIFO or junk
+            raise NoSuchRecording(f"recording {recording_id!r}: facts unreadable") from error
         if not isinstance(facts, dict):
             raise NoSuchRecording(f"recording {recording_id!r}: facts unreadable")
         return facts
@@ -141,6 +176,40 @@ class RecordingStore:
 
     def drop_partial(self, recording_id: str) -> None:
         self.partial_path(recording_id).unlink(missing_ok=True)
+
+    def drop_copies(self) -> list[str]:
+        """Removes the copies an interrupted transfer left (never the spool's .part files);
+        the ids whose copy was dropped."""
+        if not self.directory.is_dir():
+            return []
+        dropped = []
+        for path in self.directory.glob(f"*{COPY_SUFFIX}"):
+            recording_id = path.name.removesuffix(COPY_SUFFIX)
+            if is_recording_id(recording_id) and (path.is_symlink() or not path.is_dir()):
+                path.unlink(missing_ok=True)
+                dropped.append(recording_id)
+        return dropped
+
+
+def open_regular(path: Path) -> int:
+    """A descriptor of path for reading, only if it is a regular file: a link is not
+    followed and a FIFO a drive holds does not block (OSError otherwise)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(errno.EINVAL, f"{path.name} is not a regular file")
+    return descriptor
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    descriptor = open_regular(path)
+    try:
+        data = os.read(descriptor, limit + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is larger than {limit} bytes")
+    return data
 
 
 def open_partial(path: Path) -> BinaryIO:

@@ -1,0 +1,204 @@
+"""The storage targets known now: `internal` always, a USB volume from its plug to its
+unplug or eject, and the default target (kept in the agent's state directory).
+
+A plugged-in volume is mounted at `<mount_root>/usb-<uuid>`; one that cannot be used stays
+listed (unsupported, or unreachable with the mount's error) so the admin sees why. Every
+change is logged and audited, and answers one line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from orpheus import files
+from orpheus.audit.log import AuditEntry, AuditSink
+from orpheus.storage.devices import HostileDevice, UsbVolume, usb_volume
+from orpheus.storage.mounts import Mounter, MountError
+from orpheus.storage.targets import INTERNAL, USB_RECORDINGS_DIR, Target
+
+log = logging.getLogger(__name__)
+
+AGENT_USER = "agent"  # who the audit log names for what a drive's plug or pull did
+
+# A target's name as the API and the CLI take it: what devices.UsbVolume.name makes.
+TARGET_NAME_PATTERN = r"internal|usb-[0-9a-z][0-9a-z-]{0,39}"
+_TARGET_NAME = re.compile(TARGET_NAME_PATTERN)
+
+
+class NoSuchTarget(LookupError):
+    pass
+
+
+class TargetRefused(ValueError):
+    """A storage change that cannot be made (ejecting internal...); one line."""
+
+
+class StorageTargets:
+    def __init__(
+        self,
+        internal_recordings: Path,
+        mount_root: Path,
+        mounter: Mounter,
+        settings_file: Path,
+        audit: AuditSink | None = None,
+        mounted: Callable[[Path], bool] | None = None,
+    ) -> None:
+        self.mount_root = mount_root
+        self._mounter = mounter
+        self._settings = settings_file
+        self._audit = audit
+        self._mounted = mounted  # None: os.path.ismount (tests use directories)
+        self._lock = threading.Lock()
+        self._internal = Target(
+            INTERNAL,
+            "internal",
+            internal_recordings.parent,
+            internal_recordings,
+            mounted=Path.is_dir,
+        )
+        self._usb: dict[str, Target] = {}
+
+    def targets(self) -> list[Target]:
+        with self._lock:
+            return [self._internal, *sorted(self._usb.values(), key=lambda t: t.name)]
+
+    def get(self, name: str) -> Target:
+        if _TARGET_NAME.fullmatch(name) is None:
+            raise NoSuchTarget(f"not a storage target's name: {name[:64]!r}")
+        with self._lock:
+            target = self._internal if name == INTERNAL else self._usb.get(name)
+        if target is None:
+            raise NoSuchTarget(f"no storage target {name!r} (see orpheusctl storage list)")
+        return target
+
+    def listing(self) -> dict[str, Any]:
+        """GET /api/v1/storage."""
+        default = self.default()
+        return {
+            "default": default,
+            "targets": [t.measure() | {"default": t.name == default} for t in self.targets()],
+        }
+
+    # The default target: where recordings go (read by the recording side; see README).
+
+    def default(self) -> str:
+        try:
+            value = json.loads(self._settings.read_text()).get("default", INTERNAL)
+        except FileNotFoundError:
+            return INTERNAL
+        except (OSError, ValueError, AttributeError) as error:
+            log.error("%s unreadable (%s): recordings stay on internal", self._settings, error)
+            return INTERNAL
+        return value if isinstance(value, str) and _TARGET_NAME.fullmatch(value) else INTERNAL
+
+    def set_default(self, name: str, user: str) -> str:
+        target = self.get(name)
+        if not target.reachable():
+            raise TargetRefused(f"{name} cannot take recordings: {target.measure()['message']}")
+        before = self.default()
+        self._settings.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.write_file(self._settings, json.dumps({"default": name}) + "\n", mode=0o600)
+        self._record("storage.default", "storage", user, {"default": before}, {"default": name})
+        return name
+
+    # Hot-plug (hotplug.py) and the admin's eject.
+
+    def device_added(self, properties: Mapping[str, str]) -> Target | None:
+        """A udev `add` (or a volume present when the agent starts): mounted when it can be."""
+        try:
+            volume = usb_volume(properties)
+        except HostileDevice as error:
+            log.warning("USB device ignored: %s", error)
+            self._record("storage.refused", "storage", AGENT_USER, None, {"reason": str(error)})
+            return None
+        if volume is None:
+            return None
+        with self._lock:
+            if volume.name in self._usb:
+                return self._usb[volume.name]
+        target = self._mount(volume)
+        with self._lock:
+            self._usb[volume.name] = target
+        state = target.measure()
+        log.info("USB %s (%s, %s): %s", volume.name, volume.device, volume.fs_type, state["state"])
+        self._record("storage.plugged", f"storage {volume.name}", AGENT_USER, None, _facts(state))
+        return target
+
+    def _mount(self, volume: UsbVolume) -> Target:
+        where = self.mount_root / volume.name
+        target = Target(
+            volume.name, "usb", where, where / USB_RECORDINGS_DIR, volume.fs_type,
+            volume.device, volume.label, unsupported=not volume.supported,
+        )  # fmt: skip
+        if self._mounted is not None:
+            target.mounted = self._mounted
+        if target.unsupported:
+            return target
+        try:
+            self._mounter.mount(volume, where)
+        except MountError as error:
+            log.error("%s", error)
+            target.error = str(error)
+        return target
+
+    def device_removed(self, properties: Mapping[str, str]) -> None:
+        """A udev `remove`: the drive is gone (systemd has lazily unmounted it)."""
+        try:
+            volume = usb_volume(properties)
+        except HostileDevice:
+            return
+        if volume is None:
+            return
+        with self._lock:
+            target = self._usb.pop(volume.name, None)
+        if target is None:
+            return
+        self._unmount(target)
+        log.warning("USB %s (%s) removed", target.name, target.device)
+        subject = f"storage {target.name}"
+        self._record("storage.unplugged", subject, AGENT_USER, {"name": target.name}, None)
+
+    def eject(self, name: str, user: str, busy: Callable[[str], str | None]) -> str:
+        """Unmounts a USB target so the drive can be pulled; refused while a job uses it."""
+        target = self.get(name)
+        if target.kind != "usb":
+            raise TargetRefused("the internal target cannot be ejected")
+        reason = busy(name)
+        if reason:
+            raise TargetRefused(f"{name} is in use: {reason}")
+        if not target.unsupported and not target.error:
+            self._mounter.unmount(target.root)
+        with self._lock:
+            self._usb.pop(name, None)
+        if self.default() == name:
+            log.warning("the default target %s was ejected: recordings stay on internal", name)
+        self._record("storage.eject", f"storage {name}", user, {"name": name}, None)
+        return name
+
+    def _unmount(self, target: Target) -> None:
+        if target.unsupported or target.error:
+            return
+        try:
+            self._mounter.unmount(target.root)
+        except MountError as error:
+            log.warning("%s", error)
+
+    def _record(self, change: str, subject: str, user: str, before: Any, after: Any) -> None:
+        if self._audit is None:
+            return
+        try:
+            self._audit.append(AuditEntry(change, subject, user, before, after))
+        except (OSError, sqlite3.Error) as error:
+            log.error("could not audit %s: %s", change, error)
+
+
+def _facts(state: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("name", "fs_type", "device", "label", "state", "size_bytes", "message")
+    return {key: state[key] for key in keys}

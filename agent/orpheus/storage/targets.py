@@ -1,0 +1,99 @@
+"""One storage target: where its recordings are, and what it reports (state, size, free,
+number and bytes of recordings), measured at each call: nothing is cached that a pulled
+drive could make wrong."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from orpheus.recordings.store import AUDIO_SUFFIX, RecordingStore
+
+TargetState = Literal["mounted", "read-only", "unreachable", "full", "unsupported"]
+TARGET_STATES = ("mounted", "read-only", "unreachable", "full", "unsupported")
+INTERNAL = "internal"
+# The recordings' folder on a drive (the drive may hold other files too).
+USB_RECORDINGS_DIR = "orpheus-recordings"
+# Below this a target takes no more recordings: a one-hour call is about 58 MB.
+FULL_BELOW_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class Target:
+    name: str  # "internal", "usb-<uuid>"
+    kind: Literal["internal", "usb"]
+    root: Path  # the filesystem's mount point (the data partition's directory for internal)
+    recordings_dir: Path
+    fs_type: str = ""
+    device: str = ""
+    label: str = ""
+    unsupported: bool = False
+    error: str = ""  # why it is unreachable (a mount that failed)
+    # Whether root is still the drive's mount point: a pulled drive leaves an empty
+    # directory whose figures would be the RAM's. The internal target is always there.
+    mounted: Callable[[Path], bool] = field(default=os.path.ismount, repr=False)
+
+    @property
+    def store(self) -> RecordingStore:
+        return RecordingStore(self.recordings_dir)
+
+    def reachable(self) -> bool:
+        return not self.unsupported and not self.error and self.mounted(self.root)
+
+    def measure(self) -> dict[str, Any]:
+        """The target's JSON for /api/v1/storage."""
+        answer: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.root),
+            "fs_type": self.fs_type,
+            "device": self.device,
+            "label": self.label,
+            "size_bytes": None,
+            "free_bytes": None,
+            "recordings": 0,
+            "recording_bytes": 0,
+        }
+        if self.unsupported:
+            return answer | {"state": "unsupported", "message": f"{self.fs_type} is not supported"}
+        if self.error:
+            return answer | {"state": "unreachable", "message": self.error}
+        if not self.reachable():
+            return answer | {"state": "unreachable", "message": "not mounted"}
+        try:
+            stats = os.statvfs(self.root)
+            count, used = recordings_usage(self.recordings_dir)
+        except OSError as error:
+            return answer | {"state": "unreachable", "message": str(error.strerror)}
+        free = stats.f_bavail * stats.f_frsize
+        answer |= {
+            "size_bytes": stats.f_blocks * stats.f_frsize,
+            "free_bytes": free,
+            "recordings": count,
+            "recording_bytes": used,
+        }
+        return answer | {"state": _state(stats.f_flag, free), "message": ""}
+
+
+def _state(flags: int, free: int) -> TargetState:
+    if flags & os.ST_RDONLY:
+        return "read-only"
+    return "full" if free < FULL_BELOW_BYTES else "mounted"
+
+
+def recordings_usage(directory: Path) -> tuple[int, int]:
+    """How many recordings (finished audio files) the folder holds and their bytes; an
+    absent folder holds none, an unreadable one raises OSError."""
+    count = used = 0
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return 0, 0
+    for entry in entries:
+        if entry.name.endswith(AUDIO_SUFFIX) and entry.is_file(follow_symlinks=False):
+            count += 1
+            used += entry.stat(follow_symlinks=False).st_size
+    return count, used

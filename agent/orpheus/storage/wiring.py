@@ -1,0 +1,41 @@
+"""Builds the storage targets and the recordings' transfers from the agent's settings
+(called by bootstrap after the recordings): the USB mounts through systemd over D-Bus."""
+
+from __future__ import annotations
+
+from orpheus.audit.log import AuditSink
+from orpheus.config import AgentConfig
+from orpheus.dbus.systemd import Systemd
+from orpheus.jobs.registry import JobRegistry
+from orpheus.recordings.wiring import RECORDINGS_DIR
+from orpheus.storage.feature import StorageFeature
+from orpheus.storage.hotplug import UdevMonitor
+from orpheus.storage.journal import Journal
+from orpheus.storage.mounts import SystemdMounts
+from orpheus.storage.registry import StorageTargets
+from orpheus.storage.transfer_feature import TransferFeature
+from orpheus.storage.transfer_job import Transfers
+
+MOUNT_DIR = "storage"  # run_dir/storage/usb-<uuid>
+SETTINGS_FILE = "storage.json"
+JOURNAL_FILE = "recordings-transfer.json"
+
+
+def storage_and_transfers(
+    config: AgentConfig, systemd: Systemd, jobs: JobRegistry, audit: AuditSink
+) -> tuple[StorageFeature, TransferFeature]:
+    """Storage first: its start mounts the drives already plugged in, which an interrupted
+    transfer (resumed at the transfers' start) may need."""
+    targets = StorageTargets(
+        config.data_dir / RECORDINGS_DIR,
+        config.run_dir / MOUNT_DIR,
+        SystemdMounts(systemd),
+        config.state_dir / SETTINGS_FILE,
+        audit,
+    )
+    storage = StorageFeature(targets, UdevMonitor(targets))
+    transfers = TransferFeature(
+        Transfers(targets, Journal(config.state_dir / JOURNAL_FILE)), jobs, audit
+    )
+    storage.busy = transfers.busy
+    return storage, transfers
