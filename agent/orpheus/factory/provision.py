@@ -135,31 +135,32 @@ class Provisioning:
         self.record = Record(serial_number, station.declared.board)
         self.status: UnitStatus | None = None
         self.hardware: UnitHardware | None = None
-        self._was_sealed = False
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> Outcome:
         started = time.monotonic()
         self.record = self._record()
         try:
-            if self._connect():
-                return self._finish(DONE, f"{self.serial} was sealed by an earlier run", started)
-            for name, step in (
-                ("hardware", self._hardware),
-                ("check", self._check),
-                ("keygen", self._keygen),
-                ("identity", self._identity),
-                ("password", self._password),
-                ("self-test", self._self_test),
-                ("seal", self._seal),
-            ):
-                with self._step(name) as detail:
-                    detail.append(step())
-            if self.station.label_dir is not None:
+            done_before = self._connect()
+            if not done_before:
+                for name, step in (
+                    ("hardware", self._hardware),
+                    ("check", self._check),
+                    ("keygen", self._keygen),
+                    ("identity", self._identity),
+                    ("password", self._password),
+                    ("self-test", self._self_test),
+                    ("seal", self._seal),
+                ):
+                    with self._step(name) as detail:
+                        detail.append(step())
+            if self.station.label_dir is not None:  # again when done: a label lost, reprinted
                 with self._step("label") as detail:
                     detail.append(str(write_label(self.record, self.station.label_dir)))
         except StepFailed as failed:
             return self._finish(FAILED, str(failed), started)
+        if done_before:
+            return self._finish(DONE, f"{self.serial} was sealed by an earlier run", started)
         return self._finish(SEALED, f"sealed as {self.serial}", started)
 
     def _record(self) -> Record:
@@ -174,18 +175,19 @@ class Provisioning:
             self.report("records", FAILED_STATE, reason)
             raise StepFailed(reason)
         record = held or Record(self.serial, board, started=_now())
-        self._was_sealed = record.result == SEALED
         record.port, record.operator = self.port, self.station.operator or record.operator
         if record.result != SEALED:
             record.result, record.error = RUNNING, None
         return record
 
     def _finish(self, result: str, detail: str, started: float) -> Outcome:
-        if result == DONE:
-            self.record.result = SEALED
-        elif not self._was_sealed:  # a sealed unit's record keeps saying so
-            self.record.result, self.record.error = result, detail if result == FAILED else None
-            self.record.finished = _now()
+        # A sealed unit's record keeps saying so, whatever fails after the seal (its label)
+        # or in a later run (another unit on the port).
+        if result == DONE or self.record.result == SEALED:
+            self.record.result, self.record.error = SEALED, None
+        else:
+            self.record.result, self.record.error = result, detail
+        self.record.finished = _now()
         counts = self.record.serial_bytes
         counts["sent"] = counts.get("sent", 0) + self.client.bytes_written
         counts["received"] = counts.get("received", 0) + self.client.bytes_read
@@ -256,7 +258,7 @@ class Provisioning:
                     "is not: another unit, or this one flashed again (nothing changed)"
                 )
             self.status = status
-            self.record.firmware = status.firmware
+            self.record.firmware, self.record.seal_requested = status.firmware, False
             detail.append(f"firmware {status.firmware or '?'}, " + self._has(status))
         return False
 

@@ -44,8 +44,8 @@ class Record:
     admin_password: str | None = None
     self_test: dict[str, Any] | None = None
     seal_requested: bool = False  # the seal was sent (its reply may have been lost)
-    started: str | None = None
-    finished: str | None = None
+    started: str | None = None  # the first run's start
+    finished: str | None = None  # the last run's end
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # step: result, seconds
     serial_bytes: dict[str, int] = field(default_factory=dict)  # sent, received (all runs)
     format: int = FORMAT
