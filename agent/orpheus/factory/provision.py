@@ -213,8 +213,11 @@ class Provisioning:
             self._note(name, FAILED_STATE, reason, started)
             raise StepFailed(f"{name}: {reason}") from error
         text = detail[0] if detail else ""
-        state = KEPT if text.startswith("kept") else OK
-        self._note(name, state, text, started)
+        try:
+            self._note(name, KEPT if text.startswith("kept") else OK, text, started)
+        except OSError as error:  # the record not saved: the next step must not run
+            self.report(name, FAILED_STATE, f"records: {error}")
+            raise StepFailed(f"{name}: records: cannot save {self.serial}: {error}") from error
 
     def _note(self, name: str, state: str, detail: str, started: float) -> None:
         seconds = round(time.monotonic() - started, 3)

@@ -82,8 +82,8 @@ class RecordStore:
 
     def save(self, record: Record) -> None:
         path = self.path(record.serial)
-        if not self.directory.is_dir():
-            self.directory.mkdir(parents=True, mode=0o700)
+        # exist_ok: a batch's threads make it at the same time
+        self.directory.mkdir(parents=True, mode=0o700, exist_ok=True)
         text = json.dumps(asdict(record), indent=2, sort_keys=True) + "\n"
         files.write_file(path, text, mode=0o600)
 
