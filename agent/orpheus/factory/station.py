@@ -123,7 +123,8 @@ def _records(args: argparse.Namespace) -> int:
         sys.stdout.write(export_csv(records, with_passwords=args.with_passwords))
         return 0
     for record in records:
-        print(f"{record.serial:<20} {record.board:<8} {record.result:<8} {record.error or ''}")
+        line = f"{record.serial:<20} {record.board:<8} {record.result:<8} {record.error or ''}"
+        print(line.rstrip())
     print(f"{len(records)} record(s) in {args.records}")
     return 0
 
