@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
@@ -172,7 +173,8 @@ def test_a_sealed_unit_whose_console_is_silent_is_reported_done(
         before = (unit.state_dir / "identity.json").read_bytes()
         code, out, err = provision_cli(line, console.port, capsys, wait=1.0)
     assert (code, err) == (0, "")
-    assert "sealed" in out and "done" in out
+    assert "  connect    ok      the unit is silent, as the records say\n" in out
+    assert f"{SERIAL}: done in" in out and "  seal" not in out
     assert (unit.state_dir / "identity.json").read_bytes() == before
     assert line.record()["result"] == "sealed"
 
@@ -249,6 +251,33 @@ def test_a_link_cut_half_way_is_taken_up_where_it_stopped_without_re_keying(
     assert json.loads((unit.state_dir / "identity.json").read_text()) == pending
     record = line.record()
     assert record["identity"] == pending and record["result"] == "sealed"
+
+
+def test_a_seal_whose_reply_was_lost_is_found_done_on_the_next_run(line: Line) -> None:
+    """The unit sealed, but its reply never came back (it answers too late): the next run
+    finds it sealed and takes the seal as done, nothing sent again."""
+    unit = line.unit()
+    console = unit.console()
+    late = threading.Event()
+
+    def handler(request: str, args: dict[str, Any]) -> dict[str, Any]:
+        reply = console.handle(request, args)
+        if request == "seal":
+            late.wait(3.0)  # longer than the station waits for a reply, all attempts together
+        return reply
+
+    with handler_on_pty(handler) as port:
+        first = provision(line.station(), port, SERIAL, lambda *a: None)
+        assert first.result == "failed" and first.detail.startswith("seal: ")
+        assert unit_sealed(unit) and line.record()["seal_requested"] is True
+        late.set()
+        steps: list[tuple[str, str, str]] = []
+        second = provision(line.station(), port, SERIAL, lambda *a: steps.append(a))
+    assert second.result == "done"
+    taken = "the unit says it is sealed: the seal sent by an earlier run was taken"
+    assert ("connect", "ok", taken) in steps
+    assert not [step for step in steps if step[0] in ("identity", "seal")]
+    assert line.record()["result"] == "sealed"
 
 
 def test_a_resumed_run_never_gives_the_unit_a_second_identity(line: Line) -> None:

@@ -64,6 +64,7 @@ STEPS = (
 )  # fmt: skip
 RUNNING_STATE, OK, KEPT, FAILED_STATE, DONE = "running", "ok", "kept", "failed", "done"
 BAUD = 115200
+RETRY_SECONDS = 0.5  # at most two `status` requests a second while waiting for the unit
 # Unambiguous on a printed label (no 0/O, 1/l/I): 4 groups of 4 from 55 characters, 92 bits.
 PASSWORD_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
 
@@ -235,9 +236,12 @@ class Provisioning:
             if status is None or status.sealed:
                 if sealed_here:
                     detail.append(
-                        "the unit is sealed (it says so, or is silent as sealed units are)"
-                        if self.record.result == SEALED
-                        else "the seal was sent and the unit no longer answers: sealed"
+                        ("the unit says it is sealed" if status else "the unit is silent")
+                        + (
+                            ", as the records say"
+                            if self.record.result == SEALED
+                            else ": the seal sent by an earlier run was taken"
+                        )
                     )
                     return True
                 if status is None and self.client.reader.corrupt:
@@ -286,11 +290,14 @@ class Provisioning:
         deadline = time.monotonic() + self.station.wait_seconds
         try:
             while True:
+                asked = time.monotonic()
                 try:
                     return parse_status(client.call("status"))
                 except LinkError:
                     if time.monotonic() >= deadline:
                         return None
+                    # a line answering garbage at once is not flooded with requests
+                    time.sleep(max(0.0, asked + RETRY_SECONDS - time.monotonic()))
                 except RemoteError as error:
                     if "sealed" in str(error):  # a sealed unit's last answers, in its grace time
                         return UnitStatus(True, None, None, False, False, None)
