@@ -191,6 +191,48 @@ def console_on_pty(unit: FactoryUnit) -> Iterator[ConsoleLine]:
         os.close(master)
 
 
+class SocketLink:
+    """The unit's end of a TCP connection (QEMU's `-serial tcp:...,server` in miniature)."""
+
+    def __init__(self, connection: socket.socket, timeout: float = 0.05) -> None:
+        self.connection = connection
+        connection.settimeout(timeout)
+
+    def read(self, size: int = 1) -> bytes:
+        try:
+            return self.connection.recv(size)
+        except TimeoutError:
+            return b""
+
+    def write(self, data: bytes, /) -> int:
+        self.connection.sendall(data)
+        return len(data)
+
+
+@contextmanager
+def console_on_tcp(unit: FactoryUnit) -> Iterator[str]:
+    """The unit's console behind a listener on 127.0.0.1; yields its socket:// URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    console = unit.console()
+
+    def accept_and_serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            serve(console, SocketLink(connection), None, 0.5)
+
+    thread = threading.Thread(target=accept_and_serve, daemon=True)
+    thread.start()
+    host, port = listener.getsockname()
+    try:
+        yield f"socket://{host}:{port}"
+    finally:
+        console.sealed = True
+        thread.join(timeout=10)
+        listener.close()
+
+
 @contextmanager
 def other_end_on_pty(answer: Callable[[Link], None]) -> Iterator[str]:
     """Something else than the real console on a pty (a hostile or broken unit): answer(link)

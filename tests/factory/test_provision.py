@@ -39,6 +39,7 @@ from testbed.factory_unit import (
     Hardware,
     ami_banner,
     console_on_pty,
+    console_on_tcp,
     factory_key_pair,
     handler_on_pty,
     lay_out,
@@ -161,6 +162,15 @@ def test_a_fresh_unit_is_provisioned_sealed_recorded_and_labelled(
     label = (line.labels / f"{SERIAL}.svg").read_text()
     assert SERIAL in label and password in label and unit.hardware.macs[1] in label
     assert stat.S_IMODE((line.labels / f"{SERIAL}.svg").stat().st_mode) == 0o600
+
+
+def test_a_unit_behind_a_socket_url_is_provisioned(line: Line) -> None:
+    """pyserial's socket:// URL, as a QEMU guest's serial port on TCP would be."""
+    unit = line.unit()
+    with console_on_tcp(unit) as url:
+        outcome = provision(line.station(), url, SERIAL, lambda *a: None)
+    assert outcome.result == "sealed", outcome.detail
+    assert unit_sealed(unit)
 
 
 def test_a_sealed_unit_whose_console_is_silent_is_reported_done(
