@@ -351,6 +351,18 @@ def test_a_silent_port_fails_with_one_line(line: Line, capsys: pytest.CaptureFix
     )
 
 
+def test_a_serial_that_could_be_a_path_is_refused_before_the_port_is_opened(
+    line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = provision_cli(line, "/dev/nonexistent", capsys, serial_number="../../x")
+    assert (
+        code == 1
+        and err
+        == "orpheus-factory: ../../x: bad serial '../../x': 3-64 letters, digits, '.', '_' or '-'\n"
+    )
+    assert "connect" not in out and not line.records.exists()
+
+
 def test_a_port_that_cannot_be_opened_fails_with_one_line(
     line: Line, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

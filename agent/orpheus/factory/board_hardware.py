@@ -110,9 +110,11 @@ def _spans(table: dict[str, Any], path: Path) -> dict[str, Span]:
 
 def load_declared(board: str, board_dir: Path = BOARD_DIR) -> DeclaredHardware:
     path = board_dir / board / "board.toml"
+    known = sorted(p.parent.name for p in board_dir.glob("*/board.toml"))
+    if not known:
+        raise BoardError(f"no boards in {board_dir}/: run from the source tree, or --board-dir")
     if not re.fullmatch(r"[a-z0-9]{1,32}", board) or not path.is_file():
-        known = sorted(p.parent.name for p in board_dir.glob("*/board.toml"))
-        raise BoardError(f"unknown board {board!r} (known in {board_dir}: {', '.join(known)})")
+        raise BoardError(f"unknown board {board!r} (known: {', '.join(known)})")
     try:
         raw = tomllib.loads(path.read_text())
     except (OSError, UnicodeError, tomllib.TOMLDecodeError) as error:

@@ -56,6 +56,7 @@ from orpheus.factory.replies import (
 )
 from orpheus.factory.unit_hardware import UnitHardware
 from orpheus.licensing.factory_signature import Seal, check_seal, sign_identity
+from orpheus.licensing.identity import SERIAL_PATTERN
 from orpheus.licensing.tiers import BOARDS
 
 STEPS = (
@@ -447,6 +448,10 @@ def _failed_steps(result: SelfTest) -> str:
 def provision(station: Station, port: str, serial_number: str, report: Report) -> Outcome:
     """One unit on one port: never raises for the unit's faults, says them in the Outcome."""
     started = time.monotonic()
+    if not SERIAL_PATTERN.fullmatch(serial_number):
+        reason = f"bad serial {serial_number[:64]!r}: 3-64 letters, digits, '.', '_' or '-'"
+        report("records", FAILED_STATE, reason)
+        return Outcome(serial_number, port, FAILED, reason, 0.0, 0, 0)
     try:
         link = open_port(port)
     except StepFailed as error:

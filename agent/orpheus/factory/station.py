@@ -139,7 +139,9 @@ def _unit_options(command: argparse.ArgumentParser) -> None:
         default=Path(os.environ.get("FACTORY_KEY") or DEV_FACTORY_KEY),
         help="the factory's Ed25519 private key (FACTORY_KEY)",
     )
-    command.add_argument("--board-dir", type=Path, default=BOARD_DIR, help=argparse.SUPPRESS)
+    command.add_argument(
+        "--board-dir", type=Path, default=BOARD_DIR, help="the tree's board/ (board.toml files)"
+    )
     command.add_argument(
         "--wait", type=float, default=90.0, help="seconds to wait for the unit to answer"
     )
