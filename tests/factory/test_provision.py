@@ -319,6 +319,20 @@ def test_the_records_refuse_a_serial_already_given_to_other_hardware(line: Line)
     assert not unit_sealed(second) and line.record()["result"] == "sealed"
 
 
+def test_a_second_unit_with_a_mac_already_recorded_is_refused(line: Line) -> None:
+    with console_on_pty(line.unit("first")) as console:
+        assert provision(line.station(), console.port, SERIAL, lambda *a: None).result == "sealed"
+    clone = line.unit("clone", Hardware(product_uuid="7b1e0e2a-0000-4000-8000-000000000002"))
+    with console_on_pty(clone) as console:
+        outcome = provision(line.station(), console.port, "ORP-MINI-0002", lambda *a: None)
+    assert outcome.result == "failed"
+    assert outcome.detail == (
+        "hardware: MAC 52:54:00:12:34:56 is already recorded for serial ORP-MINI-0001: "
+        "two units with one MAC"
+    )
+    assert not (clone.state_dir / "unit-identity.key.pem").exists()
+
+
 def test_a_unit_that_holds_another_serial_is_refused(line: Line) -> None:
     """Its identity written by another station (no record here): written once, so refused."""
     unit = line.unit()

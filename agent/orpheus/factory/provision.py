@@ -314,13 +314,7 @@ class Provisioning:
                 f"the records hold {self.serial} for other hardware (fingerprint {recorded}), "
                 f"this unit is {hardware.fingerprint}"
             )
-        for other in self.station.records.all():
-            if (
-                other.serial != self.serial
-                and other.fingerprint == hardware.fingerprint
-                and other.identity is not None
-            ):
-                raise StepFailed(f"this unit is already recorded as serial {other.serial}")
+        self._check_not_recorded_elsewhere(hardware)
         self.hardware = hardware
         self.record.hardware = hardware.as_dict()
         disk = hardware.disk
@@ -329,6 +323,21 @@ class Provisioning:
             f"disk {disk.model if disk else '-'} {(disk.size_bytes if disk else 0) / 1e9:.1f} GB, "
             f"{hardware.cpus} CPUs, {len(hardware.nics)} NICs, fingerprint {hardware.fingerprint}"
         )
+
+    def _check_not_recorded_elsewhere(self, hardware: UnitHardware) -> None:
+        """No other serial's identity was made for this hardware or one of its MACs."""
+        macs = {nic.mac for nic in hardware.nics if nic.mac}
+        for other in self.station.records.all():
+            if other.serial == self.serial or other.identity is None:
+                continue
+            if other.fingerprint == hardware.fingerprint:
+                raise StepFailed(f"this unit is already recorded as serial {other.serial}")
+            shared = macs & set(other.identity.get("macs") or [])
+            if shared:
+                raise StepFailed(
+                    f"MAC {min(shared)} is already recorded for serial {other.serial}: "
+                    "two units with one MAC"
+                )
 
     def _check(self) -> str:
         problems = self.station.declared.problems(self._unit_hardware())
