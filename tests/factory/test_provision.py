@@ -319,6 +319,30 @@ def test_the_records_refuse_a_serial_already_given_to_other_hardware(line: Line)
     assert not unit_sealed(second) and line.record()["result"] == "sealed"
 
 
+def test_a_serial_goes_to_other_hardware_only_if_no_identity_was_made_for_it(
+    line: Line,
+) -> None:
+    refused = line.unit("refused", Hardware(ram_bytes=4 * GIB))
+    with console_on_pty(refused) as console:
+        outcome = provision(line.station(), console.port, SERIAL, lambda *a: None)
+        assert outcome.detail.startswith("check: not a mini")
+    half = line.unit("half", Hardware(slots=("rootfs-a",), product_uuid="second-unit-uuid"))
+    with console_on_pty(half) as console:  # takes the serial, gets its identity, fails
+        outcome = provision(line.station(), console.port, SERIAL, lambda *a: None)
+        assert outcome.detail.startswith("self-test: failed: slots")
+    third = line.unit(
+        "third", Hardware(product_uuid="third-unit-uuid", macs=("52:54:00:00:00:03",))
+    )
+    with console_on_pty(third) as console:
+        outcome = provision(line.station(), console.port, SERIAL, lambda *a: None)
+    assert outcome.result == "failed"
+    fingerprint = line.record()["hardware"]["fingerprint"]
+    assert outcome.detail.startswith(
+        f"hardware: the records hold {SERIAL} for other hardware (fingerprint {fingerprint})"
+    )
+    assert not (third.state_dir / "unit-identity.key.pem").exists()
+
+
 def test_a_second_unit_with_a_mac_already_recorded_is_refused(line: Line) -> None:
     with console_on_pty(line.unit("first")) as console:
         assert provision(line.station(), console.port, SERIAL, lambda *a: None).result == "sealed"

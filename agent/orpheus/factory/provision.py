@@ -309,7 +309,9 @@ class Provisioning:
     def _hardware(self) -> str:
         hardware = parse_hardware(self.client.call("hardware"))
         recorded = self.record.fingerprint
-        if recorded is not None and recorded != hardware.fingerprint:
+        # A serial whose identity was made for other hardware stays with it; one given to a
+        # unit refused before its identity may go to the next.
+        if self.record.identity is not None and recorded != hardware.fingerprint:
             raise StepFailed(
                 f"the records hold {self.serial} for other hardware (fingerprint {recorded}), "
                 f"this unit is {hardware.fingerprint}"
