@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from orpheus.factory.console import ConsoleSettings, UnitConsole, serve
-from orpheus.factory.protocol import FdLink
+from orpheus.factory.protocol import ConsoleServer, FdLink, Handler, Link
 
 GIB = 1 << 30
 MACS = ("52:54:00:12:34:56", "52:54:00:12:34:57")
@@ -149,12 +149,29 @@ def ami_banner(banner: bytes = b"Asterisk Call Manager/9.0.0\r\n") -> Iterator[i
         listener.close()
 
 
+class CuttableLink(FdLink):
+    """The unit's end of the line, as a cable that can be pulled and plugged back: while cut,
+    nothing passes either way (what the station sends meanwhile is lost, as on a real line)."""
+
+    def __init__(self, fd: int, timeout: float = 0.05) -> None:
+        super().__init__(fd, timeout)
+        self.cut = threading.Event()
+
+    def read(self, size: int = 1) -> bytes:
+        data = super().read(size)
+        return b"" if self.cut.is_set() else data
+
+    def write(self, data: bytes, /) -> int:
+        return len(data) if self.cut.is_set() else super().write(data)
+
+
 @dataclass
 class ConsoleLine:
     """The console serving the unit on a pty's master; the station opens `port`."""
 
     port: str
     thread: threading.Thread
+    link: CuttableLink
 
 
 @contextmanager
@@ -162,13 +179,91 @@ def console_on_pty(unit: FactoryUnit) -> Iterator[ConsoleLine]:
     """Runs the unit's console on a pty (as on ttyS0) until it ends (sealed) or the test does."""
     master, slave = os.openpty()
     console = unit.console()
-    link = FdLink(master, 0.05)
+    link = CuttableLink(master)
     thread = threading.Thread(target=serve, args=(console, link, None, 0.5), daemon=True)
     thread.start()
     try:
-        yield ConsoleLine(os.ttyname(slave), thread)
+        yield ConsoleLine(os.ttyname(slave), thread, link)
     finally:
         console.sealed = True  # ends serve()'s loop at its next frame or grace timeout
         os.close(slave)
         thread.join(timeout=10)
         os.close(master)
+
+
+class SocketLink:
+    """The unit's end of a TCP connection (QEMU's `-serial tcp:...,server` in miniature)."""
+
+    def __init__(self, connection: socket.socket, timeout: float = 0.05) -> None:
+        self.connection = connection
+        connection.settimeout(timeout)
+
+    def read(self, size: int = 1) -> bytes:
+        try:
+            return self.connection.recv(size)
+        except TimeoutError:
+            return b""
+
+    def write(self, data: bytes, /) -> int:
+        self.connection.sendall(data)
+        return len(data)
+
+
+@contextmanager
+def console_on_tcp(unit: FactoryUnit) -> Iterator[str]:
+    """The unit's console behind a listener on 127.0.0.1; yields its socket:// URL."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    console = unit.console()
+
+    def accept_and_serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            serve(console, SocketLink(connection), None, 0.5)
+
+    thread = threading.Thread(target=accept_and_serve, daemon=True)
+    thread.start()
+    host, port = listener.getsockname()
+    try:
+        yield f"socket://{host}:{port}"
+    finally:
+        console.sealed = True
+        thread.join(timeout=10)
+        listener.close()
+
+
+@contextmanager
+def other_end_on_pty(answer: Callable[[Link], None]) -> Iterator[str]:
+    """Something else than the real console on a pty (a hostile or broken unit): answer(link)
+    is called again and again until the test ends; yields the path the station opens."""
+    master, slave = os.openpty()
+    link = FdLink(master, 0.05)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            answer(link)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield os.ttyname(slave)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        os.close(slave)
+        os.close(master)
+
+
+def handler_on_pty(handler: Handler) -> AbstractContextManager[str]:
+    """A console whose every request goes through handler (one that alters the real
+    console's replies, say), over the real framed protocol."""
+    server: list[ConsoleServer] = []
+
+    def answer(link: Link) -> None:
+        if not server:
+            server.append(ConsoleServer(link, handler))
+        server[0].serve_one(timeout=0.2)
+
+    return other_end_on_pty(answer)

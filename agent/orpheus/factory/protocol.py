@@ -101,6 +101,7 @@ class FrameReader:
         self._buffer = b""
         self._overlong = False
         self.bytes_read = 0
+        self.corrupt = 0  # marked lines that could not be taken (noise, cut or forged frames)
 
     def read(self, timeout: float | None) -> Frame | None:
         """The next frame, or None when timeout seconds passed without one (None: wait on)."""
@@ -125,8 +126,11 @@ class FrameReader:
             line, self._buffer = self._buffer[:end], self._buffer[end + 1 :]
             if self._overlong:
                 self._overlong = False
-                return CORRUPT
-            frame = decode_line(line)
+                frame: Frame | None = CORRUPT
+            else:
+                frame = decode_line(line)
+            if frame is CORRUPT:
+                self.corrupt += 1
             if frame is not None:
                 return frame
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
 SIGNATURE_FIELD = "factory_signature"
 
@@ -38,6 +38,22 @@ def signed_bytes(fields: dict[str, Any]) -> bytes:
 def sign_identity(fields: dict[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
     signature = base64.b64encode(key.sign(signed_bytes(fields))).decode()
     return {**fields, SIGNATURE_FIELD: signature}
+
+
+class FactoryKeyError(ValueError):
+    """The station's factory signing key cannot be used (one line)."""
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    """The factory's private key (the station's FACTORY_KEY, or the development one)."""
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else error
+        raise FactoryKeyError(f"cannot read the factory key {path}: {reason}") from error
+    if not isinstance(key, Ed25519PrivateKey):
+        raise FactoryKeyError(f"{path} is not an Ed25519 private key")
+    return key
 
 
 def load_factory_key(path: Path) -> Ed25519PublicKey | None:
