@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from orpheus import runner
@@ -73,15 +73,10 @@ def _write(source: Path, target: Path, length: int, progress: Callable[[int], No
     try:
         dst = os.open(target, os.O_WRONLY)
         try:
-            done = 0
-            while done < length:
-                chunk = os.pread(src, min(CHUNK_BYTES, length - done), done)
-                if not chunk:
-                    raise SlotCopyError(f"{source} ended after {done} of {length} bytes")
+            for offset, chunk in _chunks(src, source, length):
                 digest.update(chunk)
-                _write_all(dst, chunk, done)
-                done += len(chunk)
-                progress(done)
+                _write_all(dst, chunk, offset)
+                progress(offset + len(chunk))
             os.fsync(dst)
             # The read back must come from the device, not from what was just written.
             os.posix_fadvise(dst, 0, length, os.POSIX_FADV_DONTNEED)
@@ -90,6 +85,17 @@ def _write(source: Path, target: Path, length: int, progress: Callable[[int], No
     finally:
         os.close(src)
     return digest.hexdigest()
+
+
+def _chunks(fd: int, path: Path, length: int) -> Iterator[tuple[int, bytes]]:
+    """The first length bytes of fd, as (offset, chunk); a device that ends early is an error."""
+    done = 0
+    while done < length:
+        chunk = os.pread(fd, min(CHUNK_BYTES, length - done), done)
+        if not chunk:
+            raise SlotCopyError(f"{path} ended after {done} of {length} bytes")
+        yield done, chunk
+        done += len(chunk)
 
 
 def _write_all(fd: int, data: bytes, offset: int) -> None:
@@ -104,14 +110,9 @@ def _digest(path: Path, length: int, progress: Callable[[int], None]) -> str:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.posix_fadvise(fd, 0, length, os.POSIX_FADV_DONTNEED)
-        done = 0
-        while done < length:
-            chunk = os.pread(fd, min(CHUNK_BYTES, length - done), done)
-            if not chunk:
-                raise SlotCopyError(f"{path} ended after {done} of {length} bytes")
+        for offset, chunk in _chunks(fd, path, length):
             digest.update(chunk)
-            done += len(chunk)
-            progress(done)
+            progress(offset + len(chunk))
     finally:
         os.close(fd)
     return digest.hexdigest()
