@@ -72,6 +72,9 @@ class InstallDeps:
     download_dir: Path | None = None
     # A download with no data for this long fails ("no data from <host> for 60 s").
     stall_seconds: float = fetch.STALL_SECONDS
+    # Told once RAUC has written the slot and switched the boot order (RAUC's view refreshed:
+    # a job that then waits for calls to end must not show the slots as before).
+    slots_changed: Callable[[], object] = lambda: None
 
 
 def other_slot(bootname: str) -> str:
@@ -204,6 +207,7 @@ class Installer:
         target = other_slot(deps.booted_slot)
         job.step(10, f"writing firmware {bundle.version} to slot {target}")
         self._rauc_install(job, str(source))
+        deps.slots_changed()
         if source == self.download_target:
             self.discard_download()  # written: its room is free again, before any wait for calls
         deps.state.set_slot(target, bundle.version, bundle.build_date)

@@ -83,6 +83,7 @@ def update_features(
     state_dir = config.state_dir
     state = configcheck.update_state(config)
     support_file = state_dir / "update-support-until"
+    view = RaucView(functools.partial(rauc_status, rauc), rauc.mark)
     deps = InstallDeps(
         state=state,
         config=configcheck.config_store(config),
@@ -98,6 +99,7 @@ def update_features(
         rauc=rauc,
         download_dir=state_dir / "update" / "download",
         stall_seconds=config.update_stall_seconds,
+        slots_changed=view.refresh,
     )
     gate = health.all_of(
         [
@@ -108,7 +110,6 @@ def update_features(
             health.not_broken,
         ]
     )
-    view = RaucView(functools.partial(rauc_status, rauc), rauc.mark)
     update_jobs = JobSlot(jobs)
     commit = CommitFeature(
         gate,

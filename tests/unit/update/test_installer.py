@@ -133,6 +133,20 @@ def test_an_install_from_a_url_installs_the_bundle_it_checked(
     assert list(unit.download_dir.iterdir()) == []  # the download is not kept
 
 
+def test_the_slots_are_looked_at_again_once_rauc_has_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before a reboot that waits for calls, status must show the new primary slot."""
+    unit = UrlUnit(tmp_path, monkeypatch)
+    seen: list[list[str]] = []
+    unit.deps.slots_changed = lambda: seen.append(list(unit.rauc.installs))
+    with serving() as server:
+        server.answers["/b.raucb"] = [Answer(200, V2)]
+        _job, result = unit.install(server.url("/b.raucb"))
+    assert isinstance(result, str), result
+    assert seen == [[str(unit.download_dir / "bundle.raucb")]]  # after the write, once
+
+
 def test_a_url_whose_bundle_fails_the_checks_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
