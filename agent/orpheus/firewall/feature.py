@@ -27,6 +27,7 @@ from orpheus.firewall import schemas
 from orpheus.firewall.attackers import AttackerTracker, BlockPolicy
 from orpheus.firewall.control import DEFAULT_CONFIRM_SECONDS, Firewall, Refused
 from orpheus.firewall.lists import AccessLists
+from orpheus.firewall.local import look_around
 from orpheus.firewall.networks import Address, BadNetwork, parse_address
 from orpheus.firewall.nft import Libnftables, NftUnavailable
 from orpheus.firewall.security_events import SecurityEventReader
@@ -35,6 +36,7 @@ from orpheus.firewall.services import services
 log = logging.getLogger(__name__)
 AGENT_USER = "agent"
 STATE_FILE = "firewall.json"  # the confirmed lists, in the agent's state directory
+PAIR_FILE = "ha/pair.json"  # the HA pairing (orpheus.ha.pair), for the alias peer
 
 
 class FirewallFeature:
@@ -88,10 +90,15 @@ class FirewallFeature:
                     "allow": [str(n) for n in applied.allow[name]]
                     if name in applied.allow
                     else None,
+                    "networks": [str(n) for n in firewall.resolved.networks(name)]
+                    if name in firewall.resolved.allow
+                    else None,
                 }
                 for name, service in firewall.services.items()
             },
             "trusted": [str(n) for n in applied.trusted],
+            "local": [str(n) for n in firewall.here.local],
+            "peer": None if firewall.here.peer is None else str(firewall.here.peer[0]),
             "pending": None
             if pending is None
             else {
@@ -189,5 +196,6 @@ def firewall_feature(
         services(config),
         config.state_dir / STATE_FILE,
         AttackerTracker(policy or BlockPolicy()),
+        whereabouts=look_around(config.state_dir / PAIR_FILE),
     )
     return FirewallFeature(firewall, asterisk, audit)
