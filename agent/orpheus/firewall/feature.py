@@ -32,6 +32,8 @@ from orpheus.firewall.networks import Address, BadNetwork, parse_address
 from orpheus.firewall.nft import Libnftables, NftUnavailable
 from orpheus.firewall.security_events import SecurityEventReader
 from orpheus.firewall.services import services
+from orpheus.firewall.sip_acl import SipAcl
+from orpheus.pbx.apply import AsteriskApplier
 
 log = logging.getLogger(__name__)
 AGENT_USER = "agent"
@@ -198,4 +200,7 @@ def firewall_feature(
         AttackerTracker(policy or BlockPolicy()),
         whereabouts=look_around(config.state_dir / PAIR_FILE),
     )
+    if asterisk.manager_login is not None:  # the ACL reloads over AMI, like the PBX's files
+        acl = SipAcl(AsteriskApplier(config.asterisk_config_dir, asterisk))
+        firewall.on_applied.append(acl.update)
     return FirewallFeature(firewall, asterisk, audit)
