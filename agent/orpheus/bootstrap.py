@@ -109,6 +109,7 @@ def build_features(
         "status": sources.provider(status.snapshot, lambda s: sources.status_values(s, serial())),
         "license": sources.provider(licence.snapshot, sources.license_values),
         "ha": sources.provider(ha.status_snapshot, sources.ha_values),
+        "firewall": sources.provider(firewall.firewall.counts, sources.firewall_values),
     }
     if config.rauc_enabled and boot.slot:
         update, update_parts = update_features(

@@ -46,6 +46,15 @@ class Pending:
     timer: threading.Timer
 
 
+@dataclass(frozen=True)
+class BlockCounts:
+    """For SNMP: the addresses in the block sets now (None: nftables unreadable) and the
+    blocks made since the agent started."""
+
+    blocked: int | None
+    blocks_made: int
+
+
 class Firewall:
     def __init__(
         self,
@@ -201,6 +210,14 @@ class Firewall:
         for version in ruleset.BLOCK_SETS:
             found += ruleset.blocked_entries(self.netfilter().run(ruleset.list_block_set(version)))
         return found
+
+    def counts(self) -> BlockCounts:
+        try:
+            blocked: int | None = len(self.blocked())
+        except NftUnavailable as error:
+            log.warning("block sets unreadable: %s", error)
+            blocked = None
+        return BlockCounts(blocked, self.tracker.blocks_made)
 
     def unblock(self, address: Address) -> bool:
         """False when address was not blocked."""

@@ -192,3 +192,14 @@ def test_trusted_addresses_are_never_blocked(nft: Recorder, tmp_path: Path) -> N
     assert [firewall.failure(attacker) for _ in range(2)] == [None, 3600]
     assert "203.0.113.5" in json.dumps(nft.batches[-1])
     firewall.stop()
+
+
+def test_counts_for_snmp(nft: Recorder, tmp_path: Path) -> None:
+    firewall = _firewall(nft, tmp_path / "firewall.json")
+    attacker = ipaddress.ip_address("203.0.113.5")
+    assert [firewall.failure(attacker) for _ in range(2)] == [None, 3600]
+    counts = firewall.counts()
+    assert counts.blocks_made == 1 and counts.blocked == 0  # the recorder lists nothing
+    nft.refuse = True
+    assert firewall.counts().blocked is None  # unreadable: no value made up
+    firewall.stop()
