@@ -6,7 +6,8 @@ its window; only confirmed lists are saved, so an agent that restarts (or stops)
 window comes back with the confirmed ones as well. A change that would cut the admin off
 the admin service from the address the request came from is refused unless forced.
 
-The lists' aliases (local, peer) are resolved at each apply and every REFRESH_SECONDS; when
+The lists' aliases (local, peer) are resolved at each apply and at each refresh (after an
+address change, and every REFRESH_SECONDS); when
 what they stand for changed (an address came or went, the unit was paired), the lists
 applied are applied again."""
 

@@ -24,6 +24,7 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.config import AgentConfig
 from orpheus.files import DiskFull
 from orpheus.firewall import schemas
+from orpheus.firewall.address_watch import AddressWatch
 from orpheus.firewall.attackers import AttackerTracker, BlockPolicy
 from orpheus.firewall.control import DEFAULT_CONFIRM_SECONDS, Firewall, Refused
 from orpheus.firewall.lists import AccessLists
@@ -49,6 +50,7 @@ class FirewallFeature:
         self._audit = audit
         firewall.on_rollback = self.rolled_back
         self._events = SecurityEventReader(asterisk, self._failure)
+        self._addresses = AddressWatch(firewall.refresh)
 
     def install_routes(self, api: Api) -> None:
         names = list(self.firewall.services)
@@ -71,10 +73,12 @@ class FirewallFeature:
 
     def start(self) -> None:
         self.firewall.start()
+        self._addresses.start()
         self._events.start()
 
     def stop(self) -> None:
         self._events.stop()
+        self._addresses.stop()
         self.firewall.stop()
 
     # -- API ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """What the lists' aliases stand for on this unit now: its interfaces' networks (`ip -j addr`,
 as ha/interfaces.py reads them, both families) and the HA peer of ha/pair.json.
 
-Read at every apply and every REFRESH_SECONDS (control.py): a netlink watch would be faster,
-but addresses change rarely (DHCP, an admin) and one `ip` run is a few milliseconds."""
+Read at every apply, after every address change (address_watch.py) and every REFRESH_SECONDS
+(control.py) as a backstop; one `ip` run is a few milliseconds."""
 
 from __future__ import annotations
 
