@@ -45,9 +45,14 @@ PAIR_FILE = "ha/pair.json"  # the HA pairing (orpheus.ha.pair), for the alias pe
 class FirewallFeature:
     name = "firewall"
 
-    def __init__(self, firewall: Firewall, asterisk: Asterisk, audit: AuditSink) -> None:
+    def __init__(
+        self, firewall: Firewall, asterisk: Asterisk, audit: AuditSink, acl: SipAcl | None = None
+    ) -> None:
         self.firewall = firewall
         self._audit = audit
+        self._acl = acl
+        if acl is not None:
+            firewall.on_applied.append(acl.update)
         firewall.on_rollback = self.rolled_back
         self._events = SecurityEventReader(asterisk, self._failure)
         self._addresses = AddressWatch(firewall.refresh)
@@ -119,7 +124,8 @@ class FirewallFeature:
                 "blocks_made": tracker.blocks_made,
                 "reading_events": self._events.connected,
             },
-            "error": firewall.error,
+            # nftables' first, then the SIP ACL's (the lists hold in nftables without it)
+            "error": firewall.error or (self._acl.error if self._acl else None),
         }
 
     def change(self) -> dict[str, Any]:
@@ -204,7 +210,7 @@ def firewall_feature(
         AttackerTracker(policy or BlockPolicy()),
         whereabouts=look_around(config.state_dir / PAIR_FILE),
     )
+    acl = None
     if asterisk.manager_login is not None:  # the ACL reloads over AMI, like the PBX's files
         acl = SipAcl(AsteriskApplier(config.asterisk_config_dir, asterisk))
-        firewall.on_applied.append(acl.update)
-    return FirewallFeature(firewall, asterisk, audit)
+    return FirewallFeature(firewall, asterisk, audit, acl)

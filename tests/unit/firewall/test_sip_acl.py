@@ -1,11 +1,16 @@
-"""Rendering the SIP list as Asterisk's PJSIP ACL, and keeping it out of the HA sync."""
+"""The SIP list as Asterisk's PJSIP ACL: its text, its file, kept out of the HA sync."""
 
 from __future__ import annotations
 
 import ipaddress
+import socket
+from pathlib import Path
 
+from orpheus.asterisk.adapter import Asterisk, ManagerLogin
 from orpheus.firewall import sip_acl
+from orpheus.firewall.lists import AccessLists, Whereabouts, parse_lists
 from orpheus.ha.filesets import FILE_SETS
+from orpheus.pbx.apply import AsteriskApplier
 
 
 def test_a_listed_sip_denies_all_then_permits_loopback_and_the_list() -> None:
@@ -39,3 +44,34 @@ def test_the_acl_is_node_local() -> None:
     (asterisk,) = [fs for fs in FILE_SETS if fs.name == "asterisk-config"]
     assert not asterisk.holds(sip_acl.ACL_FILE)
     assert asterisk.holds("pjsip.d/orpheus.conf")
+
+
+def _acl(directory: Path) -> sip_acl.SipAcl:
+    # No Asterisk runs here: AMI's port is closed and the console command fails, as on a unit
+    # whose Asterisk is down; the file is left for Asterisk to read when it starts.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    asterisk = Asterisk(["false"], ManagerLogin(port, "orpheus", "x"))
+    return sip_acl.SipAcl(AsteriskApplier(directory, asterisk))
+
+
+def _lists(sip: list[str] | None) -> AccessLists:
+    return parse_lists({"allow": {"sip": sip}}, ("sip",)).resolved(Whereabouts())
+
+
+def test_the_acl_file_follows_the_sip_list_with_asterisk_down(tmp_path: Path) -> None:
+    acl = _acl(tmp_path)
+    acl.update(_lists(["192.0.2.0/24"]))
+    path = tmp_path / sip_acl.ACL_FILE
+    assert "permit=192.0.2.0/24" in path.read_text() and acl.error is None
+    acl.update(_lists(None))
+    assert "type=acl" not in path.read_text()
+
+
+def test_an_acl_that_cannot_be_written_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "pjsip.d").write_text("a file where the directory should be")
+    acl = _acl(tmp_path)
+    acl.update(_lists(["192.0.2.0/24"]))
+    assert acl.error is not None and acl.error.startswith("Asterisk's SIP ACL not written")
+    assert "\n" not in acl.error
