@@ -86,8 +86,9 @@ def build_features(
     ami_users = AmiUsersFeature(config.state_dir, config.asterisk_config_dir, asterisk, audit)
     calls = CallsFeature(asterisk, pbx.configurator.rendered, licensing, audit)
     features += [licence, ami_users, pbx, calls, CallClassFeature(asterisk)]
-    firewall = firewall_feature(config, asterisk, audit)
-    features.append(firewall)
+    firewall = firewall_feature(config, asterisk, audit) if config.firewall_enabled else None
+    if firewall is not None:
+        features.append(firewall)
     status.set_weak_password_count(pbx.weak_passwords)
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
@@ -110,6 +111,8 @@ def build_features(
         "license": sources.provider(licence.snapshot, sources.license_values),
         "ha": sources.provider(ha.status_snapshot, sources.ha_values),
     }
+    if firewall is not None:
+        areas["firewall"] = sources.provider(firewall.firewall.counts, sources.firewall_values)
     if config.rauc_enabled and boot.slot:
         update, update_parts = update_features(
             config,
@@ -127,7 +130,8 @@ def build_features(
     features.append(snmp_feature(config, asterisk, areas, audit, systemd))
     sections = {f"status/{name}.json": area for name, area in areas.items()}
     sections["firmware/status.json"] = status.status
-    sections["status/firewall.json"] = firewall.state
+    if firewall is not None:
+        sections["status/firewall.json"] = firewall.state
     roots = {"orpheus": config.state_dir, "etc": config.data_dir / "etc"}
     features.append(
         ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)

@@ -41,6 +41,9 @@ class AgentConfig:
     fallback_check_seconds: float = 10.0
     update_stall_seconds: float = 60.0
     rauc_enabled: bool = True
+    # False: the agent leaves nftables and Asterisk's SIP ACL alone (no firewall feature, its
+    # SNMP objects absent); only for a test agent that shares the host's network namespace.
+    firewall_enabled: bool = True
     # SNMP: snmpd re-reads the configuration the agent writes to data_dir/etc/snmp/snmpd.conf.
     # Unset, systemd reloads snmpd.service over D-Bus; a command (tests without systemd) is
     # run instead; an empty list does nothing.

@@ -340,3 +340,10 @@ def test_serial_follows_the_factory_identity(unit: SnmpUnit) -> None:
     identity = unit.ctl_json("identity", "show", "--json")
     wait_for(lambda: walk(unit).get(serial_oid) == "ORP-MINI-000042", "the serial over SNMP")
     assert identity["identity"]["serial"] == "ORP-MINI-000042"
+
+
+def test_security_objects_are_absent_without_the_firewall(unit: SnmpUnit) -> None:
+    # This agent shares the host's network namespace, so its firewall is off (unit.py): no
+    # block counts rather than made-up ones.
+    for oid in (OBJ + ".7.1.0", OBJ + ".7.2.0"):
+        assert "No Such Object" in unit.snmp("snmpget", oid).stdout

@@ -88,6 +88,7 @@ class SnmpUnit:
             "release_file": str(self.sandbox.rootfs / "usr/lib/orpheus/release.json"),
             "cmdline_file": str(self.shared / "cmdline"),
             "rauc_enabled": False,
+            "firewall_enabled": False,  # the host's own namespace: never its nftables
             "asterisk_command": ["chroot", str(self.sandbox.root), "asterisk", "-rx"],
             "asterisk_poll_seconds": 1.0,
             "snmp_apply_command": ["pkill", "-HUP", "-F", str(self.pid_file)],

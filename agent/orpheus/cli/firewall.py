@@ -73,6 +73,8 @@ def show_state(args: argparse.Namespace, client: AgentClient) -> int:
         allowed = "all" if service["allow"] is None else ", ".join(service["allow"]) or "none"
         print(f"{name:<6} {' '.join(service['ports']):<24} {allowed}")
     print(f"trusted (never blocked): {', '.join(state['trusted']) or 'loopback only'}")
+    print(f"local (this unit's networks): {', '.join(state['local'])}")
+    print(f"peer (HA): {state['peer'] or 'not paired: as local'}")
     if state["pending"]:
         print(f"waiting for confirmation: {state['pending']['confirm_within_seconds']} s left")
     blocking = state["blocking"]
@@ -88,20 +90,21 @@ def show_state(args: argparse.Namespace, client: AgentClient) -> int:
 
 def _current(client: AgentClient) -> dict[str, Any]:
     state = client.request("GET", PATH)
-    allow = {name: s["allow"] for name, s in state["services"].items() if s["allow"] is not None}
+    # every service, open ones as null: one left out would get its default again
+    allow = {name: s["allow"] for name, s in state["services"].items()}
     return {"allow": allow, "trusted": state["trusted"]}
 
 
 def allow_networks(args: argparse.Namespace, client: AgentClient) -> int:
     lists = _current(client)
-    current = lists["allow"].get(args.service, [])
+    current = lists["allow"].get(args.service) or []
     lists["allow"][args.service] = current + [n for n in args.networks if n not in current]
     return _apply(args, client, lists)
 
 
 def deny_networks(args: argparse.Namespace, client: AgentClient) -> int:
     lists = _current(client)
-    if args.service not in lists["allow"]:
+    if lists["allow"].get(args.service) is None:
         print(f"orpheusctl: {args.service} is open to all: allow the networks it takes",
               file=sys.stderr)  # fmt: skip
         return 1

@@ -4,7 +4,12 @@ confirmation, and the block set.
 A change is applied at once and rolled back to the confirmed lists unless confirmed within
 its window; only confirmed lists are saved, so an agent that restarts (or stops) within the
 window comes back with the confirmed ones as well. A change that would cut the admin off
-the admin service from the address the request came from is refused unless forced."""
+the admin service from the address the request came from is refused unless forced.
+
+The lists' aliases (local, peer) are resolved at each apply and at each refresh (after an
+address change, and every REFRESH_SECONDS); when
+what they stand for changed (an address came or went, the unit was paired), the lists
+applied are applied again."""
 
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from typing import Any
 from orpheus.files import write_file
 from orpheus.firewall import ruleset
 from orpheus.firewall.attackers import AttackerTracker
-from orpheus.firewall.lists import AccessLists, parse_lists
+from orpheus.firewall.lists import AccessLists, Whereabouts, parse_lists
+from orpheus.firewall.local import REFRESH_SECONDS
 from orpheus.firewall.networks import Address, BadNetwork
 from orpheus.firewall.nft import Netfilter, NftUnavailable
 from orpheus.firewall.services import ADMIN, Service
@@ -41,6 +47,15 @@ class Pending:
     timer: threading.Timer
 
 
+@dataclass(frozen=True)
+class BlockCounts:
+    """For SNMP: the addresses in the block sets now (None: nftables unreadable) and the
+    blocks made since the agent started."""
+
+    blocked: int | None
+    blocks_made: int
+
+
 class Firewall:
     def __init__(
         self,
@@ -49,6 +64,7 @@ class Firewall:
         state_file: Path,
         tracker: AttackerTracker,
         on_rollback: Callable[[AccessLists, AccessLists], None] = lambda new, old: None,
+        whereabouts: Callable[[], Whereabouts] = Whereabouts,
     ) -> None:
         self._make_netfilter = netfilter
         self._netfilter: Netfilter | None = None
@@ -56,11 +72,17 @@ class Firewall:
         self._state_file = state_file
         self.tracker = tracker
         self.on_rollback = on_rollback
+        self._whereabouts = whereabouts
+        self.here = Whereabouts()
         self._lock = threading.RLock()
-        self.confirmed = AccessLists()
+        self.confirmed = parse_lists({}, services)
         self.applied: AccessLists | None = None
+        self.resolved = self.confirmed.resolved(self.here)  # what nftables has (once applied)
         self.pending: Pending | None = None
         self.error: str | None = None
+        self.on_applied: list[Callable[[AccessLists], None]] = []  # given the resolved lists
+        self._stopping = threading.Event()
+        self._refresher: threading.Thread | None = None
 
     # -- start and stop ----------------------------------------------------------------------
     def start(self) -> None:
@@ -72,13 +94,39 @@ class Firewall:
             except (NftUnavailable, BadNetwork, OSError, ValueError) as error:
                 self.error = str(error)
                 log.error("firewall not applied: %s", error)
+        self._stopping.clear()
+        self._refresher = threading.Thread(target=self._refresh_loop, name="firewall-refresh",
+                                           daemon=True)  # fmt: skip
+        self._refresher.start()
 
     def stop(self) -> None:
         """A change nobody can confirm any more goes back now (the table stays: it holds the
         blocks while the agent is away)."""
+        self._stopping.set()
+        if self._refresher is not None:
+            self._refresher.join()
         with self._lock:
             if self.pending is not None:
                 self._rollback()
+
+    def _refresh_loop(self) -> None:
+        while not self._stopping.wait(REFRESH_SECONDS):
+            self.refresh()
+
+    def refresh(self) -> bool:
+        """Applies the lists again if their aliases stand for something else now."""
+        with self._lock:
+            if self.applied is None or self._whereabouts() == self.here:
+                return False
+            try:
+                self._apply(self.applied)
+            except NftUnavailable as error:
+                self.error = str(error)
+                log.error("firewall not applied again for new addresses: %s", error)
+                return False
+            log.info("firewall applied again: local is now %s",
+                     ", ".join(str(n) for n in self.here.local))  # fmt: skip
+            return True
 
     # -- the access lists --------------------------------------------------------------------
     def propose(
@@ -90,7 +138,8 @@ class Firewall:
         with self._lock:
             if self.pending is not None:
                 raise Refused("a change is waiting for its confirmation: confirm it first")
-            if source is not None and not force and not lists.admits(ADMIN, source):
+            resolved = lists.resolved(self._whereabouts())
+            if source is not None and not force and not resolved.admits(ADMIN, source):
                 raise Refused(
                     f"refused: it would lock you out ({source} is not in the admin list); "
                     "add your network or force it"
@@ -133,8 +182,12 @@ class Firewall:
         self.on_rollback(new, self.confirmed)
 
     def _apply(self, lists: AccessLists) -> None:
-        self.netfilter().run(ruleset.render(lists, self.services))
-        self.applied, self.error = lists, None
+        here = self._whereabouts()
+        resolved = lists.resolved(here)
+        self.netfilter().run(ruleset.render(resolved, self.services))
+        self.applied, self.resolved, self.here, self.error = lists, resolved, here, None
+        for listener in self.on_applied:
+            listener(resolved)
 
     def netfilter(self) -> Netfilter:
         if self._netfilter is None:
@@ -145,8 +198,8 @@ class Firewall:
     def failure(self, address: Address) -> int | None:
         """Counts a failed SIP authentication; blocks the address on its Nth (the seconds)."""
         with self._lock:
-            applied = self.applied or self.confirmed
-        if applied.never_blocked(address):
+            resolved = self.resolved
+        if resolved.never_blocked(address):
             return None
         seconds = self.tracker.failure(address)
         if seconds is not None:
@@ -159,6 +212,14 @@ class Firewall:
             found += ruleset.blocked_entries(self.netfilter().run(ruleset.list_block_set(version)))
         return found
 
+    def counts(self) -> BlockCounts:
+        try:
+            blocked: int | None = len(self.blocked())
+        except NftUnavailable as error:
+            log.warning("block sets unreadable: %s", error)
+            blocked = None
+        return BlockCounts(blocked, self.tracker.blocks_made)
+
     def unblock(self, address: Address) -> bool:
         """False when address was not blocked."""
         if all(entry != address for entry, _ in self.blocked()):
@@ -170,7 +231,7 @@ class Firewall:
     # -- the saved lists ---------------------------------------------------------------------
     def _load(self) -> AccessLists:
         if not self._state_file.exists():
-            return AccessLists()
+            return parse_lists({}, self.services)
         return parse_lists(json.loads(self._state_file.read_text()), self.services)
 
     def _save(self, lists: AccessLists) -> None:

@@ -24,27 +24,38 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.config import AgentConfig
 from orpheus.files import DiskFull
 from orpheus.firewall import schemas
+from orpheus.firewall.address_watch import AddressWatch
 from orpheus.firewall.attackers import AttackerTracker, BlockPolicy
 from orpheus.firewall.control import DEFAULT_CONFIRM_SECONDS, Firewall, Refused
 from orpheus.firewall.lists import AccessLists
+from orpheus.firewall.local import look_around
 from orpheus.firewall.networks import Address, BadNetwork, parse_address
 from orpheus.firewall.nft import Libnftables, NftUnavailable
 from orpheus.firewall.security_events import SecurityEventReader
 from orpheus.firewall.services import services
+from orpheus.firewall.sip_acl import SipAcl
+from orpheus.pbx.apply import AsteriskApplier
 
 log = logging.getLogger(__name__)
 AGENT_USER = "agent"
 STATE_FILE = "firewall.json"  # the confirmed lists, in the agent's state directory
+PAIR_FILE = "ha/pair.json"  # the HA pairing (orpheus.ha.pair), for the alias peer
 
 
 class FirewallFeature:
     name = "firewall"
 
-    def __init__(self, firewall: Firewall, asterisk: Asterisk, audit: AuditSink) -> None:
+    def __init__(
+        self, firewall: Firewall, asterisk: Asterisk, audit: AuditSink, acl: SipAcl | None = None
+    ) -> None:
         self.firewall = firewall
         self._audit = audit
+        self._acl = acl
+        if acl is not None:
+            firewall.on_applied.append(acl.update)
         firewall.on_rollback = self.rolled_back
         self._events = SecurityEventReader(asterisk, self._failure)
+        self._addresses = AddressWatch(firewall.refresh)
 
     def install_routes(self, api: Api) -> None:
         names = list(self.firewall.services)
@@ -67,10 +78,12 @@ class FirewallFeature:
 
     def start(self) -> None:
         self.firewall.start()
+        self._addresses.start()
         self._events.start()
 
     def stop(self) -> None:
         self._events.stop()
+        self._addresses.stop()
         self.firewall.stop()
 
     # -- API ---------------------------------------------------------------------------------
@@ -88,10 +101,15 @@ class FirewallFeature:
                     "allow": [str(n) for n in applied.allow[name]]
                     if name in applied.allow
                     else None,
+                    "networks": [str(n) for n in firewall.resolved.networks(name)]
+                    if name in firewall.resolved.allow
+                    else None,
                 }
                 for name, service in firewall.services.items()
             },
             "trusted": [str(n) for n in applied.trusted],
+            "local": [str(n) for n in firewall.here.local],
+            "peer": None if firewall.here.peer is None else str(firewall.here.peer[0]),
             "pending": None
             if pending is None
             else {
@@ -106,7 +124,8 @@ class FirewallFeature:
                 "blocks_made": tracker.blocks_made,
                 "reading_events": self._events.connected,
             },
-            "error": firewall.error,
+            # nftables' first, then the SIP ACL's (the lists hold in nftables without it)
+            "error": firewall.error or (self._acl.error if self._acl else None),
         }
 
     def change(self) -> dict[str, Any]:
@@ -189,5 +208,9 @@ def firewall_feature(
         services(config),
         config.state_dir / STATE_FILE,
         AttackerTracker(policy or BlockPolicy()),
+        whereabouts=look_around(config.state_dir / PAIR_FILE),
     )
-    return FirewallFeature(firewall, asterisk, audit)
+    acl = None
+    if asterisk.manager_login is not None:  # the ACL reloads over AMI, like the PBX's files
+        acl = SipAcl(AsteriskApplier(config.asterisk_config_dir, asterisk))
+    return FirewallFeature(firewall, asterisk, audit, acl)

@@ -43,6 +43,7 @@ def element(network: Network) -> Any:
 
 
 def render(lists: AccessLists, services: Mapping[str, Service]) -> list[Command]:
+    """The table for resolved lists (AccessLists.resolved: no alias left)."""
     commands: list[Command] = [
         {"add": {"table": {"family": FAMILY, "name": TABLE}}},
         {"add": {"chain": {**_where(), "name": CHAIN, "type": "filter", "hook": "input",
@@ -53,7 +54,7 @@ def render(lists: AccessLists, services: Mapping[str, Service]) -> list[Command]
         block_set = {**_where(), "name": name, "type": _TYPES[version], "flags": ["timeout"]}
         commands.append({"add": {"set": {**block_set, "size": BLOCK_SET_SIZE}}})
     for service in services:
-        allowed = lists.allow.get(service, ())
+        allowed = lists.networks(service)
         for version in (4, 6):
             name = set_name(service, version)
             commands += [

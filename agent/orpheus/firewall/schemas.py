@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from orpheus.api.schema import Schema, obj, string
-from orpheus.firewall.lists import MAX_NETWORKS
+from orpheus.firewall.lists import ALIASES, MAX_NETWORKS
 from orpheus.firewall.networks import MAX_TEXT, NETWORK_TEXT
 
 NETWORK: Schema = string(
     f"^{NETWORK_TEXT.pattern}$", max_length=MAX_TEXT, error="an address or address/prefix"
 )
-NETWORKS: Schema = {"type": "array", "items": NETWORK, "maxItems": MAX_NETWORKS}
+ENTRY: Schema = {"anyOf": [NETWORK, {"enum": list(ALIASES)}]}
+NETWORKS: Schema = {"type": "array", "items": ENTRY, "maxItems": MAX_NETWORKS}
 ADDRESS_PARAM: Schema = string(r"^[0-9A-Fa-f:.]{2,45}$", max_length=45, error="an IP address")
 MAX_CONFIRM_SECONDS = 600
 
@@ -31,13 +32,17 @@ def change_schema(services: Collection[str]) -> Schema:
     )
 
 
+_STRINGS_OR_NULL: Schema = {
+    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]
+}
 _SERVICE = obj(
     {
         "summary": {"type": "string"},
         "ports": {"type": "array", "items": {"type": "string"}},
-        "allow": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]},
+        "allow": _STRINGS_OR_NULL,  # as written, aliases included
+        "networks": _STRINGS_OR_NULL,  # as applied, aliases resolved
     },
-    ("summary", "ports", "allow"),
+    ("summary", "ports", "allow", "networks"),
 )
 _BLOCKING = obj(
     {
@@ -55,6 +60,8 @@ STATE: Schema = obj(
         "mode": {"enum": ["open", "restricted"]},
         "services": {"type": "object", "additionalProperties": _SERVICE},
         "trusted": {"type": "array", "items": {"type": "string"}},
+        "local": {"type": "array", "items": {"type": "string"}},
+        "peer": {"type": ["string", "null"]},
         "pending": {
             "anyOf": [obj({"confirm_within_seconds": {"type": "number"}}), {"type": "null"}]
         },

@@ -43,9 +43,12 @@ class FileSet:
 # Order matters only for reading: every set is synced as a whole at each generation.
 FILE_SETS = (
     FileSet("pbx-store", "orpheus", ("pbx.sqlite",)),  # the agent's PBX store (SQLite)
-    # manager.conf carries this unit's own AMI secret (orpheus/ami-secret, not synced).
+    # manager.conf carries this unit's own AMI secret (orpheus/ami-secret, not synced), the
+    # SIP ACL this unit's own access lists (orpheus/firewall.json, not synced either).
     # Licences are not synced: each is bound to its unit's hardware.
-    FileSet("asterisk-config", "etc/asterisk", exclude=("manager.conf",)),
+    FileSet(
+        "asterisk-config", "etc/asterisk", exclude=("manager.conf", "pjsip.d/orpheus-acl.conf")
+    ),
     FileSet(
         "voicemail-greetings",
         "asterisk/spool/voicemail",

@@ -171,6 +171,21 @@ class AsteriskApplier:
         except AsteriskUnavailable as error:
             log.warning("reload after putting the previous files back: %s", error)
 
+    def put(self, files: dict[str, str]) -> ApplyResult:
+        """Writes files of another part of the agent (the firewall's SIP ACL) and reloads what
+        reads the changed ones, unchecked: what they hold is not in Expected. Raises OSError
+        (DiskFull) with no file changed."""
+        previous = self.read_current(list(files))
+        changed = {name: text for name, text in files.items() if previous[name] != text}
+        if not changed:
+            return ApplyResult(True, (), "unchanged")
+        for name in changed:
+            (self.asterisk_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        with FileGroup() as group:
+            self._stage(group, changed)
+            group.commit()
+        return self.reload_files(list(changed))
+
     def reload_files(self, names: Sequence[str]) -> ApplyResult:
         """Reloads what reads files written by someone else (an HA peer's sync), unchecked:
         the peer's Asterisk already took them."""

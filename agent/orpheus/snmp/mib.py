@@ -102,6 +102,9 @@ SCALARS: tuple[Scalar, ...] = (
     Scalar("orpheusHaPeerReachable", _oid(5, 2), S.TRUTH_VALUE, "ha", "peer_reachable"),
     Scalar("orpheusHaLastFailover", _oid(5, 3), S.DISPLAY_STRING, "ha", "last_failover"),
     Scalar("orpheusHaSyncLag", _oid(5, 4), S.GAUGE32, "ha", "sync_lag_seconds"),
+    # orpheusSecurity
+    Scalar("orpheusBlockedAddresses", _oid(7, 1), S.GAUGE32, "firewall", "blocked"),
+    Scalar("orpheusBlocksMade", _oid(7, 2), S.COUNTER64, "firewall", "blocks_made"),
 )
 
 TABLES: tuple[Table, ...] = (

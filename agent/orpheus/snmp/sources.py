@@ -1,8 +1,8 @@
 """The other features' status objects, turned into the values of their ORPHEUS-MIB areas.
 
 SNMP reads each feature's typed status directly (no HTTP request, no guessing of key names):
-the unit's status, the licence, the update slots, and HA through a small Protocol (HaView)
-that bootstrap satisfies.
+the unit's status, the licence, the update slots, and HA and the firewall's blocks through
+small Protocols (HaView, BlockView) that bootstrap satisfies.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ class HaView(Protocol):
 
     @property
     def sync_lag_seconds(self) -> float | None: ...
+
+
+class BlockView(Protocol):
+    """What the firewall area reads (orpheus.firewall.control.BlockCounts has these)."""
+
+    @property
+    def blocked(self) -> int | None: ...
+
+    @property
+    def blocks_made(self) -> int: ...
 
 
 def iso_time(seconds: float) -> str:
@@ -101,6 +111,10 @@ def ha_values(ha: HaView) -> AreaValues:
         "last_failover": iso_time(failover.time) if failover else "",
         "sync_lag_seconds": ha.sync_lag_seconds,
     }
+
+
+def firewall_values(counts: BlockView) -> AreaValues:
+    return {"blocked": counts.blocked, "blocks_made": counts.blocks_made}
 
 
 def provider(read: Callable[[], T], convert: Callable[[T], AreaValues]) -> Provider:

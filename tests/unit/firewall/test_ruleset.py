@@ -5,10 +5,15 @@ import json
 
 from orpheus.config import AgentConfig
 from orpheus.firewall import ruleset
-from orpheus.firewall.lists import AccessLists, parse_lists
+from orpheus.firewall.lists import DEFAULTS, AccessLists, parse_lists
 from orpheus.firewall.services import services
 
 SERVICES = services(AgentConfig(http_port=8080))
+
+
+def _only(allow: dict[str, object]) -> AccessLists:
+    """The lists of allow alone: the services with a default open."""
+    return parse_lists({"allow": {**dict.fromkeys(DEFAULTS), **allow}}, SERVICES)
 
 
 def _rules(commands: list[ruleset.Command]) -> list[list[object]]:
@@ -25,7 +30,7 @@ def test_open_lists_render_no_service_rule() -> None:
 
 
 def test_a_restricted_service_accepts_its_sets_and_drops_the_rest() -> None:
-    lists = parse_lists({"allow": {"admin": ["10.0.0.0/8", "2001:db8::/32"]}}, SERVICES)
+    lists = _only({"admin": ["10.0.0.0/8", "2001:db8::/32"]})
     commands = ruleset.render(lists, SERVICES)
     rules = _rules(commands)[4:]
     assert len(rules) == 3  # v4 accept, v6 accept, drop; on tcp/8080

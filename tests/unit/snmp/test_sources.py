@@ -6,11 +6,13 @@ import datetime
 from dataclasses import dataclass
 
 from orpheus.asterisk.monitor import AsteriskState
+from orpheus.firewall.control import BlockCounts
 from orpheus.firmware import Release
 from orpheus.host import HostFigures
 from orpheus.licensing.status import Binding, LicenceStatus, Usage
 from orpheus.licensing.tiers import TIERS
 from orpheus.snmp import sources
+from orpheus.snmp.mib import SCALARS, Syntax
 from orpheus.status import UnitStatus
 from orpheus.update.status import SlotStatus, UpdateStatus
 
@@ -100,3 +102,17 @@ def test_ha_area_gives_the_failover_time_in_iso_8601() -> None:
     values = sources.ha_values(Ha("master", True, Failover(1796155713.5), 0.0))
     assert values["last_failover"] == "2026-12-01T20:08:33Z"
     assert sources.ha_values(Ha("slave", False, None, None))["last_failover"] == ""
+
+
+def test_firewall_area_counts_the_blocks() -> None:
+    values = sources.firewall_values(BlockCounts(blocked=3, blocks_made=7))
+    assert values == {"blocked": 3, "blocks_made": 7}
+    assert sources.firewall_values(BlockCounts(None, 0))["blocked"] is None  # unreadable
+
+
+def test_firewall_scalars_read_the_firewall_area() -> None:
+    scalars = {scalar.name: scalar for scalar in SCALARS}
+    blocked, made = scalars["orpheusBlockedAddresses"], scalars["orpheusBlocksMade"]
+    assert (blocked.area, blocked.key, blocked.syntax) == ("firewall", "blocked", Syntax.GAUGE32)
+    assert (made.area, made.key, made.syntax) == ("firewall", "blocks_made", Syntax.COUNTER64)
+    assert blocked.oid == (1, 3, 6, 1, 3, 7361, 1, 7, 1)
