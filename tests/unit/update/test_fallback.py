@@ -59,14 +59,30 @@ def test_a_copy_holds_the_source_filesystem_and_reads_back_identical(
 ) -> None:
     source, target = slots
     shares: list[float] = []
-    digest = slot_copy.copy(source, target, shares.append)
-    length = slot_copy.ext4_length(source)
-    assert length == 12 * MIB
+    length = slot_copy.copy(source, target, shares.append)
+    assert length == slot_copy.ext4_length(source) == 12 * MIB
     assert target.read_bytes()[:length] == source.read_bytes()
     assert shares[-1] == pytest.approx(1.0) and shares == sorted(shares)
-    assert len(digest) == 64
     # Past the filesystem's end the slot is left as it was: ext4 knows its own size.
     assert target.read_bytes()[length : length + 10] == bytes([12 % 251]) * 10
+
+
+def test_a_copy_that_reads_back_different_is_refused(
+    slots: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that does not keep what it was given (one byte of the third chunk changed on
+    its way: a stand-in for a failing flash chip) is caught by the read-back."""
+    source, target = slots
+    write_all = slot_copy._write_all
+
+    def flaky(fd: int, data: bytes, offset: int) -> None:
+        if offset == 2 * slot_copy.CHUNK_BYTES:
+            data = bytes([data[0] ^ 1]) + data[1:]
+        write_all(fd, data, offset)
+
+    monkeypatch.setattr(slot_copy, "_write_all", flaky)
+    with pytest.raises(slot_copy.SlotCopyError, match=r"reads back different .* at byte 8388608"):
+        slot_copy.copy(source, target, lambda _share: None)
 
 
 def test_a_target_smaller_than_the_filesystem_is_refused_untouched(tmp_path: Path) -> None:
@@ -184,7 +200,7 @@ def test_a_failed_restore_is_reported_and_tried_a_bounded_number_of_times(
 ) -> None:
     unit = Unit(tmp_path, slots)
 
-    def broken(_source: Path, target: Path, _progress: slot_copy.Progress) -> str:
+    def broken(_source: Path, target: Path, _progress: slot_copy.Progress) -> int:
         raise slot_copy.SlotCopyError(f"the copy on {target} reads back different")
 
     unit.deps.copy = broken
@@ -203,7 +219,7 @@ def test_a_restore_shows_its_progress_and_holds_off_an_install(
     unit = Unit(tmp_path, slots)
     halfway, release = threading.Event(), threading.Event()
 
-    def slow(source: Path, target: Path, progress: slot_copy.Progress) -> str:
+    def slow(source: Path, target: Path, progress: slot_copy.Progress) -> int:
         progress(0.4)
         halfway.set()
         release.wait(10)
