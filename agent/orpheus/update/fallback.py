@@ -5,7 +5,8 @@ write error, a cancelled or cut install, a power cut) leaves the unit with no fa
 does a new firmware that failed its first boot. The keeper sees that from RAUC's view of the
 slots and, once the running slot itself is committed good, copies the running slot onto the
 other (update/slot_copy.py), marks it good, and keeps the running slot first in the boot
-order. It runs as an update job ("restore"), so an install waits for it (409), and at most
+order. It runs as an update job ("restore"): an install asked for meanwhile stops it (the
+install writes the slot itself; if it fails, the restore comes again), and it runs at most
 ATTEMPTS_PER_BOOT times per boot, so a disk that cannot take the copy is not written forever.
 A restore cut by a power cut left the slot bad: the next boot restores it again.
 """
@@ -34,8 +35,14 @@ log = logging.getLogger(__name__)
 KIND = "restore"
 CHECK_SECONDS = 10.0
 ATTEMPTS_PER_BOOT = 3
+# How long an install waits for a restore to stop (it stops at its next 4 MiB).
+GIVE_WAY_SECONDS = 30.0
 
 Copy = Callable[[Path, Path, slot_copy.Progress], int]  # returns the bytes copied
+
+
+class GaveWay(Exception):
+    """The restore stopped for an install."""
 
 
 def other_bootname(bootname: str) -> str:
@@ -61,6 +68,7 @@ class FallbackKeeper:
         self.deps = deps
         self._check_seconds = check_seconds
         self._stop = threading.Event()
+        self._cancel = threading.Event()
         self._attempts = 0
 
     def install_routes(self, api: Api) -> None:
@@ -71,6 +79,17 @@ class FallbackKeeper:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def give_way(self, timeout: float = GIVE_WAY_SECONDS) -> None:
+        """An install is asked for while a restore runs: the restore stops (the slot stays
+        bad, and the install writes it anyway) and this returns once its job has ended."""
+        job = self.deps.jobs.current
+        if job is None or job.kind != KIND or not job.running:
+            return
+        self._cancel.set()
+        deadline = time.monotonic() + timeout
+        while job.running and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -92,6 +111,7 @@ class FallbackKeeper:
             return None
         booted, other = slots
         job = Job(KIND, f"slot {other['bootname']} from slot {booted['bootname']}")
+        self._cancel.clear()
         try:
             deps.jobs.claim(job)
         except Busy:
@@ -128,12 +148,15 @@ class FallbackKeeper:
             deps.view.mark("bad", "other")
             job.step(1, f"restoring slot {target}: copying slot {source_name} ({version})")
             started = time.monotonic()
-            length = deps.copy(
-                source, device, lambda share: job.step(1 + int(share * 95), job.message)
-            )
+            length = deps.copy(source, device, lambda share: self._progress(job, share))
             job.step(97, f"restoring slot {target}: marking it good")
             deps.view.mark("good", "other")
             self._keep_running_slot_first(booted)
+        except GaveWay as error:
+            self._attempts -= 1  # not a failure of the slot: it is tried again after the install
+            message = f"restoring slot {target} stopped: {error}"
+            self._record("stopped", target, message)
+            raise Failure(message) from error
         except (KeyError, RaucError, OSError) as error:
             message = f"restoring slot {target} failed: {error}"
             self._record("failed", target, message)
@@ -144,6 +167,11 @@ class FallbackKeeper:
         self._record("good", target, message, bytes=length, seconds=seconds)
         deps.on_restored(message)
         return message
+
+    def _progress(self, job: Job, share: float) -> None:
+        if self._cancel.is_set():
+            raise GaveWay("an install was asked for, and writes the slot itself")
+        job.step(1 + int(share * 95), job.message)
 
     def _keep_running_slot_first(self, booted: dict[str, Any]) -> None:
         """After a rollback the bad slot was still first in the boot order: the copy would

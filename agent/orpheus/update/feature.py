@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ class UpdateFeature:
         view: RaucView,
         jobs: JobSlot | None = None,
         audit: AuditSink | None = None,
+        restore_gives_way: Callable[[], None] = lambda: None,
     ) -> None:
         self.deps = deps
         self._audit = audit
@@ -73,6 +75,8 @@ class UpdateFeature:
         self.view = view
         self.jobs = jobs if jobs is not None else JobSlot()
         self.installer = Installer(deps)
+        # A running restore of the fallback stops for an install (update/fallback.py).
+        self._restore_gives_way = restore_gives_way
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -177,7 +181,7 @@ class UpdateFeature:
         request = self._request()
         job = Job("install", request.source)
         try:
-            self.jobs.claim(job)
+            self._claim(job)
         except Busy as error:
             raise ApiError(409, str(error)) from error
         try:
@@ -198,6 +202,14 @@ class UpdateFeature:
         )
         bottle.response.status = 202
         return job.as_dict()
+
+    def _claim(self, job: Job) -> None:
+        """Busy while another install runs; a restore of the fallback stops for it."""
+        try:
+            self.jobs.claim(job)
+        except Busy:
+            self._restore_gives_way()
+            self.jobs.claim(job)
 
     def _install_job(self, job: Job, request: InstallRequest) -> str:
         try:

@@ -120,7 +120,6 @@ def update_features(
         boot_id=read_boot_id,
         reboot=restart,
     )
-    update = UpdateFeature(deps, state_dir / "update" / "upload", view, update_jobs, audit)
     keeper = FallbackKeeper(
         FallbackDeps(
             view=view,
@@ -131,5 +130,8 @@ def update_features(
             on_restored=functools.partial(_audit_restore, audit),
         ),
         config.fallback_check_seconds,
+    )
+    update = UpdateFeature(
+        deps, state_dir / "update" / "upload", view, update_jobs, audit, keeper.give_way
     )
     return update, [update, commit, keeper]

@@ -235,6 +235,34 @@ def test_a_restore_shows_its_progress_and_holds_off_an_install(
     assert unit.wait(job).state == "succeeded"
 
 
+def test_a_restore_gives_way_to_an_install_and_comes_again_after_it(
+    tmp_path: Path, slots: tuple[Path, Path]
+) -> None:
+    unit = Unit(tmp_path, slots)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(source: Path, target: Path, progress: slot_copy.Progress) -> int:
+        started.set()
+        release.wait(10)
+        progress(0.5)  # the copy's next chunk: where a restore looks whether to stop
+        return slot_copy.copy(source, target, progress)
+
+    unit.deps.copy = slow
+    restore = unit.keeper.check()
+    assert restore is not None and started.wait(10)
+    threading.Timer(0.2, release.set).start()
+    unit.keeper.give_way()
+    assert restore.state == "failed", restore
+    assert restore.message.startswith("restoring slot B stopped: an install was asked for")
+    assert ("good", "other") not in unit.rauc.marks
+    assert unit.state.read()["fallback"]["state"] == "stopped"
+    install = unit.jobs.claim(Job("install", "/data/b.raucb"))  # no longer busy
+    install.finish("failed", "install failed: the disk went away")
+    unit.deps.copy = slot_copy.copy
+    again = unit.keeper.check()  # the install failed: the slot is still bad
+    assert again is not None and unit.wait(again).state == "succeeded", again
+
+
 def test_the_view_keeps_the_last_answer_while_rauc_is_busy(tmp_path: Path) -> None:
     rauc = FakeRauc(unavailable="cannot reach the system bus")
     view = RaucView(lambda: (rauc.slot_status(), rauc.primary()), rauc.mark)
