@@ -25,6 +25,7 @@ from orpheus.api.app import Api
 from orpheus.dbus.rauc import RaucError
 from orpheus.jobs.model import Failure
 from orpheus.update import slot_copy
+from orpheus.update.installer import other_slot
 from orpheus.update.jobs import Busy, Job, JobSlot
 from orpheus.update.policy import Firmware
 from orpheus.update.rauc_view import RaucView
@@ -45,10 +46,6 @@ class GaveWay(Exception):
     """The restore stopped for an install."""
 
 
-def other_bootname(bootname: str) -> str:
-    return "B" if bootname == "A" else "A"
-
-
 @dataclass
 class FallbackDeps:
     view: RaucView
@@ -57,7 +54,8 @@ class FallbackDeps:
     booted_slot: str
     jobs: JobSlot
     copy: Copy = slot_copy.copy
-    # Told once a restore has ended well (the SNMP trap), with the job's message.
+    # Told once a restore has ended well, with the job's message (the audit log; SNMP's trap
+    # comes from the fallback record in the status).
     on_restored: Callable[[str], None] = field(default=lambda _message: None)
 
 
@@ -128,7 +126,7 @@ class FallbackKeeper:
         booted_name = self.deps.booted_slot
         try:
             booted = self.deps.view.slot(booted_name)
-            other = self.deps.view.slot(other_bootname(booted_name))
+            other = self.deps.view.slot(other_slot(booted_name))
         except RaucError:
             return None
         if booted is None or other is None or other.get("boot-status") == "good":
