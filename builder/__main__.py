@@ -93,7 +93,7 @@ def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
         again = dataclasses.replace(ctx, build_dir=build_dir, shared_cache_dir=ctx.cache_dir)
         root = build_rootfs(again, mirror, ["bundle"])
         image = build_dir / "rootfs.ext4"
-        bundle.make_ext4(root, image, ctx.version, ctx.build_epoch, *bundle.sized_for(root))
+        bundle.make_slot_image(again, root, image)
         digests.append(reproducible.file_digest(image))
         roots.append(root)
         print(f"{name} build: rootfs.ext4 sha256 {digests[-1]}")

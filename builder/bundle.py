@@ -84,16 +84,25 @@ def _config_schema_2(root: Path) -> None:
     marker.write_text("2\n")
 
 
+def _agent_patch(root: Path) -> None:
+    """One module of the agent changed: a patch release of the agent alone (the streamed
+    install benchmark measures what it downloads)."""
+    module = root / "usr/lib/python3/dist-packages/orpheus/api/app.py"  # rootfs.AGENT_DEST
+    module.write_text(module.read_text() + "\n# patch release of the agent (benchmark)\n")
+
+
 # Test-only options, for the update tests: a firmware that fails its health check
 # (automatic rollback by the agent), one that never reaches userspace (rollback by GRUB's
 # attempt counter), one with a newer configuration schema (migration forward, restore on
 # rollback), and a bundle without the block-hash index, whose install under QEMU TCG
-# copies the image instead of looking up each 4 KiB chunk (several times faster).
+# copies the image instead of looking up each 4 KiB chunk (several times faster); and, for
+# the streamed-install benchmark, a patch release that changes one agent module.
 TEST_OPTIONS: dict[str, Callable[[Path], None] | None] = {
     "break-health": _break_health,
     "break-boot": _break_boot,
     "config-schema-2": _config_schema_2,
     "no-hash-index": None,
+    "agent-patch": _agent_patch,
 }
 
 
@@ -172,6 +181,14 @@ def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: int, i
     set_inode_times(image, root, epoch)
 
 
+def make_slot_image(ctx: BuildContext, root: Path, image: Path) -> int:
+    """The slot's ext4 of root, as the bundle carries it and the disk image's slots hold it
+    (the same bytes for one build); returns its size."""
+    size, inodes = sized_for(root)
+    make_ext4(root, image, ctx.version, ctx.build_epoch, size, inodes)
+    return size
+
+
 def signed_manifest(bundle: Path, signing: keys.SigningKeys, work: Path) -> str:
     """The manifest RAUC signed into bundle (with its verity root hash, salt and size)."""
     signature = work / "signature.der"
@@ -237,9 +254,8 @@ def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) 
         apply_test_options(root, test_options)
         # The tree now differs from what its stamp says: the next build lays it again.
         (ctx.build_dir / "rootfs.stamp").unlink(missing_ok=True)
-    size, inodes = sized_for(root)
+    size = make_slot_image(ctx, root, content / "rootfs.ext4")
     log.info("bundle: ext4 image of the root filesystem (%d MiB)", size // 1024**2)
-    make_ext4(root, content / "rootfs.ext4", ctx.version, ctx.build_epoch, size, inodes)
     (content / "manifest.raucm").write_text(
         manifest_text(
             ctx.version,

@@ -7,10 +7,14 @@ import os
 import shutil
 from pathlib import Path
 
+from builder import bundle
 from builder.context import BuildContext
 from builder.run import run
 
 log = logging.getLogger("builder")
+
+# The slots' image as image.cfg names it.
+SLOT_IMAGE = "rootfs.ext4"
 
 
 def _tmp(path: Path) -> Path:
@@ -19,14 +23,17 @@ def _tmp(path: Path) -> Path:
 
 
 def assemble(ctx: BuildContext, rootfs: Path, esp: Path) -> Path:
+    """The board's disk image: its slots hold the update bundle's ext4 of rootfs (the same
+    bytes as the build's bundle), its ESP the tree esp."""
     work = ctx.board_dir / "genimage"
     shutil.rmtree(work, ignore_errors=True)
     for sub in ("tmp", "out", "input", "root"):
         (work / sub).mkdir(parents=True)
+    log.info("%s: the slots' ext4 image (the update bundle's)", ctx.board.name)
+    bundle.make_slot_image(ctx, rootfs, work / "input" / SLOT_IMAGE)
     final = ctx.board_dir / ctx.image_name
     env = {
         **os.environ,
-        "ROOTFS_DIR": str(rootfs),
         "ESP_DIR": str(esp),
         "IMAGE_NAME": _tmp(final).name,
         "ESP_SIZE": ctx.board.esp_size,
