@@ -134,7 +134,7 @@ def status_file(digest: str, size: int, version: str, build_date: str) -> str:
     return "\n".join(groups)
 
 
-def _copy_out(image: Path, part: Partition, target: Path) -> None:
+def copy_out(image: Path, part: Partition, target: Path) -> None:
     with image.open("rb") as source, target.open("wb") as out:
         source.seek(part.offset)
         for _ in range(part.size // COPY):
@@ -186,7 +186,7 @@ def seed(image: Path, version: str, build_date: str) -> None:
         index.write_bytes(hashes)
         status.write_text(status_file(digest, length, version, build_date))
         data_image = work / "data.ext4"
-        _copy_out(image, data, data_image)
+        copy_out(image, data, data_image)
         run(["debugfs", "-w", "-f", _debugfs_script(work, index, status, digest), data_image])
         run(["e2fsck", "-fn", data_image])
         for slot in SLOTS.values():
