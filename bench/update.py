@@ -80,7 +80,7 @@ PATCH_RELEASES = (
 def indexed_bundle(name: str, version: str, options: tuple[str, ...]) -> Path:
     """A bundle as `make bundle` builds it (block-hash index), of v1's tree and epoch."""
     out = WORK / "streamed" / name
-    env = {**_env(), "SOURCE_DATE_EPOCH": str(bundles.V1_EPOCH)}
+    env = bundles.builder_env(bundles.V1_EPOCH)  # v1's keys: only the names differ
     subprocess.run(
         [sys.executable, "-m", "builder", "bundle", "--build-dir", str(out),
          "--cache-dir", str(BUILD / "cache"), "--version", version, *options],
@@ -102,6 +102,7 @@ def streamed_shares() -> dict[str, float]:
     of the bundle the HTTP server sent. The agent is stopped first: its URL installs download
     the whole bundle and check it before RAUC sees it (update/verity.py), and its fallback
     keeper would restore the other slot while RAUC writes it."""
+    v1_image = bundles.builds().v1_image
     built = {name: indexed_bundle(name, version, options) for name, version, options in
              PATCH_RELEASES}  # fmt: skip
     served = WORK / "served"
@@ -113,7 +114,7 @@ def streamed_shares() -> dict[str, float]:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     key = make_ssh_key(workdir)
-    vm = Vm(VmConfig(image=bundles.builds().v1_image, workdir=workdir,
+    vm = Vm(VmConfig(image=v1_image, workdir=workdir,
                      ssh_public_key=key.with_suffix(".pub").read_text().strip()))  # fmt: skip
     server = BundleServer(served)
     figures: dict[str, float] = {}

@@ -18,6 +18,7 @@ from builder import (
     hosttools,
     keys,
     manifest,
+    packages,
     reproducible,
     rootfs,
     slotindex,
@@ -31,20 +32,25 @@ log = logging.getLogger("builder")
 
 
 def make_context(args: argparse.Namespace) -> BuildContext:
+    release = packages.read_release(args.rebuild_from) if args.rebuild_from else None
     return BuildContext(
         board=load_board(args.board, args.board_dir),
-        version=args.version or git_version(),
-        build_epoch=build_epoch(),
+        # A rebuild is of the release's version and date unless told otherwise.
+        version=args.version or (release.version if release else git_version()),
+        build_epoch=build_epoch(release.epoch if release else None),
         commit=git_commit(),
         build_dir=args.build_dir.resolve(),
         shared_cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
         min_version=args.min_version,
+        rebuild_from=release,
     )
 
 
 def build_rootfs(ctx: BuildContext, mirror: str | None, step_parts: list[str]) -> Path:
     """The laid root filesystem, once the mirror (if needed) and the free space are checked."""
     hosttools.ensure(hosttools.BUILD_TOOLS)
+    if ctx.rebuild_from is not None:
+        return rebuild_rootfs(ctx, ctx.rebuild_from, step_parts)
     mirror = mirror or rootfs.load_config()["mirror"]
     parts = ["rootfs", *step_parts]
     if not rootfs.base_is_cached(ctx, mirror):
@@ -54,6 +60,21 @@ def build_rootfs(ctx: BuildContext, mirror: str | None, step_parts: list[str]) -
     space.check_free_space(ctx.build_dir, parts)
     keys.signing_keys(ctx)
     return rootfs.customize(ctx, rootfs.build_base(ctx, mirror))
+
+
+def rebuild_rootfs(ctx: BuildContext, release: packages.Release, step_parts: list[str]) -> Path:
+    """The root filesystem of a release from its own packages alone, offline: refused before
+    anything is made unless the cache holds each one with the checksum the release records."""
+    apt_cache = ctx.cache_dir / "apt"
+    packages.check_cache(release.packages, apt_cache)
+    repo = ctx.build_dir / "rebuild-repo"
+    packages.local_repository(release.packages, apt_cache, repo, rootfs.load_config()["suite"])
+    source = f"deb [trusted=yes] file:{repo} ./"
+    space.check_free_space(ctx.build_dir, ["base", "rootfs", *step_parts])
+    keys.signing_keys(ctx)
+    root = rootfs.customize(ctx, rootfs.build_base(ctx, source, sources=[source]))
+    packages.check_installed(release.packages, rootfs.read_packages(ctx))
+    return root
 
 
 def _remove_older_outputs(ctx: BuildContext) -> None:
@@ -68,7 +89,7 @@ def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
     ctx.board_dir.mkdir(parents=True, exist_ok=True)
     esp_dir = esp.build(ctx, root)
     image = disk.assemble(ctx, root, esp_dir)
-    slotindex.seed(image, ctx.version, ctx.build_date)
+    slotindex.seed(image, ctx.version, ctx.build_date, ctx.build_epoch)
     bmap = disk.write_bmap(image, ctx.board_dir / ctx.image_name)
     extra = disk.hypervisor_images(ctx, image)
     files = [image, bmap, *extra]
@@ -126,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--board-dir", type=Path, default=BOARD_DIR)
     parser.add_argument("--cache-dir", type=Path, help="share another build directory's cache")
     parser.add_argument("--min-version", default=os.environ.get("MIN_VERSION") or "0.0.0")
+    parser.add_argument(
+        "--rebuild-from", type=Path, default=os.environ.get("REBUILD_FROM") or None,
+        help="a release's manifest.json: rebuild it from the package cache alone",
+    )  # fmt: skip
     parser.add_argument(
         "--test-option", action="append", choices=sorted(bundle.TEST_OPTIONS), default=[],
         help="test builds only: e.g. a firmware whose health check fails",

@@ -168,7 +168,7 @@ def _debugfs_script(work: Path, index: Path, status: Path, digest: str) -> Path:
     return script
 
 
-def seed(image: Path, version: str, build_date: str) -> None:
+def seed(image: Path, version: str, build_date: str, epoch: int) -> None:
     """Writes the factory slots' status and index into the image's data partition."""
     parts = partitions(image)
     slot_a, slot_b, data = parts["rootfs-a"], parts["rootfs-b"], parts["data"]
@@ -187,7 +187,10 @@ def seed(image: Path, version: str, build_date: str) -> None:
         status.write_text(status_file(digest, length, version, build_date))
         data_image = work / "data.ext4"
         copy_out(image, data, data_image)
-        run(["debugfs", "-w", "-f", _debugfs_script(work, index, status, digest), data_image])
+        # The files debugfs writes are dated by the build, not by the clock.
+        env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch)}
+        run(["debugfs", "-w", "-f", _debugfs_script(work, index, status, digest), data_image],
+            env=env)  # fmt: skip
         run(["e2fsck", "-fn", data_image])
         for slot in SLOTS.values():
             directory = INDEX_DIR.format(slot=slot, digest=digest)
