@@ -10,7 +10,7 @@ from dataclasses import dataclass
 LINUX_SLL2, ETHERNET = 276, 1
 
 
-def sip(start: str, call_id: str, cseq: str, *, body: str = "", extra: str = "") -> bytes:
+def sip_message(start: str, call_id: str, cseq: str, *, body: str = "", extra: str = "") -> bytes:
     text = (
         f"{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
         f"From: <sip:201@pbx>;tag=a\r\nTo: <sip:202@pbx>\r\nCall-ID: {call_id}\r\n"
@@ -83,5 +83,5 @@ def call_flow(
         (PBX, PHONE, "SIP/2.0 200 OK", "2 BYE", 12.01),
     ]
     for source, destination, start, cseq, offset in steps:
-        writer.add(at + offset, udp(*source, *destination, sip(start, call_id, cseq)))
+        writer.add(at + offset, udp(*source, *destination, sip_message(start, call_id, cseq)))
     return writer

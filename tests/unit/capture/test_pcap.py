@@ -10,9 +10,8 @@ import pytest
 
 from orpheus.capture import pcap, sip
 from orpheus.capture.analysis import read_dialogs
-from tests.unit.capture.pcap_files import (
-    ETHERNET, PBX, PHONE, PcapWriter, call_flow, sip as sip_text, tcp, udp,
-)  # fmt: skip
+from tests.unit.capture.pcap_files import ETHERNET, PBX, PHONE, PcapWriter, call_flow, tcp, udp
+from tests.unit.capture.pcap_files import sip_message as sip_text
 
 
 def _messages(data: bytes) -> list[sip.SipMessage]:
