@@ -14,6 +14,7 @@ from orpheus.capture.sip import SipMessage
 
 MAX_DIALOGS = 1000
 MAX_MESSAGES = 500
+CHALLENGES = (401, 407)
 
 
 @dataclass
@@ -43,14 +44,19 @@ class Dialog:
         if message.status is None:
             if message.method == "BYE" and self.bye_at is None:
                 self.bye_at = message.time
-        elif message.method == self.method and message.status >= 200 and self.final_status is None:
+        elif message.method == self.method and message.status >= 200 and self._open():
             self.final_status, self.final_reason = message.status, message.reason
-            if self.method == "INVITE" and message.status < 300:
+            if self.method == "INVITE" and message.status < 300 and self.answered_at is None:
                 self.answered_at = message.time
         if len(self.messages) < MAX_MESSAGES:
             self.messages.append(message)
         else:
             self.dropped += 1
+
+    def _open(self) -> bool:
+        """No final response yet, or only a challenge (401/407) the request is sent again
+        after, with credentials: the dialog's outcome is the answer to that one."""
+        return self.final_status is None or self.final_status in CHALLENGES
 
     def as_dict(self, *, messages: bool = False) -> dict[str, object]:
         answer: dict[str, object] = {

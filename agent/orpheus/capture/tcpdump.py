@@ -1,6 +1,6 @@
-"""tcpdump's argument list for a capture: every interface, no name lookups, packets written
-as they come (-U, so a download mid-capture holds them), and a ring buffer of bounded files
-(-C, -W) named FILE0, FILE1, ... in the capture's directory."""
+"""tcpdump's argument list for a capture: every interface, no name lookups, packets delivered
+and written as they come (--immediate-mode, -U: a download mid-capture holds them), and a
+ring buffer of bounded files (-C, -W) named FILE0, FILE1, ... in the capture's directory."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def argv(program: str, directory: Path, ring: Ring, capture_filter: CaptureFilte
         "-i", "any",
         "-n",
         "-U",
+        # Packets reach tcpdump as they come, not when a kernel buffer block fills or times
+        # out: a capture stopped right after a call still holds the call.
+        "--immediate-mode",
         "-s", str(SNAPLEN),
         # As root it would switch to the tcpdump user, which may not write the agent's
         # directory; the unit's sandbox (runners.py) limits it instead.

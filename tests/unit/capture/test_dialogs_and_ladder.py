@@ -72,3 +72,16 @@ def test_the_ladder_escapes_every_wire_value() -> None:
 def test_the_ladder_text_is_cut_and_quotes_escaped() -> None:
     assert ladder.text("a\"b'c<d>&") == "a&quot;b&#x27;c&lt;d&gt;&amp;"
     assert len(ladder.text("x" * 500)) == ladder.MAX_LABEL
+
+
+def test_a_challenged_invite_ends_with_the_answer_to_its_retry() -> None:
+    writer = PcapWriter()
+    steps = [("INVITE sip:x SIP/2.0", "1 INVITE"), ("SIP/2.0 401 Unauthorized", "1 INVITE"),
+             ("INVITE sip:x SIP/2.0", "2 INVITE"), ("SIP/2.0 200 OK", "2 INVITE"),
+             ("BYE sip:x SIP/2.0", "3 BYE"), ("SIP/2.0 481 Gone", "3 BYE")]  # fmt: skip
+    for n, (start, cseq) in enumerate(steps):
+        ends = (PHONE, PBX) if start[0] != "S" else (PBX, PHONE)
+        writer.add(10.0 + n, udp(*ends[0], *ends[1], _text(start, "challenged", cseq)))
+    (dialog,) = _dialogs(writer).dialogs.values()
+    assert dialog.as_dict()["final_response"] == "200 OK"
+    assert dialog.as_dict()["duration"] == 1.0  # 200 at 13 s, BYE at 14 s
