@@ -35,7 +35,7 @@ def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uni
         pytest.fail("tcpdump is not installed on the host (builder/hosttools.py installs it)")
     workdir = tmp_path_factory.mktemp("capture-unit")
     netns = f"orpheus-capture-{os.getpid()}"
-    settings = {"capture_runner": "agent", "capture_command": tcpdump, "capture_quota_mb": 50}
+    settings = {"capture_runner": "agent", "capture_command": tcpdump, "capture_quota_mb": 25}
     with running_unit(rootfs, workdir, netns, "lite", "ORP-CAP-0001", settings) as unit:
         for number in ("101", "102"):
             add_extension(unit, number)
@@ -127,5 +127,5 @@ def test_a_filter_with_syntax_tricks_is_refused_and_nothing_runs(unit: Unit, val
 
 
 def test_a_capture_over_the_quota_is_refused(unit: Unit) -> None:
-    result = unit.agent.ctl("capture", "start", "--max-size", "100")
+    result = unit.agent.ctl("capture", "start", "--max-size", "30")
     assert result.returncode == 1 and "quota" in result.stderr

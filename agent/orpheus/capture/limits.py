@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 MB = 1_000_000  # tcpdump's -C counts millions of bytes
 DEFAULT_SIZE_MB = 10
-MAX_SIZE_MB = 100
+MAX_SIZE_MB = 50
 DEFAULT_DURATION_SECONDS = 300
 MAX_DURATION_SECONDS = 3600
 MAX_KEPT = 20
@@ -37,6 +37,16 @@ class Ring:
     def bound_bytes(self) -> int:
         """The most the ring holds on disk (each file one packet over at worst)."""
         return self.files * (self.file_mb * MB + SNAPLEN + 16)
+
+
+def check_free(free_bytes: int, reserved_bytes: int, new_bytes: int) -> None:
+    """The filesystem itself (a RAM /run smaller than the quota) must hold the new capture
+    beside what the running ones may still write."""
+    if free_bytes - reserved_bytes < new_bytes:
+        free = max(0, free_bytes - reserved_bytes)
+        raise QuotaExceeded(
+            f"the capture needs {new_bytes // MB} MB but its filesystem has {free // MB} MB free"
+        )
 
 
 def check_quota(used_bytes: int, reserved_bytes: int, new_bytes: int, quota_mb: int) -> None:

@@ -43,7 +43,8 @@ def unit_name(name: str) -> str:
 def unit_properties(argv: list[str], directory: Path, max_seconds: int) -> list[UnitProperty]:
     return [
         ("Description", "s", f"Orpheus packet capture {directory.name}"),
-        ("ExecStart", "a(sasb)", [(argv[0], argv, False)]),
+        # dbus-next takes a struct as a list, never a tuple.
+        ("ExecStart", "a(sasb)", [[argv[0], argv, False]]),
         # systemd ends it at its duration even if the agent is gone (+5 s: the agent's own stop
         # comes first and ends it cleanly).
         ("RuntimeMaxUSec", "t", (max_seconds + 5) * 1_000_000),

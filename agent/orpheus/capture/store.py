@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orpheus.capture.filters import CaptureFilter, FilterInvalid
-from orpheus.capture.limits import MAX_KEPT, QuotaExceeded, Ring, check_quota
+from orpheus.capture.limits import MAX_KEPT, QuotaExceeded, Ring, check_free, check_quota
 from orpheus.capture.tcpdump import ring_files
 from orpheus.files import write_file
 
@@ -90,6 +90,7 @@ class CaptureStore:
             capture = Capture(secrets.token_hex(6), capture_filter, duration, size_mb, time.time())
             check_quota(used, reserved, capture.ring.bound_bytes, self.quota_mb)
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            check_free(shutil.disk_usage(self.root).free, reserved, capture.ring.bound_bytes)
             self.directory(capture.id).mkdir(mode=0o700)
             self.save(capture)
             return capture

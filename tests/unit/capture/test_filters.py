@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from orpheus.capture.filters import CaptureFilter, FilterInvalid
-from orpheus.capture.limits import MB, QuotaExceeded, Ring, check_quota
+from orpheus.capture.limits import MB, QuotaExceeded, Ring, check_free, check_quota
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,9 @@ def test_the_quota_counts_kept_and_running_captures() -> None:
     check_quota(50 * MB, 50 * MB, 100 * MB, 200)
     with pytest.raises(QuotaExceeded, match="delete a capture"):
         check_quota(50 * MB, 50 * MB, 101 * MB, 200)
+
+
+def test_a_filesystem_smaller_than_the_quota_refuses_first() -> None:
+    check_free(30 * MB, 10 * MB, 20 * MB)
+    with pytest.raises(QuotaExceeded, match="filesystem has 19 MB free"):
+        check_free(29 * MB, 10 * MB, 20 * MB)
