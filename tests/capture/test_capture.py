@@ -35,7 +35,7 @@ def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uni
         pytest.fail("tcpdump is not installed on the host (builder/hosttools.py installs it)")
     workdir = tmp_path_factory.mktemp("capture-unit")
     netns = f"orpheus-capture-{os.getpid()}"
-    settings = {"capture_runner": "agent", "capture_command": tcpdump, "capture_quota_mb": 25}
+    settings = {"capture_command": tcpdump, "capture_quota_mb": 25}  # the testbed's runner: agent
     with running_unit(rootfs, workdir, netns, "lite", "ORP-CAP-0001", settings) as unit:
         for number in ("101", "102"):
             add_extension(unit, number)

@@ -17,7 +17,12 @@ from orpheus.capture import ladder, pcap, tcpdump
 from orpheus.capture.analysis import DialogCache
 from orpheus.capture.filters import CaptureFilter, FilterInvalid
 from orpheus.capture.job import KIND, watch
-from orpheus.capture.limits import DEFAULT_DURATION_SECONDS, DEFAULT_SIZE_MB, QuotaExceeded
+from orpheus.capture.limits import (
+    DEFAULT_DURATION_SECONDS,
+    DEFAULT_SIZE_MB,
+    NoSpace,
+    QuotaExceeded,
+)
 from orpheus.capture.runners import RunFailed, Runner
 from orpheus.capture.schemas import (
     CALL_ID,
@@ -166,9 +171,9 @@ class CaptureFeature:
             raise ApiError(409, str(error)) from error
         try:
             capture = self.store.create(capture_filter, duration, size_mb)
-        except QuotaExceeded as error:
+        except QuotaExceeded as error:  # the quota is the unit's state: 409; a full disk 507
             job.finish("refused", str(error))
-            raise ApiError(507, str(error)) from error
+            raise ApiError(507 if isinstance(error, NoSpace) else 409, str(error)) from error
         except (OSError, DiskFull) as error:
             job.finish("failed", f"cannot keep a capture: {error}")
             raise ApiError(507, f"cannot keep a capture: {error}") from error

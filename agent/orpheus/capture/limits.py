@@ -21,6 +21,10 @@ class QuotaExceeded(Exception):
     """A capture that would not fit in the quota beside the kept ones; one line."""
 
 
+class NoSpace(QuotaExceeded):
+    """The capture's filesystem itself cannot hold it (answered 507, not 409)."""
+
+
 @dataclass(frozen=True)
 class Ring:
     """tcpdump's ring buffer: `files` files of `file_mb` MB each (-W, -C)."""
@@ -44,7 +48,7 @@ def check_free(free_bytes: int, reserved_bytes: int, new_bytes: int) -> None:
     beside what the running ones may still write."""
     if free_bytes - reserved_bytes < new_bytes:
         free = max(0, free_bytes - reserved_bytes)
-        raise QuotaExceeded(
+        raise NoSpace(
             f"the capture needs {new_bytes // MB} MB but its filesystem has {free // MB} MB free"
         )
 

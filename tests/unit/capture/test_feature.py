@@ -108,7 +108,7 @@ def test_a_capture_over_the_quota_is_refused(tmp_path: Path) -> None:
     parts = Parts(tmp_path, quota_mb=15)
     assert parts.post("/api/v1/captures", {"max_size_mb": 10}).status == 202
     refused = parts.post("/api/v1/captures", {"max_size_mb": 10})
-    assert refused.status == 507 and "quota" in refused.body["error"]
+    assert refused.status == 409 and "quota" in refused.body["error"]
     assert len(parts.store.captures()) == 1
     parts.feature.stop()
 
@@ -149,7 +149,7 @@ def test_no_more_than_the_kept_number(tmp_path: Path) -> None:
         capture = parts.post("/api/v1/captures", {"max_size_mb": 1}).body
         parts.post(f"/api/v1/captures/{capture['id']}/stop", {})
     refused = parts.post("/api/v1/captures", {"max_size_mb": 1})
-    assert refused.status == 507 and "delete one" in refused.body["error"]
+    assert refused.status == 409 and "delete one" in refused.body["error"]
 
 
 def test_a_capture_left_running_by_an_earlier_agent_is_stopped_at_start(parts: Parts) -> None:
