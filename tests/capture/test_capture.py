@@ -129,3 +129,24 @@ def test_a_filter_with_syntax_tricks_is_refused_and_nothing_runs(unit: Unit, val
 def test_a_capture_over_the_quota_is_refused(unit: Unit) -> None:
     result = unit.agent.ctl("capture", "start", "--max-size", "30")
     assert result.returncode == 1 and "quota" in result.stderr
+
+
+def test_a_short_small_capture_ends_by_its_duration_in_one_file(unit: Unit, tmp_path: Path) -> None:
+    """--max-size 1: tcpdump -W 1 writes its one file without a number; --duration 1 ends it."""
+    started = unit.agent.ctl("capture", "start", "--max-size", "1", "--duration", "1", "--json")
+    assert started.returncode == 0, started.stderr
+    capture = json.loads(started.stdout)
+
+    def finished() -> bool:
+        found = [c for c in _captures(unit)["captures"] if c["id"] == capture["id"]]
+        return bool(found) and found[0]["state"] == "finished"
+
+    wait_for("the capture to end by its duration", finished, timeout=30)
+    shown: dict[str, Any] = unit.agent.ctl_json("capture", "show", capture["id"], "--json")  # type: ignore[assignment]
+    assert shown["message"].startswith("its duration ended") and shown["size_bytes"] >= 24
+    job: dict[str, Any] = unit.agent.ctl_json("jobs", "show", str(capture["job_id"]), "--json")  # type: ignore[assignment]
+    assert job["kind"] == "capture" and job["state"] == "succeeded"
+    pcap = tmp_path / "short.pcap"
+    assert unit.agent.ctl("capture", "download", capture["id"], "-o", str(pcap)).returncode == 0
+    subprocess.run(["tcpdump", "-n", "-r", str(pcap)], capture_output=True, check=True)
+    assert unit.agent.ctl("capture", "delete", capture["id"]).returncode == 0

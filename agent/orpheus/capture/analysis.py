@@ -17,15 +17,15 @@ def read_dialogs(files: list[Path], max_records: int = pcap.MAX_RECORDS) -> Dial
     messages: list[sip.SipMessage] = []
     left = max_records
     for path in files:
-        try:
-            packets = pcap.read_file(path, left)
-        except (OSError, pcap.PcapInvalid):
-            continue  # a ring file being rewritten, or not a pcap: the others still count
-        left -= len(packets)
-        for packet in packets:
-            messages.extend(sip.messages(packet))
         if left <= 0:
             break
+        try:  # packet by packet: only the SIP messages are kept, never a file's payloads
+            with path.open("rb") as stream:
+                for packet in pcap.packets(stream, left):
+                    left -= 1
+                    messages.extend(sip.messages(packet))
+        except (OSError, pcap.PcapInvalid):
+            continue  # a ring file being rewritten, or not a pcap: the others still count
     return group(messages)
 
 

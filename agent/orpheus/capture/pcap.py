@@ -96,11 +96,6 @@ def packets(stream: BinaryIO, max_records: int = MAX_RECORDS) -> Iterator[Packet
                 yield packet
 
 
-def read_file(path: Path, max_records: int = MAX_RECORDS) -> list[Packet]:
-    with path.open("rb") as stream:
-        return list(packets(stream, max_records))
-
-
 # linktype -> (offset of the protocol field, its length, offset of the network header)
 _LINK_OFFSETS = {
     LINKTYPE_ETHERNET: (12, 2, 14),
@@ -195,8 +190,7 @@ def merged(files: list[Path], sizes: list[int], chunk: int = 64 * 1024) -> Itera
             left = size - GLOBAL_HEADER
             while left > 0:
                 data = stream.read(min(chunk, left))
-                if not data:  # shrank (tcpdump reopened it round the ring): pad to the length
-                    yield b"\0" * left
-                    return
+                if not data:  # shrank (tcpdump reopened it round the ring): the client
+                    return  # sees fewer bytes than announced, a cut download, not junk
                 left -= len(data)
                 yield data

@@ -34,6 +34,15 @@ def argv(program: str, directory: Path, ring: Ring, capture_filter: CaptureFilte
 
 
 def ring_files(directory: Path) -> list[Path]:
-    """The ring's files, oldest first (tcpdump reuses the names round the ring)."""
-    files = [path for path in directory.glob(PCAP_PREFIX + "*") if path.name[12:].isdigit()]
-    return sorted(files, key=lambda path: (path.stat().st_mtime_ns, path.name))
+    """The ring's files, oldest first (tcpdump reuses the names round the ring). A ring of
+    one file has no number: tcpdump -W 1 writes FILE itself."""
+    found: list[tuple[int, str, Path]] = []
+    for path in directory.glob(PCAP_PREFIX + "*"):
+        number = path.name[len(PCAP_PREFIX) :]
+        if number and not (number.isascii() and number.isdigit()):
+            continue
+        try:
+            found.append((path.stat().st_mtime_ns, path.name, path))
+        except FileNotFoundError:  # deleted meanwhile
+            continue
+    return [path for _mtime, _name, path in sorted(found)]

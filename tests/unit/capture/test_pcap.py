@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 from pathlib import Path
 
 import pytest
 
-from orpheus.capture import pcap, sip
+from orpheus.capture import pcap, sip, tcpdump
 from orpheus.capture.analysis import read_dialogs
 from tests.unit.capture.pcap_files import ETHERNET, PBX, PHONE, PcapWriter, call_flow, tcp, udp
 from tests.unit.capture.pcap_files import sip_message as sip_text
@@ -76,10 +77,30 @@ def test_not_a_pcap_is_one_error() -> None:
         list(pcap.packets(io.BytesIO(b"GIF89a" + b"\0" * 40)))
 
 
-def test_the_record_bound_is_kept(tmp_path: Path) -> None:
+def test_the_record_bound_is_kept() -> None:
+    data = io.BytesIO(call_flow(PcapWriter()).bytes())
+    assert len(list(pcap.packets(data, max_records=3))) == 3
+
+
+def test_the_ring_files_are_tcpdumps_names_oldest_first(tmp_path: Path) -> None:
+    """tcpdump -W 1 writes FILE itself, -W 4 FILE0 to FILE3; nothing else in the directory."""
+    for index, name in enumerate(("capture.pcap2", "capture.pcap", "capture.pcap0")):
+        path = tmp_path / name
+        path.write_bytes(b"")
+        os.utime(path, ns=(10**9 * (index + 1), 10**9 * (index + 1)))
+    for other in ("capture.json", "tcpdump.log", "capture.pcap.part", "capture.pcap٣"):
+        (tmp_path / other).write_bytes(b"")
+    names = [path.name for path in tcpdump.ring_files(tmp_path)]
+    assert names == ["capture.pcap2", "capture.pcap", "capture.pcap0"]
+
+
+def test_a_file_that_shrank_mid_download_is_a_cut_not_junk(tmp_path: Path) -> None:
     path = tmp_path / "capture.pcap0"
     path.write_bytes(call_flow(PcapWriter()).bytes())
-    assert len(pcap.read_file(path, max_records=3)) == 3
+    size = path.stat().st_size
+    path.write_bytes(path.read_bytes()[:100])  # tcpdump reopened it round the ring
+    sent = b"".join(pcap.merged([path], [size]))
+    assert len(sent) == 100 < pcap.merged_length([size])
 
 
 def test_ring_files_merge_into_one_readable_pcap(tmp_path: Path) -> None:
