@@ -47,8 +47,9 @@ def unit_properties(argv: list[str], directory: Path, max_seconds: int) -> list[
         ("ExecStart", "a(sasb)", [[argv[0], argv, False]]),
         # systemd ends it at its duration even if the agent is gone (+5 s: the agent's own stop
         # comes first and ends it cleanly).
+        # No CollectMode: a unit that failed stays loaded as failed, so its watcher sees
+        # that (collected at once, it would read as inactive: ended well).
         ("RuntimeMaxUSec", "t", (max_seconds + 5) * 1_000_000),
-        ("CollectMode", "s", "inactive-or-failed"),
         ("ProtectSystem", "s", "strict"),
         ("ProtectHome", "s", "yes"),
         ("ReadWritePaths", "as", [str(directory)]),

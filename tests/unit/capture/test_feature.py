@@ -17,6 +17,7 @@ from orpheus.capture.runners import SystemdRunner, unit_name
 from orpheus.capture.store import CaptureStore
 from orpheus.dbus.fakes import FakeSystemd
 from orpheus.jobs.registry import JobRegistry
+from testbed.polling import wait_for
 from tests.unit.capture.pcap_files import PcapWriter, call_flow
 from tests.unit.wsgi_call import Answer, call
 
@@ -162,3 +163,14 @@ def test_a_capture_left_running_by_an_earlier_agent_is_stopped_at_start(parts: P
     assert ("stop", unit_name(capture["id"])) in systemd.calls
     kept = parts.store.get(capture["id"])
     assert kept is not None and kept.state == "finished" and "interrupted" in kept.message
+
+
+def test_a_unit_that_failed_ends_the_capture_failed(parts: Parts) -> None:
+    capture = parts.post("/api/v1/captures", {}).body
+    parts.systemd.states[unit_name(capture["id"])] = "failed"
+    job = parts.jobs.get(capture["job_id"])
+    assert job is not None
+    wait_for("the job to end", lambda: not job.running, timeout=10, interval=0.1)
+    assert job.state == "failed" and "journalctl -u" in job.message
+    kept = parts.store.get(capture["id"])
+    assert kept is not None and kept.state == "failed"
