@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 PCAP_TYPE = "application/vnd.tcpdump.pcap"
 SVG_TYPE = "image/svg+xml"
 MAX_RUNNING = 2
-RUNNING_RULE = Exclusive("the most captures at once", frozenset({KIND}), MAX_RUNNING)
+RUNNING_RULE = Exclusive(
+    f"a capture (at most {MAX_RUNNING} at once)", frozenset({KIND}), MAX_RUNNING
+)
 STOP_WAIT_SECONDS = 15.0
 _ID = {"capture_id": CAPTURE_ID}
 

@@ -11,7 +11,7 @@ import pytest
 from orpheus.api.app import Api
 from orpheus.audit.log import AuditEntry
 from orpheus.auth import PasswordStore
-from orpheus.capture.feature import CaptureFeature
+from orpheus.capture.feature import MAX_RUNNING, CaptureFeature
 from orpheus.capture.limits import DEFAULT_SIZE_MB, MAX_KEPT
 from orpheus.capture.runners import SystemdRunner, unit_name
 from orpheus.capture.store import CaptureStore
@@ -174,3 +174,12 @@ def test_a_unit_that_failed_ends_the_capture_failed(parts: Parts) -> None:
     assert job.state == "failed" and "journalctl -u" in job.message
     kept = parts.store.get(capture["id"])
     assert kept is not None and kept.state == "failed"
+
+
+def test_a_third_capture_at_once_is_refused_409(parts: Parts) -> None:
+    for _ in range(MAX_RUNNING):
+        assert parts.post("/api/v1/captures", {"max_size_mb": 1}).status == 202
+    refused = parts.post("/api/v1/captures", {"max_size_mb": 1})
+    assert refused.status == 409 and "at most 2 at once" in refused.body["error"]
+    assert len(parts.store.captures()) == MAX_RUNNING  # nothing kept for the refused one
+    parts.feature.stop()
