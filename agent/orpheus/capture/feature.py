@@ -35,7 +35,7 @@ from orpheus.capture.schemas import (
 )
 from orpheus.capture.store import Capture, CaptureStore
 from orpheus.files import DiskFull
-from orpheus.jobs.model import Busy, Job
+from orpheus.jobs.model import Busy, Job, failure_reason
 from orpheus.jobs.registry import Exclusive, JobRegistry
 
 log = logging.getLogger(__name__)
@@ -172,18 +172,33 @@ class CaptureFeature:
         except Busy as error:
             raise ApiError(409, str(error)) from error
         try:
+            capture = self._create(job, capture_filter, duration, size_mb)
+        except BaseException as error:  # whatever went wrong, the claimed job ends here
+            job.finish(
+                "failed", str(error) if isinstance(error, ApiError) else failure_reason(error)
+            )
+            raise
+        self._record("capture.start", capture, capture.as_dict())
+        return self._with_size(capture)
+
+    def _create(
+        self, job: Job, capture_filter: CaptureFilter, duration: int, size_mb: int
+    ) -> Capture:
+        try:
             capture = self.store.create(capture_filter, duration, size_mb)
         except QuotaExceeded as error:  # the quota is the unit's state: 409; a full disk 507
             job.finish("refused", str(error))
             raise ApiError(507 if isinstance(error, NoSpace) else 409, str(error)) from error
         except (OSError, DiskFull) as error:
-            job.finish("failed", f"cannot keep a capture: {error}")
             raise ApiError(507, f"cannot keep a capture: {error}") from error
         job.source = capture.id
-        capture = self.store.update(capture, job_id=job.id)
+        try:
+            capture = self.store.update(capture, job_id=job.id)
+        except (OSError, DiskFull) as error:
+            self.store.delete(capture.id)
+            raise ApiError(507, f"cannot keep a capture: {error}") from error
         self._launch(job, capture)
-        self._record("capture.start", capture, capture.as_dict())
-        return self._with_size(capture)
+        return capture
 
     def list_captures(self) -> dict[str, Any]:
         captures = [self._with_size(c) for c in self.store.captures()]

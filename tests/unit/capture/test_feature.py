@@ -183,3 +183,13 @@ def test_a_third_capture_at_once_is_refused_409(parts: Parts) -> None:
     assert refused.status == 409 and "at most 2 at once" in refused.body["error"]
     assert len(parts.store.captures()) == MAX_RUNNING  # nothing kept for the refused one
     parts.feature.stop()
+
+
+def test_tcpdump_that_cannot_be_started_is_503_and_its_job_ends(parts: Parts) -> None:
+    parts.systemd.unavailable = "no system bus"
+    answer = parts.post("/api/v1/captures", {})
+    assert answer.status == 503 and "no system bus" in answer.body["error"]
+    (job,) = parts.jobs.jobs()
+    assert job.state == "failed" and "no system bus" in job.message
+    (capture,) = parts.store.captures()
+    assert capture.state == "failed"  # kept, with why, until deleted
