@@ -123,6 +123,9 @@ class Agent:
             "rauc_enabled": False,
             "license_public_key": str(self.public_key),
             "sysfs_dir": str(self.sysfs),
+            # Not under systemd: a transient unit would capture the host's namespace, so
+            # tcpdump runs as the agent's child (the host's, from builder/hosttools.py).
+            "capture_runner": "agent",
         }
         if self.credentials_dir is not None:
             settings["credentials_dir"] = str(self.credentials_dir)

@@ -25,6 +25,7 @@ from orpheus.audit.log import AuditLog
 from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
+from orpheus.capture.wiring import capture_feature
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.diagnostics.feature import ReportFeature
@@ -136,6 +137,7 @@ def build_features(
     features.append(
         ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)
     )
+    features.append(capture_feature(config, systemd, jobs, audit))
     return features
 
 

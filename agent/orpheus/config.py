@@ -74,6 +74,12 @@ class AgentConfig:
     factory_public_key: Path = Path("/usr/share/orpheus/factory-public.pem")
     sysfs_dir: Path = Path("/sys")
     ami_port: int = 5038
+    # Packet capture (capture/): tcpdump (an absolute path: a unit's ExecStart), what all
+    # kept captures (in run_dir/captures, RAM) may hold together, and where tcpdump runs:
+    # "systemd" (a transient unit) or "agent" (its child; an agent not under systemd).
+    capture_command: str = "/usr/bin/tcpdump"
+    capture_quota_mb: int = 100  # /run is a fifth of RAM: 400 MB on a Mini
+    capture_runner: str = "systemd"
     # Log-in sessions (users/sessions.py): idle timeout and absolute lifetime.
     session_idle_seconds: float = 15 * 60.0
     session_max_seconds: float = 12 * 3600.0

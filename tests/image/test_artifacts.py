@@ -65,7 +65,8 @@ def test_manifest_lists_asterisk_and_every_package(board: str, manifest: dict[st
     assert str(manifest["asterisk_version"]).startswith("1:22.") or str(
         manifest["asterisk_version"]
     ).startswith("22.")
-    for name in ("systemd", "linux-image-amd64", "rauc", "keepalived", "snmpd", "python3-bottle"):
+    for name in ("systemd", "linux-image-amd64", "rauc", "keepalived", "snmpd", "python3-bottle",
+                 "tcpdump"):  # fmt: skip
         assert name in packages, f"{name} missing from the manifest"
     assert len(packages) > 200
     for key in ("version", "build_date", "git_commit", "agent_version"):
