@@ -69,18 +69,19 @@ def qemu_walk() -> dict[str, float]:
 
 
 # The patch releases streamed into a v1 unit fresh from its factory image: (name, version,
-# test options). All share v1's build epoch, so they differ from v1 only as their names say.
+# build epoch, test options). The first two share v1's epoch, so they differ from v1 only as
+# their names say; the agent's patch is a later commit, as a real one would be.
 PATCH_RELEASES = (
-    ("same_build", bundles.V1, ()),
-    ("version_only", "1.0.1", ()),
-    ("agent_patch", "1.0.2", ("--test-option", "agent-patch")),
+    ("same_build", bundles.V1, bundles.V1_EPOCH, ()),
+    ("version_only", "1.0.1", bundles.V1_EPOCH, ()),
+    ("agent_patch", "1.0.2", bundles.V1_EPOCH + 86400, ("--test-option", "agent-patch")),
 )
 
 
-def indexed_bundle(name: str, version: str, options: tuple[str, ...]) -> Path:
-    """A bundle as `make bundle` builds it (block-hash index), of v1's tree and epoch."""
+def indexed_bundle(name: str, version: str, epoch: int, options: tuple[str, ...]) -> Path:
+    """A bundle as `make bundle` builds it (block-hash index), of v1's tree."""
     out = WORK / "streamed" / name
-    env = bundles.builder_env(bundles.V1_EPOCH)  # v1's keys: only the names differ
+    env = bundles.builder_env(epoch)  # v1's keys
     subprocess.run(
         [sys.executable, "-m", "builder", "bundle", "--build-dir", str(out),
          "--cache-dir", str(BUILD / "cache"), "--version", version, *options],
@@ -103,8 +104,7 @@ def streamed_shares() -> dict[str, float]:
     the whole bundle and check it before RAUC sees it (update/verity.py), and its fallback
     keeper would restore the other slot while RAUC writes it."""
     v1_image = bundles.builds().v1_image
-    built = {name: indexed_bundle(name, version, options) for name, version, options in
-             PATCH_RELEASES}  # fmt: skip
+    built = {name: indexed_bundle(name, *release) for name, *release in PATCH_RELEASES}
     served = WORK / "served"
     shutil.rmtree(served, ignore_errors=True)
     served.mkdir(parents=True)

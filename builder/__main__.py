@@ -100,31 +100,53 @@ def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
     return published
 
 
+def _build_release(ctx: BuildContext, mirror: str | None) -> tuple[Path, Path]:
+    """The board's disk image and the update bundle of one build: (image, bundle)."""
+    image = next(p for p in build_image(ctx, mirror) if p.name == ctx.image_name)
+    return image, bundle.build(ctx, ctx.rootfs_dir)
+
+
 def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
-    """The root filesystem built twice, in two directories sharing only the package cache
-    and the signing keys, and the slot's ext4 image of each: 0 when they are bit-identical,
-    1 (with the first differing files) when not."""
+    """The board's image and bundle built, then built again in a second directory from the
+    first's manifest alone (REBUILD_FROM: its own base, made offline from the package cache,
+    refusing any package that differs), sharing only the package cache and the signing keys:
+    0 when the disk images and the bundles' payloads are bit-identical, 1 (with what differs)
+    when not."""
     work = ctx.build_dir / "reproducible"
     shutil.rmtree(work, ignore_errors=True)
-    digests, roots = [], []
+    builds: list[tuple[BuildContext, Path, Path]] = []
     for name in ("first", "second"):
         build_dir = work / name
         build_dir.mkdir(parents=True)
         (build_dir / "keys").symlink_to(ctx.keys_dir)
-        again = dataclasses.replace(ctx, build_dir=build_dir, shared_cache_dir=ctx.cache_dir)
-        root = build_rootfs(again, mirror, ["bundle"])
-        image = build_dir / "rootfs.ext4"
-        bundle.make_slot_image(again, root, image)
-        digests.append(reproducible.file_digest(image))
-        roots.append(root)
-        print(f"{name} build: rootfs.ext4 sha256 {digests[-1]}")
-    if digests[0] == digests[1]:
-        print("reproducible: both builds made the same root filesystem image")
+        # The second build is the first's release, rebuilt from its manifest.
+        release = (
+            packages.read_release(builds[0][0].board_dir / "manifest.json") if builds else None
+        )
+        again = dataclasses.replace(
+            ctx, build_dir=build_dir, shared_cache_dir=ctx.cache_dir, rebuild_from=release
+        )
+        image, bundle_file = _build_release(again, mirror)
+        builds.append((again, image, bundle_file))
+        slot = slotindex.partitions(image)["rootfs-a"]
+        print(f"{name} build: rootfs.ext4 sha256 {slotindex.slot_digest(image, slot)}")
+        print(f"{name} build: {image.name} sha256 {reproducible.file_digest(image)}")
+        print(f"{name} build: bundle payload sha256 {bundle.payload_digest(bundle_file)}")
+    (first, first_image, first_bundle), (second, second_image, second_bundle) = builds
+    same_image = reproducible.file_digest(first_image) == reproducible.file_digest(second_image)
+    same_payload = bundle.payload_digest(first_bundle) == bundle.payload_digest(second_bundle)
+    if same_image and same_payload:
+        print("reproducible: both builds made the same disk image and bundle payload")
         shutil.rmtree(work)
         return 0
-    print("NOT reproducible: the images differ; first differing files:")
-    differences = reproducible.tree_differences(*roots)
-    for line in differences or ["(none: the trees match, mke2fs differs)"]:
+    print("NOT reproducible: " + ", ".join(
+        what for what, same in (("the disk images", same_image), ("the payloads", same_payload))
+        if not same
+    ) + " differ; partitions that differ: " + ", ".join(
+        slotindex.differing_partitions(first_image, second_image)
+    ) + "; first differing files:")  # fmt: skip
+    differences = reproducible.tree_differences(first.rootfs_dir, second.rootfs_dir)
+    for line in differences or ["(none: the trees match, the filesystem images differ)"]:
         print(f"  {line}")
     return 1
 

@@ -17,6 +17,7 @@ keep the same size, hence the same block layout.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -61,6 +62,7 @@ SIZE_STEP = 128 * 1024**2
 # price: a streamed install that needs every block makes more, smaller requests (under QEMU
 # TCG a plain bundle streamed in 219 s instead of 69 s); patch releases are the common case.
 MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 16K"
+SQUASHFS_MAGIC, SQUASHFS_SUPERBLOCK = b"hsqs", 96
 
 
 def _break_health(root: Path) -> None:
@@ -229,20 +231,45 @@ def add_meta_section(bundle: Path, meta: str, signing: keys.SigningKeys, work: P
 
 
 def sign_bundle(
-    content: Path, output: Path, signing: keys.SigningKeys, log_file: Path | None = None
+    content: Path,
+    output: Path,
+    signing: keys.SigningKeys,
+    log_file: Path | None = None,
+    epoch: int = 0,
 ) -> Path:
+    """The signed bundle of content; its payload (the squashfs) dated by epoch, so two builds
+    of one commit make the same payload (RAUC's verity salt, hence the hash tree, and the
+    signature differ)."""
     tmp = output.with_name(output.name + ".tmp")
     tmp.unlink(missing_ok=True)
     # Read first: RAUC rewrites the manifest in the content directory (without [meta.*]).
     manifest = (content / "manifest.raucm").read_text()
+    # mksquashfs dates the filesystem and every file by SOURCE_DATE_EPOCH (and refuses its
+    # -mkfs-time and -all-time options when that is set, as a build's environment may have it).
     run(
         ["rauc", "bundle", "--cert", signing.cert, "--key", signing.key,
          "--keyring", signing.keyring, f"--mksquashfs-args={MKSQUASHFS_ARGS}", content, tmp],
         log_file=log_file,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)},
     )  # fmt: skip
     add_meta_section(tmp, manifest[manifest.index("[meta.orpheus]") :], signing, content)
     tmp.rename(output)
     return output
+
+
+def payload_digest(bundle: Path) -> str:
+    """SHA-256 of the bundle's payload: its squashfs, as long as its superblock says."""
+    with bundle.open("rb") as handle:
+        superblock = handle.read(SQUASHFS_SUPERBLOCK)
+        if len(superblock) < SQUASHFS_SUPERBLOCK or superblock[:4] != SQUASHFS_MAGIC:
+            raise BuildError(f"{bundle} does not start with a squashfs payload")
+        left = int.from_bytes(superblock[40:48], "little")  # bytes_used
+        handle.seek(0)
+        digest = hashlib.sha256()
+        while left > 0 and (chunk := handle.read(min(left, 1024 * 1024))):
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
 
 
 def apply_test_options(root: Path, options: list[str]) -> None:
@@ -274,7 +301,9 @@ def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) 
     )
     output = ctx.build_dir / bundle_name(ctx.version)
     log.info("bundle: rauc bundle (verity, zstd squashfs) -> %s", output.name)
-    sign_bundle(content, output, keys.signing_keys(ctx), ctx.log_dir / "rauc-bundle.log")
+    sign_bundle(
+        content, output, keys.signing_keys(ctx), ctx.log_dir / "rauc-bundle.log", ctx.build_epoch
+    )
     shutil.rmtree(content)
     for old in ctx.build_dir.glob("orpheus-*.raucb"):
         if old != output:

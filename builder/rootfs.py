@@ -104,9 +104,12 @@ BASE_EPOCH = 1754697600
 
 
 def base_dir(ctx: BuildContext, mirror: str) -> Path:
-    """Where the base of this package configuration and mirror is cached."""
+    """Where the base of this package configuration and mirror is cached: the shared cache,
+    or for a rebuild (REBUILD_FROM) its own build directory, so that a rebuild never takes
+    another build's base."""
     key = _digest(ROOTFS_CONFIG.read_bytes(), mirror.encode(), BASE_FORMAT)
-    return ctx.cache_dir / f"base-{key}"
+    parent = ctx.build_dir if ctx.rebuild_from is not None else ctx.cache_dir
+    return parent / f"base-{key}"
 
 
 def base_is_cached(ctx: BuildContext, mirror: str) -> bool:
@@ -125,14 +128,13 @@ def build_base(ctx: BuildContext, mirror: str, sources: list[str] | None = None)
     """mmdebstrap of the package set, cached under build/cache by the package configuration.
 
     The caller has checked the mirror (check_mirror) when the base is not cached. sources
-    replace the mirror's suites (a rebuild's local repository: the base of the build's own
-    configuration is kept then)."""
+    replace the mirror's suites (a rebuild's local repository)."""
     config = load_config()
     base = base_dir(ctx, mirror)
     if base_is_cached(ctx, mirror):
         log.info("root filesystem base: cached (%s)", base.name)
         return base
-    for stale in ctx.cache_dir.glob("base-*") if sources is None else []:
+    for stale in base.parent.glob("base-*"):
         shutil.rmtree(stale)
     apt_cache = ctx.cache_dir / "apt"
     apt_cache.mkdir(parents=True, exist_ok=True)

@@ -94,6 +94,20 @@ def ext4_length(image: Path, part: Partition) -> int:
     return length
 
 
+def slot_digest(image: Path, part: Partition) -> str:
+    """SHA-256 of the ext4 a slot holds (its own length): the bundle's image checksum."""
+    return chunk_hashes(image, Partition(part.name, part.offset, ext4_length(image, part)))[1]
+
+
+def differing_partitions(first: Path, second: Path) -> list[str]:
+    """Names of the partitions whose bytes differ between two images of one layout."""
+    ours, theirs = partitions(first), partitions(second)
+    return [
+        name for name, part in ours.items()
+        if theirs.get(name) != part or chunk_hashes(first, part)[1] != chunk_hashes(second, part)[1]
+    ]  # fmt: skip
+
+
 def chunk_hashes(image: Path, part: Partition) -> tuple[bytes, str]:
     """SHA-256 of every 4 KiB chunk of part (holes are zero chunks), and of all of it."""
     count = part.size // CHUNK
