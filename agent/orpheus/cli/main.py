@@ -24,6 +24,7 @@ from orpheus.cli import (
     snmp,
     status,
     storage,
+    tls,
     update,
     users,
 )
@@ -32,7 +33,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, storage, report, firewall,
+    privacy, recordings, storage, report, firewall, tls,
 )  # fmt: skip
 
 

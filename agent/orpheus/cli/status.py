@@ -52,6 +52,7 @@ def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
         ("Root", _space(status["storage"]["root"])),
         ("Data", _space(status["storage"]["data"])),
         ("Asterisk", asterisk_text),
+        ("TLS fingerprint", status.get("tls_fingerprint") or "-"),
         *(("ALARM", alarm) for alarm in status.get("alarms", [])),
         *(("WARNING", f"{weak} weak SIP password(s) of extensions or trunks (zxcvbn)")
           for weak in [status.get("weak_passwords", 0)] if weak),
