@@ -160,9 +160,7 @@ def test_versions_below_tls_12_are_refused(served: Served) -> None:
     connection.close()
 
 
-def test_a_new_context_is_served_from_the_next_connection(
-    served: Served, tmp_path: Path
-) -> None:
+def test_a_new_context_is_served_from_the_next_connection(served: Served, tmp_path: Path) -> None:
     before = connect(served.address)
     assert ask(before, "GET", "/api/v1/health")[0] == 200
     old = served_fingerprint(before)
