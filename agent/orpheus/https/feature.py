@@ -197,7 +197,10 @@ class HttpsFeature:
         body = json_body()
         user = request_user()
         try:
-            self.replace(str(body["certificate"]).encode(), str(body["key"]).encode(), user)
+            cert, key = (
+                str(body[name]).encode(errors="replace") for name in ("certificate", "key")
+            )
+            self.replace(cert, key, user)
         except CertificateRefused as error:
             raise ApiError(400, f"certificate refused: {error}") from error
         return self.show()

@@ -187,4 +187,6 @@ def test_the_routes(tmp_path: Path) -> None:
     assert installed.body["origin"] == "installed"
     missing = call(api.app, "PUT", "/api/v1/tls", body=b'{"certificate": "x"}')
     assert missing.status == 400
+    surrogate = call(api.app, "PUT", "/api/v1/tls", body=b'{"certificate": "\\ud800", "key": "k"}')
+    assert surrogate.status == 400, surrogate.body
     assert [r.area for r in api.routes if r.path == "/api/v1/tls"] == ["network", "network"]
