@@ -68,7 +68,7 @@ def unit_addresses() -> list[IpAddress]:
     """The unit's IPv4 addresses now (loopback included); none when `ip` cannot tell."""
     try:
         return [entry.address.ip for entry in interfaces.addresses()]
-    except (interfaces.InterfaceError, ValueError) as error:
+    except (interfaces.InterfaceError, ValueError, KeyError) as error:  # `ip` failed or odd
         log.warning("addresses unreadable for the certificate: %s", error)
         return []
 
@@ -134,7 +134,11 @@ class HttpsFeature:
         with self._lock:
             origin = self._files.origin()
             serial = self._serial()
-            stale = origin is not None and origin.kind == UNIT and origin.serial != serial
+            # an identity that cannot be read (serial None) is no reason to change the pair
+            stale = (
+                origin is not None and origin.kind == UNIT
+                and serial is not None and origin.serial != serial
+            )  # fmt: skip
             if origin is None or stale or not self._load():
                 self._make_own(serial, "its serial changed" if stale else "none usable")
         self._write_banner()

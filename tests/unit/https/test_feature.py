@@ -91,6 +91,15 @@ def test_made_again_once_when_the_serial_comes(tmp_path: Path) -> None:
     assert "serial ORP-8" in (tmp_path / "run/issue").read_text()
 
 
+def test_an_identity_that_cannot_be_read_changes_nothing(tmp_path: Path) -> None:
+    unit = Unit(tmp_path, "ORP-7")
+    own = unit.start().fingerprint()
+    unit.serial = None
+    feature = unit.start()
+    feature.on_identity(None)
+    assert feature.fingerprint() == own
+
+
 def test_an_unusable_pair_on_disk_is_replaced_by_the_units_own(tmp_path: Path) -> None:
     unit = Unit(tmp_path, "ORP-9")
     first = unit.start().fingerprint()
