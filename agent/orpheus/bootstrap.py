@@ -93,6 +93,7 @@ def build_features(
     https = https_feature(config, serial, audit)
     licensing.subscribe(https.on_identity)  # the unit's own certificate names the serial
     status.set_tls_fingerprint(https.fingerprint)
+    status.add_alarm_source(https.alarms)
     features.append(https)
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)

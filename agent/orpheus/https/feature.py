@@ -37,6 +37,7 @@ from orpheus.tls.self_signed import IpAddress, make_self_signed
 log = logging.getLogger(__name__)
 
 AREA = "network"
+EXPIRY_WARNING_DAYS = 30
 MAX_CERTIFICATE_CHARS = 64 * 1024
 MAX_KEY_CHARS = 16 * 1024
 TLS_CHANGES = obj(
@@ -105,6 +106,23 @@ class HttpsFeature:
     def fingerprint(self) -> str | None:
         cert = self._certificate
         return fingerprint(cert) if cert is not None else None
+
+    def alarms(self, now: datetime.datetime | None = None) -> list[str]:
+        """The status's alarms: HTTPS not served, or a certificate expired or expiring soon
+        (an installed one; the unit's own lasts a century)."""
+        cert = self._certificate
+        if cert is None or self._context is None:
+            return [f"HTTPS is not served: no usable certificate in {self._files.directory}"]
+        now = now or datetime.datetime.now(datetime.UTC)
+        ends = cert.not_valid_after_utc
+        cure = "install another with orpheusctl tls install"
+        if now > ends:
+            return [f"the HTTPS certificate expired on {ends.date().isoformat()}: {cure}"]
+        left = (ends - now).days
+        if left < EXPIRY_WARNING_DAYS:
+            return [f"the HTTPS certificate expires on {ends.date().isoformat()} "
+                    f"(in {left} days): {cure}"]  # fmt: skip
+        return []
 
     # --- Feature ------------------------------------------------------------------------
 

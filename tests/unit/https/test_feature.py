@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import json
 import ssl
@@ -172,6 +173,31 @@ def test_an_audit_that_fails_puts_the_old_pair_back(tmp_path: Path) -> None:
         feature.replace(pair.cert_pem, pair.key_pem, "alice")
     assert feature.fingerprint() == own and feature.context() is context
     assert fingerprint(unit.served()) == own
+
+
+def test_alarms_for_an_installed_certificate_near_its_end(tmp_path: Path) -> None:
+    unit = Unit(tmp_path, "ORP-1")
+    feature = unit.start()
+    assert feature.alarms() == []
+    pair = make_pair(days_after=40)
+    feature.replace(pair.cert_pem, pair.key_pem, "alice")
+    assert feature.alarms() == []
+    ends = pair.cert.not_valid_after_utc
+    [soon] = feature.alarms(ends - datetime.timedelta(days=20, hours=1))
+    assert soon == (
+        f"the HTTPS certificate expires on {ends.date()} (in 20 days): "
+        "install another with orpheusctl tls install"
+    )
+    [gone] = feature.alarms(ends + datetime.timedelta(days=1))
+    assert gone.startswith(f"the HTTPS certificate expired on {ends.date()}: ")
+
+
+def test_an_alarm_when_nothing_can_be_served(tmp_path: Path) -> None:
+    (tmp_path / "tls").write_text("a file where the directory should be")
+    feature = Unit(tmp_path, "ORP-1").start()
+    assert feature.context() is None and feature.fingerprint() is None
+    [alarm] = feature.alarms()
+    assert alarm.startswith("HTTPS is not served: no usable certificate in ")
 
 
 def test_the_routes(tmp_path: Path) -> None:
