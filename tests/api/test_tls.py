@@ -3,7 +3,8 @@ fingerprint in the status and on the console banner, customer certificates refus
 a silent TLS client, and port 80's redirect.
 
 Every request over TCP goes from inside the unit's namespace (testbed/pinned_https.py run
-there); the admin's side is orpheusctl on the Unix socket."""
+there); the admin's side is orpheusctl on the Unix socket. The tests share the package's unit
+and run in file order: the unit's own certificate is looked at before one is installed."""
 
 from __future__ import annotations
 
