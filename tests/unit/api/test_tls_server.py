@@ -7,6 +7,7 @@ import http.client
 import json
 import socket
 import ssl
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -119,6 +120,50 @@ def test_requests_over_tls_keep_alive_and_know_their_scheme(served: Served) -> N
         assert ask(connection, "GET", "/api/v1/health") == (200, {"ok": True})
     finally:
         connection.close()
+
+
+def test_pipelined_requests_in_one_record_are_all_answered(served: Served) -> None:
+    """Both requests arrive in one TLS record: the second waits in OpenSSL's buffer, which
+    poll() cannot see, until the first is answered."""
+    request = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with (
+        socket.create_connection(served.address, timeout=30) as raw,
+        client_context().wrap_socket(raw) as tls,
+    ):
+        tls.sendall(request * 3)
+        received = b""
+        while received.count(b'{"ok": true}') < 3:
+            chunk = tls.recv(65536)
+            assert chunk, received
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK") == 3
+
+
+def test_concurrent_clients_with_large_answers(served: Served) -> None:
+    """Worker threads write while the loop reads other connections: every answer whole."""
+    failures: list[str] = []
+
+    def client() -> None:
+        connection = connect(served.address)
+        try:
+            for _ in range(5):
+                status, answer = ask(connection, "GET", "/big")
+                if status != 200 or len(answer["data"]) != BIG:
+                    failures.append(f"{status}")
+                body = json.dumps({"data": "z" * 100_000}).encode()
+                if ask(connection, "POST", "/echo", body) != (200, {"length": len(body)}):
+                    failures.append("echo")
+        except (OSError, ValueError, http.client.HTTPException) as error:  # reported below
+            failures.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
 
 
 def test_a_silent_client_does_not_hold_up_another_and_is_closed(served: Served) -> None:
