@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orpheus.diagnostics.collect import config_files
 from orpheus.https.store import INSTALLED, UNIT, CertificateFiles, Origin
 from testbed.tls_certs import make_pair
 
@@ -48,3 +49,10 @@ def test_an_unreadable_origin_is_none(tmp_path: Path) -> None:
     assert files.origin() is None
     files.origin_file.write_text('{"kind": "unit"}')
     assert files.origin() is None
+
+
+def test_the_system_report_leaves_the_key_out(tmp_path: Path) -> None:
+    files = CertificateFiles(tmp_path / "orpheus/tls")
+    pair = make_pair()
+    files.replace(pair.key_pem, pair.cert_pem, Origin(UNIT, "t0"), lambda: None)
+    assert config_files([tmp_path / "orpheus"]) == [files.origin_file]
