@@ -25,6 +25,12 @@ class AgentConfig:
     # HTTP API for admins and monitoring (the CLI uses a root-only Unix socket instead).
     http_address: str = "0.0.0.0"
     http_port: int = 80
+    # HTTPS on the same address (https/): the API and the page; port 80 keeps only what
+    # https/redirect.py's stays_on_http names and redirects the rest here.
+    https_port: int = 443
+    # Run after the console banner (run_dir/issue) is written, so that login prompts already
+    # on screen show it; empty: nothing is run (a test agent on a host).
+    console_banner_reload: tuple[str, ...] = ("agetty", "--reload")
     # Firmware release file written by the image builder.
     release_file: Path = Path("/usr/lib/orpheus/release.json")
     # Kernel command line: GRUB puts the booted slot and the board there.

@@ -29,6 +29,7 @@ class UnitStatus:
     asterisk: AsteriskState
     alarms: tuple[str, ...]
     weak_passwords: int = 0  # stored SIP passwords below the zxcvbn floor
+    tls_fingerprint: str | None = None  # SHA-256 of the certificate served over HTTPS
 
     def to_dict(self) -> dict[str, object]:
         figures = self.host
@@ -49,6 +50,7 @@ class UnitStatus:
             "asterisk": self.asterisk.as_dict(),
             "alarms": list(self.alarms),
             "weak_passwords": self.weak_passwords,
+            "tls_fingerprint": self.tls_fingerprint,
         }
 
 
@@ -64,6 +66,7 @@ class StatusFeature:
         self._asterisk = asterisk
         self._alarm_sources: list[Callable[[], list[str]]] = []
         self._weak_passwords: Callable[[], int] = lambda: 0
+        self._tls_fingerprint: Callable[[], str | None] = lambda: None
 
     def add_alarm_source(self, source: Callable[[], list[str]]) -> None:
         """A feature's current alarms (one line each), listed under "alarms" in the status."""
@@ -72,6 +75,10 @@ class StatusFeature:
     def set_weak_password_count(self, source: Callable[[], int]) -> None:
         """How many stored SIP passwords are weak (GET /api/v1/status's weak_passwords)."""
         self._weak_passwords = source
+
+    def set_tls_fingerprint(self, source: Callable[[], str | None]) -> None:
+        """The HTTPS certificate's fingerprint (GET /api/v1/status's tls_fingerprint)."""
+        self._tls_fingerprint = source
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -123,6 +130,7 @@ class StatusFeature:
             asterisk=self._asterisk.state,
             alarms=tuple(alarm for source in self._alarm_sources for alarm in source()),
             weak_passwords=self._weak_passwords(),
+            tls_fingerprint=self._tls_fingerprint(),
         )
 
     def status(self) -> dict[str, object]:
