@@ -23,7 +23,6 @@ from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
 from orpheus.api.body_limit import JSON_BODY_LIMIT
 from orpheus.api.schema import ANY_OBJECT
 from orpheus.api.server import (
-    BoundedServer,
     ServerLimits,
     make_tcp_server,
     make_unix_server,
@@ -31,6 +30,7 @@ from orpheus.api.server import (
 )
 from orpheus.auth import PasswordStore
 from orpheus.cli.client import AgentClient
+from tests.unit.api.running_server import running
 
 QUICK = ServerLimits(
     idle_timeout_seconds=2, header_timeout_seconds=2.0, body_grace_seconds=2.0, backlog=1024
@@ -77,17 +77,6 @@ def _body_facts() -> dict[str, Any]:
     with contextlib.suppress(OSError, AttributeError, ValueError):
         spooled_in = str(Path(f"/proc/self/fd/{body.fileno()}").readlink())
     return {"length": len(data), "spooled_in": spooled_in}
-
-
-@contextlib.contextmanager
-def running(server: BoundedServer) -> Iterator[BoundedServer]:
-    thread = serve_in_thread(server, "test-http")
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        thread.join(20)
-        assert not thread.is_alive()
 
 
 @pytest.fixture

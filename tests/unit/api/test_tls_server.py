@@ -20,11 +20,12 @@ import pytest
 
 from orpheus.api.app import Api
 from orpheus.api.schema import ANY_OBJECT
-from orpheus.api.server import BoundedServer, ServerLimits, make_tls_server, serve_in_thread
+from orpheus.api.server import ServerLimits, make_tls_server
 from orpheus.auth import PasswordStore
 from orpheus.tls.contexts import server_context
 from testbed.pinned_https import fingerprint_of
 from testbed.tls_certs import Pair, make_pair
+from tests.unit.api.running_server import running
 
 QUICK = ServerLimits(idle_timeout_seconds=5, handshake_timeout_seconds=1.0)
 BIG = 3 * 1024 * 1024
@@ -65,17 +66,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
     with running(server):
         host, port = server.address
         yield Served((host, int(port)), contexts)
-
-
-@contextlib.contextmanager
-def running(server: BoundedServer) -> Iterator[BoundedServer]:
-    thread = serve_in_thread(server, "test-https")
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        thread.join(20)
-        assert not thread.is_alive()
 
 
 def client_context(maximum: ssl.TLSVersion | None = None) -> ssl.SSLContext:
