@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from orpheus.factory.records import SEALED, RecordError, RecordStore
 from orpheus.licensing.document import (
     LicenseError,
     parse_document,
@@ -78,19 +79,46 @@ def default_key() -> Path:
     return Path(os.environ.get("LICENSE_KEY") or DEV_KEYS_DIR / PRIVATE_NAME)
 
 
+def bound_unit(
+    record_path: Path, serial: str | None, fingerprint: str | None
+) -> tuple[str, str, str]:
+    """(serial, fingerprint, tier) of a unit the factory sealed, from its station record
+    (orpheus-factory's build/factory/records/<serial>.json); a serial or fingerprint also
+    given must agree with it."""
+    try:
+        record = RecordStore(record_path.parent).load(record_path.stem)
+    except RecordError as error:
+        raise LicenseError(str(error)) from error
+    if record is None:
+        raise LicenseError(f"{record_path}: no such factory record")
+    if record.result != SEALED or not record.fingerprint or not record.identity:
+        raise LicenseError(f"{record_path}: unit {record.serial} was not sealed by the factory")
+    for given, recorded, what in ((serial, record.serial, "serial"),
+                                  (fingerprint, record.fingerprint, "fingerprint")):  # fmt: skip
+        if given is not None and given != recorded:
+            raise LicenseError(f"--{what} {given} is not the record's ({recorded})")
+    return record.serial, record.fingerprint, str(record.identity.get("tier", ""))
+
+
 def _issue(args: argparse.Namespace) -> int:
+    serial, fingerprint, tier = args.serial, args.fingerprint, args.tier
+    if args.from_record:
+        serial, fingerprint, recorded_tier = bound_unit(args.from_record, serial, fingerprint)
+        tier = tier or recorded_tier
+    if not serial or not tier:
+        raise LicenseError("give --serial and --tier, or --from-record")
     issued = datetime.date.today()
     support = args.support_until or (issued + datetime.timedelta(days=365)).isoformat()
     payload: dict[str, object] = {
         "license_id": args.id or f"L-{secrets.token_hex(6).upper()}",
-        "serial": args.serial,
-        "tier": args.tier,
+        "serial": serial,
+        "tier": tier,
         "addons": sorted(set(args.addon)),
         "update_support_until": support,
         "issued": issued.isoformat(),
     }
-    if args.fingerprint:
-        payload["fingerprint"] = args.fingerprint
+    if fingerprint:
+        payload["fingerprint"] = fingerprint
     if args.channels is not None:
         payload["channels"] = args.channels
     parse_payload(payload)  # the vendor never signs what a unit would refuse on its face
@@ -125,9 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     keygen.set_defaults(func=_keygen)
     issue = commands.add_parser("issue", help="sign a licence for one unit")
     issue.add_argument("--key", type=Path, default=default_key(), help="private key (LICENSE_KEY)")
-    issue.add_argument("--serial", required=True)
+    issue.add_argument(
+        "--from-record", type=Path,
+        help="a sealed unit's factory record: its serial, fingerprint and tier",
+    )  # fmt: skip
+    issue.add_argument("--serial", help="the unit's serial (required without --from-record)")
     issue.add_argument("--fingerprint", help="bind to this hardware fingerprint too")
-    issue.add_argument("--tier", required=True, choices=sorted(TIERS))
+    issue.add_argument("--tier", choices=sorted(TIERS), help="default: the record's")
     issue.add_argument("--channels", type=int, help="licensed external channels (vm)")
     issue.add_argument("--addon", action="append", default=[], choices=ADDONS)
     issue.add_argument("--support-until", help="update support end (default: a year from today)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orpheus.factory.records import SEALED, Record, RecordStore
 from orpheus.licensing import vendor
 
 
@@ -26,3 +27,72 @@ def test_vendor_tool_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert vendor.main(["issue", "--key", str(key), "--serial", "S", "--tier", "vm",
                         "--channels", "3"]) == 1  # fmt: skip
     assert vendor.main(["keygen", "--out-dir", str(tmp_path)]) == 1  # never replaces a key
+
+
+def _record(directory: Path, serial: str, **changes: object) -> Path:
+    record = Record(serial=serial, board="mini", result=SEALED,
+                    hardware={"fingerprint": "ab" * 32}, identity={"tier": "mini"})  # fmt: skip
+    for name, value in changes.items():
+        setattr(record, name, value)
+    RecordStore(directory).save(record)
+    return directory / f"{serial}.json"
+
+
+def test_a_licence_is_issued_from_a_sealed_units_factory_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The licensing office's path: the station's record gives the serial, the hardware
+    fingerprint and the tier; the licence is bound to both and verifies."""
+    assert vendor.main(["keygen", "--out-dir", str(tmp_path)]) == 0
+    key, out = tmp_path / vendor.PRIVATE_NAME, tmp_path / "lic.json"
+    record = _record(tmp_path / "records", "ORP-MINI-0042")
+    assert vendor.main(["issue", "--key", str(key), "--from-record", str(record),
+                        "--addon", "cti_free", "--output", str(out)]) == 0  # fmt: skip
+    payload = json.loads(out.read_text())["payload"]
+    assert (payload["serial"], payload["fingerprint"], payload["tier"]) == (
+        "ORP-MINI-0042", "ab" * 32, "mini")  # fmt: skip
+    assert vendor.main(["verify", "--public-key", str(tmp_path / vendor.PUBLIC_NAME),
+                        str(out)]) == 0  # fmt: skip
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("changes", "extra", "says"),
+    [
+        ({"result": "failed"}, [], "was not sealed by the factory"),
+        ({"hardware": None}, [], "was not sealed by the factory"),
+        ({}, ["--serial", "ORP-OTHER-1"], "--serial ORP-OTHER-1 is not the record's"),
+        ({}, ["--fingerprint", "cd" * 32], "is not the record's"),
+    ],
+)  # fmt: skip
+def test_a_record_that_cannot_bind_a_licence_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    changes: dict[str, object], extra: list[str], says: str,
+) -> None:  # fmt: skip
+    assert vendor.main(["keygen", "--out-dir", str(tmp_path)]) == 0
+    record = _record(tmp_path / "records", "ORP-MINI-0042", **changes)
+    out = tmp_path / "lic.json"
+    argv = ["issue", "--key", str(tmp_path / vendor.PRIVATE_NAME), "--from-record", str(record),
+            "--output", str(out), *extra]  # fmt: skip
+    capsys.readouterr()
+    assert vendor.main(argv) == 1
+    error = capsys.readouterr().err
+    assert says in error and error.count("\n") == 1
+    assert not out.exists()
+
+
+def test_a_missing_or_foreign_record_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert vendor.main(["keygen", "--out-dir", str(tmp_path)]) == 0
+    key = str(tmp_path / vendor.PRIVATE_NAME)
+    record = _record(tmp_path / "records", "ORP-MINI-0042")
+    renamed = record.with_name("ORP-MINI-0043.json")
+    record.rename(renamed)  # a record under another unit's name
+    capsys.readouterr()
+    for path in (tmp_path / "records/ORP-MINI-0099.json", renamed):
+        assert vendor.main(["issue", "--key", key, "--from-record", str(path)]) == 1
+    errors = capsys.readouterr().err.splitlines()
+    assert "no such factory record" in errors[0] and "holds serial" in errors[1]
+    assert vendor.main(["issue", "--key", key]) == 1
+    assert "give --serial and --tier, or --from-record" in capsys.readouterr().err
