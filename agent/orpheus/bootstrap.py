@@ -47,6 +47,7 @@ from orpheus.update.wiring import update_features
 from orpheus.user_routes import UsersFeature
 from orpheus.users.sessions import SessionLimits, SessionStore
 from orpheus.users.store import UserStore
+from orpheus.web.feature import WebFeature
 
 log = logging.getLogger("orpheus")
 
@@ -156,6 +157,7 @@ def run(config: AgentConfig) -> None:
         passwords, LoginLimiter(on_block=block_recorder(audit)), users=users, sessions=sessions
     )
     features.append(UsersFeature(api, audit))
+    features.append(WebFeature(api))  # the admin page, rendered from the API's answers
     for feature in features:
         feature.install_routes(api)
 
