@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from testbed.paths import LOG_DIR
 from testbed.pbx_unit import PASSWORD, Unit
@@ -33,7 +37,16 @@ def shot(driver: WebDriver, name: str) -> None:
 
 
 def wait(driver: WebDriver, condition: Any, timeout: float = 30) -> Any:
-    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+    try:
+        # a page reloading under the condition raises meanwhile: asked again until the timeout
+        waiting = WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,))
+        return waiting.until(lambda d: condition(d))
+    except TimeoutException:
+        main = driver.find_elements(By.TAG_NAME, "main")
+        shown = main[0].text if main else driver.page_source[:2000]
+        raise AssertionError(
+            f"timed out at {driver.current_url}; the page shows: {shown}"
+        ) from None
 
 
 def error_beside(driver: WebDriver, form: str, field: str) -> str:
@@ -232,14 +245,63 @@ def test_a_changing_request_without_the_csrf_token_is_refused(browser: WebDriver
     assert fetch(browser, "POST", "/api/v1/pbx/extension", body, csrf=False) == 403
 
 
+def test_a_weak_sip_password_is_stored_with_a_badge_and_a_delete_asks_first(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    browser.get(f"{BASE}/pbx/extension?edit=203")
+    fill(browser, "record-form", {"password": "1234"})  # too short: refused beside the field
+    assert "8-64" in error_beside(browser, "record-form", "password")
+    fill(browser, "record-form", {"password": "12345678"})  # stored, but flagged
+    badge = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "ul.warnings li.weak"))
+    assert "203" in badge[0].text, badge[0].text
+    shot(browser, "extension-weak-password")
+
+    row = 'tr[data-key="204"] .api-action'
+    browser.find_element(By.CSS_SELECTOR, row).click()
+    browser.switch_to.alert.dismiss()  # "Delete extension 204?" answered no: nothing goes
+    assert local_request(mini_unit, "GET", "/api/v1/pbx/extension/204")[0] == 200
+    browser.find_element(By.CSS_SELECTOR, row).click()
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-key="204"]'))
+    assert local_request(mini_unit, "GET", "/api/v1/pbx/extension/204")[0] == 404
+
+
+def test_every_answer_of_the_page_carries_its_security_headers(browser: WebDriver) -> None:
+    browser.get(f"{BASE}/dashboard")
+    script = """
+        const done = arguments[arguments.length - 1];
+        Promise.all(["/dashboard", "/static/app.js", "/login", "/pbx/nothing"].map((path) =>
+            fetch(path).then((r) => [r.headers.get("Content-Security-Policy"),
+                                     r.headers.get("X-Frame-Options"),
+                                     r.headers.get("Referrer-Policy")])))
+            .then(done);
+    """
+    for csp, frames, referrer in browser.execute_async_script(script):
+        assert csp.startswith("default-src 'self'") and frames == "DENY" and referrer
+
+
 def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
     browser: WebDriver, mini_unit: Unit
 ) -> None:
-    rights = {"pbx": "change", "dashboard": "read", "users": "read"}
-    level = json.dumps({"name": "extensions-only", "rights": rights}).encode()
-    assert local_request(mini_unit, "POST", "/api/v1/levels", level)[0] == 201
-    user = {"name": "ella", "password": ADMIN_PASSWORD, "level": "extensions-only"}
-    assert local_request(mini_unit, "POST", "/api/v1/users", json.dumps(user).encode())[0] == 201
+    browser.get(f"{BASE}/users")  # the administrator makes the level and its user on the page
+    browser.find_element(By.CSS_SELECTOR, '#level-form [name="name"]').send_keys("extensions-only")
+    for area, right in (("pbx", "change"), ("dashboard", "read"), ("users", "read")):
+        Select(
+            browser.find_element(By.CSS_SELECTOR, f'#level-form [name="{area}"]')
+        ).select_by_value(right)
+    browser.find_element(By.CSS_SELECTOR, '#level-form button[type="submit"]').click()
+    wait(browser, lambda d: "extensions-only" in d.find_element(By.ID, "levels").text)
+    browser.find_element(By.CSS_SELECTOR, '#user-form [name="name"]').send_keys("ella")
+    browser.find_element(By.CSS_SELECTOR, '#user-form [name="password"]').send_keys(ADMIN_PASSWORD)
+    Select(browser.find_element(By.CSS_SELECTOR, '#user-form [name="level"]')).select_by_value(
+        "extensions-only"
+    )
+    browser.find_element(By.CSS_SELECTOR, '#user-form button[type="submit"]').click()
+    wait(browser, lambda d: "ella" in d.find_element(By.ID, "users").text)
+    _, ella = local_request(mini_unit, "GET", "/api/v1/users/ella")
+    assert ella["level"] == "extensions-only" and ella["must_change_password"] is True
+    _, level = local_request(mini_unit, "GET", "/api/v1/levels/extensions-only")
+    assert level["rights"]["pbx"] == "change" and level["rights"]["firmware"] == "none"
 
     log_in(browser, "ella", ADMIN_PASSWORD)
     wait(browser, lambda d: d.current_url.endswith("/password"))
@@ -264,3 +326,35 @@ def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
     browser.get(f"{BASE}/pbx/extension")  # the one area it may change
     assert browser.find_elements(By.ID, "record-form")
     assert fetch(browser, "DELETE", "/api/v1/pbx/extension/250", {}) == 200
+
+
+def test_log_out_ends_the_session(browser: WebDriver) -> None:
+    browser.get(f"{BASE}/dashboard")
+    stolen = browser.get_cookie("orpheus_session")
+    assert stolen is not None
+    browser.find_element(By.ID, "logout").click()
+    wait(browser, lambda d: d.current_url.endswith("/login"))
+    browser.get(f"{BASE}/pbx/extension")
+    assert browser.current_url.endswith("/login")
+    # the agent revoked it: the same id, brought back, opens nothing
+    browser.add_cookie({"name": stolen["name"], "value": stolen["value"], "path": "/"})
+    browser.get(f"{BASE}/dashboard")
+    assert browser.current_url.endswith("/login")
+
+
+def test_too_many_wrong_passwords_show_when_to_try_again(browser: WebDriver) -> None:
+    """Last in the module: its address is blocked for a moment afterwards."""
+    browser.get(f"{BASE}/login")
+    shown = ""
+    for attempt in range(8):
+        fill(browser, "login", {"name": "nobody", "password": f"wrong-{attempt}"})
+        wait(
+            browser,
+            lambda d: d.find_element(By.CSS_SELECTOR, '#login .error[data-for="_form"]').text,
+        )
+        shown = browser.find_element(By.CSS_SELECTOR, '#login .error[data-for="_form"]').text
+        if "try again in" in shown:
+            break
+        browser.get(f"{BASE}/login")
+    shot(browser, "login-too-many")
+    assert "too many wrong passwords" in shown and "try again in" in shown, shown

@@ -8,6 +8,7 @@ const orpheus = (() => {
   async function call(method, path, body, type) {
     const headers = { "X-CSRF-Token": csrf() };
     let data;
+    if (body === undefined && method !== "GET") body = {};  // the API takes JSON on every change
     if (body !== undefined) {
       headers["Content-Type"] = type || "application/json";
       data = type ? body : JSON.stringify(body);
@@ -40,6 +41,10 @@ const orpheus = (() => {
     const named = /field '([a-z_]+)/.exec(text);
     const fallback = root.dataset.errorDefault || "_form";
     let span = named && root.querySelector('.error[data-for="' + named[1] + '"]');
+    if (!span) {  // "extension password: 8-64 printable characters": the field named before ':'
+      span = Array.from(root.querySelectorAll(".error[data-for]")).find((candidate) =>
+        new RegExp("\\b" + candidate.dataset.for + ":").test(text));
+    }
     if (!span) span = root.querySelector('.error[data-for="' + fallback + '"]');
     if (!span) span = root.querySelector('.error[data-for="_form"]');
     if (!span) span = document.getElementById("action-error");
