@@ -195,6 +195,9 @@ class WebFeature:
             answer = self._sub.request(
                 bottle.request.environ, "POST", "/api/v1/pbx/extension", row.record
             )
+            if answer.status in (401, 403):  # no right, or no CSRF token: nothing is added
+                bottle.response.status = answer.status
+                return json.dumps({"error": answer.error, "rows": report})
             entry = {"line": row.line, "number": row.record.get("number"), "added": answer.ok}
             if answer.ok:
                 entry["warnings"] = answer.body.get("warnings", [])
