@@ -20,6 +20,7 @@ from orpheus.api.schema import UPLOAD
 from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
+from orpheus.asterisk.registrations import RegistrationCounts
 from orpheus.audit.feature import AuditFeature
 from orpheus.audit.log import AuditLog
 from orpheus.audit.login_blocks import block_recorder
@@ -91,6 +92,7 @@ def build_features(
     if firewall is not None:
         features.append(firewall)
     status.set_weak_password_count(pbx.weak_passwords)
+    status.set_registration_counts(RegistrationCounts(asterisk.pjsip_state))
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
     features += [privacy, recordings, *storage_and_transfers(config, systemd, jobs, audit)]

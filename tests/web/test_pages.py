@@ -135,6 +135,8 @@ def test_the_dashboard_shows_what_the_status_says(browser: WebDriver, mini_unit:
     assert shown("board") == status["board"] == "mini"
     assert shown("weak_passwords") == str(status["weak_passwords"])
     assert shown("calls") == "0 of 10"
+    assert status["registered"] == {"phones": 0, "trunks": 0, "trunks_configured": 0}
+    assert shown("registered") == "0 phones; 0 of 0 trunks"
     alarms = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#alarms li")]
     assert alarms == status["alarms"]
     hours, minutes, seconds = (int(part) for part in shown("uptime").split()[-1].split(":"))

@@ -40,7 +40,16 @@ def _refused(answer: Answer) -> str:
 def _status(answer: Answer) -> dict[str, Any]:
     if not answer.ok:
         reason = _refused(answer)
-        keys = ("version", "board", "load", "memory", "uptime", "weak_passwords", "asterisk")
+        keys = (
+            "version",
+            "board",
+            "load",
+            "memory",
+            "uptime",
+            "weak_passwords",
+            "asterisk",
+            "registered",
+        )
         return {key: reason for key in keys} | {"alarms": []}
     status = answer.body
     memory = status.get("memory", {})
@@ -57,7 +66,17 @@ def _status(answer: Answer) -> dict[str, Any]:
         if asterisk.get("running")
         else f"down: {asterisk.get('error')}",
         "alarms": [str(alarm) for alarm in status.get("alarms", [])],
+        "registered": _registered(status.get("registered")),
     }
+
+
+def _registered(counts: Any) -> str:
+    if not isinstance(counts, dict):
+        return "unknown (Asterisk does not answer)"
+    return (
+        f"{counts.get('phones', 0)} phones; {counts.get('trunks', 0)} of "
+        f"{counts.get('trunks_configured', 0)} trunks"
+    )
 
 
 def _calls(calls: Answer, licence: Answer) -> dict[str, str]:

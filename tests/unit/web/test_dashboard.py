@@ -18,6 +18,7 @@ STATUS = {
                                            "available_bytes": 1024 * 2**20},
     "storage": {"data": {"total_bytes": 2**30, "free_bytes": 2**29}},
     "asterisk": {"running": True, "version": "22"}, "alarms": ["one <b>"], "weak_passwords": 2,
+    "registered": {"phones": 3, "trunks": 1, "trunks_configured": 2},
 }  # fmt: skip
 
 
@@ -38,6 +39,7 @@ def test_the_figures_come_from_the_answers() -> None:
     assert shown["trunks"] == "1 of unlimited" and shown["weak_passwords"] == "2"
     assert shown["ha_peer"] == "192.0.2.2 (reachable)" and shown["alarms"] == ["one <b>"]
     assert shown["slots"] == "booted A; firmware updates not available"
+    assert shown["registered"] == "3 phones; 1 of 2 trunks"
     assert shown["storage"] == "data: 512.0 MiB free of 1.0 GiB"  # the status's own
 
 
