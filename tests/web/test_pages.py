@@ -241,6 +241,28 @@ def test_every_page_of_the_administrator_renders(browser: WebDriver) -> None:
     assert all(",extension." in line for line in lines[1:]), lines
 
 
+def test_a_licence_installed_on_the_page_lifts_the_mini_limit(
+    browser: WebDriver, mini_unit: Unit, tmp_path: Path
+) -> None:
+    browser.get(f"{BASE}/licence")
+    upload = '#licence-form input[type="file"]'
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    browser.find_element(By.CSS_SELECTOR, upload).send_keys(str(broken))
+    browser.find_element(By.CSS_SELECTOR, '#licence-form button[type="submit"]').click()
+    assert "not JSON" in error_beside(browser, "licence-form", "_form")
+    lite = tmp_path / "lite.json"
+    lite.write_text(json.dumps(mini_unit.vendor.licence(mini_unit.serial, "lite")))
+    browser.find_element(By.CSS_SELECTOR, upload).clear()
+    browser.find_element(By.CSS_SELECTOR, upload).send_keys(str(lite))
+    browser.find_element(By.CSS_SELECTOR, '#licence-form button[type="submit"]').click()
+    wait(browser, lambda d: d.find_element(By.ID, "tier").text == "Lite")
+    shot(browser, "licence-lite")
+    browser.get(f"{BASE}/pbx/extension")  # the 13th goes in now
+    fill(browser, "record-form", {"number": "299", "password": PASSWORD})
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="299"]'))
+
+
 def test_a_changing_request_without_the_csrf_token_is_refused(browser: WebDriver) -> None:
     browser.get(f"{BASE}/dashboard")
     body = {"number": "230", "password": PASSWORD}
