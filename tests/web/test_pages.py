@@ -6,92 +6,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from selenium.common.exceptions import (
-    NoAlertPresentException,
-    TimeoutException,
-    WebDriverException,
-)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from testbed.paths import LOG_DIR
+from testbed.admin_page import error_beside, fetch, fill, log_in, no_alert, shot, wait
 from testbed.pbx_unit import PASSWORD, Unit
 from tests.api.conftest import local_request
 
 pytestmark = pytest.mark.rootfs
 
 BASE = "http://127.0.0.1:8080"
-SHOTS = LOG_DIR / "web"
 ADMIN_PASSWORD = "Quiet-Lantern-Orbit-7319"
 XSS = ('<script>alert("x")</script>', '"><img src=x onerror=alert(1)>')
-
-
-def shot(driver: WebDriver, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
-
-
-def wait(driver: WebDriver, condition: Any, timeout: float = 30) -> Any:
-    try:
-        # a page reloading under the condition raises meanwhile: asked again until the timeout
-        waiting = WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,))
-        return waiting.until(lambda d: condition(d))
-    except TimeoutException:
-        main = driver.find_elements(By.TAG_NAME, "main")
-        shown = main[0].text if main else driver.page_source[:2000]
-        raise AssertionError(
-            f"timed out at {driver.current_url}; the page shows: {shown}"
-        ) from None
-
-
-def error_beside(driver: WebDriver, form: str, field: str) -> str:
-    selector = f'#{form} .error[data-for="{field}"]'
-    try:
-        return str(wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, selector).text))
-    except TimeoutException:
-        shown = driver.find_element(By.TAG_NAME, "main").text
-        raise AssertionError(f"no error beside {form}.{field}; the page shows: {shown}") from None
-
-
-def fill(driver: WebDriver, form: str, values: dict[str, str]) -> None:
-    for name, value in values.items():
-        field = driver.find_element(By.CSS_SELECTOR, f'#{form} [name="{name}"]')
-        field.clear()
-        field.send_keys(value)
-    driver.find_element(By.CSS_SELECTOR, f'#{form} button[type="submit"]').click()
-
-
-def no_alert(driver: WebDriver) -> bool:
-    try:
-        _ = driver.switch_to.alert
-    except NoAlertPresentException:
-        return True
-    return False
-
-
-def fetch(driver: WebDriver, method: str, path: str, body: Any, csrf: bool = True) -> int:
-    """A request from the page's own JS (the session cookie goes along); its status."""
-    script = """
-        const [method, path, body, csrf, done] = arguments;
-        const headers = {"Content-Type": "application/json"};
-        if (csrf) headers["X-CSRF-Token"] =
-            document.querySelector('meta[name="csrf-token"]').content;
-        const data = typeof body === "string" ? body : JSON.stringify(body);
-        fetch(path, {method, headers, body: data})
-            .then((r) => done(r.status), () => done(-1));
-    """
-    return int(driver.execute_async_script(script, method, path, body, csrf))
-
-
-def log_in(driver: WebDriver, name: str, password: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(f"{BASE}/login")
-    fill(driver, "login", {"name": name, "password": password})
 
 
 def initial_password(unit: Unit) -> str:
@@ -109,7 +38,7 @@ def test_log_in_with_the_initial_password_is_forced_to_change_it(
     assert "wrong user name or password" in error_beside(browser, "login", "_form")
 
     first = initial_password(mini_unit)
-    log_in(browser, "admin", first)
+    log_in(browser, BASE, "admin", first)
     wait(browser, lambda d: d.current_url.endswith("/password"))
     browser.get(f"{BASE}/dashboard")  # every page sends it back until the password changes
     assert browser.current_url.endswith("/password")
@@ -330,7 +259,7 @@ def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
     _, level = local_request(mini_unit, "GET", "/api/v1/levels/extensions-only")
     assert level["rights"]["pbx"] == "change" and level["rights"]["firmware"] == "none"
 
-    log_in(browser, "ella", ADMIN_PASSWORD)
+    log_in(browser, BASE, "ella", ADMIN_PASSWORD)
     wait(browser, lambda d: d.current_url.endswith("/password"))
     fill(
         browser, "password", {"current_password": ADMIN_PASSWORD, "password": ADMIN_PASSWORD + "x"}
