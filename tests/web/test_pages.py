@@ -192,6 +192,32 @@ def test_a_licence_installed_on_the_page_lifts_the_mini_limit(
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="299"]'))
 
 
+def test_trunks_and_queues_are_added_with_their_numbers_and_lists(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    """On the Lite the licence made: the form's port is a number, codecs and members lists."""
+    browser.get(f"{BASE}/pbx/trunk")
+    fill(
+        browser,
+        "record-form",
+        {
+            "name": "carrier",
+            "host": "192.0.2.10",
+            "port": "5080",
+            "codecs": "alaw, g722",
+            "password": "Trunk-pass-8812",
+        },
+    )
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="carrier"]'))
+    _, trunk = local_request(mini_unit, "GET", "/api/v1/pbx/trunk/carrier")
+    assert trunk["port"] == 5080 and trunk["codecs"] == ["alaw", "g722"]
+    browser.get(f"{BASE}/pbx/queue")
+    fill(browser, "record-form", {"name": "sales", "number": "600", "members": "201, 203"})
+    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="sales"]'))
+    assert "201, 203" in row[0].text
+    shot(browser, "queues-added")
+
+
 def test_a_changing_request_without_the_csrf_token_is_refused(browser: WebDriver) -> None:
     browser.get(f"{BASE}/dashboard")
     body = {"number": "230", "password": PASSWORD}
