@@ -12,6 +12,7 @@ BOARDS := $(notdir $(wildcard board/*))
 all: image
 
 ## image: the disk image, bmap, SHA256SUMS and manifest.json of BOARD under build/BOARD/
+##        (REBUILD_FROM=manifest.json: a release rebuilt offline from its own packages)
 image:
 	$(PYTHON) -m builder image --board $(BOARD)
 
@@ -23,7 +24,7 @@ images:
 bundle:
 	$(PYTHON) -m builder bundle
 
-## check-reproducible: the root filesystem and its slot image built twice, compared bit for bit
+## check-reproducible: image and bundle built, rebuilt from the first's manifest, compared bit for bit
 check-reproducible:
 	$(PYTHON) -m builder check-reproducible
 

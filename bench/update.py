@@ -3,9 +3,10 @@ the share of the bundle a streamed install downloaded.
 
 The QEMU figures come from the update walk-through (tests/update/test_update_qemu.py), which
 this runs and which writes them to build/update-test/figures.json. The walk installs plain
-bundles from files (no block-hash index: a copy, fast under TCG) and streams a test v2 with
-the index; the download share of the production bundle (`make bundle`) over a streamed
-install is measured here.
+bundles from files (no block-hash index: a copy, fast under TCG). The download share of
+patch releases built like production bundles (`make bundle`, with the index) and streamed by
+RAUC into a unit fresh from its factory image is measured here: the same build as the image,
+a new version string only, and one agent module changed.
 """
 
 from __future__ import annotations
@@ -67,63 +68,78 @@ def qemu_walk() -> dict[str, float]:
     return json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
 
 
-def indexed_bundle() -> Path:
-    """v2 as `make bundle` builds it (block-hash index), over the walk's v1 image."""
-    out = WORK / "indexed"
-    env = {**_env(), "SOURCE_DATE_EPOCH": str(bundles.V2_EPOCH)}
+# The patch releases streamed into a v1 unit fresh from its factory image: (name, version,
+# build epoch, test options). The first two share v1's epoch, so they differ from v1 only as
+# their names say; the agent's patch is a later commit, as a real one would be.
+PATCH_RELEASES = (
+    ("same_build", bundles.V1, bundles.V1_EPOCH, ()),
+    ("version_only", "1.0.1", bundles.V1_EPOCH, ()),
+    ("agent_patch", "1.0.2", bundles.V1_EPOCH + 86400, ("--test-option", "agent-patch")),
+)
+
+
+def indexed_bundle(name: str, version: str, epoch: int, options: tuple[str, ...]) -> Path:
+    """A bundle as `make bundle` builds it (block-hash index), of v1's tree."""
+    out = WORK / "streamed" / name
+    env = bundles.builder_env(epoch)  # v1's keys
     subprocess.run(
         [sys.executable, "-m", "builder", "bundle", "--build-dir", str(out),
-         "--cache-dir", str(BUILD / "cache"), "--version", bundles.V2,
-         "--min-version", bundles.V2_MIN_VERSION],
+         "--cache-dir", str(BUILD / "cache"), "--version", version, *options],
         cwd=SOURCE_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return next(out.glob("orpheus-*.raucb"))
 
 
-def indexed_streamed_install() -> dict[str, float]:
-    """Streams the indexed v2 bundle into a v1 guest; bytes served / bundle size."""
+def _stream(guest: Guest, server: BundleServer, bundle: Path) -> tuple[int, float]:
+    """RAUC streams the bundle over HTTP into the other slot: bytes served, seconds."""
+    before = server.bytes_sent
+    started = time.monotonic()
+    guest.run("rauc", "install", server.guest_url(bundle.name))
+    return server.bytes_sent - before, time.monotonic() - started
+
+
+def streamed_shares() -> dict[str, float]:
+    """Each patch release streamed by RAUC into one v1 guest fresh from its image; the share
+    of the bundle the HTTP server sent. The agent is stopped first: its URL installs download
+    the whole bundle and check it before RAUC sees it (update/verity.py), and its fallback
+    keeper would restore the other slot while RAUC writes it."""
     v1_image = bundles.builds().v1_image
-    bundle = indexed_bundle()
+    built = {name: indexed_bundle(name, *release) for name, *release in PATCH_RELEASES}
     served = WORK / "served"
     shutil.rmtree(served, ignore_errors=True)
     served.mkdir(parents=True)
-    (served / bundle.name).symlink_to(bundle)
+    for bundle in built.values():
+        (served / bundle.name).symlink_to(bundle)
     workdir = WORK / "vm"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     key = make_ssh_key(workdir)
-    public_key = key.with_suffix(".pub").read_text().strip()
-    vm = Vm(VmConfig(image=v1_image, workdir=workdir, ssh_public_key=public_key))
+    vm = Vm(VmConfig(image=v1_image, workdir=workdir,
+                     ssh_public_key=key.with_suffix(".pub").read_text().strip()))  # fmt: skip
     server = BundleServer(served)
+    figures: dict[str, float] = {}
     vm.start()
     try:
         vm.wait_healthy()
         guest = Guest(vm, key)
         guest.wait_committed()
-        started = time.monotonic()
-        code, job = guest.api("POST", "/api/v1/update", {"url": server.guest_url(bundle.name)})
-        if code != 202:
-            raise RuntimeError(f"install refused: {job}")
-        while (status := guest.update_status())["job"]["state"] == "running":  # type: ignore[index]
-            time.sleep(5)
-        if status["job"]["state"] != "succeeded":  # type: ignore[index]
-            raise RuntimeError(f"install failed: {status['job']}")
-        seconds = time.monotonic() - started
+        guest.run("systemctl", "stop", "orpheus-agent")
+        for name, bundle in built.items():
+            sent, seconds = _stream(guest, server, bundle)
+            size = bundle.stat().st_size
+            figures[f"streamed_{name}_bundle_bytes"] = size
+            figures[f"streamed_{name}_download_bytes"] = sent
+            figures[f"streamed_{name}_download_share"] = round(sent / size, 4)
+            figures[f"streamed_{name}_install_seconds"] = round(seconds, 1)
     finally:
         vm.shutdown()
         server.close()
-    size = bundle.stat().st_size
-    return {
-        "indexed_bundle_bytes": size,
-        "indexed_streamed_install_seconds": round(seconds, 1),
-        "indexed_streamed_download_bytes": server.bytes_sent,
-        "indexed_streamed_download_share_v1_to_v2": round(server.bytes_sent / size, 3),
-    }
+    return figures
 
 
 def run(board: str = "mini") -> dict[str, object]:
     del board  # one bundle for every board
-    return {**bundle_build(), **qemu_walk(), **indexed_streamed_install()}
+    return {**bundle_build(), **qemu_walk(), **streamed_shares()}
 
 
 def main() -> int:

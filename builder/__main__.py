@@ -18,6 +18,7 @@ from builder import (
     hosttools,
     keys,
     manifest,
+    packages,
     reproducible,
     rootfs,
     slotindex,
@@ -31,20 +32,25 @@ log = logging.getLogger("builder")
 
 
 def make_context(args: argparse.Namespace) -> BuildContext:
+    release = packages.read_release(args.rebuild_from) if args.rebuild_from else None
     return BuildContext(
         board=load_board(args.board, args.board_dir),
-        version=args.version or git_version(),
-        build_epoch=build_epoch(),
+        # A rebuild is of the release's version and date unless told otherwise.
+        version=args.version or (release.version if release else git_version()),
+        build_epoch=build_epoch(release.epoch if release else None),
         commit=git_commit(),
         build_dir=args.build_dir.resolve(),
         shared_cache_dir=args.cache_dir.resolve() if args.cache_dir else None,
         min_version=args.min_version,
+        rebuild_from=release,
     )
 
 
 def build_rootfs(ctx: BuildContext, mirror: str | None, step_parts: list[str]) -> Path:
     """The laid root filesystem, once the mirror (if needed) and the free space are checked."""
     hosttools.ensure(hosttools.BUILD_TOOLS)
+    if ctx.rebuild_from is not None:
+        return rebuild_rootfs(ctx, ctx.rebuild_from, step_parts)
     mirror = mirror or rootfs.load_config()["mirror"]
     parts = ["rootfs", *step_parts]
     if not rootfs.base_is_cached(ctx, mirror):
@@ -54,6 +60,21 @@ def build_rootfs(ctx: BuildContext, mirror: str | None, step_parts: list[str]) -
     space.check_free_space(ctx.build_dir, parts)
     keys.signing_keys(ctx)
     return rootfs.customize(ctx, rootfs.build_base(ctx, mirror))
+
+
+def rebuild_rootfs(ctx: BuildContext, release: packages.Release, step_parts: list[str]) -> Path:
+    """The root filesystem of a release from its own packages alone, offline: refused before
+    anything is made unless the cache holds each one with the checksum the release records."""
+    apt_cache = ctx.cache_dir / "apt"
+    packages.check_cache(release.packages, apt_cache)
+    repo = ctx.build_dir / "rebuild-repo"
+    packages.local_repository(release.packages, apt_cache, repo, rootfs.load_config()["suite"])
+    source = f"deb [trusted=yes] file:{repo} ./"
+    space.check_free_space(ctx.build_dir, ["base", "rootfs", *step_parts])
+    keys.signing_keys(ctx)
+    root = rootfs.customize(ctx, rootfs.build_base(ctx, source, sources=[source]))
+    packages.check_installed(release.packages, rootfs.read_packages(ctx))
+    return root
 
 
 def _remove_older_outputs(ctx: BuildContext) -> None:
@@ -68,7 +89,7 @@ def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
     ctx.board_dir.mkdir(parents=True, exist_ok=True)
     esp_dir = esp.build(ctx, root)
     image = disk.assemble(ctx, root, esp_dir)
-    slotindex.seed(image, ctx.version, ctx.build_date)
+    slotindex.seed(image, ctx.version, ctx.build_date, ctx.build_epoch)
     bmap = disk.write_bmap(image, ctx.board_dir / ctx.image_name)
     extra = disk.hypervisor_images(ctx, image)
     files = [image, bmap, *extra]
@@ -79,31 +100,53 @@ def build_image(ctx: BuildContext, mirror: str | None) -> list[Path]:
     return published
 
 
+def _build_release(ctx: BuildContext, mirror: str | None) -> tuple[Path, Path]:
+    """The board's disk image and the update bundle of one build: (image, bundle)."""
+    image = next(p for p in build_image(ctx, mirror) if p.name == ctx.image_name)
+    return image, bundle.build(ctx, ctx.rootfs_dir)
+
+
 def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
-    """The root filesystem built twice, in two directories sharing only the package cache
-    and the signing keys, and the slot's ext4 image of each: 0 when they are bit-identical,
-    1 (with the first differing files) when not."""
+    """The board's image and bundle built, then built again in a second directory from the
+    first's manifest alone (REBUILD_FROM: its own base, made offline from the package cache,
+    refusing any package that differs), sharing only the package cache and the signing keys:
+    0 when the disk images and the bundles' payloads are bit-identical, 1 (with what differs)
+    when not."""
     work = ctx.build_dir / "reproducible"
     shutil.rmtree(work, ignore_errors=True)
-    digests, roots = [], []
+    builds: list[tuple[BuildContext, Path, Path]] = []
     for name in ("first", "second"):
         build_dir = work / name
         build_dir.mkdir(parents=True)
         (build_dir / "keys").symlink_to(ctx.keys_dir)
-        again = dataclasses.replace(ctx, build_dir=build_dir, shared_cache_dir=ctx.cache_dir)
-        root = build_rootfs(again, mirror, ["bundle"])
-        image = build_dir / "rootfs.ext4"
-        bundle.make_ext4(root, image, ctx.version, ctx.build_epoch, *bundle.sized_for(root))
-        digests.append(reproducible.file_digest(image))
-        roots.append(root)
-        print(f"{name} build: rootfs.ext4 sha256 {digests[-1]}")
-    if digests[0] == digests[1]:
-        print("reproducible: both builds made the same root filesystem image")
+        # The second build is the first's release, rebuilt from its manifest.
+        release = (
+            packages.read_release(builds[0][0].board_dir / "manifest.json") if builds else None
+        )
+        again = dataclasses.replace(
+            ctx, build_dir=build_dir, shared_cache_dir=ctx.cache_dir, rebuild_from=release
+        )
+        image, bundle_file = _build_release(again, mirror)
+        builds.append((again, image, bundle_file))
+        slot = slotindex.partitions(image)["rootfs-a"]
+        print(f"{name} build: rootfs.ext4 sha256 {slotindex.slot_digest(image, slot)}")
+        print(f"{name} build: {image.name} sha256 {reproducible.file_digest(image)}")
+        print(f"{name} build: bundle payload sha256 {bundle.payload_digest(bundle_file)}")
+    (first, first_image, first_bundle), (second, second_image, second_bundle) = builds
+    same_image = reproducible.file_digest(first_image) == reproducible.file_digest(second_image)
+    same_payload = bundle.payload_digest(first_bundle) == bundle.payload_digest(second_bundle)
+    if same_image and same_payload:
+        print("reproducible: both builds made the same disk image and bundle payload")
         shutil.rmtree(work)
         return 0
-    print("NOT reproducible: the images differ; first differing files:")
-    differences = reproducible.tree_differences(*roots)
-    for line in differences or ["(none: the trees match, mke2fs differs)"]:
+    print("NOT reproducible: " + ", ".join(
+        what for what, same in (("the disk images", same_image), ("the payloads", same_payload))
+        if not same
+    ) + " differ; partitions that differ: " + ", ".join(
+        slotindex.differing_partitions(first_image, second_image)
+    ) + "; first differing files:")  # fmt: skip
+    differences = reproducible.tree_differences(first.rootfs_dir, second.rootfs_dir)
+    for line in differences or ["(none: the trees match, the filesystem images differ)"]:
         print(f"  {line}")
     return 1
 
@@ -126,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--board-dir", type=Path, default=BOARD_DIR)
     parser.add_argument("--cache-dir", type=Path, help="share another build directory's cache")
     parser.add_argument("--min-version", default=os.environ.get("MIN_VERSION") or "0.0.0")
+    parser.add_argument(
+        "--rebuild-from", type=Path, default=os.environ.get("REBUILD_FROM") or None,
+        help="a release's manifest.json: rebuild it from the package cache alone",
+    )  # fmt: skip
     parser.add_argument(
         "--test-option", action="append", choices=sorted(bundle.TEST_OPTIONS), default=[],
         help="test builds only: e.g. a firmware whose health check fails",

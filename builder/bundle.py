@@ -17,6 +17,7 @@ keep the same size, hence the same block layout.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -61,6 +62,7 @@ SIZE_STEP = 128 * 1024**2
 # price: a streamed install that needs every block makes more, smaller requests (under QEMU
 # TCG a plain bundle streamed in 219 s instead of 69 s); patch releases are the common case.
 MKSQUASHFS_ARGS = "-comp zstd -Xcompression-level 9 -b 16K"
+SQUASHFS_MAGIC, SQUASHFS_SUPERBLOCK = b"hsqs", 96
 
 
 def _break_health(root: Path) -> None:
@@ -84,16 +86,25 @@ def _config_schema_2(root: Path) -> None:
     marker.write_text("2\n")
 
 
+def _agent_patch(root: Path) -> None:
+    """One module of the agent changed: a patch release of the agent alone (the streamed
+    install benchmark measures what it downloads)."""
+    module = root / "usr/lib/python3/dist-packages/orpheus/api/app.py"  # rootfs.AGENT_DEST
+    module.write_text(module.read_text() + "\n# patch release of the agent (benchmark)\n")
+
+
 # Test-only options, for the update tests: a firmware that fails its health check
 # (automatic rollback by the agent), one that never reaches userspace (rollback by GRUB's
 # attempt counter), one with a newer configuration schema (migration forward, restore on
 # rollback), and a bundle without the block-hash index, whose install under QEMU TCG
-# copies the image instead of looking up each 4 KiB chunk (several times faster).
+# copies the image instead of looking up each 4 KiB chunk (several times faster); and, for
+# the streamed-install benchmark, a patch release that changes one agent module.
 TEST_OPTIONS: dict[str, Callable[[Path], None] | None] = {
     "break-health": _break_health,
     "break-boot": _break_boot,
     "config-schema-2": _config_schema_2,
     "no-hash-index": None,
+    "agent-patch": _agent_patch,
 }
 
 
@@ -154,10 +165,18 @@ def sized_for(root: Path) -> tuple[int, int]:
     return image_size(*tree_usage(root), size_bytes(SLOT_SIZE))
 
 
-def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: int, inodes: int) -> None:
+# The slot filesystem's UUID, and the seed of its directory hashes, are the same for every
+# release: ext4's metadata checksums are seeded by the UUID, so a UUID per version would
+# change every inode table, bitmap and directory block of a patch release, all of which a
+# streamed install then downloads (9.6 % of the bundle for a new version string alone).
+# Nothing tells the slots apart by it: GRUB and Linux address them by partition.
+ROOTFS_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "orpheus-rootfs"))
+
+
+def make_ext4(root: Path, image: Path, epoch: int, size: int, inodes: int) -> None:
     """A reproducible ext4 of root: fixed UUID and hash seed, every time the build's epoch
     (two builds of one commit give the same bytes: builder/reproducible.py)."""
-    fs_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"orpheus-rootfs:{label_seed}"))
+    fs_uuid = ROOTFS_UUID
     image.unlink(missing_ok=True)
     # mke2fs copies each file's access time, which any read of the tree since the build has
     # moved (relatime): set back to the epoch right before it reads them.
@@ -170,6 +189,14 @@ def make_ext4(root: Path, image: Path, label_seed: str, epoch: int, size: int, i
         env=env,
     )  # fmt: skip
     set_inode_times(image, root, epoch)
+
+
+def make_slot_image(ctx: BuildContext, root: Path, image: Path) -> int:
+    """The slot's ext4 of root, as the bundle carries it and the disk image's slots hold it
+    (the same bytes for one build); returns its size."""
+    size, inodes = sized_for(root)
+    make_ext4(root, image, ctx.build_epoch, size, inodes)
+    return size
 
 
 def signed_manifest(bundle: Path, signing: keys.SigningKeys, work: Path) -> str:
@@ -204,20 +231,45 @@ def add_meta_section(bundle: Path, meta: str, signing: keys.SigningKeys, work: P
 
 
 def sign_bundle(
-    content: Path, output: Path, signing: keys.SigningKeys, log_file: Path | None = None
+    content: Path,
+    output: Path,
+    signing: keys.SigningKeys,
+    log_file: Path | None = None,
+    epoch: int = 0,
 ) -> Path:
+    """The signed bundle of content; its payload (the squashfs) dated by epoch, so two builds
+    of one commit make the same payload (RAUC's verity salt, hence the hash tree, and the
+    signature differ)."""
     tmp = output.with_name(output.name + ".tmp")
     tmp.unlink(missing_ok=True)
     # Read first: RAUC rewrites the manifest in the content directory (without [meta.*]).
     manifest = (content / "manifest.raucm").read_text()
+    # mksquashfs dates the filesystem and every file by SOURCE_DATE_EPOCH (and refuses its
+    # -mkfs-time and -all-time options when that is set, as a build's environment may have it).
     run(
         ["rauc", "bundle", "--cert", signing.cert, "--key", signing.key,
          "--keyring", signing.keyring, f"--mksquashfs-args={MKSQUASHFS_ARGS}", content, tmp],
         log_file=log_file,
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(epoch)},
     )  # fmt: skip
     add_meta_section(tmp, manifest[manifest.index("[meta.orpheus]") :], signing, content)
     tmp.rename(output)
     return output
+
+
+def payload_digest(bundle: Path) -> str:
+    """SHA-256 of the bundle's payload: its squashfs, as long as its superblock says."""
+    with bundle.open("rb") as handle:
+        superblock = handle.read(SQUASHFS_SUPERBLOCK)
+        if len(superblock) < SQUASHFS_SUPERBLOCK or superblock[:4] != SQUASHFS_MAGIC:
+            raise BuildError(f"{bundle} does not start with a squashfs payload")
+        left = int.from_bytes(superblock[40:48], "little")  # bytes_used
+        handle.seek(0)
+        digest = hashlib.sha256()
+        while left > 0 and (chunk := handle.read(min(left, 1024 * 1024))):
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
 
 
 def apply_test_options(root: Path, options: list[str]) -> None:
@@ -237,9 +289,8 @@ def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) 
         apply_test_options(root, test_options)
         # The tree now differs from what its stamp says: the next build lays it again.
         (ctx.build_dir / "rootfs.stamp").unlink(missing_ok=True)
-    size, inodes = sized_for(root)
+    size = make_slot_image(ctx, root, content / "rootfs.ext4")
     log.info("bundle: ext4 image of the root filesystem (%d MiB)", size // 1024**2)
-    make_ext4(root, content / "rootfs.ext4", ctx.version, ctx.build_epoch, size, inodes)
     (content / "manifest.raucm").write_text(
         manifest_text(
             ctx.version,
@@ -250,7 +301,9 @@ def build(ctx: BuildContext, root: Path, test_options: list[str] | None = None) 
     )
     output = ctx.build_dir / bundle_name(ctx.version)
     log.info("bundle: rauc bundle (verity, zstd squashfs) -> %s", output.name)
-    sign_bundle(content, output, keys.signing_keys(ctx), ctx.log_dir / "rauc-bundle.log")
+    sign_bundle(
+        content, output, keys.signing_keys(ctx), ctx.log_dir / "rauc-bundle.log", ctx.build_epoch
+    )
     shutil.rmtree(content)
     for old in ctx.build_dir.glob("orpheus-*.raucb"):
         if old != output:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from builder.boards import Board
+from builder.packages import Release
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,8 @@ class BuildContext:
     shared_cache_dir: Path | None = None
     # The oldest firmware a bundle of this build may be installed over (MIN_VERSION).
     min_version: str = "0.0.0"
+    # A release rebuilt from its manifest's package set (REBUILD_FROM).
+    rebuild_from: Release | None = None
     # Filled in by the steps.
     artifacts: list[Path] = field(default_factory=list)
 
@@ -79,9 +82,12 @@ def git_version(source_dir: Path = SOURCE_DIR) -> str:
     return f"0.1.0-dev.{count}+g{commit}"
 
 
-def build_epoch() -> int:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else the commit time, else now."""
+def build_epoch(release_epoch: int | None = None) -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else a rebuilt release's date, else
+    the commit time, else now."""
     if "SOURCE_DATE_EPOCH" in os.environ:
         return int(os.environ["SOURCE_DATE_EPOCH"])
+    if release_epoch is not None:
+        return release_epoch
     committed = _git(SOURCE_DIR, "log", "-1", "--format=%ct")
     return int(committed) if committed else int(time.time())

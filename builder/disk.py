@@ -5,12 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import uuid
 from pathlib import Path
 
+from builder import bundle
 from builder.context import BuildContext
+from builder.reproducible import clamp_times
 from builder.run import run
 
 log = logging.getLogger("builder")
+
+# The slots' image as image.cfg names it.
+SLOT_IMAGE = "rootfs.ext4"
 
 
 def _tmp(path: Path) -> Path:
@@ -18,20 +24,50 @@ def _tmp(path: Path) -> Path:
     return path.with_name(path.name + ".tmp")
 
 
+def _uuid(ctx: BuildContext, what: str) -> str:
+    return str(
+        uuid.uuid5(uuid.NAMESPACE_URL, f"orpheus-image:{ctx.board.name}:{ctx.version}:{what}")
+    )
+
+
+def fixed_identifiers(ctx: BuildContext) -> dict[str, str]:
+    """What genimage, mkdosfs and mke2fs would otherwise draw at random or take from the
+    clock, derived from the board and version instead: the same build makes the same bytes.
+    (Units tell themselves apart by the identity and machine-id made at first boot.)"""
+    return {
+        "DISK_UUID": _uuid(ctx, "disk"),
+        "ESP_PART_UUID": _uuid(ctx, "esp"),
+        "ROOTFS_A_PART_UUID": _uuid(ctx, "rootfs-a"),
+        "ROOTFS_B_PART_UUID": _uuid(ctx, "rootfs-b"),
+        "DATA_PART_UUID": _uuid(ctx, "data"),
+        "DATA_FS_UUID": _uuid(ctx, "data-fs"),
+        "ESP_VOLUME_ID": _uuid(ctx, "esp-volume")[:8],
+        "BUILD_EPOCH": str(ctx.build_epoch),
+        # mke2fs and debugfs date the data filesystem by this, mtools its FAT entries.
+        "E2FSPROGS_FAKE_TIME": str(ctx.build_epoch),
+        "SOURCE_DATE_EPOCH": str(ctx.build_epoch),
+    }
+
+
 def assemble(ctx: BuildContext, rootfs: Path, esp: Path) -> Path:
+    """The board's disk image: its slots hold the update bundle's ext4 of rootfs (the same
+    bytes as the build's bundle), its ESP the tree esp."""
     work = ctx.board_dir / "genimage"
     shutil.rmtree(work, ignore_errors=True)
     for sub in ("tmp", "out", "input", "root"):
         (work / sub).mkdir(parents=True)
+    log.info("%s: the slots' ext4 image (the update bundle's)", ctx.board.name)
+    bundle.make_slot_image(ctx, rootfs, work / "input" / SLOT_IMAGE)
+    clamp_times(esp, ctx.build_epoch)  # the FAT's entries are dated by the files' times
     final = ctx.board_dir / ctx.image_name
     env = {
         **os.environ,
-        "ROOTFS_DIR": str(rootfs),
         "ESP_DIR": str(esp),
         "IMAGE_NAME": _tmp(final).name,
         "ESP_SIZE": ctx.board.esp_size,
         "SLOT_SIZE": ctx.board.slot_size,
         "DATA_SIZE": ctx.board.data_size,
+        **fixed_identifiers(ctx),
     }
     log.info("%s: genimage", ctx.board.name)
     run(

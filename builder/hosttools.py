@@ -46,6 +46,7 @@ RUN_TOOLS = {
     # the agent's firewall (libnftables' JSON API) in the venv (Makefile) and tests/firewall
     "/usr/lib/python3/dist-packages/nftables/__init__.py": "python3-nftables",
     "nft": "nftables",
+    "tcpdump": "tcpdump",  # tests/capture: the agent's captures (read back with tcpdump -r)
 }
 
 

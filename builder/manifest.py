@@ -9,13 +9,15 @@ from pathlib import Path
 from builder.boards import size_bytes
 from builder.bundle import COMPATIBLE
 from builder.context import BuildContext
+from builder.packages import Package, as_manifest
 from orpheus import __version__ as agent_version
 
 PARTITIONS = ("esp", "rootfs-a", "rootfs-b", "data")
 
 
-def manifest(ctx: BuildContext, packages: dict[str, str], files: list[Path]) -> dict[str, object]:
+def manifest(ctx: BuildContext, installed: list[Package], files: list[Path]) -> dict[str, object]:
     board = ctx.board
+    versions = {package.name: package.version for package in installed}
     sizes = {
         "esp": size_bytes(board.esp_size),
         "rootfs-a": size_bytes(board.slot_size),
@@ -30,18 +32,19 @@ def manifest(ctx: BuildContext, packages: dict[str, str], files: list[Path]) -> 
         "git_commit": ctx.commit,
         "compatible": COMPATIBLE,
         "agent_version": agent_version,
-        "asterisk_version": packages.get("asterisk"),
-        "kernel_version": packages.get("linux-image-amd64"),
+        "asterisk_version": versions.get("asterisk"),
+        "kernel_version": versions.get("linux-image-amd64"),
         "partitions": [{"label": name, "size_bytes": sizes[name]} for name in PARTITIONS],
         "slot_b": "copy of slot A",
         "files": [path.name.removesuffix(".tmp") for path in files],
-        "packages": [{"name": name, "version": packages[name]} for name in sorted(packages)],
+        # Name, version, architecture and the .deb's SHA-256: what REBUILD_FROM rebuilds.
+        "packages": as_manifest(installed),
     }
 
 
-def write_manifest(ctx: BuildContext, packages: dict[str, str], files: list[Path]) -> Path:
+def write_manifest(ctx: BuildContext, installed: list[Package], files: list[Path]) -> Path:
     path = ctx.board_dir / "manifest.json.tmp"
-    path.write_text(json.dumps(manifest(ctx, packages, files), indent=2) + "\n")
+    path.write_text(json.dumps(manifest(ctx, installed, files), indent=2) + "\n")
     return path
 
 

@@ -40,20 +40,27 @@ def _debugfs_path(path: str) -> str:
     return f'"{path}"'
 
 
+def _mtime(root: Path, path: str, epoch: int) -> int:
+    """The entry's modification time, never after the epoch (clamp_times set it so)."""
+    return min(int(os.lstat(root / path.lstrip("/")).st_mtime), epoch)
+
+
 def set_inode_times(image: Path, root: Path, epoch: int) -> None:
-    """Every inode's change and access time in the ext4 image set to the epoch.
+    """Every inode's change and access time in the ext4 image set to its modification time.
 
     mke2fs -d copies each file's ctime, which nothing but the clock sets on the build host,
     and its atime, which any read moves: debugfs rewrites both, under E2FSPROGS_FAKE_TIME so
     that its own write does not date the superblock either. (mke2fs 1.47.0 has no option for
-    this; 1.47.1 and later also build from a tar with SOURCE_DATE_EPOCH.)"""
+    this; 1.47.1 and later also build from a tar with SOURCE_DATE_EPOCH.) The modification
+    time rather than the epoch: a package's files keep theirs from release to release, so a
+    patch release leaves their inodes, and the blocks of the inode table, as they were."""
     paths = ["/"] + [
         "/" + str((Path(directory) / name).relative_to(root))
         for directory, names, files in os.walk(root)
         for name in [*names, *files]
     ]
     script = "".join(
-        f"sif {_debugfs_path(path)} {field} @{epoch}\n"
+        f"sif {_debugfs_path(path)} {field} @{_mtime(root, path, epoch)}\n"
         for path in sorted(paths)
         for field in ("ctime", "atime")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tomllib
 import urllib.error
@@ -12,7 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from builder import keys
+from builder import keys, packages
 from builder.bundle import COMPATIBLE
 from builder.context import BuildContext
 from builder.errors import BuildError
@@ -93,25 +94,47 @@ def dpkg_path_options(config: dict[str, Any]) -> list[str]:
     return excludes + includes
 
 
+# Part of the base's cache key: bases made before the essential packages' .debs were kept in
+# the package cache (so their checksums are in the manifest) are made again.
+BASE_FORMAT = b"essential .debs kept, dated BASE_EPOCH"
+# What maintainer scripts date the files they make by (SOURCE_DATE_EPOCH: the initramfs, the
+# shadow file's password dates...): the base depends on its package set only, never on the
+# commit or the day that first built it (Debian 13's release, 2025-08-09).
+BASE_EPOCH = 1754697600
+
+
 def base_dir(ctx: BuildContext, mirror: str) -> Path:
-    """Where the base of this package configuration and mirror is cached."""
-    return ctx.cache_dir / f"base-{_digest(ROOTFS_CONFIG.read_bytes(), mirror.encode())}"
+    """Where the base of this package configuration and mirror is cached: the shared cache,
+    or for a rebuild (REBUILD_FROM) its own build directory, so that a rebuild never takes
+    another build's base."""
+    key = _digest(ROOTFS_CONFIG.read_bytes(), mirror.encode(), BASE_FORMAT)
+    parent = ctx.build_dir if ctx.rebuild_from is not None else ctx.cache_dir
+    return parent / f"base-{key}"
 
 
 def base_is_cached(ctx: BuildContext, mirror: str) -> bool:
     return (base_dir(ctx, mirror) / "etc/os-release").exists()
 
 
-def build_base(ctx: BuildContext, mirror: str) -> Path:
+def source_lines(config: dict[str, Any], mirror: str) -> list[str]:
+    unstable = config["unstable"]
+    return [
+        f"deb {mirror} {config['suite']} main",
+        f"deb {unstable['source_options']} {mirror} {unstable['suite']} main",
+    ]
+
+
+def build_base(ctx: BuildContext, mirror: str, sources: list[str] | None = None) -> Path:
     """mmdebstrap of the package set, cached under build/cache by the package configuration.
 
-    The caller has checked the mirror (check_mirror) when the base is not cached."""
+    The caller has checked the mirror (check_mirror) when the base is not cached. sources
+    replace the mirror's suites (a rebuild's local repository)."""
     config = load_config()
     base = base_dir(ctx, mirror)
     if base_is_cached(ctx, mirror):
         log.info("root filesystem base: cached (%s)", base.name)
         return base
-    for stale in ctx.cache_dir.glob("base-*"):
+    for stale in base.parent.glob("base-*"):
         shutil.rmtree(stale)
     apt_cache = ctx.cache_dir / "apt"
     apt_cache.mkdir(parents=True, exist_ok=True)
@@ -121,11 +144,15 @@ def build_base(ctx: BuildContext, mirror: str) -> Path:
     tmp = base.with_name(base.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     log.info("root filesystem base: mmdebstrap %s + %s", config["suite"], unstable["suite"])
+    sources = sources or source_lines(config, mirror)
     run(
         [
             "mmdebstrap",
             f"--variant={config['variant']}",
             f"--include={','.join(config['packages'])}",
+            # The essential packages' .debs stay for the package cache (the manifest's
+            # checksums, REBUILD_FROM); the tree's own archive cache is emptied at the end.
+            "--skip=essential/unlink",
             *dpkg_path_options(config),
             '--setup-hook=mkdir -p "$1/etc/apt/preferences.d" "$1/var/cache/apt/archives"',
             f"--setup-hook=copy-in {prefs} /etc/apt/preferences.d/",
@@ -133,11 +160,16 @@ def build_base(ctx: BuildContext, mirror: str) -> Path:
             f"--customize-hook=sync-out /var/cache/apt/archives {apt_cache}",
             config["suite"],
             tmp,
-            f"deb {mirror} {config['suite']} main",
-            f"deb {unstable['source_options']} {mirror} {unstable['suite']} main",
+            *sources,
         ],
         log_file=ctx.log_dir / "mmdebstrap.log",
+        env={**os.environ, "SOURCE_DATE_EPOCH": str(BASE_EPOCH)},
     )
+    if sources != source_lines(config, mirror):
+        # A rebuild's tree names the Debian mirror, as the release's did, not the local
+        # repository it was made from (mmdebstrap writes the lines it was given).
+        recorded = source_lines(config, config["mirror"])
+        (tmp / "etc/apt/sources.list").write_text("\n\n".join(recorded) + "\n")
     tmp.rename(base)
     return base
 
@@ -153,6 +185,13 @@ def _replace_with_symlink(root: Path, relative: str, target: str) -> None:
     else:
         path.unlink(missing_ok=True)
     path.symlink_to(target)
+
+
+def _drop_apt_marks(root: Path) -> None:
+    """apt's marks of automatically installed packages depend on how apt resolved the set (a
+    rebuild from the release's own packages resolves it differently); nothing runs apt on
+    the read-only root."""
+    (root / "var/lib/apt/extended_states").unlink(missing_ok=True)
 
 
 def _move_to_data(root: Path) -> None:
@@ -247,6 +286,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
         keys.license_public_key(ctx).read_bytes(),
         keys.factory_public_key(ctx).read_bytes(),
         f"{ctx.version} {ctx.build_epoch} {ctx.commit} {ctx.min_version}".encode(),
+        packages.DPKG_FORMAT.encode(),
     )
     stamp = ctx.build_dir / "rootfs.stamp"
     if ctx.rootfs_dir.is_dir() and stamp.exists() and stamp.read_text() == stamp_value:
@@ -259,6 +299,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
     run(["cp", "-a", "--reflink=auto", base, tmp])
     _move_to_data(tmp)
     _remove_machine_identity(tmp)
+    _drop_apt_marks(tmp)
     shutil.copytree(overlay, tmp, symlinks=True, dirs_exist_ok=True)
     for mountpoint in ("data", "boot/efi"):
         (tmp / mountpoint).mkdir(parents=True, exist_ok=True)
@@ -267,8 +308,8 @@ def customize(ctx: BuildContext, base: Path) -> Path:
     _install_update_config(ctx, tmp)
     _write_release(ctx, tmp)
     _set_units(tmp, config["units"])
-    packages = _chroot(tmp, "dpkg-query", "-W", "-f", "${Package}\t${Version}\n")
-    (ctx.build_dir / "rootfs.packages.tsv").write_text(packages)
+    installed = _chroot(tmp, "dpkg-query", "-W", "-f", packages.DPKG_FORMAT)
+    (ctx.build_dir / "rootfs.packages.tsv").write_text(installed)
     clamp_times(tmp, ctx.build_epoch)
     shutil.rmtree(ctx.rootfs_dir, ignore_errors=True)
     tmp.rename(ctx.rootfs_dir)
@@ -276,6 +317,7 @@ def customize(ctx: BuildContext, base: Path) -> Path:
     return ctx.rootfs_dir
 
 
-def read_packages(ctx: BuildContext) -> dict[str, str]:
-    text = (ctx.build_dir / "rootfs.packages.tsv").read_text()
-    return dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+def read_packages(ctx: BuildContext) -> list[packages.Package]:
+    """The laid tree's packages, each with the SHA-256 of its .deb in the package cache."""
+    installed = packages.parse_installed((ctx.build_dir / "rootfs.packages.tsv").read_text())
+    return packages.with_checksums(installed, ctx.cache_dir / "apt")

@@ -10,6 +10,10 @@ writes what RAUC would have written had it installed them (`data-directory=/data
     /data/rauc/central.raucs        both slots: status ok, the slot's SHA-256 and size, version
     /data/rauc/slot.rootfs.<n>/hash-<sha256>/block-hash-index
 
+The slots hold the bundle's ext4 image (image.cfg), shorter than the partition: like RAUC
+after an install, the status and the index cover that image's length (its own size, from
+its superblock), and the checksum is the image's, as the bundle's manifest gives it.
+
 The index is the raw SHA-256 digests of the slot's 4 KiB chunks, in order. It must sit under
 the slot's checksum: RAUC 1.13 deletes a slot's hash-* directories other than its own
 checksum's at every status load, "hash-unknown" included. RAUC checks every chunk it reads
@@ -23,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import struct
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +45,7 @@ SECTOR = 512
 ZERO_HASH = hashlib.sha256(bytes(CHUNK)).digest()
 SLOTS = {"rootfs-a": "slot.rootfs.0", "rootfs-b": "slot.rootfs.1"}
 INDEX_DIR = "rauc/{slot}/hash-{digest}"
+SUPERBLOCK, SUPERBLOCK_BYTES, EXT4_MAGIC, INCOMPAT_64BIT = 1024, 1024, 0xEF53, 0x80
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,38 @@ def _data_ranges(fd: int, start: int, end: int) -> Iterator[tuple[int, int]]:
         position = hole
 
 
+def ext4_length(image: Path, part: Partition) -> int:
+    """Bytes of the ext4 at the start of the partition, from its superblock."""
+    with image.open("rb") as handle:
+        handle.seek(part.offset + SUPERBLOCK)
+        block = handle.read(SUPERBLOCK_BYTES)
+    if len(block) < SUPERBLOCK_BYTES or struct.unpack_from("<H", block, 0x38)[0] != EXT4_MAGIC:
+        raise BuildError(f"partition {part.name} of the image holds no ext4")
+    blocks = struct.unpack_from("<I", block, 0x4)[0]
+    if struct.unpack_from("<I", block, 0x60)[0] & INCOMPAT_64BIT:
+        blocks |= struct.unpack_from("<I", block, 0x150)[0] << 32
+    length: int = blocks * (1024 << struct.unpack_from("<I", block, 0x18)[0])
+    if length > part.size:
+        raise BuildError(f"the ext4 of {part.name} is larger than its partition")
+    return length
+
+
+def slot_digest(image: Path, part: Partition) -> str:
+    """SHA-256 of the ext4 a slot holds (its own length): the bundle's image checksum."""
+    return chunk_hashes(image, Partition(part.name, part.offset, ext4_length(image, part)))[1]
+
+
+def differing_partitions(first: Path, second: Path) -> list[str]:
+    """Names of the partitions whose bytes differ between two images of one layout."""
+    ours, theirs = partitions(first), partitions(second)
+    return [
+        name for name, part in ours.items()
+        if theirs.get(name) != part or chunk_hashes(first, part)[1] != chunk_hashes(second, part)[1]
+    ]  # fmt: skip
+
+
 def chunk_hashes(image: Path, part: Partition) -> tuple[bytes, str]:
-    """SHA-256 of every 4 KiB chunk of the partition (holes are zero chunks), and of the
-    whole partition."""
+    """SHA-256 of every 4 KiB chunk of part (holes are zero chunks), and of all of it."""
     count = part.size // CHUNK
     hashes = [ZERO_HASH] * count
     whole = hashlib.sha256()
@@ -113,7 +148,7 @@ def status_file(digest: str, size: int, version: str, build_date: str) -> str:
     return "\n".join(groups)
 
 
-def _copy_out(image: Path, part: Partition, target: Path) -> None:
+def copy_out(image: Path, part: Partition, target: Path) -> None:
     with image.open("rb") as source, target.open("wb") as out:
         source.seek(part.offset)
         for _ in range(part.size // COPY):
@@ -147,12 +182,15 @@ def _debugfs_script(work: Path, index: Path, status: Path, digest: str) -> Path:
     return script
 
 
-def seed(image: Path, version: str, build_date: str) -> None:
+def seed(image: Path, version: str, build_date: str, epoch: int) -> None:
     """Writes the factory slots' status and index into the image's data partition."""
     parts = partitions(image)
     slot_a, slot_b, data = parts["rootfs-a"], parts["rootfs-b"], parts["data"]
     if slot_a.size != slot_b.size:
         raise BuildError("slot A and slot B of the image differ in size")
+    length = ext4_length(image, slot_a)
+    slot_a = Partition(slot_a.name, slot_a.offset, length)
+    slot_b = Partition(slot_b.name, slot_b.offset, length)
     with tempfile.TemporaryDirectory(prefix="slotindex-", dir=image.parent) as tmp:
         work = Path(tmp)
         hashes, digest = chunk_hashes(image, slot_a)
@@ -160,10 +198,13 @@ def seed(image: Path, version: str, build_date: str) -> None:
             raise BuildError("slot A and slot B of the image differ")
         index, status = work / "block-hash-index", work / "central.raucs"
         index.write_bytes(hashes)
-        status.write_text(status_file(digest, slot_a.size, version, build_date))
+        status.write_text(status_file(digest, length, version, build_date))
         data_image = work / "data.ext4"
-        _copy_out(image, data, data_image)
-        run(["debugfs", "-w", "-f", _debugfs_script(work, index, status, digest), data_image])
+        copy_out(image, data, data_image)
+        # The files debugfs writes are dated by the build, not by the clock.
+        env = {**os.environ, "E2FSPROGS_FAKE_TIME": str(epoch)}
+        run(["debugfs", "-w", "-f", _debugfs_script(work, index, status, digest), data_image],
+            env=env)  # fmt: skip
         run(["e2fsck", "-fn", data_image])
         for slot in SLOTS.values():
             directory = INDEX_DIR.format(slot=slot, digest=digest)
@@ -171,4 +212,5 @@ def seed(image: Path, version: str, build_date: str) -> None:
             if "block-hash-index" not in listing:
                 raise BuildError(f"debugfs did not write the index of {slot}: {listing}")
         _copy_back(data_image, image, data)
-    log.info("slot index: %d chunks per slot, on the data partition", slot_a.size // CHUNK)
+    log.info("slot index: %d chunks per slot (its %d MiB ext4), on the data partition",
+             length // CHUNK, length // 1024**2)  # fmt: skip

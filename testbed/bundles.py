@@ -30,6 +30,10 @@ V1, V2, BROKEN, NEVER_BOOTS = "1.0.0", "1.1.0", "1.1.1", "1.1.2"
 V1_EPOCH, V2_EPOCH, BROKEN_EPOCH, NEVER_BOOTS_EPOCH = 1767225600, 1769904000, 1771113600, 1771545600
 # v2 may not be downgraded below v1 (a rollback may: it installs nothing).
 V2_MIN_VERSION = V1
+PUBLIC_KEYS = {
+    "LICENSE_PUBLIC_KEY": "license-public.pem",
+    "FACTORY_PUBLIC_KEY": "factory-public.pem",
+}
 SOURCES = ("agent", "update", "rootfs_overlay", "builder", "image.cfg")
 
 
@@ -41,9 +45,10 @@ def newest_source() -> float:
     return max(p.stat().st_mtime for p in paths if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _builder(
-    step: str, build_dir: Path, version: str, epoch: int, *extra: str
-) -> subprocess.Popen[bytes]:
+def builder_env(epoch: int) -> dict[str, str]:
+    """The builder's environment for a test build: build/keys' signing keys, and its licence
+    and factory public keys when `make` made them, so that v1 and every bundle over it carry
+    the same keys (as production builds take theirs from outside the tree)."""
     env = {
         **os.environ,
         "SOURCE_DATE_EPOCH": str(epoch),
@@ -52,9 +57,16 @@ def _builder(
         "KEYRING": str(KEYS.keyring),
         "PYTHONPATH": f"{SOURCE_DIR / 'agent'}:{SOURCE_DIR}",
     }
-    licence_key = BUILD_DIR / "keys/license-public.pem"
-    if licence_key.is_file():  # one licence key for v1 and its bundles, like `make` uses
-        env["LICENSE_PUBLIC_KEY"] = str(licence_key)
+    for variable, name in PUBLIC_KEYS.items():
+        if (BUILD_DIR / "keys" / name).is_file():
+            env[variable] = str(BUILD_DIR / "keys" / name)
+    return env
+
+
+def _builder(
+    step: str, build_dir: Path, version: str, epoch: int, *extra: str
+) -> subprocess.Popen[bytes]:
+    env = builder_env(epoch)
     build_dir.mkdir(parents=True, exist_ok=True)
     with (build_dir / "build.log").open("wb") as log:
         return subprocess.Popen(

@@ -27,6 +27,7 @@ SUBNET = "10.213.0"
 VIP = f"{SUBNET}.100/24"
 GATEWAY = f"{SUBNET}.254"
 AGENT_PORT = 8080
+AGENT_HTTPS_PORT = 8443
 FAKE_ASTERISK = ("echo", "Asterisk", "lab")
 CTL = "import sys; from orpheus.cli.main import main; sys.exit(main())"
 
@@ -72,6 +73,8 @@ class Node:
             "run_dir": str(self.workdir / "run"),
             "http_address": "0.0.0.0",
             "http_port": AGENT_PORT,
+            "https_port": AGENT_HTTPS_PORT,
+            "console_banner_reload": [],  # the host's login prompts are not the unit's
             "release_file": str(self.workdir / "release.json"),
             "cmdline_file": str(self.workdir / "cmdline"),
             "asterisk_poll_seconds": 1.0,

@@ -30,6 +30,9 @@ from testbed.sipp import Sipp
 
 CARRIER_ADDRESS = "127.0.0.2"
 PRODUCT_UUID = "4c4c4544-0042-3510-8051-b4c04f4b4e31"
+# The agent's TCP ports inside the unit's namespace (80 and 443 on a unit).
+HTTP_PORT = 8080
+HTTPS_PORT = 8443
 # The password of every extension the tests and benchmarks add.
 PASSWORD = "s3cret-Pass"
 
@@ -116,13 +119,18 @@ class Agent:
             "data_dir": str(self.data_dir),
             "run_dir": str(self.workdir / "run"),
             "http_address": "127.0.0.1",
-            "http_port": 8080,
+            "http_port": HTTP_PORT,
+            "https_port": HTTPS_PORT,
+            "console_banner_reload": [],  # the host's login prompts are not the unit's
             "release_file": str(self.workdir / "release.json"),
             "cmdline_file": str(cmdline),
             "asterisk_command": self.asterisk_command,
             "rauc_enabled": False,
             "license_public_key": str(self.public_key),
             "sysfs_dir": str(self.sysfs),
+            # Not under systemd: a transient unit would capture the host's namespace, so
+            # tcpdump runs as the agent's child (the host's, from builder/hosttools.py).
+            "capture_runner": "agent",
         }
         if self.credentials_dir is not None:
             settings["credentials_dir"] = str(self.credentials_dir)

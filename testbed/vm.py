@@ -2,7 +2,8 @@
 
 The built image is never written: QEMU runs on a qcow2 overlay whose backing file is the
 image, larger than it so that the data partition has room to grow at first boot. The serial
-console goes to a file; HTTP and SSH are forwarded to free ports on 127.0.0.1. The admin
+console goes to a file; HTTP, HTTPS and SSH are forwarded to free ports on 127.0.0.1 (the API
+is still asked over HTTP on 80; `https()` asks over HTTPS, pinned to a fingerprint). The admin
 password and an SSH key reach the unit as systemd credentials through SMBIOS, the way a
 hypervisor or the factory hands them over.
 
@@ -31,6 +32,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from testbed import pinned_https
 from testbed.paths import BUILD_DIR
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
@@ -120,6 +122,7 @@ class Vm:
     def __init__(self, config: VmConfig) -> None:
         self.config = config
         self.http_port = free_port()
+        self.https_port = free_port()
         self.ssh_port = free_port()
         self.snmp_port = free_port(socket.SOCK_DGRAM)
         self.overlay = config.workdir / "disk.qcow2"
@@ -159,6 +162,7 @@ class Vm:
 
     def command(self, console: str) -> list[str]:
         forwards = f"hostfwd=tcp:127.0.0.1:{self.http_port}-:80"
+        forwards += f",hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
         forwards += f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
         forwards += f",hostfwd=udp:127.0.0.1:{self.snmp_port}-:161"
         return [
@@ -234,6 +238,25 @@ class Vm:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
+
+    def https(
+        self,
+        path: str,
+        fingerprint: str | None,
+        password: str | None = None,
+        method: str = "GET",
+        timeout: float = 10.0,
+    ) -> pinned_https.Fetched:
+        """One request over HTTPS (the guest's 443), refused before anything is sent unless
+        the certificate served has this SHA-256 fingerprint (None: any, reported)."""
+        headers = {}
+        if password is not None:
+            token = base64.b64encode(f"admin:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return pinned_https.fetch(
+            "127.0.0.1", self.https_port, path, fingerprint=fingerprint, method=method,
+            headers=headers, timeout=timeout,
+        )  # fmt: skip
 
     def wait_healthy(self, timeout: float = BOOT_TIMEOUT_SECONDS) -> float:
         """Waits for GET /api/v1/health to answer ok; returns seconds since QEMU started."""
@@ -327,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
         vm.prepare_disk()
         print(
             f"Booting {image.name} (overlay, the image stays as built). API on {vm.base_url}, "
-            f"SSH on port {vm.ssh_port}, admin password {args.password!r}. Quit: Ctrl-A X.",
+            f"HTTPS on https://127.0.0.1:{vm.https_port}/ (the console shows the certificate's "
+            f"fingerprint), SSH on port {vm.ssh_port}, admin password {args.password!r}. "
+            "Quit: Ctrl-A X.",
             file=sys.stderr,
         )
         return subprocess.run(vm.command("mon:stdio"), check=False).returncode

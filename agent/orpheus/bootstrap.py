@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from orpheus import firmware, provision, systemd_notify
@@ -17,7 +18,12 @@ from orpheus.ami_users.feature import AmiUsersFeature
 from orpheus.api.app import Api
 from orpheus.api.login_limit import LoginLimiter
 from orpheus.api.schema import UPLOAD
-from orpheus.api.server import make_tcp_server, make_unix_server, serve_in_thread
+from orpheus.api.server import (
+    make_tcp_server,
+    make_tls_server,
+    make_unix_server,
+    serve_in_thread,
+)
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
 from orpheus.asterisk.registrations import RegistrationCounts
@@ -26,12 +32,15 @@ from orpheus.audit.log import AuditLog
 from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
+from orpheus.capture.wiring import capture_feature
 from orpheus.config import AgentConfig, load_config
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.diagnostics.feature import ReportFeature
 from orpheus.feature import Feature
 from orpheus.firewall.feature import firewall_feature
 from orpheus.ha.feature import HaFeature, options_from
+from orpheus.https.feature import HttpsFeature, HttpsSettings
+from orpheus.https.redirect import plain_http_app
 from orpheus.jobs.feature import JobsFeature
 from orpheus.jobs.registry import JobRegistry
 from orpheus.licensing.active import Licensing
@@ -80,6 +89,15 @@ def build_features(
         boot.board,
         config.factory_public_key,
     )
+
+    def serial() -> str | None:
+        return licensing.identity.serial if licensing.identity else None
+
+    https = https_feature(config, serial, audit)
+    licensing.subscribe(https.on_identity)  # the unit's own certificate names the serial
+    status.set_tls_fingerprint(https.fingerprint)
+    status.add_alarm_source(https.alarms)
+    features.append(https)
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
     status.add_alarm_source(licence.alarms)
@@ -105,9 +123,6 @@ def build_features(
     )
     ha.add_sync_listener(pbx.configuration_synced)  # synced configuration reloads Asterisk
     features.append(ha)
-
-    def serial() -> str | None:
-        return licensing.identity.serial if licensing.identity else None
 
     areas: dict[str, Provider] = {
         "status": sources.provider(status.snapshot, lambda s: sources.status_values(s, serial())),
@@ -139,7 +154,20 @@ def build_features(
     features.append(
         ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)
     )
+    features.append(capture_feature(config, systemd, jobs, audit))
     return features
+
+
+def https_feature(
+    config: AgentConfig, serial: Callable[[], str | None], audit: AuditLog
+) -> HttpsFeature:
+    settings = HttpsSettings(
+        directory=config.state_dir / "tls",
+        https_port=config.https_port,
+        banner_file=config.run_dir / "issue",
+        banner_reload=config.console_banner_reload,
+    )
+    return HttpsFeature(settings, serial, audit)
 
 
 def run(config: AgentConfig) -> None:
@@ -170,12 +198,18 @@ def run(config: AgentConfig) -> None:
     def body_limit(method: str, path: str) -> int:
         return api.body_limit(method, path, UPLOAD)  # the server caps what is not an upload
 
+    https = next(f for f in features if isinstance(f, HttpsFeature))
     servers = [
+        make_tls_server(
+            api.app, config.http_address, config.https_port, https.context,
+            body_limit=body_limit, spool_dir=spool,
+        ),
         make_tcp_server(
-            api.app, config.http_address, config.http_port, body_limit=body_limit, spool_dir=spool
+            plain_http_app(api.app, config.https_port), config.http_address, config.http_port,
+            body_limit=body_limit, spool_dir=spool,
         ),
         make_unix_server(api.app, config.socket_path, body_limit=body_limit, spool_dir=spool),
-    ]
+    ]  # fmt: skip
     threads = [serve_in_thread(server, f"http-{i}") for i, server in enumerate(servers)]
     monitor.start()
     for feature in features:
@@ -186,8 +220,9 @@ def run(config: AgentConfig) -> None:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     systemd_notify.notify("READY=1\nSTATUS=serving the API")
     log.info(
-        "agent ready on %s:%d and %s", config.http_address, config.http_port, config.socket_path
-    )
+        "agent ready on %s (https %d, http %d) and %s",
+        config.http_address, config.https_port, config.http_port, config.socket_path,
+    )  # fmt: skip
     _supervise(stopping, threads, monitor, config)
 
     for feature in reversed(features):

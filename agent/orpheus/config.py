@@ -25,6 +25,12 @@ class AgentConfig:
     # HTTP API for admins and monitoring (the CLI uses a root-only Unix socket instead).
     http_address: str = "0.0.0.0"
     http_port: int = 80
+    # HTTPS on the same address (https/): the API and the page; port 80 keeps only what
+    # https/redirect.py's stays_on_http names and redirects the rest here.
+    https_port: int = 443
+    # Run after the console banner (run_dir/issue) is written, so that login prompts already
+    # on screen show it; empty: nothing is run (a test agent on a host).
+    console_banner_reload: tuple[str, ...] = ("agetty", "--reload")
     # Firmware release file written by the image builder.
     release_file: Path = Path("/usr/lib/orpheus/release.json")
     # Kernel command line: GRUB puts the booted slot and the board there.
@@ -74,6 +80,12 @@ class AgentConfig:
     factory_public_key: Path = Path("/usr/share/orpheus/factory-public.pem")
     sysfs_dir: Path = Path("/sys")
     ami_port: int = 5038
+    # Packet capture (capture/): tcpdump (an absolute path: a unit's ExecStart), what all
+    # kept captures (in run_dir/captures, RAM) may hold together, and where tcpdump runs:
+    # "systemd" (a transient unit) or "agent" (its child; an agent not under systemd).
+    capture_command: str = "/usr/bin/tcpdump"
+    capture_quota_mb: int = 100  # /run is a fifth of RAM: 400 MB on a Mini
+    capture_runner: str = "systemd"
     # Log-in sessions (users/sessions.py): idle timeout and absolute lifetime.
     session_idle_seconds: float = 15 * 60.0
     session_max_seconds: float = 12 * 3600.0

@@ -30,6 +30,7 @@ class UnitStatus:
     alarms: tuple[str, ...]
     weak_passwords: int = 0  # stored SIP passwords below the zxcvbn floor
     registered: Mapping[str, int] | None = None  # phones and trunks registered; None: unknown
+    tls_fingerprint: str | None = None  # SHA-256 of the certificate served over HTTPS
 
     def to_dict(self) -> dict[str, object]:
         figures = self.host
@@ -51,6 +52,7 @@ class UnitStatus:
             "alarms": list(self.alarms),
             "weak_passwords": self.weak_passwords,
             "registered": dict(self.registered) if self.registered is not None else None,
+            "tls_fingerprint": self.tls_fingerprint,
         }
 
 
@@ -67,6 +69,7 @@ class StatusFeature:
         self._alarm_sources: list[Callable[[], list[str]]] = []
         self._weak_passwords: Callable[[], int] = lambda: 0
         self._registered: Callable[[], Mapping[str, int] | None] = lambda: None
+        self._tls_fingerprint: Callable[[], str | None] = lambda: None
 
     def add_alarm_source(self, source: Callable[[], list[str]]) -> None:
         """A feature's current alarms (one line each), listed under "alarms" in the status."""
@@ -79,6 +82,10 @@ class StatusFeature:
     def set_registration_counts(self, source: Callable[[], Mapping[str, int] | None]) -> None:
         """Phones and trunks registered now (GET /api/v1/status's registered)."""
         self._registered = source
+
+    def set_tls_fingerprint(self, source: Callable[[], str | None]) -> None:
+        """The HTTPS certificate's fingerprint (GET /api/v1/status's tls_fingerprint)."""
+        self._tls_fingerprint = source
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -131,6 +138,7 @@ class StatusFeature:
             alarms=tuple(alarm for source in self._alarm_sources for alarm in source()),
             weak_passwords=self._weak_passwords(),
             registered=self._registered(),
+            tls_fingerprint=self._tls_fingerprint(),
         )
 
     def status(self) -> dict[str, object]:

@@ -45,6 +45,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FAILING_UNIT = "broken.service"
 HANGING_UNIT = "hanging.service"  # its job never ends
+UNIT_PATH = "/org/freedesktop/systemd1/unit/stand_2din"
 
 
 def types(out: str = "", **ins: str) -> Callable[[F], F]:
@@ -66,6 +67,8 @@ class Manager(ServiceInterface):
         super().__init__("org.freedesktop.systemd1.Manager")
         self.calls: list[tuple[str, str, str]] = []
         self.transient: dict[str, dict[str, Any]] = {}  # unit -> its properties
+        self.active: set[str] = set()  # started and not stopped since
+        self.loaded = ""  # the unit LoadUnit named last: the one UNIT_PATH stands for
         self.subscribed = False
         self._next_job = 1
 
@@ -92,7 +95,14 @@ class Manager(ServiceInterface):
     @method()
     @types("o", unit="s", mode="s")
     def StopUnit(self, unit: str, mode: str) -> str:
+        self.active.discard(unit)
         return self._queue("StopUnit", unit, mode)
+
+    @method()
+    @types("o", unit="s")
+    def LoadUnit(self, unit: str) -> str:
+        self.loaded = unit
+        return UNIT_PATH
 
     @method()
     @types("o", unit="s", mode="s")
@@ -110,12 +120,27 @@ class Manager(ServiceInterface):
         self, unit: str, mode: str, properties: list[Any], aux: list[Any]
     ) -> str:
         self.transient[unit] = {name: value.value for name, value in properties}
+        self.active.add(unit)
         return self._queue("StartTransientUnit", unit, mode)
 
     @dbus_signal()
     @types("uoss")
     def JobRemoved(self, job_id: int, path: str, unit: str, result: str) -> list[Any]:
         return [job_id, path, unit, result]
+
+
+class Unit(ServiceInterface):
+    """org.freedesktop.systemd1.Unit at UNIT_PATH: the ActiveState of the unit the manager
+    loaded last (the wrappers load a unit, then read its state)."""
+
+    def __init__(self, manager: Manager) -> None:
+        super().__init__("org.freedesktop.systemd1.Unit")
+        self._manager = manager
+
+    @dbus_property(access=PropertyAccess.READ)
+    @types("s")
+    def ActiveState(self) -> str:
+        return "active" if self._manager.loaded in self._manager.active else "inactive"
 
 
 class Installer(ServiceInterface):
@@ -198,6 +223,7 @@ class Services:
     def __init__(self, address: str) -> None:
         self.address = address
         self.manager = Manager()
+        self.unit = Unit(self.manager)
         self.installer = Installer()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -225,6 +251,8 @@ class Services:
         ):
             connection: Any = await MessageBus(bus_address=self.address).connect()
             connection.export(path, interface)
+            if interface is self.manager:
+                connection.export(UNIT_PATH, self.unit)
             await connection.request_name(name)
 
 

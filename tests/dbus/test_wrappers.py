@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from orpheus.capture import tcpdump
+from orpheus.capture.filters import CaptureFilter
+from orpheus.capture.limits import Ring
+from orpheus.capture.runners import SystemdRunner, unit_name
 from orpheus.dbus.rauc import DbusRauc, RaucError
 from orpheus.dbus.systemd import DbusSystemd, SystemdError
 from orpheus.storage.devices import usb_volume
@@ -101,3 +105,20 @@ def test_install_follows_progress_to_completed(services: Services) -> None:
     assert progress == [(10, "Checking bundle"), (60, "Copying image"), (100, "Done")]
     with pytest.raises(RaucError, match=r"^Slot rootfs\.1 is not writable$"):
         DbusRauc().install("/data/tmp/bad.raucb", lambda percent, text: None)
+
+
+def test_a_capture_runs_as_a_transient_unit_whose_state_is_read(
+    services: Services, tmp_path: Path
+) -> None:
+    directory = tmp_path / "0123456789ab"
+    argv = tcpdump.argv("/usr/bin/tcpdump", directory, Ring.for_size(10), CaptureFilter("sip"))
+    running = SystemdRunner(DbusSystemd()).start("0123456789ab", argv, directory, 60)
+    unit = unit_name("0123456789ab")
+    assert services.manager.calls == [("StartTransientUnit", unit, "fail")]
+    properties = services.manager.transient[unit]
+    assert properties["ExecStart"] == [["/usr/bin/tcpdump", argv, False]]
+    assert properties["RuntimeMaxUSec"] == 65_000_000
+    assert properties["ReadWritePaths"] == [str(directory)]
+    assert running.result() is None  # active
+    running.stop()
+    assert running.result() == ""  # inactive: ended well

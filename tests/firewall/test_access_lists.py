@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from testbed.firewall_lab import Peer
+from testbed.pbx_unit import HTTP_PORT, HTTPS_PORT
 from testbed.polling import wait_for
 from tests.firewall.conftest import FIREWALL, PASSWORD, USER, Lab
 
@@ -78,6 +79,8 @@ def test_an_allowed_network_reaches_the_api_and_another_does_not(fresh: Lab) -> 
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert "10.77.1.0/24" in ruleset
+    # the admin list guards HTTPS as well as HTTP (testbed/pbx_unit.py's ports)
+    assert f"{{ {HTTP_PORT}, {HTTPS_PORT} }}" in ruleset
 
 
 def test_a_change_that_would_lock_out_the_admin_is_refused(fresh: Lab) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from builder import bundle, slotindex
 from builder.boards import load_board, size_bytes
+from builder.context import BuildContext
 
 pytestmark = pytest.mark.image
 
@@ -61,7 +65,8 @@ def test_manifest_lists_asterisk_and_every_package(board: str, manifest: dict[st
     assert str(manifest["asterisk_version"]).startswith("1:22.") or str(
         manifest["asterisk_version"]
     ).startswith("22.")
-    for name in ("systemd", "linux-image-amd64", "rauc", "keepalived", "snmpd", "python3-bottle"):
+    for name in ("systemd", "linux-image-amd64", "rauc", "keepalived", "snmpd", "python3-bottle",
+                 "tcpdump"):  # fmt: skip
         assert name in packages, f"{name} missing from the manifest"
     assert len(packages) > 200
     for key in ("version", "build_date", "git_commit", "agent_version"):
@@ -71,3 +76,37 @@ def test_manifest_lists_asterisk_and_every_package(board: str, manifest: dict[st
 def test_hypervisor_images_only_for_vm(board: str, board_dir: Path) -> None:
     extra = sorted(p.suffix for p in board_dir.glob("orpheus-*") if p.suffix in (".qcow2", ".vmdk"))
     assert extra == ([".qcow2", ".vmdk"] if board == "vm" else [])
+
+
+def _slot_bytes(image: Path, slot: str, length: int) -> str:
+    part = slotindex.partitions(image)[slot]
+    digest = hashlib.sha256()
+    with image.open("rb") as handle:
+        handle.seek(part.offset)
+        for _ in range(length // (1024 * 1024)):
+            digest.update(handle.read(1024 * 1024))
+    return digest.hexdigest()
+
+
+def test_the_slots_hold_the_update_bundles_own_image(
+    board: str, image: Path, rootfs: Path, manifest: dict[str, object], tmp_path: Path
+) -> None:
+    """Slot A and B are the ext4 image that `make bundle` of this build carries (made again
+    here from the same tree, version and epoch), so a unit fresh from the factory holds every
+    block of its own release; the factory status RAUC reads names that image's checksum."""
+    epoch = int(datetime.fromisoformat(str(manifest["build_date"])).timestamp())
+    ctx = BuildContext(load_board(board), str(manifest["version"]), epoch, "", tmp_path)
+    bundle_image = tmp_path / "rootfs.ext4"
+    length = bundle.make_slot_image(ctx, rootfs, bundle_image)
+    assert length == bundle_image.stat().st_size < size_bytes(load_board(board).slot_size)
+    expected = hashlib.sha256(bundle_image.read_bytes()).hexdigest()
+    assert _slot_bytes(image, "rootfs-a", length) == expected
+    assert _slot_bytes(image, "rootfs-b", length) == expected
+    assert slotindex.ext4_length(image, slotindex.partitions(image)["rootfs-a"]) == length
+    data = tmp_path / "data.ext4"
+    slotindex.copy_out(image, slotindex.partitions(image)["data"], data)
+    status = subprocess.run(
+        ["debugfs", "-R", "cat rauc/central.raucs", str(data)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"sha256={expected}" in status and f"size={length}" in status

@@ -29,6 +29,12 @@ def test_agent_is_installed_and_enabled(rootfs: Path) -> None:
     assert wants.is_symlink()
 
 
+def test_the_login_banner_shows_the_agents_https_lines(rootfs: Path) -> None:
+    """agetty prints /etc/issue.d/*.issue after /etc/issue: the agent writes the target."""
+    assert (rootfs / "etc/issue").is_file()
+    assert (rootfs / "etc/issue.d/orpheus.issue").readlink() == Path("/run/orpheus/issue")
+
+
 def test_only_asterisk_and_its_needs_come_from_unstable(rootfs: Path) -> None:
     prefs = (rootfs / "etc/apt/preferences.d/orpheus-pins").read_text()
     assert "Pin-Priority: 100" in prefs and "Pin-Priority: 990" in prefs

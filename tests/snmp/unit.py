@@ -47,6 +47,7 @@ class SnmpUnit:
         self.asterisk = SandboxAsterisk(self.sandbox)
         self.snmp_port = free_port()
         self.http_port = free_port(socket.SOCK_STREAM)
+        self.https_port = free_port(socket.SOCK_STREAM)  # the host's namespace: never 443
         self.data = self.shared / "data"
         self.snmpd_conf = self.data / "etc/snmp/snmpd.conf"
         self.pid_file = self.shared / "snmpd.pid"
@@ -85,6 +86,8 @@ class SnmpUnit:
             "run_dir": str(self.shared / "run"),
             "http_address": "127.0.0.1",
             "http_port": self.http_port,
+            "https_port": self.https_port,
+            "console_banner_reload": [],  # the host's login prompts are not the unit's
             "release_file": str(self.sandbox.rootfs / "usr/lib/orpheus/release.json"),
             "cmdline_file": str(self.shared / "cmdline"),
             "rauc_enabled": False,

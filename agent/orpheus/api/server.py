@@ -4,7 +4,8 @@ waitress buffers each request in its event loop and gives only complete requests
 pool of worker threads, so a silent or slow client costs a socket, not a thread. Open
 connections are capped (past the cap new ones wait in the listen backlog), idle ones are
 closed, and api/waitress_bounds.py adds header and body deadlines and per-route body caps.
-Requests on the Unix socket are marked local (orpheusctl, trusted: see api/app.py).
+Requests on the Unix socket are marked local (orpheusctl, trusted: see api/app.py). The
+HTTPS server is the TCP one with TLS inside (api/tls_server.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from waitress.task import ThreadedTaskDispatcher
 
 from orpheus.api.app import LOCAL_ENVIRON_KEY
 from orpheus.api.body_limit import BodyLimit, json_only
+from orpheus.api.tls_server import BoundedTlsServer, ContextSource
 from orpheus.api.waitress_bounds import (
     BoundedAdjustments,
     BoundedTcpServer,
@@ -55,6 +57,8 @@ class ServerLimits:
     body_grace_seconds: float = 10.0
     min_body_bytes_per_second: float = 16 * 1024
     max_header_bytes: int = 32 * 1024
+    # From accept to the end of the TLS handshake (HTTPS only).
+    handshake_timeout_seconds: float = 10.0
     # Bodies past this are spooled into the spool directory instead of memory.
     memory_buffer_bytes: int = 64 * 1024
     backlog: int = 128
@@ -118,6 +122,21 @@ def make_tcp_server(
     return _make(app, limits, body_limit, spool_dir, {"host": address, "port": port})
 
 
+def make_tls_server(
+    app: WsgiApp,
+    address: str,
+    port: int,
+    tls_context: ContextSource,
+    *,
+    body_limit: BodyLimit | None = None,
+    spool_dir: Path | None = None,
+    limits: ServerLimits = NETWORK_LIMITS,
+) -> BoundedServer:
+    """make_tcp_server with TLS: tls_context() is asked for each new connection."""
+    listen = {"host": address, "port": port, "url_scheme": "https"}
+    return _make(app, limits, body_limit, spool_dir, listen, tls_context)
+
+
 def make_unix_server(
     app: WsgiApp,
     path: Path,
@@ -155,6 +174,7 @@ def _make(
     body_limit: BodyLimit | None,
     spool_dir: Path | None,
     listen: dict[str, Any],
+    tls_context: ContextSource | None = None,
 ) -> BoundedServer:
     spool = spool_dir or Path("/data/orpheus/spool")
     clear_spool(spool)
@@ -178,7 +198,7 @@ def _make(
         asyncore_use_poll=True,  # select() stops at 1024 descriptors
         **listen,
     )
-    _allow_descriptors(limits.connections + SPARE_DESCRIPTORS)
+    _allow_descriptors(limits.connections)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(limits.threads)
     socket_map: dict[int, Any] = {}
@@ -187,6 +207,11 @@ def _make(
         server = BoundedUnixServer(
             app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo
         )
+    elif tls_context is not None:
+        server = BoundedTlsServer(
+            app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=adj.listen[0],
+            tls_context=tls_context, handshake_timeout=limits.handshake_timeout_seconds,
+        )  # fmt: skip
     else:
         listening = adj.listen[0]
         server = BoundedTcpServer(
@@ -195,9 +220,16 @@ def _make(
     return BoundedServer(server, dispatcher, socket_map)
 
 
-def _allow_descriptors(needed: int) -> None:
-    """Raises the soft descriptor limit (systemd's default is 1024) so the connection cap can
-    be reached: past it accept() fails and the listening socket stays readable."""
+_descriptors_wanted = SPARE_DESCRIPTORS
+
+
+def _allow_descriptors(connections: int) -> None:
+    """Raises the soft descriptor limit (systemd's default is 1024) so the connection caps of
+    every server made can be reached: past it accept() fails and the listening socket stays
+    readable."""
+    global _descriptors_wanted
+    _descriptors_wanted += connections
+    needed = _descriptors_wanted
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
         target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)

@@ -12,6 +12,7 @@ from orpheus.cli import (
     ami,
     audit,
     calls,
+    capture,
     firewall,
     ha,
     identity,
@@ -24,6 +25,7 @@ from orpheus.cli import (
     snmp,
     status,
     storage,
+    tls,
     update,
     users,
 )
@@ -32,7 +34,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, storage, report, firewall,
+    privacy, recordings, storage, report, firewall, capture, tls,
 )  # fmt: skip
 
 

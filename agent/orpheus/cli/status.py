@@ -30,6 +30,10 @@ def _space(entry: dict[str, int] | None) -> str:
     return f"{human_bytes(entry['free_bytes'])} free of {human_bytes(entry['total_bytes'])}"
 
 
+def _fingerprint(value: str | None) -> str:
+    return f"certificate SHA-256 {value}" if value else "-"
+
+
 def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
     asterisk = status["asterisk"]
     if asterisk["running"]:
@@ -52,6 +56,7 @@ def rows(status: dict[str, Any]) -> list[tuple[str, object]]:
         ("Root", _space(status["storage"]["root"])),
         ("Data", _space(status["storage"]["data"])),
         ("Asterisk", asterisk_text),
+        ("HTTPS", _fingerprint(status.get("tls_fingerprint"))),
         *(("ALARM", alarm) for alarm in status.get("alarms", [])),
         *(("WARNING", f"{weak} weak SIP password(s) of extensions or trunks (zxcvbn)")
           for weak in [status.get("weak_passwords", 0)] if weak),

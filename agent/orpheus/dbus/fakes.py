@@ -21,12 +21,14 @@ class FakeSystemd:
     calls: list[tuple[str, str]] = field(default_factory=list)
     unavailable: str | None = None
     transient: dict[str, list[UnitProperty]] = field(default_factory=dict)  # unit -> properties
+    states: dict[str, str] = field(default_factory=dict)  # unit -> ActiveState (else inactive)
 
     def start_unit(self, unit: str) -> None:
         self._record("start", unit)
 
     def stop_unit(self, unit: str) -> None:
         self._record("stop", unit)
+        self.states.pop(unit, None)
 
     def restart_unit(self, unit: str) -> None:
         self._record("restart", unit)
@@ -37,9 +39,15 @@ class FakeSystemd:
     def start_transient_unit(self, unit: str, properties: Sequence[UnitProperty]) -> None:
         self._record("start-transient", unit)
         self.transient[unit] = list(properties)
+        self.states[unit] = "active"
 
     def reboot(self) -> None:
         self._record("reboot", "")
+
+    def active_state(self, unit: str) -> str:
+        if self.unavailable is not None:
+            raise SystemdError(f"cannot read the state of {unit}: {self.unavailable}")
+        return self.states.get(unit, "inactive")
 
     def _record(self, verb: str, unit: str) -> None:
         if self.unavailable is not None:

@@ -21,6 +21,7 @@ from orpheus.dbus.bus import BusError
 BUS_NAME = "org.freedesktop.systemd1"
 OBJECT_PATH = "/org/freedesktop/systemd1"
 MANAGER = "org.freedesktop.systemd1.Manager"
+UNIT_INTERFACE = "org.freedesktop.systemd1.Unit"
 
 # systemd's own default start timeout is 90 s; a job it has not ended by then is stuck.
 JOB_TIMEOUT_SECONDS = 120.0
@@ -61,6 +62,11 @@ class Systemd(Protocol):
         """Queues the orderly reboot (services stopped first); returns before it happens."""
         ...
 
+    def active_state(self, unit: str) -> str:
+        """The unit's ActiveState: active, inactive (also a unit gone or never loaded),
+        failed, activating, deactivating."""
+        ...
+
 
 class DbusSystemd:
     """The Systemd protocol over the system bus, one connection per operation."""
@@ -92,12 +98,33 @@ class DbusSystemd:
         except SystemdError as error:
             raise SystemdError(f"cannot reboot: {error}") from error
 
+    def active_state(self, unit: str) -> str:
+        try:
+            return bus.run(SERVICE, _active_state(unit), self._timeout)
+        except SystemdError as error:
+            raise SystemdError(f"cannot read the state of {unit}: {error}") from error
+
     def _job(self, member: str, unit: str, signature: str = "ss", body: Sequence[Any] = ()) -> None:
         call = (member, signature, list(body) or [unit, "replace"])
         try:
             bus.run(SERVICE, _run_job(call, unit), self._timeout)
         except SystemdError as error:
             raise SystemdError(f"cannot {_VERBS[member]} {unit}: {error}") from error
+
+
+async def _active_state(unit: str) -> str:
+    """LoadUnit (not GetUnit): a transient unit already collected answers inactive rather
+    than an error."""
+    connection = await bus.connect(SERVICE)
+    try:
+        (path,) = await bus.call(connection, SERVICE, OBJECT_PATH, MANAGER, "LoadUnit", "s", [unit])
+        (state,) = await bus.call(
+            connection, SERVICE, str(path), bus.PROPERTIES, "Get", "ss",
+            [UNIT_INTERFACE, "ActiveState"],
+        )  # fmt: skip
+        return str(bus.unwrap(state))
+    finally:
+        bus.disconnect(connection)
 
 
 async def _enqueue(unit: str, mode: str) -> None:

@@ -41,7 +41,11 @@ ADMIN = "admin"
 def services(config: AgentConfig) -> dict[str, Service]:
     """Every service by name; admin is the agent's API and page (the anti-lock-out's)."""
     table = (
-        Service(ADMIN, "the agent's API and page", (Ports("tcp", _one(config.http_port)),)),
+        Service(
+            ADMIN,
+            "the agent's API and page (HTTP and HTTPS)",
+            (Ports("tcp", (*_one(config.http_port), *_one(config.https_port))),),
+        ),
         Service("ssh", "SSH", (Ports("tcp", _one(SSH_PORT)),)),
         Service(
             "sip",

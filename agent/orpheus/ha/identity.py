@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 from orpheus import files
-
-VALID_DAYS = 36500
+from orpheus.tls.self_signed import make_self_signed
 
 
 @dataclass(frozen=True)
@@ -45,25 +38,7 @@ def ensure_identity(directory: Path) -> Identity:
     if identity.key_file.exists() and identity.cert_file.exists():
         return identity
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "orpheus-ha-node")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    files.write_file(identity.key_file, key_pem, mode=0o600)
-    files.write_file(identity.cert_file, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    made = make_self_signed("orpheus-ha-node")
+    files.write_file(identity.key_file, made.key_pem, mode=0o600)
+    files.write_file(identity.cert_file, made.cert_pem, mode=0o644)
     return identity

@@ -26,6 +26,8 @@ PER_UNIT = (
     "/api/v1/users", "/api/v1/levels", "/api/v1/tokens", "/api/v1/session",
     # its recordings and the key they are encrypted to are its own too (never synced)
     "/api/v1/privacy", "/api/v1/recordings",
+    # so is the certificate it serves over HTTPS (https/: each unit its own, never synced)
+    "/api/v1/tls",
 )  # fmt: skip
 
 WITNESS_POLL_SECONDS = 0.5

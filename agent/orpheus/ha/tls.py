@@ -6,13 +6,14 @@ import ssl
 from pathlib import Path
 
 from orpheus.ha.identity import Identity
+from orpheus.tls import contexts
 
 
 def server_context(identity: Identity, peer_cert: Path | None) -> ssl.SSLContext:
     """With a paired peer, only its certificate is accepted; unpaired, no client cert is asked."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3
-    context.load_cert_chain(identity.cert_file, identity.key_file)
+    context = contexts.server_context(
+        identity.cert_file, identity.key_file, minimum=ssl.TLSVersion.TLSv1_3
+    )
     if peer_cert is not None:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(cafile=str(peer_cert))

@@ -41,6 +41,7 @@ def test_the_table(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
         "Root         1.0 KiB free of 4.0 KiB",
         "Data         -",
         "Asterisk     NOT RUNNING (no answer on AMI)",
+        "HTTPS        -",
         "ALARM        licence bound to other hardware",
     ]
 
@@ -63,6 +64,16 @@ def test_json_is_the_apis_answer(
     install(monkeypatch, FakeAgentClient({("GET", "/api/v1/status"): STATUS}))
     assert cli_main.main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == STATUS
+
+
+def test_the_https_fingerprint_is_shown(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fingerprint = ":".join(["AB"] * 32)
+    answer = {**STATUS, "tls_fingerprint": fingerprint}
+    install(monkeypatch, FakeAgentClient({("GET", "/api/v1/status"): answer}))
+    assert cli_main.main(["status"]) == 0
+    assert f"HTTPS        certificate SHA-256 {fingerprint}\n" in capsys.readouterr().out
 
 
 def test_weak_sip_passwords_are_counted(
