@@ -13,12 +13,12 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from testbed.admin_page import error_beside, fetch, fill, log_in, no_alert, shot, wait
-from testbed.pbx_unit import PASSWORD, Unit
+from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit
 from tests.api.conftest import local_request
 
 pytestmark = pytest.mark.rootfs
 
-BASE = "http://127.0.0.1:8080"
+BASE = f"https://127.0.0.1:{HTTPS_PORT}"  # the page is on HTTPS only
 ADMIN_PASSWORD = "Quiet-Lantern-Orbit-7319"
 XSS = ('<script>alert("x")</script>', '"><img src=x onerror=alert(1)>')
 
