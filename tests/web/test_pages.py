@@ -255,11 +255,14 @@ def test_every_answer_of_the_page_carries_its_security_headers(browser: WebDrive
         Promise.all(["/dashboard", "/static/app.js", "/login", "/pbx/nothing"].map((path) =>
             fetch(path).then((r) => [r.headers.get("Content-Security-Policy"),
                                      r.headers.get("X-Frame-Options"),
-                                     r.headers.get("Referrer-Policy")])))
+                                     r.headers.get("Referrer-Policy"),
+                                     r.headers.get("Cache-Control")])))
             .then(done);
     """
-    for csp, frames, referrer in browser.execute_async_script(script):
+    answers = browser.execute_async_script(script)
+    for csp, frames, referrer, _ in answers:
         assert csp.startswith("default-src 'self'") and frames == "DENY" and referrer
+    assert [cache for *_, cache in answers] == ["no-store", "no-cache", "no-store", "no-store"]
 
 
 def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(

@@ -33,7 +33,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
 }
 # The pages, in the navigation's order: path, title, the area the level must read.
 PAGES = (
@@ -291,9 +290,11 @@ class WebFeature:
         path = self._static.get(name)
         if path is None:
             raise bottle.HTTPError(404, "no such file")
-        return bottle.static_file(
+        answer = bottle.static_file(
             path.name, root=str(STATIC), mimetype=_STATIC_TYPES.get(path.suffix, "text/plain")
         )
+        answer.set_header("Cache-Control", "no-cache")
+        return answer
 
 
 def render(template: str, **values: Any) -> str:
@@ -312,6 +313,10 @@ def _guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
         headers = result.headers if isinstance(result, bottle.HTTPResponse) else bottle.response
         for name, value in SECURITY_HEADERS.items():
             headers[name] = value
+        # A page shows the unit's state and the session's token: never kept. The static files
+        # are revalidated (bottle answers 304 to If-Modified-Since).
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
         if isinstance(result, bottle.HTTPError):
             result.content_type = "text/plain; charset=utf-8"
             result.body = str(result.body)
