@@ -265,6 +265,30 @@ def test_every_answer_of_the_page_carries_its_security_headers(browser: WebDrive
     assert [cache for *_, cache in answers] == ["no-store", "no-cache", "no-store", "no-store"]
 
 
+def test_a_user_and_a_level_are_edited_on_the_users_page(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    level = json.dumps({"name": "auditors", "rights": {"audit": "read"}}).encode()
+    assert local_request(mini_unit, "POST", "/api/v1/levels", level)[0] == 201
+    user = {"name": "otto", "password": ADMIN_PASSWORD, "level": "auditors"}
+    assert local_request(mini_unit, "POST", "/api/v1/users", json.dumps(user).encode())[0] == 201
+
+    browser.get(f"{BASE}/users?edit=otto")
+    browser.find_element(By.CSS_SELECTOR, '#user-form [name="enabled"]').click()  # off
+    browser.find_element(By.CSS_SELECTOR, '#user-form button[type="submit"]').click()
+    wait(browser, lambda d: d.current_url.endswith("/users"))
+    assert local_request(mini_unit, "GET", "/api/v1/users/otto")[1]["enabled"] is False
+
+    browser.get(f"{BASE}/users?level=auditors")
+    Select(browser.find_element(By.CSS_SELECTOR, '#level-form [name="storage"]')).select_by_value(
+        "read"
+    )
+    browser.find_element(By.CSS_SELECTOR, '#level-form button[type="submit"]').click()
+    wait(browser, lambda d: d.current_url.endswith("/users"))
+    rights = local_request(mini_unit, "GET", "/api/v1/levels/auditors")[1]["rights"]
+    assert rights["storage"] == "read" and rights["audit"] == "read" and rights["pbx"] == "none"
+
+
 def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
     browser: WebDriver, mini_unit: Unit
 ) -> None:
