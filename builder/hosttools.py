@@ -40,6 +40,9 @@ RUN_TOOLS = {
     "grub-editenv": "grub-common",
     "dbus-daemon": "dbus-daemon",  # tests/dbus: the D-Bus wrappers against stand-in services
     "age": "age",  # tests/unit/privacy: the agent's age files against the reference tool
+    # tests/web: the admin page in a real browser (testbed/browser.py), driven by selenium
+    "/usr/bin/chromium": "chromium",
+    "/usr/bin/chromedriver": "chromium-driver",
     # the agent's firewall (libnftables' JSON API) in the venv (Makefile) and tests/firewall
     "/usr/lib/python3/dist-packages/nftables/__init__.py": "python3-nftables",
     "nft": "nftables",

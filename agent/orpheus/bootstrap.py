@@ -26,6 +26,7 @@ from orpheus.api.server import (
 )
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.monitor import AsteriskMonitor
+from orpheus.asterisk.registrations import RegistrationCounts
 from orpheus.audit.feature import AuditFeature
 from orpheus.audit.log import AuditLog
 from orpheus.audit.login_blocks import block_recorder
@@ -56,6 +57,7 @@ from orpheus.update.wiring import update_features
 from orpheus.user_routes import UsersFeature
 from orpheus.users.sessions import SessionLimits, SessionStore
 from orpheus.users.store import UserStore
+from orpheus.web.feature import WebFeature
 
 log = logging.getLogger("orpheus")
 
@@ -108,6 +110,7 @@ def build_features(
     if firewall is not None:
         features.append(firewall)
     status.set_weak_password_count(pbx.weak_passwords)
+    status.set_registration_counts(RegistrationCounts(asterisk.pjsip_state))
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
     features += [privacy, recordings, *storage_and_transfers(config, systemd, jobs, audit)]
@@ -184,6 +187,7 @@ def run(config: AgentConfig) -> None:
         passwords, LoginLimiter(on_block=block_recorder(audit)), users=users, sessions=sessions
     )
     features.append(UsersFeature(api, audit))
+    features.append(WebFeature(api))  # the admin page, rendered from the API's answers
     for feature in features:
         feature.install_routes(api)
 

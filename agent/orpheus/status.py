@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from orpheus import __version__, host
@@ -29,6 +29,7 @@ class UnitStatus:
     asterisk: AsteriskState
     alarms: tuple[str, ...]
     weak_passwords: int = 0  # stored SIP passwords below the zxcvbn floor
+    registered: Mapping[str, int] | None = None  # phones and trunks registered; None: unknown
     tls_fingerprint: str | None = None  # SHA-256 of the certificate served over HTTPS
 
     def to_dict(self) -> dict[str, object]:
@@ -50,6 +51,7 @@ class UnitStatus:
             "asterisk": self.asterisk.as_dict(),
             "alarms": list(self.alarms),
             "weak_passwords": self.weak_passwords,
+            "registered": dict(self.registered) if self.registered is not None else None,
             "tls_fingerprint": self.tls_fingerprint,
         }
 
@@ -66,6 +68,7 @@ class StatusFeature:
         self._asterisk = asterisk
         self._alarm_sources: list[Callable[[], list[str]]] = []
         self._weak_passwords: Callable[[], int] = lambda: 0
+        self._registered: Callable[[], Mapping[str, int] | None] = lambda: None
         self._tls_fingerprint: Callable[[], str | None] = lambda: None
 
     def add_alarm_source(self, source: Callable[[], list[str]]) -> None:
@@ -75,6 +78,10 @@ class StatusFeature:
     def set_weak_password_count(self, source: Callable[[], int]) -> None:
         """How many stored SIP passwords are weak (GET /api/v1/status's weak_passwords)."""
         self._weak_passwords = source
+
+    def set_registration_counts(self, source: Callable[[], Mapping[str, int] | None]) -> None:
+        """Phones and trunks registered now (GET /api/v1/status's registered)."""
+        self._registered = source
 
     def set_tls_fingerprint(self, source: Callable[[], str | None]) -> None:
         """The HTTPS certificate's fingerprint (GET /api/v1/status's tls_fingerprint)."""
@@ -130,6 +137,7 @@ class StatusFeature:
             asterisk=self._asterisk.state,
             alarms=tuple(alarm for source in self._alarm_sources for alarm in source()),
             weak_passwords=self._weak_passwords(),
+            registered=self._registered(),
             tls_fingerprint=self._tls_fingerprint(),
         )
 

@@ -8,7 +8,7 @@ from typing import Any
 import bottle
 
 from orpheus.api.app import Api, ApiError, json_body, request_address
-from orpheus.api.authentication import CONSOLE, SESSION, Principal, current_principal
+from orpheus.api.authentication import CONSOLE, SESSION, Principal, Refused, current_principal
 from orpheus.api.requester import request_user
 from orpheus.api.schema import Schema, obj, string
 from orpheus.audit.log import AuditEntry, AuditSink
@@ -202,7 +202,13 @@ class UsersFeature:
 
     def log_in(self) -> dict[str, Any]:
         body = json_body()
-        account = self._api.authenticator.log_in(body["name"], body["password"], request_address())
+        try:
+            account = self._api.authenticator.log_in(
+                body["name"], body["password"], request_address()
+            )
+        except Refused as error:  # a form's wrong password: no Basic prompt in the browser
+            headers = {k: v for k, v in error.headers.items() if k != "WWW-Authenticate"}
+            raise Refused(error.status, error.message, headers) from error
         session = self._api.sessions.open(account.name)
         _set_cookie(session)
         return self._session_answer(account.name, SESSION, session)

@@ -1,0 +1,369 @@
+"""The admin page in a real browser against a real Mini unit: log-in and the forced password
+change, the dashboard against GET /api/v1/status, extensions (the 13th refused inline), CSV
+import, XSS payloads shown as text, a limited level, and CSRF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+from testbed.admin_page import error_beside, fetch, fill, log_in, no_alert, shot, wait
+from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit
+from tests.api.conftest import local_request
+
+pytestmark = pytest.mark.rootfs
+
+BASE = f"https://127.0.0.1:{HTTPS_PORT}"  # the page is on HTTPS only
+ADMIN_PASSWORD = "Quiet-Lantern-Orbit-7319"
+XSS = ('<script>alert("x")</script>', '"><img src=x onerror=alert(1)>')
+
+
+def initial_password(unit: Unit) -> str:
+    found = next(Path(unit.agent.data_dir).rglob("initial-admin-password"))
+    return found.read_text().strip()
+
+
+def test_log_in_with_the_initial_password_is_forced_to_change_it(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    browser.get(f"{BASE}/dashboard")
+    wait(browser, lambda d: d.current_url.endswith("/login"))
+    shot(browser, "login")
+    fill(browser, "login", {"name": "admin", "password": "not-the-password"})
+    assert "wrong user name or password" in error_beside(browser, "login", "_form")
+
+    first = initial_password(mini_unit)
+    log_in(browser, BASE, "admin", first)
+    wait(browser, lambda d: d.current_url.endswith("/password"))
+    browser.get(f"{BASE}/dashboard")  # every page sends it back until the password changes
+    assert browser.current_url.endswith("/password")
+    shot(browser, "password")
+    fill(browser, "password", {"current_password": first, "password": "short"})
+    assert error_beside(browser, "password", "_form") or error_beside(
+        browser, "password", "password"
+    )
+    fill(browser, "password", {"current_password": first, "password": ADMIN_PASSWORD})
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    assert browser.find_element(By.ID, "logout").is_displayed()
+
+
+def test_the_dashboard_shows_what_the_status_says(browser: WebDriver, mini_unit: Unit) -> None:
+    _, status = local_request(mini_unit, "GET", "/api/v1/status")
+    browser.get(f"{BASE}/dashboard")
+    shot(browser, "dashboard")
+
+    def shown(key: str) -> str:
+        return str(browser.find_element(By.ID, f"value-{key}").text)
+
+    assert shown("version") == status["version"]
+    assert shown("board") == status["board"] == "mini"
+    assert shown("weak_passwords") == str(status["weak_passwords"])
+    assert shown("calls") == "0 of 10"
+    assert status["registered"] == {"phones": 0, "trunks": 0, "trunks_configured": 0}
+    assert shown("registered") == "0 phones; 0 of 0 trunks"
+    alarms = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#alarms li")]
+    assert alarms == status["alarms"]
+    hours, minutes, seconds = (int(part) for part in shown("uptime").split()[-1].split(":"))
+    assert hours * 3600 + minutes * 60 + seconds >= int(status["uptime_seconds"])
+    assert len(shown("load").split()) == 3 and "free of" in shown("storage")
+    # The refresh replaces the values from GET /dashboard/values
+    browser.execute_script("document.getElementById('value-board').textContent = 'stale'")
+    wait(browser, lambda d: d.find_element(By.ID, "value-board").text == "mini", timeout=15)
+
+
+def test_extensions_are_added_and_the_13th_on_a_mini_is_refused_beside_the_field(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    browser.get(f"{BASE}/pbx/extension")
+    fill(browser, "record-form", {"number": "201", "name": "Reception", "password": PASSWORD})
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="201"]'))
+    records = [{"number": str(202 + i), "password": PASSWORD} for i in range(11)]
+    status, _ = local_request(mini_unit, "POST", "/api/v1/pbx/extension",
+                              json.dumps({"records": records}).encode())  # fmt: skip
+    assert status == 201 or status == 200, status
+    browser.get(f"{BASE}/pbx/extension")
+    fill(browser, "record-form", {"number": "299", "password": PASSWORD})
+    refusal = error_beside(browser, "record-form", "number")
+    shot(browser, "extensions")
+    assert "12" in refusal and "lite" in refusal.lower(), refusal
+    assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-key="299"]')
+
+
+def test_an_xss_payload_in_every_text_field_is_shown_as_text(browser: WebDriver) -> None:
+    for payload in XSS:
+        browser.get(f"{BASE}/pbx/extension?edit=201")
+        fill(browser, "record-form", {"name": payload})
+        error = error_beside(browser, "record-form", "name")
+        assert ("<script>" in error or "<img src=x" in error) and no_alert(browser)
+        browser.get(f"{BASE}/pbx/trunk")
+        fields = ("name", "host", "username", "password", "codecs", "prefix", "inbound")
+        fill(browser, "record-form", dict.fromkeys(fields, payload))
+        # the API names the first bad field; its error shows the value, as text
+        marker = "<script>" if "<script>" in payload else "<img src=x"
+        wait(browser, lambda d, m=marker: m in d.find_element(By.ID, "record-form").text)
+        assert no_alert(browser)
+        # reflected by the server: the audit filters and an edited key
+        browser.get(f"{BASE}/audit?user={payload}&change={payload}")
+        assert browser.find_element(By.NAME, "user").get_attribute("value") == payload
+        browser.get(f"{BASE}/pbx/extension?edit={payload}")
+        assert no_alert(browser)
+        assert not browser.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+        assert not browser.find_elements(By.XPATH, "//script[not(@src)]")
+    # a stored value that the API lets through is escaped on the list
+    browser.get(f"{BASE}/pbx/extension?edit=202")
+    fill(browser, "record-form", {"name": "Tom & Jerry's"})
+    wait(browser, lambda d: d.current_url.endswith("/pbx/extension"))
+    assert "Tom & Jerry's" in browser.find_element(By.ID, "records").text
+
+
+def test_a_csv_with_malformed_rows_reports_each_refused_row(
+    browser: WebDriver, mini_unit: Unit, tmp_path: Path
+) -> None:
+    # room for one more under the Mini's 12
+    assert local_request(mini_unit, "DELETE", "/api/v1/pbx/extension/210")[0] == 200
+    csv = tmp_path / "extensions.csv"
+    csv.write_text(
+        "number,name,password\n"
+        f"250,Good one,{PASSWORD}\n"
+        "251,too,many,cells\n"
+        f"abc,Bad number,{PASSWORD}\n"
+        ",No number,x\n"
+        f"252,Over the limit,{PASSWORD}\n"
+    )
+    browser.get(f"{BASE}/pbx/extension")
+    browser.find_element(By.CSS_SELECTOR, '#import-form input[type="file"]').send_keys(str(csv))
+    browser.find_element(By.CSS_SELECTOR, '#import-form button[type="submit"]').click()
+    rows = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#import-report tr"))
+    shot(browser, "import")
+    texts = [row.text for row in rows]
+    assert len(texts) == 5, texts
+    assert "added" in texts[0] and texts[0].startswith("line 2")
+    assert all("refused" in text for text in texts[1:]), texts
+    assert "4 cells" in texts[1] and "number is empty" in texts[3]
+    assert "12" in texts[4] and "lite" in texts[4].lower(), texts[4]  # the licence's reason
+    _, listed = local_request(mini_unit, "GET", "/api/v1/pbx/extension")
+    numbers = {record["number"] for record in listed}
+    assert "250" in numbers and "252" not in numbers and "abc" not in numbers
+
+
+def test_every_page_of_the_administrator_renders(browser: WebDriver) -> None:
+    for path, name in (("/firmware", "firmware"), ("/licence", "licence"),
+                       ("/users", "users"), ("/audit", "audit"), ("/pbx/trunk", "trunks"),
+                       ("/pbx/queue", "queues"), ("/pbx/ivr", "ivr")):  # fmt: skip
+        browser.get(f"{BASE}{path}")
+        assert browser.find_element(By.TAG_NAME, "h1").text
+        shot(browser, name)
+    browser.get(f"{BASE}/audit?change=extension.")
+    audit = browser.find_element(By.ID, "audit").text
+    assert "extension.create" in audit and "user.create" not in audit
+    exported = browser.execute_async_script(
+        "fetch(arguments[0]).then((r) => r.text()).then(arguments[1])",
+        "/audit/export.csv?change=extension.",
+    )
+    lines = exported.splitlines()
+    assert lines[0] == "time,user,change,object,before,after" and len(lines) > 1
+    assert all(",extension." in line for line in lines[1:]), lines
+
+
+def test_a_licence_installed_on_the_page_lifts_the_mini_limit(
+    browser: WebDriver, mini_unit: Unit, tmp_path: Path
+) -> None:
+    browser.get(f"{BASE}/licence")
+    upload = '#licence-form input[type="file"]'
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    browser.find_element(By.CSS_SELECTOR, upload).send_keys(str(broken))
+    browser.find_element(By.CSS_SELECTOR, '#licence-form button[type="submit"]').click()
+    assert "not JSON" in error_beside(browser, "licence-form", "_form")
+    lite = tmp_path / "lite.json"
+    lite.write_text(json.dumps(mini_unit.vendor.licence(mini_unit.serial, "lite")))
+    browser.find_element(By.CSS_SELECTOR, upload).clear()
+    browser.find_element(By.CSS_SELECTOR, upload).send_keys(str(lite))
+    browser.find_element(By.CSS_SELECTOR, '#licence-form button[type="submit"]').click()
+    wait(browser, lambda d: d.find_element(By.ID, "tier").text == "Lite")
+    shot(browser, "licence-lite")
+    browser.get(f"{BASE}/pbx/extension")  # the 13th goes in now
+    fill(browser, "record-form", {"number": "299", "password": PASSWORD})
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="299"]'))
+
+
+def test_trunks_and_queues_are_added_with_their_numbers_and_lists(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    """On the Lite the licence made: the form's port is a number, codecs and members lists."""
+    browser.get(f"{BASE}/pbx/trunk")
+    fill(
+        browser,
+        "record-form",
+        {
+            "name": "carrier",
+            "host": "192.0.2.10",
+            "port": "5080",
+            "codecs": "alaw, g722",
+            "password": "Trunk-pass-8812",
+        },
+    )
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="carrier"]'))
+    _, trunk = local_request(mini_unit, "GET", "/api/v1/pbx/trunk/carrier")
+    assert trunk["port"] == 5080 and trunk["codecs"] == ["alaw", "g722"]
+    browser.get(f"{BASE}/pbx/queue")
+    fill(browser, "record-form", {"name": "sales", "number": "600", "members": "201, 203"})
+    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="sales"]'))
+    assert "201, 203" in row[0].text
+    shot(browser, "queues-added")
+
+
+def test_a_changing_request_without_the_csrf_token_is_refused(browser: WebDriver) -> None:
+    browser.get(f"{BASE}/dashboard")
+    body = {"number": "230", "password": PASSWORD}
+    assert fetch(browser, "DELETE", "/api/v1/pbx/extension/201", {}, csrf=False) == 403
+    assert fetch(browser, "POST", "/api/v1/pbx/extension", body, csrf=False) == 403
+    # the page's own CSV import sends each row to the API as the browser's request: refused too
+    assert fetch(browser, "POST", "/pbx/extension/import", "number,password\n231,x", False) == 403
+
+
+def test_a_weak_sip_password_is_stored_with_a_badge_and_a_delete_asks_first(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    browser.get(f"{BASE}/pbx/extension?edit=203")
+    fill(browser, "record-form", {"password": "1234"})  # too short: refused beside the field
+    assert "8-64" in error_beside(browser, "record-form", "password")
+    fill(browser, "record-form", {"password": "12345678"})  # stored, but flagged
+    badge = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "ul.warnings li.weak"))
+    assert "203" in badge[0].text, badge[0].text
+    shot(browser, "extension-weak-password")
+
+    row = 'tr[data-key="204"] .api-action'
+    browser.find_element(By.CSS_SELECTOR, row).click()
+    browser.switch_to.alert.dismiss()  # "Delete extension 204?" answered no: nothing goes
+    assert local_request(mini_unit, "GET", "/api/v1/pbx/extension/204")[0] == 200
+    browser.find_element(By.CSS_SELECTOR, row).click()
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, 'tr[data-key="204"]'))
+    assert local_request(mini_unit, "GET", "/api/v1/pbx/extension/204")[0] == 404
+
+
+def test_every_answer_of_the_page_carries_its_security_headers(browser: WebDriver) -> None:
+    browser.get(f"{BASE}/dashboard")
+    script = """
+        const done = arguments[arguments.length - 1];
+        Promise.all(["/dashboard", "/static/app.js", "/login", "/pbx/nothing"].map((path) =>
+            fetch(path).then((r) => [r.headers.get("Content-Security-Policy"),
+                                     r.headers.get("X-Frame-Options"),
+                                     r.headers.get("Referrer-Policy"),
+                                     r.headers.get("Cache-Control")])))
+            .then(done);
+    """
+    answers = browser.execute_async_script(script)
+    for csp, frames, referrer, _ in answers:
+        assert csp.startswith("default-src 'self'") and frames == "DENY" and referrer
+    assert [cache for *_, cache in answers] == ["no-store", "no-cache", "no-store", "no-store"]
+
+
+def test_a_user_and_a_level_are_edited_on_the_users_page(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    level = json.dumps({"name": "auditors", "rights": {"audit": "read"}}).encode()
+    assert local_request(mini_unit, "POST", "/api/v1/levels", level)[0] == 201
+    user = {"name": "otto", "password": ADMIN_PASSWORD, "level": "auditors"}
+    assert local_request(mini_unit, "POST", "/api/v1/users", json.dumps(user).encode())[0] == 201
+
+    browser.get(f"{BASE}/users?edit=otto")
+    browser.find_element(By.CSS_SELECTOR, '#user-form [name="enabled"]').click()  # off
+    browser.find_element(By.CSS_SELECTOR, '#user-form button[type="submit"]').click()
+    wait(browser, lambda d: d.current_url.endswith("/users"))
+    assert local_request(mini_unit, "GET", "/api/v1/users/otto")[1]["enabled"] is False
+
+    browser.get(f"{BASE}/users?level=auditors")
+    Select(browser.find_element(By.CSS_SELECTOR, '#level-form [name="storage"]')).select_by_value(
+        "read"
+    )
+    browser.find_element(By.CSS_SELECTOR, '#level-form button[type="submit"]').click()
+    wait(browser, lambda d: d.current_url.endswith("/users"))
+    rights = local_request(mini_unit, "GET", "/api/v1/levels/auditors")[1]["rights"]
+    assert rights["storage"] == "read" and rights["audit"] == "read" and rights["pbx"] == "none"
+
+
+def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    browser.get(f"{BASE}/users")  # the administrator makes the level and its user on the page
+    browser.find_element(By.CSS_SELECTOR, '#level-form [name="name"]').send_keys("extensions-only")
+    for area, right in (("pbx", "change"), ("dashboard", "read"), ("users", "read")):
+        Select(
+            browser.find_element(By.CSS_SELECTOR, f'#level-form [name="{area}"]')
+        ).select_by_value(right)
+    browser.find_element(By.CSS_SELECTOR, '#level-form button[type="submit"]').click()
+    wait(browser, lambda d: "extensions-only" in d.find_element(By.ID, "levels").text)
+    browser.find_element(By.CSS_SELECTOR, '#user-form [name="name"]').send_keys("ella")
+    browser.find_element(By.CSS_SELECTOR, '#user-form [name="password"]').send_keys(ADMIN_PASSWORD)
+    Select(browser.find_element(By.CSS_SELECTOR, '#user-form [name="level"]')).select_by_value(
+        "extensions-only"
+    )
+    browser.find_element(By.CSS_SELECTOR, '#user-form button[type="submit"]').click()
+    wait(browser, lambda d: "ella" in d.find_element(By.ID, "users").text)
+    _, ella = local_request(mini_unit, "GET", "/api/v1/users/ella")
+    assert ella["level"] == "extensions-only" and ella["must_change_password"] is True
+    _, level = local_request(mini_unit, "GET", "/api/v1/levels/extensions-only")
+    assert level["rights"]["pbx"] == "change" and level["rights"]["firmware"] == "none"
+
+    log_in(browser, BASE, "ella", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/password"))
+    fill(
+        browser, "password", {"current_password": ADMIN_PASSWORD, "password": ADMIN_PASSWORD + "x"}
+    )
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
+    assert nav == ["Dashboard", "Extensions", "Trunks", "Queues", "IVR", "Users and levels"]
+    assert "not shown" in browser.find_element(By.ID, "value-tier").text  # no licence right
+
+    browser.get(f"{BASE}/users")
+    shot(browser, "users-read-only")
+    assert browser.find_element(By.ID, "users").text.count("ella") == 1
+    assert not browser.find_elements(By.CSS_SELECTOR, "form.api-form, .api-action")
+    body = {"name": "mallory", "password": ADMIN_PASSWORD, "level": "administrator"}
+    assert fetch(browser, "POST", "/api/v1/users", body) == 403
+    assert fetch(browser, "PUT", "/api/v1/license", {}) == 403
+    browser.get(f"{BASE}/firmware")
+    assert "may not read" in browser.find_element(By.TAG_NAME, "main").text
+
+    browser.get(f"{BASE}/pbx/extension")  # the one area it may change
+    assert browser.find_elements(By.ID, "record-form")
+    assert fetch(browser, "DELETE", "/api/v1/pbx/extension/250", {}) == 200
+
+
+def test_log_out_ends_the_session(browser: WebDriver) -> None:
+    browser.get(f"{BASE}/dashboard")
+    stolen = browser.get_cookie("orpheus_session")
+    assert stolen is not None
+    browser.find_element(By.ID, "logout").click()
+    wait(browser, lambda d: d.current_url.endswith("/login"))
+    browser.get(f"{BASE}/pbx/extension")
+    assert browser.current_url.endswith("/login")
+    # the agent revoked it: the same id, brought back, opens nothing
+    browser.add_cookie({"name": stolen["name"], "value": stolen["value"], "path": "/"})
+    browser.get(f"{BASE}/dashboard")
+    assert browser.current_url.endswith("/login")
+
+
+def test_too_many_wrong_passwords_show_when_to_try_again(browser: WebDriver) -> None:
+    """Last in the module: its address is blocked for a moment afterwards."""
+    browser.get(f"{BASE}/login")
+    shown = ""
+    for attempt in range(8):
+        fill(browser, "login", {"name": "nobody", "password": f"wrong-{attempt}"})
+        wait(
+            browser,
+            lambda d: d.find_element(By.CSS_SELECTOR, '#login .error[data-for="_form"]').text,
+        )
+        shown = browser.find_element(By.CSS_SELECTOR, '#login .error[data-for="_form"]').text
+        if "try again in" in shown:
+            break
+        browser.get(f"{BASE}/login")
+    shot(browser, "login-too-many")
+    assert "too many wrong passwords" in shown and "try again in" in shown, shown
