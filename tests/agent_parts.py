@@ -26,11 +26,11 @@ from orpheus.auth import PasswordStore
 from orpheus.licensing.active import Licensing
 from orpheus.licensing.document import sign
 from orpheus.licensing.feature import LicensingFeature
-from orpheus.licensing.vendor import public_pem
 from orpheus.pbx.apply import AsteriskApplier
 from orpheus.pbx.configurator import PbxConfigurator
 from orpheus.pbx.feature import PbxFeature
 from orpheus.pbx.store import PbxStore
+from orpheus.vendor.licences import public_pem
 from testbed.pbx_unit import fake_sysfs
 
 SERIAL = "ORP-FILES-0001"

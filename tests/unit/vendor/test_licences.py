@@ -1,4 +1,4 @@
-"""The vendor tool: keygen, issue, verify (orpheus.licensing.vendor)."""
+"""The vendor tool: keygen, issue, verify (orpheus.vendor.licences)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orpheus.factory.records import SEALED, Record, RecordStore
-from orpheus.licensing import vendor
+from orpheus.vendor import licences as vendor
 
 
 def test_vendor_tool_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,1 @@
+"""The vendor's tools on the build host, never on a unit: licence keys and licences."""
