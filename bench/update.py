@@ -90,12 +90,22 @@ def indexed_bundle(name: str, version: str, epoch: int, options: tuple[str, ...]
     return next(out.glob("orpheus-*.raucb"))
 
 
+# RAUC sometimes fails to set up a streamed bundle's dm-verity device under TCG, before it
+# writes anything (update/installer.py retries likewise); the next attempt works.
+STREAM_ATTEMPTS = 3
+
+
 def _stream(guest: Guest, server: BundleServer, bundle: Path) -> tuple[int, float]:
-    """RAUC streams the bundle over HTTP into the other slot: bytes served, seconds."""
-    before = server.bytes_sent
-    started = time.monotonic()
-    guest.run("rauc", "install", server.guest_url(bundle.name))
-    return server.bytes_sent - before, time.monotonic() - started
+    """RAUC streams the bundle over HTTP into the other slot: bytes served and seconds of
+    the attempt that succeeded."""
+    for attempt in range(1, STREAM_ATTEMPTS + 1):
+        before = server.bytes_sent
+        started = time.monotonic()
+        result = guest.run("rauc", "install", server.guest_url(bundle.name), check=False)
+        if result.returncode == 0:
+            return server.bytes_sent - before, time.monotonic() - started
+        print(f"streamed install of {bundle.name}, attempt {attempt}: {result.stderr.strip()}")
+    raise RuntimeError(f"{bundle.name}: {STREAM_ATTEMPTS} streamed installs failed")
 
 
 def streamed_shares() -> dict[str, float]:
