@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from builder import (
@@ -126,8 +127,10 @@ def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
         again = dataclasses.replace(
             ctx, build_dir=build_dir, shared_cache_dir=ctx.cache_dir, rebuild_from=release
         )
+        started = time.monotonic()
         image, bundle_file = _build_release(again, mirror)
         builds.append((again, image, bundle_file))
+        print(f"{name} build: {time.monotonic() - started:.0f} s")
         slot = slotindex.partitions(image)["rootfs-a"]
         print(f"{name} build: rootfs.ext4 sha256 {slotindex.slot_digest(image, slot)}")
         print(f"{name} build: {image.name} sha256 {reproducible.file_digest(image)}")

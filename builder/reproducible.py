@@ -16,6 +16,8 @@ from pathlib import Path
 from builder.errors import BuildError
 from builder.run import run
 
+NS = 1_000_000_000
+
 
 def clamp_times(root: Path, epoch: int) -> int:
     """Every time after the build's epoch is set to it (the reproducible-builds "clamp"): the
@@ -29,7 +31,10 @@ def clamp_times(root: Path, epoch: int) -> int:
         for path in [*entries, root] if here == root else entries:
             info = path.lstat()
             if info.st_mtime > epoch or info.st_atime > epoch:
-                os.utime(path, (epoch, epoch), follow_symlinks=False)
+                # Each time on its own: a file only read since (its access time moved) keeps
+                # the modification time its package gave it.
+                times = (min(info.st_atime_ns, epoch * NS), min(info.st_mtime_ns, epoch * NS))
+                os.utime(path, ns=times, follow_symlinks=False)
                 clamped += 1
     return clamped
 

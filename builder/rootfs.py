@@ -23,6 +23,12 @@ from builder.run import run
 log = logging.getLogger("builder")
 
 ROOTFS_CONFIG = Path(__file__).resolve().parent / "rootfs.toml"
+# The builder's code that decides what the laid tree holds (part of its stamp).
+CLAMP_CODE = Path(__file__).resolve().parent / "reproducible.py"
+LAYING_CODE = tuple(
+    Path(__file__).resolve().parent / name
+    for name in ("rootfs.py", "reproducible.py", "packages.py")
+)
 AGENT_DEST = Path("usr/lib/python3/dist-packages/orpheus")
 FACTORY_DIR = Path("usr/share/orpheus/factory")
 GRUB_EFI = Path("usr/lib/orpheus/grub/BOOTX64.EFI")
@@ -96,10 +102,11 @@ def dpkg_path_options(config: dict[str, Any]) -> list[str]:
 
 # Part of the base's cache key: bases made before the essential packages' .debs were kept in
 # the package cache (so their checksums are in the manifest) are made again.
-BASE_FORMAT = b"essential .debs kept, dated BASE_EPOCH"
+BASE_FORMAT = b"essential .debs kept, dated and clamped to BASE_EPOCH"
 # What maintainer scripts date the files they make by (SOURCE_DATE_EPOCH: the initramfs, the
-# shadow file's password dates...): the base depends on its package set only, never on the
-# commit or the day that first built it (Debian 13's release, 2025-08-09).
+# shadow file's password dates...), and the latest time any file of the base carries: the
+# base depends on its package set only, never on the commit or the day that first built it
+# (Debian 13's release, 2025-08-09).
 BASE_EPOCH = 1754697600
 
 
@@ -107,7 +114,8 @@ def base_dir(ctx: BuildContext, mirror: str) -> Path:
     """Where the base of this package configuration and mirror is cached: the shared cache,
     or for a rebuild (REBUILD_FROM) its own build directory, so that a rebuild never takes
     another build's base."""
-    key = _digest(ROOTFS_CONFIG.read_bytes(), mirror.encode(), BASE_FORMAT)
+    # The clamp of its times is part of the base: a change to it makes the base again.
+    key = _digest(ROOTFS_CONFIG.read_bytes(), mirror.encode(), BASE_FORMAT, CLAMP_CODE.read_bytes())
     parent = ctx.build_dir if ctx.rebuild_from is not None else ctx.cache_dir
     return parent / f"base-{key}"
 
@@ -170,6 +178,8 @@ def build_base(ctx: BuildContext, mirror: str, sources: list[str] | None = None)
         # repository it was made from (mmdebstrap writes the lines it was given).
         recorded = source_lines(config, config["mirror"])
         (tmp / "etc/apt/sources.list").write_text("\n\n".join(recorded) + "\n")
+    # What mmdebstrap and the maintainer scripts created carries the hour they ran.
+    clamp_times(tmp, BASE_EPOCH)
     tmp.rename(base)
     return base
 
@@ -286,7 +296,8 @@ def customize(ctx: BuildContext, base: Path) -> Path:
         keys.license_public_key(ctx).read_bytes(),
         keys.factory_public_key(ctx).read_bytes(),
         f"{ctx.version} {ctx.build_epoch} {ctx.commit} {ctx.min_version}".encode(),
-        packages.DPKG_FORMAT.encode(),
+        # how the tree is laid: a builder change lays it again (about 40 s)
+        *(path.read_bytes() for path in LAYING_CODE),
     )
     stamp = ctx.build_dir / "rootfs.stamp"
     if ctx.rootfs_dir.is_dir() and stamp.exists() and stamp.read_text() == stamp_value:
