@@ -82,6 +82,9 @@ def test_unauthenticated_and_replayed_pushes_are_dropped(pair_lab: Lab) -> None:
     stranger = pair_lab.add_node("s", 3)
     for node in (a, b, stranger):
         node.start_agent()
+    # The access list admits only the peer to the pair's channel by default; opened before
+    # pairing (b is read-only after), so that what drops these pushes is the channel's own check.
+    assert b.ctl("firewall", "open", "ha").returncode == 0
     pair_lab.pair(a, b)
     wait_for("b's first sync", lambda: b.ha()["generation"]["local"] >= 1)
     before = b.ha()["generation"]["local"]
