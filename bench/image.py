@@ -3,13 +3,13 @@ manifest (and whether it is bit-identical), image sizes."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from builder.reproducible import file_digest
 from testbed.paths import SOURCE_DIR
 from testbed.vm import find_image
 
@@ -60,16 +60,8 @@ def rebuild_from_manifest(board: str) -> dict[str, object]:
     first, second = find_image(board, WORK_DIR), find_image(board, again)
     return {
         "rebuild_from_manifest_seconds": seconds,
-        "rebuild_from_manifest_identical": _digest(first) == _digest(second),
+        "rebuild_from_manifest_identical": file_digest(first) == file_digest(second),
     }
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sizes(image: Path) -> dict[str, int]:

@@ -115,7 +115,7 @@ def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
     when not."""
     work = ctx.build_dir / "reproducible"
     shutil.rmtree(work, ignore_errors=True)
-    builds: list[tuple[BuildContext, Path, Path]] = []
+    builds: list[tuple[BuildContext, str, str]] = []  # each build's image and payload digests
     for name in ("first", "second"):
         build_dir = work / name
         build_dir.mkdir(parents=True)
@@ -129,15 +129,15 @@ def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
         )
         started = time.monotonic()
         image, bundle_file = _build_release(again, mirror)
-        builds.append((again, image, bundle_file))
         print(f"{name} build: {time.monotonic() - started:.0f} s")
+        image_digest, payload = reproducible.file_digest(image), bundle.payload_digest(bundle_file)
+        builds.append((again, image_digest, payload))
         slot = slotindex.partitions(image)["rootfs-a"]
         print(f"{name} build: rootfs.ext4 sha256 {slotindex.slot_digest(image, slot)}")
-        print(f"{name} build: {image.name} sha256 {reproducible.file_digest(image)}")
-        print(f"{name} build: bundle payload sha256 {bundle.payload_digest(bundle_file)}")
-    (first, first_image, first_bundle), (second, second_image, second_bundle) = builds
-    same_image = reproducible.file_digest(first_image) == reproducible.file_digest(second_image)
-    same_payload = bundle.payload_digest(first_bundle) == bundle.payload_digest(second_bundle)
+        print(f"{name} build: {image.name} sha256 {image_digest}")
+        print(f"{name} build: bundle payload sha256 {payload}")
+    (first, first_image, first_payload), (second, second_image, second_payload) = builds
+    same_image, same_payload = first_image == second_image, first_payload == second_payload
     if same_image and same_payload:
         print("reproducible: both builds made the same disk image and bundle payload")
         shutil.rmtree(work)
@@ -146,7 +146,9 @@ def check_reproducible(ctx: BuildContext, mirror: str | None) -> int:
         what for what, same in (("the disk images", same_image), ("the payloads", same_payload))
         if not same
     ) + " differ; partitions that differ: " + ", ".join(
-        slotindex.differing_partitions(first_image, second_image)
+        slotindex.differing_partitions(
+            first.board_dir / first.image_name, second.board_dir / second.image_name
+        )
     ) + "; first differing files:")  # fmt: skip
     differences = reproducible.tree_differences(first.rootfs_dir, second.rootfs_dir)
     for line in differences or ["(none: the trees match, the filesystem images differ)"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from builder.boards import size_bytes
 from builder.bundle import COMPATIBLE
 from builder.context import BuildContext
 from builder.packages import Package, as_manifest
+from builder.reproducible import file_digest
 from orpheus import __version__ as agent_version
 
 PARTITIONS = ("esp", "rootfs-a", "rootfs-b", "data")
@@ -48,17 +48,9 @@ def write_manifest(ctx: BuildContext, installed: list[Package], files: list[Path
     return path
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_checksums(directory: Path, files: list[Path]) -> Path:
     """`sha256sum -c SHA256SUMS` checks every published file."""
-    lines = [f"{sha256_file(path)}  {path.name}\n" for path in sorted(files)]
+    lines = [f"{file_digest(path)}  {path.name}\n" for path in sorted(files)]
     path = directory / "SHA256SUMS.tmp"
     path.write_text("".join(lines))
     final = directory / "SHA256SUMS"

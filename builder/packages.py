@@ -10,7 +10,6 @@ with the manifest again at the end.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -19,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from builder.errors import BuildError
+from builder.reproducible import file_digest
 from builder.run import run
 
 log = logging.getLogger("builder")
@@ -56,18 +56,10 @@ def parse_installed(text: str) -> list[Package]:
     return packages
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def with_checksums(packages: list[Package], apt_cache: Path) -> list[Package]:
     """Each package with the SHA-256 of its .deb in the cache."""
     return [
-        Package(*p.key, sha256_of(deb) if (deb := apt_cache / p.deb_name).is_file() else None)
+        Package(*p.key, file_digest(deb) if (deb := apt_cache / p.deb_name).is_file() else None)
         for p in packages
     ]
 
@@ -113,7 +105,7 @@ def check_cache(wanted: list[Package], apt_cache: Path) -> None:
             problems.append(f"{package.name} {package.version}: the manifest has no checksum")
         elif not deb.is_file():
             problems.append(f"{package.name} {package.version}: not in the package cache")
-        elif sha256_of(deb) != package.sha256:
+        elif file_digest(deb) != package.sha256:
             problems.append(f"{package.name} {package.version}: the cached .deb differs")
     if problems:
         raise BuildError(f"cannot rebuild the release: {_summary(problems)}")
@@ -124,7 +116,7 @@ def release_file(suite: str, index: Path) -> str:
     packages by the suite's name, and the index's checksum, which apt checks."""
     return (
         f"Origin: Orpheus rebuild\nSuite: {suite}\nCodename: {suite}\n"
-        f"SHA256:\n {sha256_of(index)} {index.stat().st_size} Packages\n"
+        f"SHA256:\n {file_digest(index)} {index.stat().st_size} Packages\n"
     )
 
 
