@@ -1,5 +1,5 @@
 """Peers of a unit for the firewall tests: network namespaces of their own, each joined to
-the unit's by a veth pair on a /24 of 10.77.x.0, with an HTTP client and sipp phones.
+the unit's by a veth pair on a /24 of 10.77.x.0, with an HTTPS client and sipp phones.
 
 A dropped packet shows as a connection that times out: the client gives up after a few
 seconds and answers None (the bound only ends the attempt, it measures nothing)."""
@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from testbed.pbx_unit import PASSWORD
+from testbed.pbx_unit import HTTPS_PORT, PASSWORD
 from testbed.sipp import SCENARIO_DIR
 
 CONNECT_SECONDS = 3.0
 _REQUEST = r"""
-import http.client, json, sys
+import http.client, json, ssl, sys
 host, port, method, path, headers, body, timeout = json.loads(sys.argv[1])
 try:
-    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    connection = http.client.HTTPSConnection(host, port, timeout=timeout,
+                                             context=ssl._create_unverified_context())
     connection.request(method, path, body=None if body is None else json.dumps(body),
                        headers=headers)
     response = connection.getresponse()
@@ -43,9 +44,10 @@ class Peer:
 
     def http(
         self, method: str, path: str, body: Any = None, *, user: str, password: str,
-        port: int = 8080,
+        port: int = HTTPS_PORT,
     ) -> tuple[int | None, Any]:  # fmt: skip
-        """(status, JSON body), or (None, the error) when the unit cannot be reached."""
+        """(status, JSON body) over HTTPS (the certificate unchecked), or (None, the error)
+        when the unit cannot be reached."""
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers = {"Authorization": f"Basic {token}"}
         if body is not None:

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from testbed.pbx_unit import Unit
+from testbed.pbx_unit import HTTPS_PORT, Unit
 from testbed.polling import wait_for
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -22,7 +22,10 @@ CHECKS = ",".join(
 # address): they are fuzzed on their own, last.
 PASSWORD_ROUTE = "/api/v1/admin/password"
 LOCKOUT_ROUTES = r"^/api/v1/(admin/password|session|session/password|users/\{name\})$"
+# A stand-alone API server of the testbed (update_api, storage_api) speaks plain HTTP; a unit's
+# agent keeps only its health probe there and serves its API on HTTPS.
 OPENAPI_URL = "http://127.0.0.1:8080/api/v1/openapi.json"
+UNIT_OPENAPI_URL = f"https://127.0.0.1:{HTTPS_PORT}/api/v1/openapi.json"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def schemathesis(
         "--generation-database", "none", "--no-color", "--suppress-health-check", "all",
         "--report", "ndjson", "--report-ndjson-path", str(report), *selection,
     ]  # fmt: skip
+    if url.startswith("https:"):
+        command.insert(command.index("run") + 2, "--tls-verify=false")  # self-signed
     result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     output = result.stdout + result.stderr
     return FuzzRun(result.returncode, output, *_summary(output))
@@ -69,7 +74,7 @@ def _summary(output: str) -> tuple[int, int, int]:
 def every_route(unit: Unit, examples: int, directory: Path) -> list[FuzzRun]:
     """Every route of a unit: all but the password routes first, then those; it returns once
     the fuzzer's address is no longer blocked for the wrong passwords it sent."""
-    where = (unit.agent.netns, OPENAPI_URL, admin_password(unit), examples)
+    where = (unit.agent.netns, UNIT_OPENAPI_URL, admin_password(unit), examples)
     rest = schemathesis(*where, directory / "rest.ndjson", "--exclude-path-regex", LOCKOUT_ROUTES)
     password = schemathesis(
         *where, directory / "password.ndjson", "--include-path-regex", LOCKOUT_ROUTES
@@ -81,7 +86,8 @@ def every_route(unit: Unit, examples: int, directory: Path) -> list[FuzzRun]:
 
 def _blocked(netns: str) -> bool:
     """A request without credentials: 429 while the address is blocked (it counts nothing)."""
-    probe = ("import http.client; c = http.client.HTTPConnection('127.0.0.1', 8080, timeout=30); "
+    probe = ("import http.client, ssl; c = http.client.HTTPSConnection('127.0.0.1', "
+             f"{HTTPS_PORT}, timeout=30, context=ssl._create_unverified_context()); "
              "c.request('GET', '/api/v1/status'); print(c.getresponse().status)")  # fmt: skip
     result = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", probe],
                             capture_output=True, text=True, timeout=60, check=True)  # fmt: skip

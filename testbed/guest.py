@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,20 +96,8 @@ class Guest:
         return self.run(*command).stdout
 
     def api(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
-        """One authenticated request to the guest's HTTP API from the host."""
-        request = urllib.request.Request(
-            self.vm.base_url + path,
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        token = base64.b64encode(f"admin:{self.vm.config.admin_password}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        """One request to the guest's API (HTTPS) from the host, as admin."""
+        return self.vm.api(method, path, self.vm.config.admin_password, body)
 
     def pair_as_unsynced_slave(self) -> dict[str, Any]:
         """Pairs the guest as a Slave not yet synced (UNSYNCED_SLAVE) and restarts its agent;

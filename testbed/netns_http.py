@@ -1,6 +1,7 @@
-"""HTTP requests to a unit's agent over TCP from inside its network namespace, each from a
+"""HTTPS requests to a unit's agent over TCP from inside its network namespace, each from a
 loopback source address of the test's choosing (so the log-in limits one test trips touch no
-other), through one Python process there, so that requests follow each other quickly."""
+other), through one Python process there, so that requests follow each other quickly. The
+unit's certificate is self-signed and not checked here (tests/api/test_tls.py pins it)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-# The agent's TCP port in a unit (testbed/pbx_unit.py's http_port).
-AGENT_PORT = 8080
+from testbed.pbx_unit import HTTPS_PORT
+
 # Reads [source, method, path, headers, body] lines, answers [status, headers, body].
 _CLIENT = rf"""
-import http.client, json, sys
+import http.client, json, ssl, sys
+context = ssl._create_unverified_context()
 for line in sys.stdin:
     source, method, path, headers, body = json.loads(line)
-    connection = http.client.HTTPConnection("127.0.0.1", {AGENT_PORT}, timeout=60,
-                                            source_address=(source, 0))
+    connection = http.client.HTTPSConnection("127.0.0.1", {HTTPS_PORT}, timeout=60,
+                                             source_address=(source, 0), context=context)
     data = None if body is None else json.dumps(body)
     if data is not None:
         headers = {{"Content-Type": "application/json", **headers}}

@@ -31,6 +31,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from testbed import pinned_https
 from testbed.paths import BUILD_DIR
@@ -114,6 +115,17 @@ class VmConfig:
     # and firmware variables: a cold power cycle. Warm resets under TCG hung the guest four
     # times in about fifty reboots (see STALL_SECONDS); cold starts never did.
     cold_reboots: bool = False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Port 80's 308 is an answer to check, not a hop to follow (it names the guest's 443,
+    which is not the forwarded port)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_PLAIN = urllib.request.build_opener(_NoRedirect)
 
 
 class Vm:
@@ -228,16 +240,26 @@ class Vm:
     def http(
         self, path: str, password: str | None = None, method: str = "GET", timeout: float = 10.0
     ) -> tuple[int, dict[str, object]]:
-        """One request to the guest's API; returns the status and the JSON answer."""
+        """One request to the guest's plain port 80 (its health probe; a 308 to HTTPS for
+        anything else: redirects are not followed); returns the status and the JSON answer."""
         request = urllib.request.Request(self.base_url + path, method=method)
         if password is not None:
             token = base64.b64encode(f"admin:{password}".encode()).decode()
             request.add_header("Authorization", f"Basic {token}")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with _PLAIN.open(request, timeout=timeout) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
+
+    def api(
+        self, method: str, path: str, password: str | None, body: object = None,
+        timeout: float = 60.0,
+    ) -> tuple[int, Any]:  # fmt: skip
+        """One request to the guest's API, on HTTPS (any certificate: the tests that check
+        the unit's own pin it, with https); the status and the JSON answer."""
+        fetched = self.https(path, None, password, method, timeout, body)
+        return fetched.status, fetched.body
 
     def https(
         self,
@@ -246,6 +268,7 @@ class Vm:
         password: str | None = None,
         method: str = "GET",
         timeout: float = 10.0,
+        body: object = None,
     ) -> pinned_https.Fetched:
         """One request over HTTPS (the guest's 443), refused before anything is sent unless
         the certificate served has this SHA-256 fingerprint (None: any, reported)."""
@@ -255,7 +278,7 @@ class Vm:
             headers["Authorization"] = f"Basic {token}"
         return pinned_https.fetch(
             "127.0.0.1", self.https_port, path, fingerprint=fingerprint, method=method,
-            headers=headers, timeout=timeout,
+            body=body, headers=headers, timeout=timeout,
         )  # fmt: skip
 
     def wait_healthy(self, timeout: float = BOOT_TIMEOUT_SECONDS) -> float:
@@ -345,17 +368,41 @@ def main(argv: list[str] | None = None) -> int:
     except VmError as error:
         print(f"run: {error}", file=sys.stderr)
         return 1
+    public_key = developer_public_key(Path.home() / ".ssh")
     with tempfile.TemporaryDirectory(prefix="orpheus-vm-") as workdir:
-        vm = Vm(VmConfig(image=image, workdir=Path(workdir), admin_password=args.password))
+        config = VmConfig(
+            image=image, workdir=Path(workdir), admin_password=args.password,
+            ssh_public_key=public_key.read_text() if public_key else None,
+        )  # fmt: skip
+        vm = Vm(config)
         vm.prepare_disk()
-        print(
-            f"Booting {image.name} (overlay, the image stays as built). API on {vm.base_url}, "
-            f"HTTPS on https://127.0.0.1:{vm.https_port}/ (the console shows the certificate's "
-            f"fingerprint), SSH on port {vm.ssh_port}, admin password {args.password!r}. "
-            "Quit: Ctrl-A X.",
-            file=sys.stderr,
-        )
+        print(how_to_reach(vm, image, args.password, public_key), file=sys.stderr)
         return subprocess.run(vm.command("mon:stdio"), check=False).returncode
+
+
+def developer_public_key(ssh_dir: Path) -> Path | None:
+    """The developer's SSH public key, passed to the guest as root's authorized key."""
+    for name in ("id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"):
+        if (ssh_dir / name).is_file():
+            return ssh_dir / name
+    return None
+
+
+def how_to_reach(vm: Vm, image: Path, password: str, public_key: Path | None) -> str:
+    ssh = (
+        f"SSH: ssh -p {vm.ssh_port} root@127.0.0.1 (key {public_key})"
+        if public_key
+        else "SSH: none (no ~/.ssh/id_*.pub to authorize; the console is here)"
+    )
+    return "\n".join((
+        f"Booting {image.name} (an overlay: the image stays as built).",
+        f"Page and API: https://127.0.0.1:{vm.https_port}/ (self-signed: compare the "
+        "fingerprint the console's banner shows), user admin, password "
+        f"{password!r} (to be changed at the first log-in)",
+        f"Health: {vm.base_url}/api/v1/health (port 80 redirects everything else to HTTPS)",
+        ssh,
+        "Quit: Ctrl-A X.",
+    ))  # fmt: skip
 
 
 if __name__ == "__main__":

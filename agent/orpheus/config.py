@@ -22,11 +22,11 @@ class AgentConfig:
     data_dir: Path = Path("/data")
     # Sockets and runtime files.
     run_dir: Path = Path("/run/orpheus")
-    # HTTP API for admins and monitoring (the CLI uses a root-only Unix socket instead).
+    # Plain HTTP: GET /api/v1/health for monitoring probes, a 308 to HTTPS for the rest (the
+    # CLI uses a root-only Unix socket instead).
     http_address: str = "0.0.0.0"
     http_port: int = 80
-    # HTTPS on the same address (https/): the API and the page; port 80 keeps only what
-    # https/redirect.py's stays_on_http names and redirects the rest here.
+    # HTTPS on the same address (https/): the API and the page.
     https_port: int = 443
     # Run after the console banner (run_dir/issue) is written, so that login prompts already
     # on screen show it; empty: nothing is run (a test agent on a host).

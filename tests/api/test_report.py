@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from testbed.full_data import full, small_data_unit
-from testbed.pbx_unit import Unit
+from testbed.pbx_unit import HTTPS_PORT, Unit
 from tests.api.test_login_limit import _admin_password as admin_password
 
 SIP_SECRET = "Report-Sip-Secret-8817x"
@@ -79,9 +79,9 @@ def test_the_report_over_cli_and_api_holds_no_known_secret(lite_unit: Unit, tmp_
     _check(_unpack(output, tmp_path), secrets)
     over_api = tmp_path / "api.tar.zst"
     subprocess.run(
-        ["ip", "netns", "exec", lite_unit.agent.netns, "curl", "-sSf", "-u",
+        ["ip", "netns", "exec", lite_unit.agent.netns, "curl", "-sSf", "--insecure", "-u",
          f"admin:{admin_password(lite_unit)}", "-o", str(over_api),
-         "http://127.0.0.1:8080/api/v1/report"],
+         f"https://127.0.0.1:{HTTPS_PORT}/api/v1/report"],
         check=True,
     )  # fmt: skip
     _check(_unpack(over_api, tmp_path), secrets)

@@ -142,7 +142,7 @@ def test_a_silent_tls_client_does_not_stop_another(lite_unit: Unit) -> None:
     assert in_unit(lite_unit, SILENT) == [200, {"ok": True}]
 
 
-def test_port_80_redirects_the_page_and_keeps_the_api(lite_unit: Unit) -> None:
+def test_port_80_keeps_only_the_health_probe_and_redirects_the_rest(lite_unit: Unit) -> None:
     status, location, body = in_unit(lite_unit, PLAIN, "/")
     assert (status, location) == (308, f"https://127.0.0.1:{HTTPS_PORT}/")
     assert body == {"error": f"moved to {location}"}
@@ -150,3 +150,7 @@ def test_port_80_redirects_the_page_and_keeps_the_api(lite_unit: Unit) -> None:
     assert (status, location) == (308, f"https://127.0.0.1:{HTTPS_PORT}/login?next=%2F")
     assert in_unit(lite_unit, PLAIN, "/api/v1/health") == [200, None, {"ok": True}]
     assert in_unit(lite_unit, FETCH, "/api/v1/health")["body"] == {"ok": True}  # and on HTTPS
+    # The API is HTTPS only: not even its refusal (401) is answered in clear.
+    for path in ("/api/v1/status", "/api/v1/openapi.json", "/api/v1/session"):
+        status, location, _ = in_unit(lite_unit, PLAIN, path)
+        assert (status, location) == (308, f"https://127.0.0.1:{HTTPS_PORT}{path}")

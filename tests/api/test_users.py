@@ -17,14 +17,14 @@ import pytest
 
 from testbed.netns_http import Answer, NetnsClient, basic
 from testbed.paths import SOURCE_DIR
-from testbed.pbx_unit import Unit
+from testbed.pbx_unit import HTTPS_PORT, Unit
 from tests.api.conftest import local_request
 
 pytestmark = pytest.mark.rootfs
 
 PASSWORD = "tangerine-kayak-91"
 NEW_PASSWORD = "lighthouse-orbit-57"
-HOST = "127.0.0.1:8080"
+HOST = f"127.0.0.1:{HTTPS_PORT}"
 DEFAULT_SOURCE = "127.0.0.20"
 
 
@@ -148,7 +148,7 @@ def test_a_session_must_change_its_password_and_needs_its_csrf_token(
     assert cross.status == 403 and "cross-origin" in cross.body["error"]
     assert console(lite_unit, "GET", "/api/v1/pbx/extension/4102")[0] == 404  # nothing changed
     same = client.send("POST", "/api/v1/pbx/extension", extension,
-                       headers=with_session(session, Origin=f"http://{HOST}"))  # fmt: skip
+                       headers=with_session(session, Origin=f"https://{HOST}"))  # fmt: skip
     assert same.status in (200, 201), same
 
     # log-out: the stolen id is worth nothing

@@ -31,12 +31,12 @@ def test_health_answers_ok_without_authentication(vm: Vm) -> None:
 
 
 def test_status_needs_the_admin_password(vm: Vm) -> None:
-    assert vm.http("/api/v1/status")[0] == 401
-    assert vm.http("/api/v1/status", password="wrong-password")[0] == 401
+    assert vm.api("GET", "/api/v1/status", None)[0] == 401
+    assert vm.api("GET", "/api/v1/status", "wrong-password")[0] == 401
 
 
 def test_status_describes_the_running_unit(vm: Vm, board: str, manifest: dict[str, object]) -> None:
-    code, status = vm.http("/api/v1/status", password=PASSWORD)
+    code, status = vm.api("GET", "/api/v1/status", PASSWORD)
     assert code == 200
     assert status["version"] == manifest["version"]
     assert status["build_date"] == manifest["build_date"]

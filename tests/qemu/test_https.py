@@ -1,6 +1,6 @@
 """HTTPS on the booted image (issue 18, point 1): the API on 443 with the unit's own
 certificate, whose fingerprint orpheusctl status, GET /api/v1/status and the console's login
-banner show; port 80 keeps the API and redirects the rest."""
+banner show; port 80 keeps the health probe and redirects the rest, the API included."""
 
 from __future__ import annotations
 
@@ -42,8 +42,10 @@ def test_the_api_answers_on_443_with_the_fingerprint_the_status_shows(
     assert shown["certificate"]["key_type"] == "ECDSA P-256"
 
 
-def test_port_80_keeps_the_api_and_redirects_the_page(vm: Vm) -> None:
+def test_port_80_keeps_the_health_probe_and_redirects_the_rest(vm: Vm) -> None:
     assert vm.http("/api/v1/health") == (200, {"ok": True})
+    code, moved = vm.http("/api/v1/status", password=PASSWORD)  # the password is not checked
+    assert (code, moved) == (308, {"error": "moved to https://127.0.0.1/api/v1/status"})
     connection = http.client.HTTPConnection("127.0.0.1", vm.http_port, timeout=30)
     try:
         connection.request("GET", "/login?next=%2F")

@@ -9,6 +9,11 @@ TLS's "want read / want write" and a lock around the SSL object (waitress writes
 worker threads while the loop reads, and one OpenSSL connection must not be used by two
 threads at once).
 
+A connection the server ends after an answer (a 413 to a body it will not take, a 400) is
+half-closed and drained for a while (lingering close, as nginx does): a client still sending
+its body then reads the answer and sees its end; closed at once, the unread bytes make the
+kernel reset the connection, and a TLS client loses the answer it had not read yet.
+
 The context is asked for at each accept, so a certificate replaced at run time is served
 from the next connection on without a restart.
 """
@@ -16,6 +21,7 @@ from the next connection on without a restart.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -32,6 +38,9 @@ log = logging.getLogger(__name__)
 # must be retried (want write) is retried with the same bytes, as OpenSSL requires.
 TLS_RECORD_BYTES = 16 * 1024
 TLS_WANTS = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+# A closing connection's input is read and dropped for at most this long, and this much.
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 16 * 1024 * 1024
 ContextSource = Callable[[], ssl.SSLContext | None]
 
 
@@ -40,10 +49,45 @@ class TlsChannel(BoundedChannel):
 
     def __init__(self, server: Any, sock: ssl.SSLSocket, addr: Any, adj: Any, **kw: Any) -> None:
         self._tls_lock = threading.Lock()
+        self._linger_until: float | None = None
+        self._lingered_bytes = 0
         super().__init__(server, sock, addr, adj, **kw)
         self.sendbuf_len = TLS_RECORD_BYTES
 
+    def handle_close(self) -> None:
+        """The server's close after an answer lingers first; any other close is at once."""
+        closing: bool = self.will_close  # type: ignore[has-type]  # waitress's, untyped
+        if self._linger_until is None and self.connected and closing:
+            with self._tls_lock:
+                try:
+                    # The answer is sent; the FIN ends it. This drops the TLS layer: what is
+                    # read from here on is the client's ciphertext, thrown away unread.
+                    self.socket.shutdown(socket.SHUT_WR)
+                except OSError:
+                    super().handle_close()
+                    return
+            self._linger_until = time.monotonic() + LINGER_SECONDS
+            self.will_close = False  # set again by the maintenance when the time is up
+            return
+        super().handle_close()
+
+    def readable(self) -> bool:
+        return True if self._linger_until is not None else bool(super().readable())
+
+    def writable(self) -> bool:
+        if self._linger_until is not None:
+            return bool(self.will_close)
+        return bool(super().writable())
+
+    def overdue(self, now: float) -> bool:
+        if self._linger_until is not None:
+            return now > self._linger_until
+        return super().overdue(now)
+
     def handle_read(self) -> None:
+        if self._linger_until is not None:
+            self._drain()
+            return
         try:
             data, closed = self._read_available()
         except OSError:  # ssl.SSLError too: a broken record, a reset
@@ -54,6 +98,24 @@ class TlsChannel(BoundedChannel):
             self.received(data)
         if closed:
             self.handle_close()
+
+    def _drain(self) -> None:
+        """Reads and drops what the client still sends; closes at its end or past the caps."""
+        closed = False
+        try:
+            while self._lingered_bytes <= LINGER_BYTES:
+                data = self.socket.recv(TLS_RECORD_BYTES)
+                if not data:
+                    closed = True
+                    break
+                self._lingered_bytes += len(data)
+        except BlockingIOError:
+            pass
+        except OSError:  # a reset
+            closed = True
+        late = time.monotonic() > (self._linger_until or 0.0)
+        if closed or late or self._lingered_bytes > LINGER_BYTES:
+            super().handle_close()
 
     def _read_available(self) -> tuple[bytes, bool]:
         """Everything decrypted now, and whether the peer has closed. OpenSSL may hold

@@ -1,9 +1,9 @@
 """Port 80: what it still answers itself, and a redirect to HTTPS for everything else.
 
-This session every /api/ route stays on plain HTTP (monitoring probes, the test harnesses and
-the QEMU update walk speak HTTP on 80); the page and anything else is sent to HTTPS with a
-308 (the method and body are kept). Issue 18 wants port 80 to answer GET /api/v1/health only:
-that is the one-line change in stays_on_http.
+Port 80 answers GET /api/v1/health only (monitoring probes and keepalived's check keep
+working without TLS); everything else, the API included, is sent to HTTPS with a 308, which
+keeps the method and the body, so that no password or session crosses the network in clear
+after the first request.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ _QUERY_SAFE = _PATH_SAFE + "%?"
 
 
 def stays_on_http(path: str) -> bool:
-    """True for what port 80 serves itself. Health only: `return path == HEALTH_PATH`."""
-    return path == HEALTH_PATH or path.startswith("/api/")
+    """True for what port 80 serves itself: the health probe only."""
+    return path == HEALTH_PATH
 
 
 def https_location(host_header: str, https_port: int, path: str, query: str) -> str | None:

@@ -240,3 +240,24 @@ def test_handshakes_count_against_the_connection_cap(tmp_path: Path) -> None:
         served.close()
         for sock in silent:
             sock.close()
+
+
+def test_a_refused_body_still_being_sent_gets_its_413_not_a_reset(served: Served) -> None:
+    """The server answers 413 once the header says 9 MiB, while the client is still sending:
+    the connection is drained, not closed under it (which made TLS clients lose the answer)."""
+    connection = http.client.HTTPSConnection(*served.address, context=client_context(), timeout=30)
+    try:
+        body = b'{"a": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+        connection.request("POST", "/echo", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 413
+        assert "at most" in json.loads(response.read())["error"]
+        assert response.getheader("Connection") == "close"
+    finally:
+        connection.close()
+    health = http.client.HTTPSConnection(*served.address, context=client_context(), timeout=30)
+    try:
+        health.request("GET", "/api/v1/health")
+        assert health.getresponse().status == 200
+    finally:
+        health.close()

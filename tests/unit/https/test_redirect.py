@@ -10,10 +10,12 @@ import pytest
 from orpheus.https.redirect import https_location, plain_http_app, stays_on_http
 
 
-def test_the_api_stays_and_everything_else_goes() -> None:
+def test_the_health_probe_stays_and_everything_else_goes() -> None:
     assert stays_on_http("/api/v1/health")
-    assert stays_on_http("/api/v1/status")
-    for path in ("/", "/login", "/static/app.css", "/api", "/apiv1", "/API/v1/health"):
+    for path in (
+        "/", "/login", "/static/app.css", "/api", "/apiv1", "/API/v1/health", "/api/v1/status",
+        "/api/v1/session", "/api/v1/health/", "/api/v1/health/x",
+    ):  # fmt: skip
         assert not stays_on_http(path), path
 
 
@@ -52,7 +54,7 @@ def _call(app: Any, path: str, host: str | None = "192.0.2.1") -> tuple[str, dic
     return status, headers, json.loads(body)
 
 
-def test_plain_http_app_passes_the_api_and_redirects_the_rest() -> None:
+def test_plain_http_app_passes_the_health_probe_and_redirects_the_rest() -> None:
     def inner(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b'{"inner": true}']
@@ -63,6 +65,9 @@ def test_plain_http_app_passes_the_api_and_redirects_the_rest() -> None:
     assert status == "308 Permanent Redirect"
     assert headers["Location"] == "https://192.0.2.1:8443/"
     assert body == {"error": "moved to https://192.0.2.1:8443/"}
+    status, headers, _ = _call(app, "/api/v1/status")
+    assert status == "308 Permanent Redirect"
+    assert headers["Location"] == "https://192.0.2.1:8443/api/v1/status"
     status, _, body = _call(app, "/", host=None)
     assert status == "400 Bad Request"
     assert body == {"error": "no usable Host header: use https on port 8443"}
