@@ -20,7 +20,7 @@ import bottle
 
 from orpheus.api.app import Api
 from orpheus.api.schema import Declaration
-from orpheus.pbx.records import KINDS, Kind
+from orpheus.pbx.records import KINDS
 from orpheus.users.levels import AREAS, RIGHTS
 from orpheus.web import dashboard, extensions_csv, shown
 from orpheus.web.subrequest import Answer, SubRequester
@@ -164,7 +164,7 @@ class WebFeature:
         editing = None
         key = bottle.request.query.get("edit")
         if KINDS[kind].singleton:  # one settings record, always edited (its defaults at first)
-            editing = _singleton(KINDS[kind], listed)
+            editing = shown.settings_record(KINDS[kind], listed.body if listed.ok else None)
         elif key:
             found = self._get(f"/api/v1/pbx/{kind}/{urllib.parse.quote(key, safe='')}")
             editing = found.body if found.ok else None
@@ -366,12 +366,6 @@ def _guarded(handler: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return page
-
-
-def _singleton(kind: Kind, listed: Answer) -> dict[str, Any]:
-    """The settings record as stored, or its fields' defaults while none is."""
-    stored = listed.body[0] if listed.ok and isinstance(listed.body, list) and listed.body else {}
-    return {field.name: stored.get(field.name, field.default) for field in kind.fields}
 
 
 def _audit_matches(entry: dict[str, Any], filters: dict[str, str]) -> bool:

@@ -1,11 +1,14 @@
-"""What the TLS, SNMP and HA pages show of their API answers, as (label, text) rows and form
-values: pure functions of the answer, so the templates stay plain and each is tested alone."""
+"""What the TLS, SNMP, HA and PBX settings pages show of their API answers, as (label, text)
+rows and form values: pure functions of the answer, so the templates stay plain and each is
+tested alone."""
 
 from __future__ import annotations
 
 import datetime
 import json
 from typing import Any
+
+from orpheus.pbx.records import Kind
 
 Rows = list[tuple[str, str]]
 SNMP_LISTS = ("communities", "users", "receivers")
@@ -18,6 +21,15 @@ def text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(text(item) for item in value)
     return "" if value is None else str(value)
+
+
+def settings_record(kind: Kind, listed: Any) -> dict[str, Any]:
+    """A singleton kind's record (the recording settings) from its list as the API answers it,
+    or its fields' defaults while none is stored: the form always edits the one record."""
+    stored = (
+        listed[0] if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
+    )
+    return {field.name: stored.get(field.name, field.default) for field in kind.fields}
 
 
 def certificate_rows(tls: dict[str, Any]) -> Rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from orpheus.pbx.records import KINDS
 from orpheus.web import shown
 
 CERT = {
@@ -76,3 +77,12 @@ def test_ha_rows_of_an_unpaired_and_of_a_paired_unit() -> None:
 def test_text_of_each_kind_of_value() -> None:
     values = (True, False, None, [1, "a"], 5)
     assert [shown.text(v) for v in values] == ["yes", "no", "", "1, a", "5"]
+
+
+def test_the_recording_settings_record_is_the_stored_one_or_the_defaults() -> None:
+    recording = KINDS["recording"]
+    assert shown.settings_record(recording, []) == {"enabled": False, "storage": "internal"}
+    assert shown.settings_record(recording, None) == {"enabled": False, "storage": "internal"}
+    stored = [{"enabled": True, "storage": "usb"}]
+    assert shown.settings_record(recording, stored) == {"enabled": True, "storage": "usb"}
+    assert shown.settings_record(recording, [{"enabled": True}])["storage"] == "internal"
