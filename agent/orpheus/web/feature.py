@@ -22,7 +22,7 @@ from orpheus.api.app import Api
 from orpheus.api.schema import Declaration
 from orpheus.pbx.records import KINDS
 from orpheus.users.levels import AREAS, RIGHTS
-from orpheus.web import dashboard, extensions_csv, shown
+from orpheus.web import dashboard, extensions_csv, views
 from orpheus.web.subrequest import Answer, SubRequester
 
 HERE = Path(__file__).resolve().parent
@@ -164,7 +164,7 @@ class WebFeature:
         editing = None
         key = bottle.request.query.get("edit")
         if KINDS[kind].singleton:  # one settings record, always edited (its defaults at first)
-            editing = shown.settings_record(KINDS[kind], listed.body if listed.ok else None)
+            editing = views.settings_record(KINDS[kind], listed.body if listed.ok else None)
         elif key:
             found = self._get(f"/api/v1/pbx/{kind}/{urllib.parse.quote(key, safe='')}")
             editing = found.body if found.ok else None
@@ -238,8 +238,8 @@ class WebFeature:
             "snmp",
             title="SNMP",
             snmp=snmp,
-            rows=shown.snmp_rows(body),
-            lists=shown.snmp_list_json(body),
+            rows=views.snmp_rows(body),
+            lists=views.snmp_list_json(body),
         )
 
     def ha(self) -> str:
@@ -248,7 +248,7 @@ class WebFeature:
         body = status.body if status.ok and isinstance(status.body, dict) else {}
         return self._page(
             "ha.tpl", who, "ha", title="High availability", status=status,
-            rows=shown.ha_rows(body),
+            rows=views.ha_rows(body),
         )  # fmt: skip
 
     def tls(self) -> str:
@@ -257,7 +257,7 @@ class WebFeature:
         body = tls.body if tls.ok and isinstance(tls.body, dict) else {}
         return self._page(
             "tls.tpl", who, "network", title="TLS certificate", tls=tls,
-            rows=shown.certificate_rows(body),
+            rows=views.certificate_rows(body),
         )  # fmt: skip
 
     def users(self) -> str:
