@@ -1,13 +1,19 @@
 """The admin page in a real browser against a real Mini unit: log-in and the forced password
 change, the dashboard against GET /api/v1/status, extensions (the 13th refused inline), CSV
-import, XSS payloads shown as text, a limited level, and CSRF."""
+import, balancers and the recording settings, the TLS, SNMP and HA pages against their API
+answers, XSS payloads shown as text, limited levels, and CSRF."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
@@ -21,6 +27,10 @@ pytestmark = pytest.mark.rootfs
 BASE = f"https://127.0.0.1:{HTTPS_PORT}"  # the page is on HTTPS only
 ADMIN_PASSWORD = "Quiet-Lantern-Orbit-7319"
 XSS = ('<script>alert("x")</script>', '"><img src=x onerror=alert(1)>')
+
+
+# Stored as the SNMP contact: its pattern refuses quotes, so these carry none.
+SNMP_XSS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 
 
 def initial_password(unit: Unit) -> str:
@@ -170,6 +180,29 @@ def test_every_page_of_the_administrator_renders(browser: WebDriver) -> None:
     assert all(",extension." in line for line in lines[1:]), lines
 
 
+def test_recording_and_balancers_are_refused_on_a_mini_beside_the_form(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    _, stored = local_request(mini_unit, "GET", "/api/v1/pbx/recording")
+    browser.get(f"{BASE}/pbx/recording")  # no record yet: the form shows the defaults
+    assert stored == [] and not browser.find_elements(By.CSS_SELECTOR, "#records tbody tr")
+    form = browser.find_element(By.ID, "record-form")
+    assert not form.find_element(By.NAME, "enabled").is_selected()
+    assert form.find_element(By.NAME, "storage").get_attribute("value") == "internal"
+    form.find_element(By.NAME, "enabled").click()
+    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    refusal = error_beside(browser, "record-form", "_form")
+    shot(browser, "recording-refused")
+    assert "call recording is not included in the Mini tier" in refusal, refusal
+    assert local_request(mini_unit, "GET", "/api/v1/pbx/recording")[1] == []
+
+    browser.get(f"{BASE}/pbx/balancer")
+    fill(browser, "record-form", {"name": "out", "trunks": "carrier", "prefix": "9"})
+    refusal = error_beside(browser, "record-form", "name")  # the form's default place
+    assert "balancer" in refusal and "Mini tier" in refusal, refusal
+    assert local_request(mini_unit, "GET", "/api/v1/pbx/balancer")[1] == []
+
+
 def test_a_licence_installed_on_the_page_lifts_the_mini_limit(
     browser: WebDriver, mini_unit: Unit, tmp_path: Path
 ) -> None:
@@ -216,6 +249,177 @@ def test_trunks_and_queues_are_added_with_their_numbers_and_lists(
     row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="sales"]'))
     assert "201, 203" in row[0].text
     shot(browser, "queues-added")
+
+
+def test_a_balancer_and_the_recording_settings_are_saved_on_the_lite(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    browser.get(f"{BASE}/pbx/balancer")
+    for payload in XSS:  # refused by the API, its error shows the value as text
+        fill(browser, "record-form", {"name": payload, "trunks": "carrier", "prefix": "9"})
+        marker = "<script>" if "<script>" in payload else "<img src=x"
+        wait(browser, lambda d, m=marker: m in d.find_element(By.ID, "record-form").text)
+        assert no_alert(browser) and not browser.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+    fill(browser, "record-form", {"name": "out", "trunks": "nowhere", "prefix": "9"})
+    assert "no trunk 'nowhere'" in error_beside(browser, "record-form", "name")
+    fill(browser, "record-form", {"name": "out", "trunks": "carrier", "prefix": "9"})
+    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="out"]'))
+    _, balancer = local_request(mini_unit, "GET", "/api/v1/pbx/balancer/out")
+    assert balancer["trunks"] == ["carrier"] and balancer["strategy"] == "failover"
+    assert [cell.text for cell in row[0].find_elements(By.TAG_NAME, "td")][:4] == [
+        "out", "carrier", "9", "failover"
+    ]  # fmt: skip
+    shot(browser, "balancers")
+
+    browser.get(f"{BASE}/pbx/recording")
+    form = browser.find_element(By.ID, "record-form")
+    form.find_element(By.NAME, "enabled").click()
+    fill(browser, "record-form", {"storage": "usb"})
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#records tbody tr"))
+    _, recording = local_request(mini_unit, "GET", "/api/v1/pbx/recording")
+    assert recording == [{"enabled": True, "storage": "usb"}], recording
+    assert browser.find_element(By.CSS_SELECTOR, "#records tbody tr").text == "yes usb"
+    assert browser.find_element(By.CSS_SELECTOR, '#record-form [name="enabled"]').is_selected()
+    shot(browser, "recording")
+
+
+def _pair(name: str, dns: str, days: int) -> tuple[bytes, bytes]:
+    """A self-signed certificate for dns valid for days (negative: expired) and its key, PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    start = now - datetime.timedelta(days=max(1, -days) + 1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def _choose_pem(browser: WebDriver, tmp_path: Path, certificate: bytes, key: bytes) -> None:
+    """Both files chosen on a fresh TLS form (each fills its textarea), then submitted."""
+    browser.get(f"{BASE}/tls")
+    for name, pem in (("certificate", certificate), ("key", key)):
+        path = tmp_path / f"{name}.pem"
+        path.write_bytes(pem)
+        chooser = browser.find_element(By.CSS_SELECTOR, f'#tls-form [name="{name}_file"]')
+        chooser.send_keys(str(path))
+        area = f'#tls-form textarea[name="{name}"]'
+        wait(browser, lambda d, a=area: "-----BEGIN" in d.find_element(By.CSS_SELECTOR, a)
+             .get_property("value"))  # fmt: skip
+    browser.find_element(By.CSS_SELECTOR, '#tls-form button[type="submit"]').click()
+
+
+def _shown(browser: WebDriver, list_id: str) -> dict[str, str]:
+    """A page's <dl id=list_id>: each label's value."""
+    labels = browser.find_elements(By.CSS_SELECTOR, f"#{list_id} dt")
+    values = browser.find_elements(By.CSS_SELECTOR, f"#{list_id} dd")
+    return {label.text: value.text for label, value in zip(labels, values, strict=True)}
+
+
+def test_the_tls_page_shows_the_certificate_and_refuses_a_bad_pair_beside_its_field(
+    browser: WebDriver, mini_unit: Unit, tmp_path: Path
+) -> None:
+    _, tls = local_request(mini_unit, "GET", "/api/v1/tls")
+    browser.get(f"{BASE}/tls")
+    shot(browser, "tls")
+    shown, cert = _shown(browser, "certificate"), tls["certificate"]
+    assert tls["origin"] == "unit" and "own" in shown["Origin"]
+    assert shown["SHA-256 fingerprint"] == cert["fingerprint_sha256"]
+    assert shown["Subject"] == cert["subject"] and shown["Not after"] == cert["not_after"]
+    assert shown["Key type"] == cert["key_type"] == "ECDSA P-256"
+    assert shown["Subject alternative names"] == ", ".join(cert["dns_names"] + cert["ip_addresses"])
+    assert "ORP-WEB-0001" in shown["Subject alternative names"]
+
+    good_cert, _ = _pair("pbx.example.com", "pbx.example.com", 90)
+    _, other_key = _pair("other", "other.example.com", 90)
+    _choose_pem(browser, tmp_path, good_cert, other_key)
+    refusal = error_beside(browser, "tls-form", "key")
+    shot(browser, "tls-mismatched-key")
+    assert "does not match the certificate" in refusal, refusal
+    expired_cert, expired_key = _pair("old", "old.example.com", -2)
+    _choose_pem(browser, tmp_path, expired_cert, expired_key)
+    assert "expired on" in error_beside(browser, "tls-form", "certificate")
+    assert local_request(mini_unit, "GET", "/api/v1/tls")[1] == tls  # nothing changed
+
+    # a customer's certificate naming an XSS payload: installed, shown as text
+    xss_cert, xss_key = _pair(XSS[0], "pbx.example.com", 90)
+    _choose_pem(browser, tmp_path, xss_cert, xss_key)
+    wait(browser, lambda d: "customer" in _shown(d, "certificate")["Origin"])
+    _, installed = local_request(mini_unit, "GET", "/api/v1/tls")
+    shown = _shown(browser, "certificate")
+    assert installed["origin"] == "installed" and "admin" in shown["Origin"]
+    assert shown["SHA-256 fingerprint"] == installed["certificate"]["fingerprint_sha256"]
+    assert shown["Subject"] == installed["certificate"]["subject"] and "script" in shown["Subject"]
+    assert no_alert(browser) and not browser.find_elements(By.XPATH, "//script[not(@src)]")
+    shot(browser, "tls-installed")
+
+
+def test_the_snmp_page_shows_and_changes_the_settings(browser: WebDriver, mini_unit: Unit) -> None:
+    _, snmp = local_request(mini_unit, "GET", "/api/v1/snmp")
+    browser.get(f"{BASE}/snmp")
+    shot(browser, "snmp")
+    shown, settings = _shown(browser, "snmp"), snmp["settings"]
+    assert shown["Contact"] == settings["contact"] and shown["Location"] == settings["location"]
+    assert shown["Storage alarm at (% full)"] == str(settings["storage_full_percent"])
+    assert shown["Connected to snmpd (AgentX)"] == ("yes" if snmp["agentx_connected"] else "no")
+    assert shown["Objects served"] == str(snmp["objects"])
+
+    for payload in SNMP_XSS:  # stored as given, shown as text in the list and in the field
+        fill(browser, "snmp-form", {"contact": payload, "storage_full_percent": "95"})
+        wait(browser, lambda d, p=payload: _shown(d, "snmp")["Contact"] == p)
+        assert browser.find_element(By.CSS_SELECTOR, '#snmp-form [name="contact"]').get_attribute(
+            "value"
+        ) == payload and no_alert(browser)  # fmt: skip
+        assert not browser.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+    fill(browser, "snmp-form", {"location": 'rack "3"'})  # the API's refusal, beside the field
+    assert "without quotes" in error_beside(browser, "snmp-form", "location")
+    _, changed = local_request(mini_unit, "GET", "/api/v1/snmp")
+    assert changed["settings"]["contact"] == SNMP_XSS[-1]
+    assert changed["settings"]["storage_full_percent"] == 95
+
+    communities = '[{"name": "nms", "sources": ["192.0.2.0/24"]}]'
+    fill(browser, "snmp-lists-form", {"communities": "[{not json"})
+    assert "communities" in error_beside(browser, "snmp-lists-form", "communities")
+    fill(browser, "snmp-lists-form", {"communities": communities})
+    wait(browser, lambda d: "nms" in d.find_element(By.ID, "communities").text)
+    assert "192.0.2.0/24" in browser.find_element(By.ID, "communities").text
+    _, changed = local_request(mini_unit, "GET", "/api/v1/snmp")
+    assert changed["settings"]["communities"] == json.loads(communities)
+    shot(browser, "snmp-changed")
+
+
+def test_the_ha_page_shows_the_status_and_opens_a_pairing_window(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    _, status = local_request(mini_unit, "GET", "/api/v1/ha")
+    browser.get(f"{BASE}/ha")
+    shot(browser, "ha")
+    shown = _shown(browser, "ha")
+    assert status["paired"] is False and shown["Paired"] == "no"
+    assert shown["Role"].startswith(status["role"]) and status["vrrp_state"] in shown["Role"]
+    assert shown["This unit's fingerprint"] == status["node_fingerprint"]
+    assert not browser.find_elements(By.ID, "unpair")  # nothing to unpair
+
+    fill(browser, "pair-form", {"peer": "192.0.2.2", "vip": "192.0.2.10/24", "interface": "eth0",
+                                "code": "123 456", "peer_fingerprint": "<script>"})  # fmt: skip
+    assert "SHA-256 fingerprint" in error_beside(browser, "pair-form", "peer_fingerprint")
+    assert no_alert(browser)
+    fill(browser, "join-form", {"master": "192.0.2.1"})  # the Lite may pair: a window opens
+    code = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, '[data-field="code"]').text)
+    fingerprint = browser.find_element(By.CSS_SELECTOR, '[data-field="fingerprint"]').text
+    assert any(char.isdigit() for char in code) and fingerprint == status["node_fingerprint"]
+    shot(browser, "ha-join")
 
 
 def test_a_changing_request_without_the_csrf_token_is_refused(browser: WebDriver) -> None:
@@ -319,7 +523,8 @@ def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
     )
     wait(browser, lambda d: d.current_url.endswith("/dashboard"))
     nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
-    assert nav == ["Dashboard", "Extensions", "Trunks", "Queues", "IVR", "Users and levels"]
+    assert nav == ["Dashboard", "Extensions", "Trunks", "Queues", "IVR", "Balancers", "Recording",
+                   "Users and levels"]  # fmt: skip
     assert "not shown" in browser.find_element(By.ID, "value-tier").text  # no licence right
 
     browser.get(f"{BASE}/users")
@@ -335,6 +540,46 @@ def test_a_level_that_may_change_only_extensions_sees_the_rest_read_only(
     browser.get(f"{BASE}/pbx/extension")  # the one area it may change
     assert browser.find_elements(By.ID, "record-form")
     assert fetch(browser, "DELETE", "/api/v1/pbx/extension/250", {}) == 200
+
+
+def test_a_level_without_network_snmp_or_ha_rights_sees_none_of_their_pages(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    """ella (the extensions-only level) first, then a level that may only read them."""
+    log_in(browser, BASE, "ella", ADMIN_PASSWORD + "x")
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
+    assert not {"SNMP", "HA", "TLS certificate"} & set(nav), nav
+    for path in ("/tls", "/snmp", "/ha"):
+        browser.get(f"{BASE}{path}")
+        assert "may not read" in browser.find_element(By.TAG_NAME, "main").text, path
+        assert not browser.find_elements(By.CSS_SELECTOR, "form, .api-action, textarea")
+    assert fetch(browser, "PUT", "/api/v1/snmp", {"contact": "ella"}) == 403
+    assert fetch(browser, "POST", "/api/v1/ha/join", {}) == 403
+    assert fetch(browser, "PUT", "/api/v1/tls", {"certificate": "x", "key": "y"}) == 403
+
+    rights = dict.fromkeys(("dashboard", "network", "snmp", "ha"), "read")
+    level = {"name": "watchers", "rights": rights}
+    assert local_request(mini_unit, "POST", "/api/v1/levels", json.dumps(level).encode())[0] == 201
+    user = {"name": "wanda", "password": ADMIN_PASSWORD, "level": "watchers"}
+    assert local_request(mini_unit, "POST", "/api/v1/users", json.dumps(user).encode())[0] == 201
+    log_in(browser, BASE, "wanda", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/password"))
+    fill(browser, "password", {"current_password": ADMIN_PASSWORD,
+                               "password": ADMIN_PASSWORD + "w"})  # fmt: skip
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
+    assert nav == ["Dashboard", "SNMP", "HA", "TLS certificate"], nav
+    _, tls = local_request(mini_unit, "GET", "/api/v1/tls")
+    for path, list_id in (("/tls", "certificate"), ("/snmp", "snmp"), ("/ha", "ha")):
+        browser.get(f"{BASE}{path}")
+        assert _shown(browser, list_id), path  # the values, read
+        assert not browser.find_elements(By.CSS_SELECTOR, "form, .api-action, textarea"), path
+        shot(browser, f"{path[1:]}-read-only")
+    browser.get(f"{BASE}/tls")
+    fingerprint = _shown(browser, "certificate")["SHA-256 fingerprint"]
+    assert fingerprint == tls["certificate"]["fingerprint_sha256"]
+    assert fetch(browser, "PUT", "/api/v1/snmp", {"contact": "wanda"}) == 403
 
 
 def test_log_out_ends_the_session(browser: WebDriver) -> None:

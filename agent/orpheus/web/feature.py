@@ -22,7 +22,7 @@ from orpheus.api.app import Api
 from orpheus.api.schema import Declaration
 from orpheus.pbx.records import KINDS
 from orpheus.users.levels import AREAS, RIGHTS
-from orpheus.web import dashboard, extensions_csv
+from orpheus.web import dashboard, extensions_csv, views
 from orpheus.web.subrequest import Answer, SubRequester
 
 HERE = Path(__file__).resolve().parent
@@ -41,12 +41,17 @@ PAGES = (
     ("/pbx/trunk", "Trunks", "pbx"),
     ("/pbx/queue", "Queues", "pbx"),
     ("/pbx/ivr", "IVR", "pbx"),
+    ("/pbx/balancer", "Balancers", "pbx"),
+    ("/pbx/recording", "Recording", "pbx"),
     ("/firmware", "Firmware", "firmware"),
     ("/licence", "Licence", "licence"),
+    ("/snmp", "SNMP", "snmp"),
+    ("/ha", "HA", "ha"),
+    ("/tls", "TLS certificate", "network"),
     ("/users", "Users and levels", "users"),
     ("/audit", "Audit log", "audit"),
 )
-PBX_PAGES = ("extension", "trunk", "queue", "ivr")
+PBX_PAGES = ("extension", "trunk", "queue", "ivr", "balancer", "recording")
 IMPORT_MAX_BYTES = 512 * 1024
 _STATIC_TYPES = {".css": "text/css", ".js": "application/javascript", ".svg": "image/svg+xml"}
 
@@ -76,6 +81,9 @@ class WebFeature:
             ("POST", "/pbx/extension/import", self.import_extensions),
             ("GET", "/firmware", self.firmware),
             ("GET", "/licence", self.licence),
+            ("GET", "/snmp", self.snmp),
+            ("GET", "/ha", self.ha),
+            ("GET", "/tls", self.tls),
             ("GET", "/users", self.users),
             ("GET", "/audit", self.audit),
             ("GET", "/audit/export.csv", self.export_audit),
@@ -155,7 +163,9 @@ class WebFeature:
         listed = self._get(f"/api/v1/pbx/{kind}")
         editing = None
         key = bottle.request.query.get("edit")
-        if key:
+        if KINDS[kind].singleton:  # one settings record, always edited (its defaults at first)
+            editing = views.settings_record(KINDS[kind], listed.body if listed.ok else None)
+        elif key:
             found = self._get(f"/api/v1/pbx/{kind}/{urllib.parse.quote(key, safe='')}")
             editing = found.body if found.ok else None
         title = next(title for path, title, _ in PAGES if path == f"/pbx/{kind}")
@@ -217,6 +227,38 @@ class WebFeature:
         return self._page(
             "licence.tpl", who, "licence", title="Licence", licence=self._get("/api/v1/license")
         )
+
+    def snmp(self) -> str:
+        who = self._who()
+        snmp = self._get("/api/v1/snmp")
+        body = snmp.body if snmp.ok and isinstance(snmp.body, dict) else {}
+        return self._page(
+            "snmp.tpl",
+            who,
+            "snmp",
+            title="SNMP",
+            snmp=snmp,
+            rows=views.snmp_rows(body),
+            lists=views.snmp_list_json(body),
+        )
+
+    def ha(self) -> str:
+        who = self._who()
+        status = self._get("/api/v1/ha")
+        body = status.body if status.ok and isinstance(status.body, dict) else {}
+        return self._page(
+            "ha.tpl", who, "ha", title="High availability", status=status,
+            rows=views.ha_rows(body),
+        )  # fmt: skip
+
+    def tls(self) -> str:
+        who = self._who()
+        tls = self._get("/api/v1/tls")
+        body = tls.body if tls.ok and isinstance(tls.body, dict) else {}
+        return self._page(
+            "tls.tpl", who, "network", title="TLS certificate", tls=tls,
+            rows=views.certificate_rows(body),
+        )  # fmt: skip
 
     def users(self) -> str:
         who = self._who()

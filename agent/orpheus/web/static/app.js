@@ -57,6 +57,9 @@ const orpheus = (() => {
     const raw = input.value.trim();
     if (type === "int") return /^-?[0-9]+$/.test(raw) ? Number(raw) : raw;
     if (type === "list") return raw.split(",").map((item) => item.trim()).filter((item) => item);
+    if (type === "json") {  // a list of objects (SNMP's communities): what is not JSON goes as
+      try { return JSON.parse(raw); } catch (error) { return raw; }  // text, for the API to name
+    }
     if (type === "dict") {
       const found = {};
       raw.split(",").forEach((pair) => {
@@ -72,7 +75,7 @@ const orpheus = (() => {
     const body = {};
     const nest = form.dataset.nest;
     if (nest) body[nest] = {};
-    form.querySelectorAll("input[name], select[name]").forEach((input) => {
+    form.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => {
       if (input.disabled || input.type === "file") return;
       if (input.dataset.optional !== undefined && input.value.trim() === "" &&
           input.dataset.type !== "bool") return;
@@ -86,7 +89,14 @@ const orpheus = (() => {
     const next = form.dataset.then || "reload";
     const warnings = (answer.body && answer.body.warnings) || [];
     if (warnings.length) sessionStorage.setItem("orpheus-warnings", JSON.stringify(warnings));
-    if (next === "session") {
+    if (next === "show") {  // an answer to read (HA's pairing code): its fields, as text
+      const shown = document.getElementById(form.dataset.show);
+      shown.querySelectorAll("[data-field]").forEach((item) => {
+        const found = answer.body ? answer.body[item.dataset.field] : undefined;
+        item.textContent = found === undefined || found === null ? "" : String(found);
+      });
+      shown.hidden = false;
+    } else if (next === "session") {
       window.location.assign(answer.body.must_change_password ? "/password" : "/");
     } else if (next === "reload") {
       window.location.reload();
@@ -125,6 +135,14 @@ const orpheus = (() => {
     }
     const answer = await call(form.dataset.apiMethod, form.dataset.apiPath, document_);
     if (answer.ok) window.location.reload(); else showError(form, answer);
+  }
+
+  // A file input that fills a textarea of its form (a PEM certificate chosen or pasted).
+  async function fillFromFile(event) {
+    const input = event.currentTarget;
+    const file = input.files[0];
+    if (!file) return;
+    input.form.querySelector('textarea[name="' + input.dataset.fills + '"]').value = await file.text();
   }
 
   function cell(row, text) {
@@ -170,6 +188,7 @@ const orpheus = (() => {
     document.querySelectorAll("form.api-form").forEach((f) => f.addEventListener("submit", submit));
     document.querySelectorAll(".api-action").forEach((b) => b.addEventListener("click", action));
     document.querySelectorAll("form.file-json-form").forEach((f) => f.addEventListener("submit", fileJson));
+    document.querySelectorAll("input[type=file][data-fills]").forEach((i) => i.addEventListener("change", fillFromFile));
     document.querySelectorAll("form.import-form").forEach((f) => f.addEventListener("submit", importCsv));
     const logout = document.getElementById("logout");
     if (logout) {

@@ -19,7 +19,7 @@
   % for f in shown_fields:
     <th>{{f.name}}</th>
   % end
-  % if can_change:
+  % if can_change and not kind.singleton:
     <th></th>
   % end
   </tr></thead>
@@ -30,7 +30,7 @@
     % for f in shown_fields:
     <td>{{text(record.get(f.name))}}</td>
     % end
-    % if can_change:
+    % if can_change and not kind.singleton:
     <td>
       <a href="/pbx/{{kind.name}}?edit={{urllib.parse.quote(key, safe='')}}">Edit</a>
       <button type="button" class="api-action" data-api-method="DELETE" data-api-path="/api/v1/pbx/{{kind.name}}/{{urllib.parse.quote(key, safe='')}}" data-confirm="Delete {{kind.name}} {{key}}?">Delete</button>
@@ -42,7 +42,10 @@
 </table>
 % end
 % if can_change:
-% if editing:
+% if kind.singleton:
+<h2>Change the {{kind.name}} settings</h2>
+<form id="record-form" class="api-form" data-api-method="PUT" data-api-path="/api/v1/pbx/{{kind.name}}/{{kind.name}}" data-then="reload" data-error-default="_form">
+% elif editing:
 <h2>Edit {{kind.name}} {{editing.get(kind.key, '')}}</h2>
 <form id="record-form" class="api-form" data-api-method="PUT" data-api-path="/api/v1/pbx/{{kind.name}}/{{urllib.parse.quote(str(editing.get(kind.key, '')), safe='')}}" data-then="/pbx/{{kind.name}}" data-error-default="{{kind.key}}">
 % else:
@@ -52,7 +55,7 @@
   % for f in kind.fields:
   % value = '' if (editing is None or f.secret) else text(editing.get(f.name))
   % kind_of_input = 'bool' if f.type is bool else 'int' if f.type is int else 'list' if f.type is list else 'dict' if f.type is dict else 'text'
-  % fixed = editing is not None and f.name == kind.key
+  % fixed = editing is not None and f.name == kind.key and not kind.singleton
   % if kind_of_input == 'bool':
   <label>{{f.name}} <input type="checkbox" name="{{f.name}}" data-type="bool" {{'checked' if editing and editing.get(f.name) else ''}}></label>
   % else:
@@ -60,7 +63,7 @@
   % end
   <span class="error" data-for="{{f.name}}"></span>
   % end
-  <button type="submit">{{'Save' if editing else 'Add'}}</button>
+  <button type="submit">{{'Save' if editing is not None else 'Add'}}</button>
   <span class="error" data-for="_form"></span>
   <ul class="warnings"></ul>
 </form>
