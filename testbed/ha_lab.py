@@ -82,6 +82,7 @@ class Node:
             "rauc_enabled": False,
             "ha_keepalived_command": ["chroot", str(root), "keepalived"],
             "ha_keepalived_root": str(root),
+            "ha_agent_socket": "/run/orpheus/agent.sock",  # the run dir, bound there (add_node)
             **self.extra,
         }
         path = self.workdir / "agent.toml"
@@ -198,6 +199,9 @@ class Lab:
         workdir = self.workdir / name
         sandbox = RootfsSandbox(self.rootfs, workdir, netns=ns)
         sandbox.mount()
+        # keepalived runs chrooted: its check reaches the agent's socket where a unit has it.
+        (workdir / "run").mkdir(exist_ok=True)
+        sandbox.bind(workdir / "run", "run/orpheus")
         scripts = sandbox.root / "usr/lib/orpheus/ha"
         scripts.mkdir(parents=True, exist_ok=True)
         shutil.copy(SOURCE_DIR / "ha/orpheus-ha-check", scripts / "orpheus-ha-check")

@@ -60,6 +60,10 @@ class RootfsSandbox:
         # What systemd-tmpfiles does at boot on the unit: the data partition's layout.
         self.run(["systemd-tmpfiles", "--create", "/etc/tmpfiles.d/orpheus.conf"])
 
+    def bind(self, source: Path, inside: str) -> None:
+        """source (a host directory) at /inside in the sandbox, until unmount."""
+        self._mount("--bind", str(source), target=self.root / inside)
+
     def unmount(self) -> None:
         for target in reversed(self._mounts):
             subprocess.run(["umount", "-R", "-l", str(target)], check=False)

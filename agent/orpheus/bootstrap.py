@@ -122,6 +122,7 @@ def build_features(
         audit=audit,
     )
     ha.add_sync_listener(pbx.configuration_synced)  # synced configuration reloads Asterisk
+    ha.add_sync_listener(ami_users.configuration_synced)  # and renders the pair's AMI accounts
     features.append(ha)
 
     areas: dict[str, Provider] = {

@@ -73,6 +73,8 @@ class AgentConfig:
     ha_keepalived_root: Path = Path("/")
     ha_keepalived_run_dir: Path = Path("/run/orpheus/ha")
     ha_script_dir: Path = Path("/usr/lib/orpheus/ha")
+    # The agent's Unix socket as keepalived's check script sees it (unset: socket_path).
+    ha_agent_socket: Path | None = None
     # Licensing and the PBX (see agent/orpheus/licensing/ and pbx/): the vendor's public key,
     # sysfs (identity and hardware fingerprint), and AMI on 127.0.0.1 for reloads.
     license_public_key: Path = Path("/usr/share/orpheus/license-public.pem")

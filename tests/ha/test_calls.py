@@ -1,16 +1,19 @@
 """Calls to the VIP survive the loss of the Master: the image's Asterisk runs in each node's
-namespace, a sipp client in the gateway namespace knows only the VIP."""
+namespace, a sipp client in the gateway namespace knows only the VIP. So does a third party's
+AMI account: it is the pair's, synced from the Master, and logs in on the VIP either side."""
 
 from __future__ import annotations
 
 import itertools
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from testbed.ha_lab import Lab, Node, lab
+from testbed.ami_login import AmiLogin
+from testbed.ha_lab import SUBNET, VIP, Lab, Node, lab
 from testbed.ha_sip import SipClient
 from testbed.polling import wait_for
 
@@ -35,6 +38,20 @@ def _loaded(node: Node, *numbers: str) -> bool:
 
 def _listed(node: Node) -> set[str]:
     return {record["number"] for record in node.client.request("GET", "/api/v1/pbx/extension")}
+
+
+def _manager_conf(node: Node) -> str:
+    return (node.data / "etc/asterisk/manager.conf").read_text()
+
+
+def _add_ami_account(node: Node, name: str) -> subprocess.CompletedProcess[str]:
+    return node.ctl("ami", "user", "add", name, "--permit", f"{SUBNET}.0/24",
+                    "--read", "call", "--write", "reporting")  # fmt: skip
+
+
+def _ami_logs_in_on_the_vip(ami: AmiLogin, secret: str) -> bool:
+    answer = ami("crm", secret, host=VIP.split("/")[0])
+    return bool(answer.get("login", {}).get("Response") == "Success")
 
 
 def _register_and_call(client: SipClient) -> None:
@@ -68,6 +85,18 @@ def test_calls_to_the_vip_continue_on_the_slave(pair_lab: Lab) -> None:
     refused = b.ctl("pbx", "add", "extension", "number=203", f"password={PASSWORD}")
     assert refused.returncode != 0 and a.address in refused.stderr
 
+    added = _add_ami_account(a, "crm")
+    assert added.returncode == 0, added.stderr
+    secret = added.stdout.split("secret: ", 1)[1].split()[0]
+    wait_for("b to render the pair's AMI account", lambda: "[crm]" in _manager_conf(b), 60)
+    assert f"secret={secret}" in _manager_conf(b)
+    assert (b.data / "orpheus/ami-users.json").stat().st_mode & 0o777 == 0o600
+    assert _manager_conf(a) != _manager_conf(b)  # each renders it with its own agent login
+    refused = _add_ami_account(b, "erp")
+    assert refused.returncode != 0 and a.address in refused.stderr
+    ami = AmiLogin(pair_lab.gateway_ns)
+    assert _ami_logs_in_on_the_vip(ami, secret)  # on a, the Master
+
     client = SipClient(pair_lab.gateway_ns, pair_lab.workdir, PASSWORD)
     _register_and_call(client)
 
@@ -75,6 +104,7 @@ def test_calls_to_the_vip_continue_on_the_slave(pair_lab: Lab) -> None:
     wait_for("b to take the VIP", b.has_vip)  # a, dead, still holds it on its downed link
     wait_for("b to be Master", lambda: b.ha()["role"] == "master")
     _register_and_call(client)  # the same client, unchanged, now served by b
+    assert _ami_logs_in_on_the_vip(ami, secret)  # the same account, on b
     added = b.ctl("pbx", "add", "extension", "number=203", f"password={PASSWORD}")
     assert added.returncode == 0, added.stderr  # b, now Master, takes changes
     assert _listed(b) == {CALLER, CALLEE, "203"}

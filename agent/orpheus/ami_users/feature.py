@@ -7,6 +7,10 @@ DELETE /api/v1/ami/users/<name>
 A change writes the account store and manager.conf together (all or nothing), then reloads
 Asterisk's manager through its console; if the agent's own AMI login fails after that, both
 files are put back. A refused account changes neither file.
+
+In an HA pair the accounts are the pair's (third-party software logs in on the VIP, whichever
+unit holds it): the store is synced from the Master, and each unit renders manager.conf from it
+with its own agent login (never synced).
 """
 
 from __future__ import annotations
@@ -89,18 +93,36 @@ class AmiUsersFeature:
     def start(self) -> None:
         """manager.conf before the PBX starts: its changes go through the agent's AMI login."""
         with self._lock:
-            try:
-                text = manager_conf.render(self._agent, self._accounts)
-            except UnsafeValue as error:  # written by hand or an older firmware: left as it is
-                log.error("manager.conf not rendered: %s", error)
-                return
-            if self._current() == text:
-                return
-            with FileGroup() as group:
-                self._stage_manager_conf(group, text)
-                group.commit()
-            applied = self._reload()
+            self._render_accounts()
+
+    def configuration_synced(self, paths: list[Path]) -> None:
+        """HA sync listener: the Master's accounts landed; manager.conf is rendered from them,
+        and the sessions of accounts it no longer has are ended."""
+        if self._store_path not in paths:
+            return
+        with self._lock:
+            before = {account.name for account in self._accounts}
+            self._accounts = self._load()
+            applied = self._render_accounts()
+            if applied is not None and applied.applied:
+                for name in before - {account.name for account in self._accounts}:
+                    self._end_sessions(name)
+
+    def _render_accounts(self) -> Applied | None:
+        """manager.conf for the accounts held, reloaded when it changed (under the lock)."""
+        try:
+            text = manager_conf.render(self._agent, self._accounts)
+        except UnsafeValue as error:  # written by hand or an older firmware: left as it is
+            log.error("manager.conf not rendered: %s", error)
+            return None
+        if self._current() == text:
+            return None
+        with FileGroup() as group:
+            self._stage_manager_conf(group, text)
+            group.commit()
+        applied = self._reload()
         log.info("manager.conf rendered: %s", applied.detail)
+        return applied
 
     def stop(self) -> None:
         pass

@@ -81,7 +81,7 @@ class Adoption:
         text = keepalived.render(
             settings,
             options.keepalived_paths,
-            options.http_port,
+            options.agent_socket,
             options.agentx_socket,
             preempt_delay=PREEMPT_DELAY_SECONDS,
         )

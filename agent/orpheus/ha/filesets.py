@@ -32,6 +32,7 @@ class FileSet:
     directory: str  # relative to the data partition
     include: tuple[str, ...] = ("*",)  # fnmatch patterns on the path relative to directory
     exclude: tuple[str, ...] = ()  # node-local files inside the set
+    new_file_mode: int = NEW_FILE_MODE  # of a file the peer sends that this unit lacks
 
     def holds(self, inner: str) -> bool:
         def matches(patterns: tuple[str, ...]) -> bool:
@@ -43,6 +44,8 @@ class FileSet:
 # Order matters only for reading: every set is synced as a whole at each generation.
 FILE_SETS = (
     FileSet("pbx-store", "orpheus", ("pbx.sqlite",)),  # the agent's PBX store (SQLite)
+    # Third-party AMI accounts, secrets included (root's only): they log in on the VIP.
+    FileSet("ami-accounts", "orpheus", ("ami-users.json",), new_file_mode=0o600),
     # manager.conf carries this unit's own AMI secret (orpheus/ami-secret, not synced), the
     # SIP ACL this unit's own access lists (orpheus/firewall.json, not synced either).
     # Licences are not synced: each is bound to its unit's hardware.
@@ -75,14 +78,24 @@ def is_canonical(relative: str) -> bool:
     )
 
 
-def is_synced_path(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> bool:
+def set_of(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> FileSet | None:
+    """The set that syncs relative (a path under the data partition), if any."""
     if not is_canonical(relative):
-        return False
+        return None
     for file_set in sets:
         prefix = file_set.directory + "/"
         if relative.startswith(prefix) and file_set.holds(relative[len(prefix) :]):
-            return True
-    return False
+            return file_set
+    return None
+
+
+def is_synced_path(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> bool:
+    return set_of(relative, sets) is not None
+
+
+def new_file_mode(relative: str) -> int:
+    found = set_of(relative)
+    return found.new_file_mode if found else NEW_FILE_MODE
 
 
 def stamps(data_dir: Path, sets: tuple[FileSet, ...] = FILE_SETS) -> Stamps:
@@ -152,12 +165,13 @@ def _refuse_unsynced(relative: str, verb: str) -> None:
         raise ValueError(f"refusing to {verb} {relative!r}: not in a synced set")
 
 
-def _attributes(path: Path) -> tuple[int, int | None, int | None]:
-    """Mode and owner of the file being replaced; a new file is 0644, the agent's (root's)."""
+def _attributes(path: Path, relative: str) -> tuple[int, int | None, int | None]:
+    """Mode and owner of the file being replaced; a new file gets its set's mode (0644 unless
+    it holds secrets), the agent's (root's)."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        return NEW_FILE_MODE, None, None
+        return new_file_mode(relative), None, None
     return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
 
 
@@ -178,7 +192,7 @@ def landing(
         for relative, content in writes.items():
             if relative not in databases:
                 path = data_dir / relative
-                mode, owner, owner_group = _attributes(path)
+                mode, owner, owner_group = _attributes(path, relative)
                 group.write(path, content, mode=mode, owner=owner, group=owner_group)
         for relative in deletions:
             group.delete(data_dir / relative)

@@ -66,7 +66,7 @@ def snmp_lines(agentx_socket: Path | None) -> str:
 def render(
     settings: PairSettings,
     paths: KeepalivedPaths,
-    agent_port: int,
+    agent_socket: Path,
     agentx_socket: Path | None = None,
     preempt_delay: int = 0,
 ) -> str:
@@ -74,7 +74,7 @@ def render(
     with an AgentX socket (as keepalived sees it), its VRRP MIBs are exported through snmpd.
     Without nopreempt, a preempt_delay (seconds) lets a repaired node sync before preempting."""
     check_value(dataclasses.asdict(settings), "HA setting")
-    check = f"{paths.script_dir / 'orpheus-ha-check'} {agent_port}"
+    check = f"{paths.script_dir / 'orpheus-ha-check'} {agent_socket}"
     auth = ""
     if settings.vrrp_version == 2 and settings.auth_pass:
         auth = (

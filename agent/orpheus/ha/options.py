@@ -13,7 +13,7 @@ from orpheus.ha.keepalived import KeepalivedPaths
 class HaOptions:
     data_dir: Path
     state_dir: Path
-    http_port: int
+    agent_socket: Path  # the agent's Unix socket: keepalived's check asks it
     sync_port: int
     sync_scan_seconds: float
     firmware_version: str
@@ -29,7 +29,7 @@ def options_from(config: Any, firmware_version: str) -> HaOptions:
     return HaOptions(
         data_dir=config.data_dir,
         state_dir=config.state_dir,
-        http_port=config.http_port,
+        agent_socket=config.ha_agent_socket or config.socket_path,
         sync_port=config.ha_sync_port,
         sync_scan_seconds=config.ha_sync_scan_seconds,
         firmware_version=firmware_version,

@@ -18,10 +18,10 @@ from orpheus.ha.telephony import TelephonyRole
 log = logging.getLogger(__name__)
 
 # What belongs to each unit, not to the pair: never synced, so a Slave (or a unit in FAULT)
-# changes it itself: its firmware (install, rollback), licence, admin password, pairing, and
-# its AMI accounts (manager.conf, with the unit's own AMI secret).
+# changes it itself: its firmware (install, rollback), licence, admin password and pairing.
+# (AMI accounts are the pair's: synced from the Master, read-only on the Slave.)
 PER_UNIT = (
-    "/api/v1/ha", "/api/v1/update", "/api/v1/license", "/api/v1/admin/", "/api/v1/ami/",
+    "/api/v1/ha", "/api/v1/update", "/api/v1/license", "/api/v1/admin/",
     # users, levels and tokens are each unit's own (not synced), and a log-in changes nothing
     "/api/v1/users", "/api/v1/levels", "/api/v1/tokens", "/api/v1/session",
     # its recordings and the key they are encrypted to are its own too (never synced)

@@ -37,7 +37,8 @@ class _Api:
 
 def _feature(tmp_path: Path, healthy: tuple[bool, str] = (True, "ok")) -> HaFeature:
     options = HaOptions(
-        data_dir=tmp_path / "data", state_dir=tmp_path / "state", http_port=80, sync_port=0,
+        data_dir=tmp_path / "data", state_dir=tmp_path / "state",
+        agent_socket=tmp_path / "agent.sock", sync_port=0,
         sync_scan_seconds=0.05, firmware_version="1.2.0", asterisk_command=("false",),
         keepalived_command=("false",),
         keepalived_paths=KeepalivedPaths(tmp_path / "root", Path("/run/ha"), Path("/usr/lib/ha")),
@@ -99,7 +100,8 @@ def test_opening_a_pairing_window_is_audited_without_its_code(tmp_path: Path) ->
     (tmp_path / "data").mkdir()
     feature = HaFeature(
         HaOptions(
-            data_dir=tmp_path / "data", state_dir=tmp_path / "state", http_port=80, sync_port=0,
+            data_dir=tmp_path / "data", state_dir=tmp_path / "state",
+        agent_socket=tmp_path / "agent.sock", sync_port=0,
             sync_scan_seconds=0.05, firmware_version="1.2.0", asterisk_command=("false",),
             keepalived_command=("false",),
             keepalived_paths=KeepalivedPaths(tmp_path / "root", Path("/run/ha"), Path("/ha")),

@@ -53,3 +53,13 @@ def test_the_canonical_paths_are_synced() -> None:
     assert filesets.is_synced_path("etc/asterisk/pjsip.conf")
     assert filesets.is_synced_path("orpheus/pbx.sqlite")
     assert not filesets.is_synced_path("etc/asterisk/manager.conf")
+
+
+def test_the_ami_accounts_are_synced_and_land_root_only(tmp_path: Path) -> None:
+    """Their secrets: a unit that lacks the file gets it 0600, not the 0644 of other sets."""
+    assert filesets.is_synced_path("orpheus/ami-users.json")
+    writes = {"orpheus/ami-users.json": b'{"users": []}\n', "etc/asterisk/pjsip.conf": b";\n"}
+    with filesets.landing(tmp_path, writes):
+        pass
+    assert (tmp_path / "orpheus/ami-users.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "etc/asterisk/pjsip.conf").stat().st_mode & 0o777 == 0o644

@@ -12,6 +12,7 @@ from orpheus.ha.pair import PairSettings
 from .conftest import SETTINGS
 
 PATHS = keepalived.KeepalivedPaths(Path("/"), Path("/run/orpheus/ha"), Path("/usr/lib/orpheus/ha"))
+AGENT_SOCKET = Path("/run/orpheus/agent.sock")
 
 
 def _instance(text: str) -> list[str]:
@@ -21,18 +22,18 @@ def _instance(text: str) -> list[str]:
 
 def test_preempt_renders_the_delay_right_after_the_state() -> None:
     settings = dataclasses.replace(SETTINGS, nopreempt=False)
-    text = keepalived.render(settings, PATHS, 80, preempt_delay=3)
+    text = keepalived.render(settings, PATHS, AGENT_SOCKET, preempt_delay=3)
     lines = _instance(text)
     assert lines[:2] == ["state BACKUP", "preempt_delay 3"]
     assert "nopreempt" not in lines
     # What the feature used to patch into the rendered text.
-    plain = keepalived.render(settings, PATHS, 80)
+    plain = keepalived.render(settings, PATHS, AGENT_SOCKET)
     assert text == plain.replace("    state BACKUP\n", "    state BACKUP\n    preempt_delay 3\n")
 
 
 def test_nopreempt_renders_no_delay() -> None:
     settings = dataclasses.replace(SETTINGS, nopreempt=True)
-    lines = _instance(keepalived.render(settings, PATHS, 80, preempt_delay=3))
+    lines = _instance(keepalived.render(settings, PATHS, AGENT_SOCKET, preempt_delay=3))
     assert "nopreempt" in lines
     assert not any(line.startswith("preempt_delay") for line in lines)
     assert lines[0] == "state BACKUP"
@@ -40,7 +41,7 @@ def test_nopreempt_renders_no_delay() -> None:
 
 def test_no_delay_unless_asked() -> None:
     settings = dataclasses.replace(SETTINGS, nopreempt=False)
-    assert "preempt_delay" not in keepalived.render(settings, PATHS, 80)
+    assert "preempt_delay" not in keepalived.render(settings, PATHS, AGENT_SOCKET)
 
 
 # Without a witness, as the SNMP tests of keepalived.conf were written.
@@ -57,7 +58,7 @@ def _global_defs(text: str) -> list[str]:
 
 
 def test_keepalived_exports_its_vrrp_mibs_through_the_agentx_socket() -> None:
-    text = keepalived.render(SNMP_SETTINGS, PATHS, 80, Path("/run/agentx/master"))
+    text = keepalived.render(SNMP_SETTINGS, PATHS, AGENT_SOCKET, Path("/run/agentx/master"))
     lines = _global_defs(text)
     assert "enable_snmp_vrrp" in lines
     assert "enable_snmp_rfcv3" in lines
@@ -66,4 +67,4 @@ def test_keepalived_exports_its_vrrp_mibs_through_the_agentx_socket() -> None:
 
 
 def test_keepalived_without_an_agentx_socket_has_no_snmp() -> None:
-    assert "snmp" not in keepalived.render(SNMP_SETTINGS, PATHS, 80)
+    assert "snmp" not in keepalived.render(SNMP_SETTINGS, PATHS, AGENT_SOCKET)

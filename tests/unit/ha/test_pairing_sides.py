@@ -26,7 +26,8 @@ def _slave(
 ) -> SlavePairing:
     paths = KeepalivedPaths(tmp_path, Path("/run/orpheus/ha"), Path("/usr/lib/orpheus/ha"))
     options = HaOptions(
-        data_dir=tmp_path / "data", state_dir=tmp_path / "state", http_port=80,
+        data_dir=tmp_path / "data", state_dir=tmp_path / "state",
+        agent_socket=tmp_path / "agent.sock",
         sync_port=7443, sync_scan_seconds=0.1, firmware_version="1.2.0",
         asterisk_command=("false",), keepalived_command=("false",), keepalived_paths=paths,
         log_dir=tmp_path / "run",
