@@ -198,7 +198,8 @@ def run(config: AgentConfig) -> None:
         passwords, LoginLimiter(on_block=block_recorder(audit)), users=users, sessions=sessions
     )
     features.append(UsersFeature(api, audit))
-    features.append(ConsoleFeature(api, audit, DbusSystemd()))  # the console menu's routes
+    reboot = DbusSystemd().reboot if config.reboot_enabled else None
+    features.append(ConsoleFeature(api, audit, reboot))  # the console menu's routes
     features.append(WebFeature(api))  # the admin page, rendered from the API's answers
     for feature in features:
         feature.install_routes(api)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import bottle
@@ -21,7 +22,7 @@ from orpheus.api.requester import request_user
 from orpheus.api.schema import obj, string
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.auth import ADMIN_USER
-from orpheus.dbus.systemd import Systemd, SystemdError
+from orpheus.dbus.systemd import SystemdError
 from orpheus.users.levels import OWN
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,11 @@ _ONLY_HERE = "only on the unit's own console (the agent's Unix socket, as root)"
 class ConsoleFeature:
     name = "console"
 
-    def __init__(self, api: Api, audit: AuditSink, systemd: Systemd) -> None:
+    def __init__(self, api: Api, audit: AuditSink, reboot: Callable[[], None] | None) -> None:
+        """reboot: systemd's orderly reboot; None on an agent whose host is not the unit."""
         self._api = api
         self._audit = audit
-        self._systemd = systemd
+        self._reboot_unit = reboot
 
     def install_routes(self, api: Api) -> None:
         api.route("POST", "/api/v1/console/session", self.log_in, area=OWN,
@@ -56,7 +58,7 @@ class ConsoleFeature:
                                ("must_change_password",)))  # fmt: skip
         api.route("POST", "/api/v1/console/reboot", self.reboot, area="firmware",
                   summary=f"Reboot the unit, {_ONLY_HERE}",
-                  body=obj({"confirm": {"const": True}}, ("confirm",)),
+                  body=obj({"confirm": {"type": "boolean", "const": True}}, ("confirm",)),
                   response=obj({"rebooting": {"type": "boolean"}}, ("rebooting",)))  # fmt: skip
 
     def start(self) -> None:
@@ -88,6 +90,8 @@ class ConsoleFeature:
 
     def reboot(self) -> dict[str, Any]:
         require_physical_console()
+        if self._reboot_unit is None:
+            raise ApiError(503, "this agent does not reboot its host (reboot_enabled = false)")
         self._audit.append(AuditEntry("unit.reboot", "unit", request_user(), None, None))
         timer = threading.Timer(REBOOT_DELAY_SECONDS, self._reboot)
         timer.daemon = True
@@ -95,8 +99,9 @@ class ConsoleFeature:
         return {"rebooting": True}
 
     def _reboot(self) -> None:
+        assert self._reboot_unit is not None
         try:
-            self._systemd.reboot()
+            self._reboot_unit()
         except SystemdError as error:
             log.error("console reboot failed: %s", error)
 

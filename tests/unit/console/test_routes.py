@@ -31,7 +31,7 @@ class Unit:
         self.api = Api(self.passwords)
         self.audit = AuditLog(directory / "audit.sqlite")
         self.systemd = FakeSystemd()
-        ConsoleFeature(self.api, self.audit, self.systemd).install_routes(self.api)
+        ConsoleFeature(self.api, self.audit, self.systemd.reboot).install_routes(self.api)
 
     def local(self, path: str, body: dict[str, Any], peer: PeerCredentials | None = ROOT) -> Answer:
         environ: dict[str, Any] = {LOCAL_ENVIRON_KEY: True, "REMOTE_ADDR": "local"}
@@ -130,3 +130,13 @@ def test_reboot_needs_confirm_is_audited_and_reboots_shortly(
         time.sleep(0.01)
     assert unit.systemd.calls == [("reboot", "")]
     assert [e["change"] for e in unit.audit.read()] == ["unit.reboot"]
+
+
+def test_an_agent_that_may_not_reboot_its_host_refuses(tmp_path: Path) -> None:
+    unit = Unit(tmp_path)
+    api = Api(unit.passwords)
+    ConsoleFeature(api, unit.audit, None).install_routes(api)
+    unit.api = api
+    answer = unit.local("/api/v1/console/reboot", {"confirm": True})
+    assert answer.status == 503 and "reboot_enabled" in answer.json()["error"]
+    assert unit.audit.read() == []
