@@ -19,7 +19,7 @@ from orpheus.cli.client import AgentClient
 from orpheus.config import AgentConfig
 from orpheus.console.agent import SocketAgent
 from orpheus.console.menu import Menu
-from orpheus.console.terminal import EndOfInput, Terminal
+from orpheus.console.terminal import EndOfInput, Terminal, printable
 
 IDLE_SECONDS = 10 * 60  # a menu left open on a serial line ends itself
 # A password check waits for the agent's bounded scrypt runs: longer than orpheusctl's calls
@@ -63,3 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         return Menu(terminal, agent).run(args.user)
     except KeyboardInterrupt:  # Ctrl-C: the prompt comes back (agetty starts it again)
         return 0
+    except OSError:  # the terminal went away while the menu wrote to it
+        return 1
+    except Exception as error:  # noqa: BLE001 - one line for the installer, not a traceback
+        print(printable(f"orpheus-console: {type(error).__name__}: {error}"), file=sys.stderr)
+        return 1
