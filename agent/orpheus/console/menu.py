@@ -12,6 +12,7 @@ password must be changed at the next web log-in.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from orpheus.console.terminal import EndOfInput, LineTooLong, Terminal
 
 ADMIN, RECOVER = "admin", "recover"
 MAX_PASSWORD_ATTEMPTS = 3
+FAIL_DELAY_SECONDS = 2.0  # as login(1): each wrong password costs the guesser a wait here too
 TOO_MANY = 429
 WRONG_PASSWORD = 401
 MIN_PASSWORD_LENGTH = 8  # the agent checks the rest (zxcvbn); this saves a round trip
@@ -28,11 +30,17 @@ MIN_PASSWORD_LENGTH = 8  # the agent checks the rest (zxcvbn); this saves a roun
 
 class Menu:
     def __init__(
-        self, terminal: Terminal, agent: ConsoleAgent, *, attempts: int = MAX_PASSWORD_ATTEMPTS
+        self,
+        terminal: Terminal,
+        agent: ConsoleAgent,
+        *,
+        attempts: int = MAX_PASSWORD_ATTEMPTS,
+        fail_delay: float = FAIL_DELAY_SECONDS,
     ) -> None:
         self._t = terminal
         self._agent = agent
         self._attempts = attempts
+        self._fail_delay = fail_delay
         self._items: list[tuple[str, Callable[[], bool]]] = [
             ("Status", self.status),
             ("Network address", self.network),
@@ -79,6 +87,7 @@ class Menu:
                 answer = self._agent.log_in(password)
             except AgentError as error:
                 if error.status == WRONG_PASSWORD:
+                    time.sleep(self._fail_delay)
                     self._t.say("Login incorrect.")
                     continue
                 self._t.say(f"Refused: {error}")  # a 429 names its wait; or the agent is down

@@ -71,7 +71,7 @@ class FakeAgent:
 def run(lines: list[str] | str, agent: FakeAgent, user: str | None = "admin") -> tuple[int, str]:
     text = lines if isinstance(lines, str) else "".join(f"{line}\n" for line in lines)
     out = io.StringIO()
-    code = Menu(Terminal(io.StringIO(text), out, max_line=64), agent).run(user)
+    code = Menu(Terminal(io.StringIO(text), out, max_line=64), agent, fail_delay=0).run(user)
     return code, out.getvalue()
 
 
@@ -97,6 +97,15 @@ def test_a_wrong_password_is_counted_and_the_menu_ends_after_three() -> None:
     assert "Too many wrong passwords." in out
     assert agent.asked("log_in") == ["guess-1", "guess-3"]  # the empty one is not sent
     assert agent.asked("get") == []  # no menu was shown
+
+
+def test_each_wrong_password_costs_a_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("orpheus.console.menu.time.sleep", waits.append)
+    out = io.StringIO()
+    menu = Menu(Terminal(io.StringIO("guess-1\nguess-2\nguess-3\n"), out), FakeAgent())
+    assert menu.run("admin") == 1
+    assert waits == [2.0, 2.0, 2.0]
 
 
 def test_the_agent_limit_ends_the_log_in_with_its_wait() -> None:
