@@ -75,6 +75,8 @@ class Node:
             "http_port": AGENT_PORT,
             "https_port": AGENT_HTTPS_PORT,
             "console_banner_reload": [],  # the host's login prompts are not the unit's
+            "network_apply_command": [],  # nor its networkd
+            "reboot_enabled": False,  # nor its systemd: the console's reboot is refused
             "release_file": str(self.workdir / "release.json"),
             "cmdline_file": str(self.workdir / "cmdline"),
             "asterisk_poll_seconds": 1.0,

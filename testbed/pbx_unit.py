@@ -131,6 +131,8 @@ class Agent:
             # Not under systemd: a transient unit would capture the host's namespace, so
             # tcpdump runs as the agent's child (the host's, from builder/hosttools.py).
             "capture_runner": "agent",
+            "network_apply_command": [],  # the host's networkd is not the unit's
+            "reboot_enabled": False,  # nor its systemd: the console's reboot is refused
         }
         if self.credentials_dir is not None:
             settings["credentials_dir"] = str(self.credentials_dir)

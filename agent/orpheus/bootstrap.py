@@ -34,6 +34,7 @@ from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
 from orpheus.capture.wiring import capture_feature
 from orpheus.config import AgentConfig, load_config
+from orpheus.console.routes import ConsoleFeature
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.diagnostics.feature import ReportFeature
 from orpheus.feature import Feature
@@ -45,6 +46,8 @@ from orpheus.jobs.feature import JobsFeature
 from orpheus.jobs.registry import JobRegistry
 from orpheus.licensing.active import Licensing
 from orpheus.licensing.feature import LicensingFeature
+from orpheus.network.feature import NetworkFeature
+from orpheus.network.settings import NETWORK_FILE_NAME, NetworkStore
 from orpheus.pbx import wiring as pbx_wiring
 from orpheus.pbx.call_class_feature import CallClassFeature
 from orpheus.recordings.wiring import privacy_and_recordings
@@ -156,7 +159,15 @@ def build_features(
         ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)
     )
     features.append(capture_feature(config, systemd, jobs, audit))
+    features.append(network_feature(config, audit))
     return features
+
+
+def network_feature(config: AgentConfig, audit: AuditLog) -> NetworkFeature:
+    # The image links /etc/systemd/network/10-orpheus.network here (rootfs_overlay/).
+    network_file = config.data_dir / "etc/systemd/network" / NETWORK_FILE_NAME
+    store = NetworkStore(config.state_dir / "network.json", network_file)
+    return NetworkFeature(store, config.network_apply_command, audit)
 
 
 def https_feature(
@@ -188,6 +199,8 @@ def run(config: AgentConfig) -> None:
         passwords, LoginLimiter(on_block=block_recorder(audit)), users=users, sessions=sessions
     )
     features.append(UsersFeature(api, audit))
+    reboot = DbusSystemd().reboot if config.reboot_enabled else None
+    features.append(ConsoleFeature(api, audit, reboot))  # the console menu's routes
     features.append(WebFeature(api))  # the admin page, rendered from the API's answers
     for feature in features:
         feature.install_routes(api)

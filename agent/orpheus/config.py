@@ -88,6 +88,13 @@ class AgentConfig:
     capture_command: str = "/usr/bin/tcpdump"
     capture_quota_mb: int = 100  # /run is a fifth of RAM: 400 MB on a Mini
     capture_runner: str = "systemd"
+    # False: the console's reboot route (console/routes.py) is refused; for a test agent on
+    # a host, whose systemd is not the unit's.
+    reboot_enabled: bool = True
+    # The address settings (network/): networkd re-reads the file the agent writes under
+    # data_dir/etc/systemd/network and reconfigures what changed; an empty list runs nothing
+    # (a test agent on a host, whose networkd is not the unit's).
+    network_apply_command: tuple[str, ...] = ("networkctl", "reload")
     # Log-in sessions (users/sessions.py): idle timeout and absolute lifetime.
     session_idle_seconds: float = 15 * 60.0
     session_max_seconds: float = 12 * 3600.0

@@ -35,6 +35,19 @@ def test_the_login_banner_shows_the_agents_https_lines(rootfs: Path) -> None:
     assert (rootfs / "etc/issue.d/orpheus.issue").readlink() == Path("/run/orpheus/issue")
 
 
+def test_the_console_menu_runs_after_the_login_prompt(rootfs: Path) -> None:
+    """agetty (util-linux) runs /usr/bin/orpheus-console, as root, in place of login(1)."""
+    assert (rootfs / "sbin/agetty").exists()
+    launcher = rootfs / "usr/bin/orpheus-console"
+    assert launcher.stat().st_mode & 0o111
+    assert (rootfs / "usr/lib/python3/dist-packages/orpheus/console/main.py").is_file()
+    for unit in ("getty@.service.d", "serial-getty@ttyS0.service.d"):
+        drop_in = (rootfs / "etc/systemd/system" / unit / "orpheus.conf").read_text()
+        assert "--login-program /usr/bin/orpheus-console" in drop_in
+    link = rootfs / "etc/systemd/network/10-orpheus.network"
+    assert link.readlink() == Path("/data/etc/systemd/network/10-orpheus.network")
+
+
 def test_only_asterisk_and_its_needs_come_from_unstable(rootfs: Path) -> None:
     prefs = (rootfs / "etc/apt/preferences.d/orpheus-pins").read_text()
     assert "Pin-Priority: 100" in prefs and "Pin-Priority: 990" in prefs

@@ -88,10 +88,12 @@ class Authenticator:
             return self._session(session_id)
         raise Refused(401, "authentication required", {"WWW-Authenticate": 'Basic realm="orpheus"'})
 
-    def log_in(self, name: str, password: str, address: str) -> Account:
-        """The account of a right password, within the limits; Refused otherwise."""
+    def log_in(self, name: str, password: str, address: str, *, per_user: bool = True) -> Account:
+        """The account of a right password, within the limits; Refused otherwise.
+        per_user False: only the address's limit holds (the unit's own console, which a
+        guesser on the network must not lock out with the per-user limit)."""
         self._check_address(address)
-        wait = self.user_limiter.retry_after(name, address)
+        wait = self.user_limiter.retry_after(name, address) if per_user else None
         if wait is not None:
             raise Refused(
                 429,
@@ -106,12 +108,14 @@ class Authenticator:
         account = self.users.account(name) if right else None
         if account is None:
             self.address_limiter.failed(address)
-            self.user_limiter.failed(name, address)
+            if per_user:
+                self.user_limiter.failed(name, address)
             raise Refused(
                 401, "authentication required", {"WWW-Authenticate": 'Basic realm="orpheus"'}
             )
         self.address_limiter.succeeded(address)
-        self.user_limiter.succeeded(name, address)
+        if per_user:
+            self.user_limiter.succeeded(name, address)
         return account
 
     def authorize(

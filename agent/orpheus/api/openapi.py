@@ -25,7 +25,8 @@ _ERRORS = {
     "400": "the request does not match the route's declaration, or was refused",
     "403": "the user's level may not read or change the route's area, a session's changing "
     "request without its CSRF token or from another origin, or a password the route needs "
-    "besides the login (the privacy password) wrong or missing",
+    "besides the login (the privacy password) wrong or missing, or a route only the unit's "
+    "own console may call (/api/v1/console/) asked over TCP",
     "404": "no such resource",
     "409": "refused in the unit's present state",
     "413": "request body too large",

@@ -18,7 +18,12 @@ def api_path(*segments: str, **query: str) -> str:
 
 
 class AgentError(RuntimeError):
-    """The agent refused a request or could not be reached; the message is for the user."""
+    """The agent refused a request or could not be reached; the message is for the user.
+    status: the HTTP status of a refusal (None when the agent was not reached)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -59,7 +64,7 @@ class AgentClient:
         data = json.loads(raw or b"null")
         if response.status >= 400:
             message = data.get("error") if isinstance(data, dict) else None
-            raise AgentError(message or f"HTTP {response.status}")
+            raise AgentError(message or f"HTTP {response.status}", response.status)
         return data
 
 

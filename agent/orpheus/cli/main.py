@@ -18,6 +18,7 @@ from orpheus.cli import (
     identity,
     jobs,
     licensing,
+    network,
     pbx,
     privacy,
     recordings,
@@ -34,7 +35,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, storage, report, firewall, capture, tls,
+    privacy, recordings, storage, report, firewall, capture, tls, network,
 )  # fmt: skip
 
 

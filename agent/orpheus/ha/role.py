@@ -28,6 +28,9 @@ PER_UNIT = (
     "/api/v1/privacy", "/api/v1/recordings",
     # so is the certificate it serves over HTTPS (https/: each unit its own, never synced)
     "/api/v1/tls",
+    # and its address (network/, never synced) and its own console's log-in, password reset
+    # and reboot (console/routes.py): a Slave's installer must not be sent to the Master
+    "/api/v1/network", "/api/v1/console/",
 )  # fmt: skip
 
 WITNESS_POLL_SECONDS = 0.5
