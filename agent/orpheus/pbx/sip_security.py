@@ -64,9 +64,12 @@ class SipTls:
 
 def transport_section(tls: SipTls) -> str:
     # No client certificate is asked for: phones authenticate with their SIP password, as on
-    # UDP; TLS keeps that password and the SRTP keys (SDES) off the wire.
+    # UDP; TLS keeps that password and the SRTP keys (SDES) off the wire. method: pjproject's
+    # default is TLS 1.0 alone; sslv23 is every version OpenSSL allows (its floor, TLS 1.2 on
+    # Debian, still applies: tests/api/test_sip_tls.py).
     return (
         f"[{TLS_TRANSPORT}]\ntype=transport\nprotocol=tls\nbind=0.0.0.0:{TLS_PORT}\n"
+        "method=sslv23\n"
         f"cert_file={ASTERISK_ETC}/{tls.cert_file}\n"
         f"priv_key_file={ASTERISK_ETC}/{tls.key_file}\n"
         "verify_client=no\nrequire_client_cert=no\nverify_server=no\nallow_reload=yes\n"
@@ -112,20 +115,17 @@ def secure_globals(config: Config) -> str:
     return "".join(f"{SECURE_GLOBAL}{number}=1\n" for number in secure_numbers(config))
 
 
-def _refusal(who: str) -> str:
-    return (
-        f" same => n(insecure),Log(NOTICE,Orpheus: call refused: {who} requires TLS and SRTP)\n"
-        f" same => n,Hangup({INSECURE_CAUSE})\n"
-    )
-
-
-def _checks(exten: str, then: str) -> Iterator[str]:
+def _checks(first: str, early_media: bool) -> Iterator[str]:
     """Lines jumping to `insecure` unless this channel is PJSIP over TLS with SRTP media.
-    Each test on a line of its own: CHANNEL(pjsip,...) is only asked of a PJSIP channel."""
-    yield f'exten => {exten},1,GotoIf($["${{CHANNEL(channeltype)}}" != "PJSIP"]?insecure)\n'
+    Each test on a line of its own: CHANNEL(pjsip,...) is only asked of a PJSIP channel.
+    early_media: a caller's channel has no media session before it is answered or given
+    early media (Asterisk 22: "no audio media/RTP session"), so it is sent 183 with the SDP
+    answer first; only once its signalling passed, and nothing is rung meanwhile."""
+    yield f' same => n({first}),GotoIf($["${{CHANNEL(channeltype)}}" != "PJSIP"]?insecure)\n'
     yield ' same => n,GotoIf($["${CHANNEL(pjsip,secure)}" != "1"]?insecure)\n'
+    if early_media:
+        yield " same => n,Progress()\n"
     yield ' same => n,GotoIf($["${CHANNEL(rtp,secure)}" != "1"]?insecure)\n'
-    yield then
 
 
 def secure_contexts(config: Config) -> list[str]:
@@ -137,20 +137,27 @@ def secure_contexts(config: Config) -> list[str]:
         return []
     caller = (
         f"[{CALLER_CHECK}]\n"
-        f'exten => s,1,GotoIf($["${{{SECURE_GLOBAL}${{CHANNEL(endpoint)}}}}" = "1"]?check)\n'
-        f' same => n,GotoIf($["${{ARG1}}" != "" & "${{{SECURE_GLOBAL}${{ARG1}}}}" = "1"]?check)\n'
+        "exten => s,1,Set(LOCAL(who)=${ARG1})\n"
+        f' same => n,GotoIf($["${{{SECURE_GLOBAL}${{CHANNEL(endpoint)}}}}" = "1"]?caller)\n'
+        f' same => n,GotoIf($["${{ARG1}}" != "" & "${{{SECURE_GLOBAL}${{ARG1}}}}" = "1"]?checks)\n'
         " same => n,Return()\n"
-        " same => n(check),Goto(checks,1)\n"
+        " same => n(caller),Set(LOCAL(who)=${CHANNEL(endpoint)})\n"
+        + "".join(_checks("checks", early_media=True))
+        + " same => n,Return()\n"
+        " same => n(insecure),Log(NOTICE,Orpheus: call refused: extension ${who} requires "
+        "TLS and SRTP)\n"
+        f" same => n,Hangup({INSECURE_CAUSE})\n"
     )
-    caller_checks = "".join(_checks("checks", " same => n,Return()\n"))
     answered = (
         f"[{ANSWER_CHECK}]\n"
-        + "".join(_checks("s", " same => n,Return()\n"))
-        + " same => n(insecure),Log(NOTICE,Orpheus: answered call refused: ${ARG1} requires "
-        "TLS and SRTP)\n"
+        "exten => s,1,NoOp(extension ${ARG1} answered)\n"
+        + "".join(_checks("checks", early_media=False))
+        + " same => n,Return()\n"
+        " same => n(insecure),Log(NOTICE,Orpheus: answered call refused: extension ${ARG1} "
+        "requires TLS and SRTP)\n"
         " same => n,Set(GOSUB_RESULT=ABORT)\n same => n,Return()\n"
     )
-    return [caller + caller_checks + _refusal("${CHANNEL(endpoint)} or ${ARG1}"), answered]
+    return [caller, answered]
 
 
 def caller_check_line(config: Config, called: str = "") -> str:

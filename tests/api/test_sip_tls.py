@@ -1,0 +1,152 @@
+"""SIP over TLS and SRTP against the root filesystem's Asterisk: a phone registers over TLS on
+5061, is shown the unit's own certificate and sets up a call with SDES-SRTP; a plain-TCP or
+garbage client on 5061 gets no SIP and Asterisk keeps serving; an extension that requires
+TLS and SRTP is never rung by a call over UDP without SRTP (488), nor can it call that way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from testbed.paths import SOURCE_DIR
+from testbed.pbx_unit import PASSWORD, Unit, add_extension, register_phone, running_unit
+from testbed.polling import UNIT_TIMEOUT_SECONDS
+from testbed.sipp import Sipp
+
+pytestmark = pytest.mark.rootfs
+
+SECURE = "101"  # requires TLS and SRTP; its phone is testbed/tls_phone.py
+PLAIN = "102"  # a sipp phone over UDP, answering
+CALLER = "103"  # an extension calling over UDP without SRTP
+
+
+@pytest.fixture(scope="module")
+def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
+    workdir = tmp_path_factory.mktemp("sip-tls-unit")
+    netns = f"orpheus-siptls-{os.getpid()}"
+    with running_unit(rootfs, workdir, netns, board="lite", serial="ORP-TLS-0001") as unit:
+        secure = unit.agent.ctl("pbx", "add", "extension", f"number={SECURE}",
+                                f"password={PASSWORD}", "transport=tls", "media_encryption=sdes",
+                                "require_tls_srtp=yes")  # fmt: skip
+        assert secure.returncode == 0, secure.stderr
+        add_extension(unit, PLAIN)
+        add_extension(unit, CALLER)
+        phone = register_phone(unit, PLAIN, 5072, 31100)
+        try:
+            yield unit
+        finally:
+            phone.stop()
+
+
+def _phone_command(unit: Unit, *args: str) -> list[str]:
+    return ["ip", "netns", "exec", unit.agent.netns, sys.executable, "-m", "testbed.tls_phone",
+            "--user", SECURE, "--password", PASSWORD, *args]  # fmt: skip
+
+
+def _tls_phone(unit: Unit, *args: str) -> dict[str, Any]:
+    result = subprocess.run(_phone_command(unit, *args), capture_output=True, text=True,
+                            cwd=SOURCE_DIR, timeout=UNIT_TIMEOUT_SECONDS, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _unit_certificate_sha256(unit: Unit) -> str:
+    pem = (unit.sandbox.data / "orpheus/tls/server.crt").read_bytes()
+    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    return hashlib.sha256(der).hexdigest()
+
+
+def _asterisk_alive(unit: Unit) -> bool:
+    process = unit.asterisk.process
+    return process is not None and process.poll() is None
+
+
+def test_a_phone_registers_over_tls_and_calls_with_srtp(unit: Unit) -> None:
+    assert "orpheus-tls" in unit.cli("pjsip show transports")
+    result = _tls_phone(unit, "--call", PLAIN, "--hold", "1")
+    assert result["certificate_sha256"] == _unit_certificate_sha256(unit)
+    assert result["register"] == 200
+    contacts = unit.cli(f"pjsip show aor {SECURE}")
+    assert "transport=tls" in contacts, contacts
+    assert result["invite"] == 200, result
+    # Asterisk answered the offer with SRTP (SDES): the media is encrypted on this leg.
+    assert "RTP/SAVP" in result["answer_sdp"] and "a=crypto:" in result["answer_sdp"]
+    assert result["bye"] == 200
+
+
+def _netns_connection(unit: Unit, payload: bytes) -> bytes:
+    """What Asterisk answers on 5061 to payload from a client in the unit's namespace."""
+    script = (
+        "import socket, sys\n"
+        "s = socket.create_connection(('127.0.0.1', 5061), timeout=5)\n"
+        "s.sendall(sys.stdin.buffer.read())\n"
+        "data = b''\n"
+        "try:\n"
+        "    while chunk := s.recv(4096):\n"
+        "        data += chunk\n"
+        "except (TimeoutError, ConnectionResetError):\n"
+        "    pass\n"
+        "sys.stdout.buffer.write(data)\n"
+    )
+    result = subprocess.run(["ip", "netns", "exec", unit.agent.netns, sys.executable, "-c",
+                             script], input=payload, capture_output=True, timeout=30,
+                            check=True)  # fmt: skip
+    return result.stdout
+
+
+def test_a_plain_or_garbage_client_on_5061_gets_no_sip_and_asterisk_keeps_serving(
+    unit: Unit,
+) -> None:
+    plain = (f"OPTIONS sip:{SECURE}@127.0.0.1:5061 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;"
+             "branch=z9hG4bKx\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n"
+             "Call-ID: plain\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()  # fmt: skip
+    # a TLS record header announcing a handshake, then bytes that are none
+    garbage = b"\x16\x03\x01\x02\x00" + os.urandom(512)
+    for payload in (plain, garbage, os.urandom(4096)):
+        answer = _netns_connection(unit, payload)
+        assert b"SIP/2.0" not in answer, answer[:200]
+        assert _asterisk_alive(unit)
+    again = _tls_phone(unit)
+    assert again["register"] == 200  # the next phone is served as before
+
+
+def test_a_call_over_udp_without_srtp_to_a_secure_extension_is_refused_unrung(
+    unit: Unit,
+) -> None:
+    phone = subprocess.Popen(_phone_command(unit, "--listen", "8"), stdout=subprocess.PIPE,
+                             text=True, cwd=SOURCE_DIR)  # fmt: skip
+    try:
+        assert phone.stdout is not None
+        assert json.loads(phone.stdout.readline()) == {"registered": 200}
+        caller = Sipp(unit.agent.netns, unit.agent.workdir, "insecure-caller")
+        # sipp exits 0 only if the INVITE is answered 488 after the challenge, with no 180
+        caller.run("call_insecure.xml", [
+            "127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5080", "-mp", "32000", "-s", SECURE,
+            "-key", "caller", CALLER, "-au", CALLER, "-ap", PASSWORD, "-m", "1",
+            "-timeout", "30s",
+        ])  # fmt: skip
+        result = json.loads(phone.communicate(timeout=UNIT_TIMEOUT_SECONDS)[0].splitlines()[-1])
+    finally:
+        if phone.poll() is None:
+            phone.kill()
+            phone.wait()
+    assert result["offered"] == 0  # the secure phone was never offered the call
+    assert "requires TLS and SRTP" in (unit.sandbox.workdir / "asterisk.log").read_text()
+
+
+def test_the_secure_extension_cannot_call_over_udp_without_srtp(unit: Unit) -> None:
+    caller = Sipp(unit.agent.netns, unit.agent.workdir, "insecure-secure")
+    caller.run("call_insecure.xml", [
+        "127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5082", "-mp", "32100", "-s", PLAIN,
+        "-key", "caller", SECURE, "-au", SECURE, "-ap", PASSWORD, "-m", "1", "-timeout", "30s",
+    ])  # fmt: skip
