@@ -28,6 +28,7 @@ pytestmark = pytest.mark.rootfs
 SECURE = "101"  # requires TLS and SRTP; its phone is testbed/tls_phone.py
 PLAIN = "102"  # a sipp phone over UDP, answering
 CALLER = "103"  # an extension calling over UDP without SRTP
+TLS_CALLER = "104"  # over TLS with SRTP, not required: its calls to SECURE are offered
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,10 @@ def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uni
         assert secure.returncode == 0, secure.stderr
         add_extension(unit, PLAIN)
         add_extension(unit, CALLER)
+        tls_caller = unit.agent.ctl("pbx", "add", "extension", f"number={TLS_CALLER}",
+                                    f"password={PASSWORD}", "transport=tls",
+                                    "media_encryption=sdes")  # fmt: skip
+        assert tls_caller.returncode == 0, tls_caller.stderr
         phone = register_phone(unit, PLAIN, 5072, 31100)
         try:
             yield unit
@@ -48,13 +53,13 @@ def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uni
             phone.stop()
 
 
-def _phone_command(unit: Unit, *args: str) -> list[str]:
+def _phone_command(unit: Unit, *args: str, user: str = SECURE) -> list[str]:
     return ["ip", "netns", "exec", unit.agent.netns, sys.executable, "-m", "testbed.tls_phone",
-            "--user", SECURE, "--password", PASSWORD, *args]  # fmt: skip
+            "--user", user, "--password", PASSWORD, *args]  # fmt: skip
 
 
-def _tls_phone(unit: Unit, *args: str) -> dict[str, Any]:
-    result = subprocess.run(_phone_command(unit, *args), capture_output=True, text=True,
+def _tls_phone(unit: Unit, *args: str, user: str = SECURE) -> dict[str, Any]:
+    result = subprocess.run(_phone_command(unit, *args, user=user), capture_output=True, text=True,
                             cwd=SOURCE_DIR, timeout=UNIT_TIMEOUT_SECONDS, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])  # type: ignore[no-any-return]
@@ -120,28 +125,68 @@ def test_a_plain_or_garbage_client_on_5061_gets_no_sip_and_asterisk_keeps_servin
     assert again["register"] == 200  # the next phone is served as before
 
 
-def test_a_call_over_udp_without_srtp_to_a_secure_extension_is_refused_unrung(
-    unit: Unit,
-) -> None:
-    phone = subprocess.Popen(_phone_command(unit, "--listen", "8"), stdout=subprocess.PIPE,
+def test_tls_below_1_2_is_refused(unit: Unit) -> None:
+    script = (
+        "import socket, ssl\n"
+        "context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)\n"
+        "context.check_hostname = False\n"
+        "context.verify_mode = ssl.CERT_NONE\n"
+        "context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1\n"
+        "context.set_ciphers('ALL:@SECLEVEL=0')\n"
+        "raw = socket.create_connection(('127.0.0.1', 5061), timeout=5)\n"
+        "try:\n"
+        "    context.wrap_socket(raw)\n"
+        "    print('handshake')\n"
+        "except ssl.SSLError as error:\n"
+        "    print('refused', error.reason)\n"
+    )
+    result = subprocess.run(["ip", "netns", "exec", unit.agent.netns, sys.executable, "-c",
+                             script], capture_output=True, text=True, timeout=30,
+                            check=True)  # fmt: skip
+    # the server refuses the version (an alert), not the client its own settings
+    assert result.stdout.startswith("refused") and "VERSION" in result.stdout, result.stdout
+
+
+def _secure_phone_listening(unit: Unit, seconds: str) -> subprocess.Popen[str]:
+    phone = subprocess.Popen(_phone_command(unit, "--listen", seconds), stdout=subprocess.PIPE,
                              text=True, cwd=SOURCE_DIR)  # fmt: skip
+    assert phone.stdout is not None
+    assert json.loads(phone.stdout.readline()) == {"registered": 200}
+    return phone
+
+
+def _offered(phone: subprocess.Popen[str]) -> int:
     try:
-        assert phone.stdout is not None
-        assert json.loads(phone.stdout.readline()) == {"registered": 200}
-        caller = Sipp(unit.agent.netns, unit.agent.workdir, "insecure-caller")
-        # sipp exits 0 only if the INVITE is answered 488 after the challenge, with no 180
-        caller.run("call_insecure.xml", [
-            "127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5080", "-mp", "32000", "-s", SECURE,
-            "-key", "caller", CALLER, "-au", CALLER, "-ap", PASSWORD, "-m", "1",
-            "-timeout", "30s",
-        ])  # fmt: skip
-        result = json.loads(phone.communicate(timeout=UNIT_TIMEOUT_SECONDS)[0].splitlines()[-1])
+        out = phone.communicate(timeout=UNIT_TIMEOUT_SECONDS)[0]
     finally:
         if phone.poll() is None:
             phone.kill()
             phone.wait()
-    assert result["offered"] == 0  # the secure phone was never offered the call
-    assert "requires TLS and SRTP" in (unit.sandbox.workdir / "asterisk.log").read_text()
+    return int(json.loads(out.splitlines()[-1])["offered"])
+
+
+def test_a_call_over_tls_with_srtp_to_the_secure_extension_is_offered(unit: Unit) -> None:
+    """The counterpart of the refusal below: the same phone is rung by a secure call (and
+    answers it busy)."""
+    phone = _secure_phone_listening(unit, "4")
+    result = _tls_phone(unit, "--call", SECURE, user=TLS_CALLER)
+    assert result["register"] == 200 and result["invite"] == 486, result
+    assert _offered(phone) == 1
+
+
+def test_a_call_over_udp_without_srtp_to_a_secure_extension_is_refused_unrung(
+    unit: Unit,
+) -> None:
+    phone = _secure_phone_listening(unit, "6")
+    caller = Sipp(unit.agent.netns, unit.agent.workdir, "insecure-caller")
+    # sipp exits 0 only if the INVITE is answered 488 after the challenge, with no 180
+    caller.run("call_insecure.xml", [
+        "127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5080", "-mp", "32000", "-s", SECURE,
+        "-key", "caller", CALLER, "-au", CALLER, "-ap", PASSWORD, "-m", "1", "-timeout", "30s",
+    ])  # fmt: skip
+    assert _offered(phone) == 0  # the secure phone was never offered the call
+    log = (unit.sandbox.workdir / "asterisk.log").read_text()
+    assert f"call refused: extension {SECURE} requires TLS and SRTP" in log
 
 
 def test_the_secure_extension_cannot_call_over_udp_without_srtp(unit: Unit) -> None:
