@@ -22,6 +22,8 @@ from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import PASSWORD, Unit, add_extension, register_phone, running_unit
 from testbed.polling import UNIT_TIMEOUT_SECONDS
 from testbed.sipp import Sipp
+from testbed.tls_certs import make_pair
+from tests.api.conftest import local_request
 
 pytestmark = pytest.mark.rootfs
 
@@ -195,3 +197,22 @@ def test_the_secure_extension_cannot_call_over_udp_without_srtp(unit: Unit) -> N
         "127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5082", "-mp", "32100", "-s", PLAIN,
         "-key", "caller", SECURE, "-au", SECURE, "-ap", PASSWORD, "-m", "1", "-timeout", "30s",
     ])  # fmt: skip
+
+
+def test_a_certificate_installed_by_an_admin_is_served_on_5061_at_once(unit: Unit) -> None:
+    """Last: it changes the module's unit. The transport is re-created on a reload, with no
+    restart of Asterisk, and phones are shown the new certificate."""
+    before = _tls_phone(unit)["certificate_sha256"]
+    pair = make_pair("pbx.example.com")
+    body = json.dumps({"certificate": pair.cert_pem.decode(), "key": pair.key_pem.decode()})
+    status, answer = local_request(unit, "PUT", "/api/v1/tls", body.encode())
+    assert status == 200, answer
+    served = _tls_phone(unit)
+    assert served["certificate_sha256"] == pair.fingerprint.replace(":", "").lower() != before
+    assert served["register"] == 200
+    assert _asterisk_alive(unit)
+    # only the new pair is left beside Asterisk's files, readable by it alone (and root)
+    pairs = sorted((unit.sandbox.data / "etc/asterisk/pjsip-tls").iterdir())
+    assert [p.suffix for p in pairs] == [".crt", ".key"]
+    assert pairs[0].read_bytes() == pair.cert_pem
+    assert all(p.stat().st_mode & 0o777 == 0o640 for p in pairs)

@@ -26,7 +26,7 @@ from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadReje
 from orpheus.pbx.call_classes import class_of, classes, with_extension_classes
 from orpheus.pbx.records import Kind, Record, RecordError, kind_of, normalise, redact
 from orpheus.pbx.render import CallLimit, render_all, trunk_endpoint
-from orpheus.pbx.sip_security import SipTls
+from orpheus.pbx.sip_security import SipTls, remove_stale_pairs
 from orpheus.pbx.store import Config, PbxStore
 
 log = logging.getLogger(__name__)
@@ -244,8 +244,9 @@ class PbxConfigurator:
         limits = entitlement.limits
         limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
         self._serial += 1
+        tls = self._tls()
         try:
-            files = render_all(clipped, limit, self._serial, self._tls())
+            files = render_all(clipped, limit, self._serial, tls)
         except UnsafeValue as error:  # a value the field checks let through: refused here
             raise RecordError(str(error)) from error
         expected = Expected(
@@ -259,3 +260,4 @@ class PbxConfigurator:
                 yield result
         except ReloadRejected as error:  # raised before the yield: the block never ran
             raise ChangeRefused(str(error)) from error
+        remove_stale_pairs(self.asterisk_dir, tls)  # the new files stayed: the old ones go

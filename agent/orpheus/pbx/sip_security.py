@@ -17,11 +17,15 @@ come over TLS or whose media is not encrypted, before anything is rung.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from orpheus.pbx.records import Record
 from orpheus.pbx.store import Config
+
+log = logging.getLogger(__name__)
 
 TLS_TRANSPORT = "orpheus-tls"
 TLS_PORT = 5061
@@ -60,6 +64,19 @@ class SipTls:
     def files(self) -> dict[str, str]:
         """The pair, relative to Asterisk's configuration directory."""
         return {self.cert_file: self.cert_pem, self.key_file: self.key_pem}
+
+
+def remove_stale_pairs(asterisk_dir: Path, current: SipTls | None) -> None:
+    """Deletes the pairs rendered before the current one (once Asterisk was given it): a
+    replaced key is not left lying in Asterisk's directory."""
+    keep = set(current.files()) if current is not None else set()
+    directory = asterisk_dir / TLS_DIR
+    for path in sorted(directory.glob("unit-*")) if directory.is_dir() else []:
+        if f"{TLS_DIR}/{path.name}" not in keep:
+            try:
+                path.unlink()
+            except OSError as error:  # tried again after the next change
+                log.warning("stale SIP TLS file %s left: %s", path, error)
 
 
 def transport_section(tls: SipTls) -> str:

@@ -18,7 +18,7 @@ from orpheus.pbx.render import (
     trunk_endpoint,
 )
 from orpheus.pbx.schemas import record_schema
-from orpheus.pbx.sip_security import ASTERISK_ETC, TLS_TRANSPORT, SipTls
+from orpheus.pbx.sip_security import ASTERISK_ETC, TLS_TRANSPORT, SipTls, remove_stale_pairs
 from orpheus.pbx.store import Config
 from tests.agent_parts import PbxUnit
 from tests.unit.pbx.test_render import _config, _section
@@ -160,3 +160,18 @@ def test_the_api_declares_the_fields_and_refuses_bad_values(tmp_path: Path) -> N
     assert good.status == 200, good
     assert good.body["record"]["require_tls_srtp"] is True
     assert "media_encryption_optimistic=no" in (unit.asterisk_dir / PJSIP_FILE).read_text()
+
+
+def test_only_the_current_pair_is_left_in_asterisks_directory(tmp_path: Path) -> None:
+    old = SipTls(PAIR.cert_pem.replace("MIIB", "MIIA"), PAIR.key_pem)
+    for pair in (old, PAIR):
+        for name, text in pair.files().items():
+            (tmp_path / name).parent.mkdir(exist_ok=True)
+            (tmp_path / name).write_text(text)
+    (tmp_path / "pjsip-tls/other.pem").write_text("not ours")
+    remove_stale_pairs(tmp_path, PAIR)
+    left = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "pjsip-tls").iterdir())
+    assert left == sorted([*PAIR.files(), "pjsip-tls/other.pem"])
+    remove_stale_pairs(tmp_path, None)  # no certificate: no pair of ours is left
+    assert [p.name for p in (tmp_path / "pjsip-tls").iterdir()] == ["other.pem"]
+    remove_stale_pairs(tmp_path / "none", PAIR)  # nothing rendered yet: nothing to do
