@@ -82,6 +82,7 @@ class Phone:
     tag: str = field(default_factory=lambda: secrets.token_hex(4))
     cseq: int = 1
     offered: int = 0  # INVITEs received
+    answering: bool = False  # INVITEs are answered 200 (else 486)
 
     def request(self, method: str, uri: str, call_id: str, to: str, extra: str = "",
                 body: str = "", to_tag: str = "") -> str:  # fmt: skip
@@ -109,17 +110,30 @@ class Phone:
                 return message
 
     def answer_request(self, message: Message) -> None:
+        """An INVITE is answered 486, or 200 with an SRTP answer when answering; anything
+        else but an ACK 200."""
         method = message.start.split()[0]
         if method == "ACK":
             return
+        body, code = "", "200 OK"
         if method == "INVITE":
             self.offered += 1
-        code = "486 Busy Here" if method == "INVITE" else "200 OK"
+            code = "200 OK" if self.answering else "486 Busy Here"
+            address = self.local.rsplit(":", 1)[0]
+            body = srtp_sdp(address, 40100) if self.answering else ""
         copied = "".join(
-            f"{k}: {v}\r\n" for k, v in message.headers if k.lower() in ("via", "from", "to",
-                                                                      "call-id", "cseq")
+            f"{k}: {v}{';tag=' + self.tag if k.lower() == 'to' and 'tag=' not in v else ''}\r\n"
+            for k, v in message.headers if k.lower() in ("via", "from", "to", "call-id", "cseq")
         )  # fmt: skip
-        self.connection.send(f"SIP/2.0 {code}\r\n{copied}Content-Length: 0\r\n\r\n")
+        content = (
+            f"Contact: <sip:{self.user}@{self.local};transport=tls>\r\n"
+            "Content-Type: application/sdp\r\n"
+            if body
+            else ""
+        )
+        self.connection.send(
+            f"SIP/2.0 {code}\r\n{copied}{content}Content-Length: {len(body)}\r\n\r\n{body}"
+        )
 
     def authorised(self, method: str, uri: str, call_id: str, to: str, body: str = "") -> Message:
         """The request, then again with credentials if challenged; its final answer."""
@@ -161,7 +175,8 @@ def digest(challenge: Message, method: str, uri: str, user: str, password: str) 
     )
 
 
-def srtp_offer(address: str, media_port: int) -> str:
+def srtp_sdp(address: str, media_port: int) -> str:
+    """An offer or answer of PCMU over SRTP with a fresh SDES key."""
     key = base64.b64encode(os.urandom(30)).decode()  # 16 bytes of key, 14 of salt
     return (
         f"v=0\r\no=phone 1 1 IN IP4 {address}\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n"
@@ -173,7 +188,7 @@ def srtp_offer(address: str, media_port: int) -> str:
 def call(phone: Phone, number: str, hold: float) -> dict[str, object]:
     call_id, uri = secrets.token_hex(12), f"sip:{number}@{phone.server}"
     address = phone.local.rsplit(":", 1)[0]
-    answer = phone.authorised("INVITE", uri, call_id, number, srtp_offer(address, 40000))
+    answer = phone.authorised("INVITE", uri, call_id, number, srtp_sdp(address, 40000))
     result: dict[str, object] = {"invite": answer.status, "answer_sdp": answer.body}
     phone.ack(uri, call_id, number, answer)
     if answer.status == 200:
@@ -202,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call", help="a number to call once registered")
     parser.add_argument("--hold", type=float, default=0.5, help="seconds an answered call lasts")
     parser.add_argument("--listen", type=float, default=0.0, help="seconds to stay registered")
+    parser.add_argument("--answer", action="store_true", help="answer calls (else busy)")
     args = parser.parse_args(argv)
     host, port = args.server.rsplit(":", 1)
     # No verification here: the test compares the certificate presented with the unit's.
@@ -212,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     with context.wrap_socket(raw) as sock:
         peer = sock.getpeercert(binary_form=True) or b""
         local = "{}:{}".format(*sock.getsockname()[:2])
-        phone = Phone(Connection(sock), args.user, args.password, args.server, local)
+        phone = Phone(Connection(sock), args.user, args.password, args.server, local,
+                      answering=args.answer)  # fmt: skip
         result: dict[str, object] = {
             "certificate_sha256": hashlib.sha256(peer).hexdigest(),
             "tls_version": sock.version(),

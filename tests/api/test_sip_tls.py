@@ -149,9 +149,9 @@ def test_tls_below_1_2_is_refused(unit: Unit) -> None:
     assert result.stdout.startswith("refused") and "VERSION" in result.stdout, result.stdout
 
 
-def _secure_phone_listening(unit: Unit, seconds: str) -> subprocess.Popen[str]:
-    phone = subprocess.Popen(_phone_command(unit, "--listen", seconds), stdout=subprocess.PIPE,
-                             text=True, cwd=SOURCE_DIR)  # fmt: skip
+def _secure_phone_listening(unit: Unit, seconds: str, *extra: str) -> subprocess.Popen[str]:
+    phone = subprocess.Popen(_phone_command(unit, "--listen", seconds, *extra),
+                             stdout=subprocess.PIPE, text=True, cwd=SOURCE_DIR)  # fmt: skip
     assert phone.stdout is not None
     assert json.loads(phone.stdout.readline()) == {"registered": 200}
     return phone
@@ -174,6 +174,18 @@ def test_a_call_over_tls_with_srtp_to_the_secure_extension_is_offered(unit: Unit
     result = _tls_phone(unit, "--call", SECURE, user=TLS_CALLER)
     assert result["register"] == 200 and result["invite"] == 486, result
     assert _offered(phone) == 1
+
+
+def test_a_secure_call_to_the_secure_extension_is_answered_through_both_checks(
+    unit: Unit,
+) -> None:
+    """The caller's check before Dial and the answered channel's (Dial's U()) both pass."""
+    phone = _secure_phone_listening(unit, "5", "--answer")
+    result = _tls_phone(unit, "--call", SECURE, "--hold", "1", user=TLS_CALLER)
+    assert (result["invite"], result.get("bye")) == (200, 200), result
+    assert "RTP/SAVP" in result["answer_sdp"] and "a=crypto:" in result["answer_sdp"]
+    assert _offered(phone) == 1
+    assert "answered call refused" not in (unit.sandbox.workdir / "asterisk.log").read_text()
 
 
 def test_a_call_over_udp_without_srtp_to_a_secure_extension_is_refused_unrung(
