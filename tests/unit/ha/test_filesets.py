@@ -53,3 +53,17 @@ def test_the_canonical_paths_are_synced() -> None:
     assert filesets.is_synced_path("etc/asterisk/pjsip.conf")
     assert filesets.is_synced_path("orpheus/pbx.sqlite")
     assert not filesets.is_synced_path("etc/asterisk/manager.conf")
+
+
+def test_a_new_asterisk_file_lands_readable_by_asterisk_alone(tmp_path: Path) -> None:
+    """A synced SIP TLS key (a new name for each pair) must not land world-readable."""
+    (tmp_path / "etc/asterisk").mkdir(parents=True)
+    key, prompt = "etc/asterisk/pjsip-tls/unit-0123.key", "asterisk/sounds/custom/hello.wav"
+    with filesets.landing(tmp_path, {key: b"PRIVATE", prompt: b"RIFF"}):
+        pass
+    assert (tmp_path / key).stat().st_mode & 0o777 == 0o640
+    directory = (tmp_path / "etc/asterisk").stat()
+    assert ((tmp_path / key).stat().st_uid, (tmp_path / key).stat().st_gid) == (
+        directory.st_uid, directory.st_gid)  # fmt: skip
+    assert (tmp_path / prompt).stat().st_mode & 0o777 == filesets.NEW_FILE_MODE
+    assert filesets.synced_set("etc/asterisk/manager.conf") is None  # node-local

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orpheus.pbx.apply import modules_to_reload
 from orpheus.pbx.records import RecordError, kind_of, normalise
 from orpheus.pbx.render import (
     DIALPLAN_FILE,
@@ -113,6 +114,8 @@ def test_the_tls_transport_uses_the_pair_rendered_beside_it() -> None:
     assert other.cert_file != PAIR.cert_file
     assert TLS_TRANSPORT not in render_all(_config(), CallLimit(10, False), 1)[PJSIP_FILE]
     assert DIALPLAN_FILE in files
+    # an HA peer's synced pair reloads res_pjsip alone, not every module
+    assert modules_to_reload([PAIR.cert_file, PAIR.key_file]) == ("res_pjsip.so",)
 
 
 @pytest.mark.parametrize(
