@@ -211,6 +211,26 @@ def test_the_secure_extension_cannot_call_over_udp_without_srtp(unit: Unit) -> N
     ])  # fmt: skip
 
 
+def test_asterisk_takes_dtls_srtp_and_a_trunk_over_tls(unit: Unit) -> None:
+    """Asterisk checks each change (pbx/apply.py): an endpoint it could not load is refused."""
+    records = {
+        "extension": {"number": "105", "password": PASSWORD, "transport": "tls",
+                      "media_encryption": "dtls", "require_tls_srtp": True},
+        "trunk": {"name": "secure", "host": "127.0.0.2", "port": 5061, "transport": "tls",
+                  "media_encryption": "sdes"},
+    }  # fmt: skip
+    for kind, record in records.items():
+        status, answer = local_request(unit, "POST", f"/api/v1/pbx/{kind}",
+                                       json.dumps(record).encode())  # fmt: skip
+        assert status == 200 and answer["applied"] is True, answer
+    endpoint = unit.cli("pjsip show endpoint 105")
+    assert "dtls" in endpoint and "orpheus-tls" in endpoint, endpoint
+    aor = unit.cli("pjsip show aor orpheus-trunk-secure")
+    assert "sip:127.0.0.2:5061;transport=tls" in aor, aor
+    for kind, key in (("extension", "105"), ("trunk", "secure")):
+        assert unit.agent.ctl("pbx", "delete", kind, key).returncode == 0
+
+
 def test_a_certificate_installed_by_an_admin_is_served_on_5061_at_once(unit: Unit) -> None:
     """Last: it changes the module's unit. The transport is re-created on a reload, with no
     restart of Asterisk, and phones are shown the new certificate."""

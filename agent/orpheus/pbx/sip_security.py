@@ -114,9 +114,10 @@ def endpoint_lines(record: Record, required: bool = False) -> str:
 
 
 def contact_parameters(record: Record) -> str:
-    """The URI parameter sending to a trunk over its transport."""
+    """The URI parameter sending to a trunk over its transport; its ';' escaped, since an
+    unescaped one starts a comment in Asterisk's files (the parameter would be dropped)."""
     transport = record.get("transport", "udp")
-    return f";transport={transport}" if transport != "udp" else ""
+    return f"\\;transport={transport}" if transport != "udp" else ""
 
 
 def requires_secure(extension: Record) -> bool:
