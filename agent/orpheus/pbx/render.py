@@ -121,8 +121,9 @@ def _limit_context(limit: CallLimit) -> str:
 def _target_lines(config: Config, recording: bool) -> Iterator[str]:
     record = f" same => n,{TARGET_RECORDING}\n" if recording else ""
     for number in config["extension"]:
-        yield f"exten => {number},1,NoOp(extension {number})\n{record}"
-        yield caller_check_line(config, number)
+        # an insecure call is refused before anything else (a recording is not even started)
+        yield f"exten => {number},1,NoOp(extension {number})\n"
+        yield caller_check_line(config, number) + record
         options = dial_options(config, number)
         yield f" same => n,Dial(PJSIP/{number},30{',' + options if options else ''})\n"
         yield " same => n,Hangup()\n"

@@ -179,3 +179,11 @@ def test_only_the_current_pair_is_left_in_asterisks_directory(tmp_path: Path) ->
     remove_stale_pairs(tmp_path, None)  # no certificate: no pair of ours is left
     assert [p.name for p in (tmp_path / "pjsip-tls").iterdir()] == ["other.pem"]
     remove_stale_pairs(tmp_path / "none", PAIR)  # nothing rendered yet: nothing to do
+
+
+def test_an_insecure_call_is_refused_before_a_recording_starts() -> None:
+    config = _secure()
+    config["recording"]["recording"]["enabled"] = True
+    dialplan = render_dialplan(config, CallLimit(10, False), 1)
+    target = dialplan[dialplan.index("exten => 101,1,") :]
+    assert target.index("orpheus-secure-caller") < target.index("MixMonitor(")
