@@ -11,7 +11,9 @@ res_pjsip reload (allow_reload=yes); an unchanged one is left alone, and its cal
 Requiring TLS and SRTP is enforced twice, both by Asterisk, so it holds while the agent is
 stopped: the endpoint offers and accepts only SRTP (media_encryption_optimistic=no), and the
 dialplan refuses (SIP 488: cause 58) a call to or from the extension whose signalling did not
-come over TLS or whose media is not encrypted, before anything is rung.
+come over TLS or whose media is not encrypted, before anything is rung (the caller's channel
+is given early media first: it has no media session to ask about until then). The phone's
+own answered channel is checked too (Dial's U()), in case it registered over UDP.
 """
 
 from __future__ import annotations
