@@ -211,6 +211,18 @@ def test_the_secure_extension_cannot_call_over_udp_without_srtp(unit: Unit) -> N
     ])  # fmt: skip
 
 
+def test_a_secure_extensions_phone_registered_over_udp_is_never_connected(unit: Unit) -> None:
+    """A phone of the secure extension that registers over UDP and answers with plain RTP
+    (sipp) is not connected to a secure caller."""
+    phone = register_phone(unit, SECURE, 5074, 31200)
+    try:
+        result = _tls_phone(unit, "--call", SECURE, user=TLS_CALLER)
+        assert result["register"] == 200 and result["invite"] != 200, result
+    finally:
+        phone.stop()
+        unit.cli("channel request hangup all")
+
+
 def test_asterisk_takes_dtls_srtp_and_a_trunk_over_tls(unit: Unit) -> None:
     """Asterisk checks each change (pbx/apply.py): an endpoint it could not load is refused."""
     records = {
