@@ -102,6 +102,8 @@ def build_features(
     status.add_alarm_source(https.alarms)
     features.append(https)
     pbx = pbx_wiring.pbx_feature(config, licensing, asterisk)
+    # The TLS transport serves the HTTPS pair: a new one is rendered for Asterisk at once.
+    https.subscribe(pbx.configurator.reapply)
     licence = LicensingFeature(licensing, pbx.configurator.usage, audit)
     status.add_alarm_source(licence.alarms)
     status.add_alarm_source(functools.partial(provision.alarms, users.passwords))

@@ -32,7 +32,8 @@ class FileSet:
     directory: str  # relative to the data partition
     include: tuple[str, ...] = ("*",)  # fnmatch patterns on the path relative to directory
     exclude: tuple[str, ...] = ()  # node-local files inside the set
-    new_file_mode: int = NEW_FILE_MODE  # of a file the peer sends that this unit lacks
+    # A file new on this side: this mode, owned like its directory when not NEW_FILE_MODE.
+    new_file_mode: int = NEW_FILE_MODE
 
     def holds(self, inner: str) -> bool:
         def matches(patterns: tuple[str, ...]) -> bool:
@@ -49,8 +50,13 @@ FILE_SETS = (
     # manager.conf carries this unit's own AMI secret (orpheus/ami-secret, not synced), the
     # SIP ACL this unit's own access lists (orpheus/firewall.json, not synced either).
     # Licences are not synced: each is bound to its unit's hardware.
+    # Asterisk's files hold SIP passwords and the SIP TLS key (pjsip-tls/, a new name for
+    # each pair): a new one lands 0640, owned like its directory, as the PBX writes them.
     FileSet(
-        "asterisk-config", "etc/asterisk", exclude=("manager.conf", "pjsip.d/orpheus-acl.conf")
+        "asterisk-config",
+        "etc/asterisk",
+        exclude=("manager.conf", "pjsip.d/orpheus-acl.conf"),
+        new_file_mode=0o640,
     ),
     FileSet(
         "voicemail-greetings",
@@ -78,8 +84,12 @@ def is_canonical(relative: str) -> bool:
     )
 
 
-def set_of(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> FileSet | None:
-    """The set that syncs relative (a path under the data partition), if any."""
+def is_synced_path(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> bool:
+    return synced_set(relative, sets) is not None
+
+
+def synced_set(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> FileSet | None:
+    """The set that syncs the path, if any."""
     if not is_canonical(relative):
         return None
     for file_set in sets:
@@ -87,15 +97,6 @@ def set_of(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> FileSet | No
         if relative.startswith(prefix) and file_set.holds(relative[len(prefix) :]):
             return file_set
     return None
-
-
-def is_synced_path(relative: str, sets: tuple[FileSet, ...] = FILE_SETS) -> bool:
-    return set_of(relative, sets) is not None
-
-
-def new_file_mode(relative: str) -> int:
-    found = set_of(relative)
-    return found.new_file_mode if found else NEW_FILE_MODE
 
 
 def stamps(data_dir: Path, sets: tuple[FileSet, ...] = FILE_SETS) -> Stamps:
@@ -166,12 +167,20 @@ def _refuse_unsynced(relative: str, verb: str) -> None:
 
 
 def _attributes(path: Path, relative: str) -> tuple[int, int | None, int | None]:
-    """Mode and owner of the file being replaced; a new file gets its set's mode (0644 unless
-    it holds secrets), the agent's (root's)."""
+    """Mode and owner of the file being replaced; a new file has its set's new_file_mode,
+    0644 the agent's (root's) by default."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        return new_file_mode(relative), None, None
+        file_set = synced_set(relative)
+        mode = file_set.new_file_mode if file_set is not None else NEW_FILE_MODE
+        if mode == NEW_FILE_MODE:
+            return mode, None, None
+        top = path.parent
+        while not top.exists():  # the first directory that exists: the new one is made so
+            top = top.parent
+        owner = top.stat()
+        return mode, owner.st_uid, owner.st_gid
     return stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
 
 

@@ -95,7 +95,19 @@ class HttpsFeature:
         self._lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
         self._certificate: x509.Certificate | None = None
+        self._listeners: list[Callable[[], object]] = []
         self.ensure()
+
+    def subscribe(self, listener: Callable[[], object]) -> None:
+        """listener() runs after the pair on disk changed (SIP over TLS serves it too)."""
+        self._listeners.append(listener)
+
+    def _pair_changed(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # one user of the pair failing must not undo the change
+                log.exception("a user of the new certificate failed to take it")
 
     # --- what the server and the status ask ---------------------------------------------
 
@@ -157,9 +169,12 @@ class HttpsFeature:
                 origin is not None and origin.kind == UNIT
                 and serial is not None and origin.serial != serial
             )  # fmt: skip
-            if origin is None or stale or not self._load():
+            made = origin is None or stale or not self._load()
+            if made:
                 self._make_own(serial, "its serial changed" if stale else "none usable")
         self._write_banner()
+        if made:
+            self._pair_changed()
 
     def on_identity(self, _changed: object) -> None:
         """Licensing's subscriber: the factory identity (serial) may have been written."""
@@ -252,6 +267,7 @@ class HttpsFeature:
                 raise
         log.info("HTTPS certificate installed by %s: %s", user, self.fingerprint())
         self._write_banner()
+        self._pair_changed()
 
     def _write_banner(self) -> None:
         text = banner.render(self._serial(), self.fingerprint(), self._settings.https_port)

@@ -36,7 +36,8 @@ RELOAD_MODULES = {
     QUEUES_FILE: "app_queue.so",
 }
 # Files the agent does not render (synced from an HA peer): by name prefix; others reload all.
-RELOAD_PREFIXES = {"pjsip": "res_pjsip.so", "extensions": "pbx_config.so", "queues": "app_queue.so"}
+RELOAD_PREFIXES = {"pjsip": "res_pjsip.so", "extensions": "pbx_config.so", "queues": "app_queue.so",
+                   "pjsip-tls": "res_pjsip.so"}  # fmt: skip
 RELOAD_ALL = ""
 
 

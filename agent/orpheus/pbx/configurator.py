@@ -12,7 +12,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from orpheus.pbx.apply import ApplyResult, AsteriskApplier, Expected, ReloadReje
 from orpheus.pbx.call_classes import class_of, classes, with_extension_classes
 from orpheus.pbx.records import Kind, Record, RecordError, kind_of, normalise, redact
 from orpheus.pbx.render import CallLimit, render_all, trunk_endpoint
+from orpheus.pbx.sip_security import SipTls, remove_stale_pairs
 from orpheus.pbx.store import Config, PbxStore
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,21 @@ class ChangeResult:
     apply: ApplyResult
 
 
+def no_tls() -> SipTls | None:
+    return None
+
+
 class PbxConfigurator:
-    def __init__(self, store: PbxStore, applier: AsteriskApplier, licensing: Licensing) -> None:
+    def __init__(
+        self,
+        store: PbxStore,
+        applier: AsteriskApplier,
+        licensing: Licensing,
+        tls: Callable[[], SipTls | None] = no_tls,
+    ) -> None:
+        """tls: the unit's certificate and key now, read at each render (an admin may have
+        replaced them); None: no TLS transport."""
+        self._tls = tls
         self._store = store
         self._applier = applier
         self._licensing = licensing
@@ -230,8 +244,9 @@ class PbxConfigurator:
         limits = entitlement.limits
         limit = CallLimit(limits.concurrent_calls, limits.external_calls_only)
         self._serial += 1
+        tls = self._tls()
         try:
-            files = render_all(clipped, limit, self._serial)
+            files = render_all(clipped, limit, self._serial, tls)
         except UnsafeValue as error:  # a value the field checks let through: refused here
             raise RecordError(str(error)) from error
         expected = Expected(
@@ -245,3 +260,4 @@ class PbxConfigurator:
                 yield result
         except ReloadRejected as error:  # raised before the yield: the block never ran
             raise ChangeRefused(str(error)) from error
+        remove_stale_pairs(self.asterisk_dir, tls)  # the new files stayed: the old ones go

@@ -29,6 +29,9 @@ MIN_PASSWORD_LENGTH = 8
 PASSWORD = re.compile(r"^[A-Za-z0-9!#$%&()*+,./:<=>?@^_{|}~-]{8,64}$")
 DISPLAY_NAME = re.compile(r'^[^\x00-\x1f";\[\]<>\\]{0,64}$')
 RESERVED_NAMES = frozenset({"general", "globals"})
+# SIP signalling and media protection of an extension or trunk (rendered by pbx/render.py).
+TRANSPORT = re.compile(r"^(udp|tcp|tls)$")
+MEDIA_ENCRYPTION = re.compile(r"^(none|sdes|dtls)$")
 
 
 class RecordError(ValueError):
@@ -54,6 +57,15 @@ class Kind:
     singleton: bool = False
 
 
+def _sip_security_fields(kind: str) -> tuple[Field, Field]:
+    return (
+        Field("transport", str, default="udp", pattern=TRANSPORT,
+              error=f"{kind} transport: udp, tcp or tls"),
+        Field("media_encryption", str, default="none", pattern=MEDIA_ENCRYPTION,
+              error=f"{kind} media_encryption: none, sdes or dtls"),
+    )  # fmt: skip
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -66,6 +78,9 @@ KINDS: dict[str, Kind] = {
                 Field("password", str, required=True, secret=True),
                 Field("remote", bool, default=False),
                 Field("call_class", str, default=DEFAULT_CLASS, pattern=NAME),
+                *_sip_security_fields("extension"),
+                # Calls to and from it are refused unless over TLS with SRTP.
+                Field("require_tls_srtp", bool, default=False),
             ),
         ),
         Kind(
@@ -86,6 +101,7 @@ KINDS: dict[str, Kind] = {
                 ),
                 Field("prefix", str, default="", pattern=DIGITS),
                 Field("inbound", str, default="", pattern=re.compile(r"^([0-9]{2,6})?$")),
+                *_sip_security_fields("trunk"),
             ),
         ),
         Kind(
@@ -229,6 +245,8 @@ def _check_kind_rules(kind: str, record: Record) -> None:
             f"extension password: {MIN_PASSWORD_LENGTH}-64 printable characters, "
             "no spaces, quotes or ';'"
         )
+    if kind == "extension" and record["require_tls_srtp"]:
+        _check_requires_tls_srtp(record)
     if kind == "trunk" and record["password"] and not PASSWORD.fullmatch(record["password"]):
         raise RecordError("trunk password: printable characters, no spaces, quotes or ';'")
     if kind == "trunk":
@@ -246,6 +264,16 @@ def _check_kind_rules(kind: str, record: Record) -> None:
                     f"IVR option {digit}={target}: use a key 0-9,*,# and "
                     "extension:NUMBER, queue:NAME or ivr:NAME"
                 )
+
+
+def _check_requires_tls_srtp(extension: Record) -> None:
+    """An extension that requires TLS and SRTP must also be set to use them: a requirement its
+    own phone could not meet would only make every call fail."""
+    if extension["transport"] != "tls" or extension["media_encryption"] == "none":
+        raise RecordError(
+            f"extension {extension['number']}: require_tls_srtp needs transport=tls and "
+            "media_encryption=sdes or dtls"
+        )
 
 
 def redact(kind: Kind, record: Record | None) -> Record | None:

@@ -1,7 +1,8 @@
 """Asterisk configuration text from the (licence-clipped) PBX configuration.
 
 Files rendered, relative to Asterisk's configuration directory:
-- pjsip.d/orpheus.conf: one endpoint/auth/aor per extension; endpoint/aor/identify per trunk.
+- pjsip.d/orpheus.conf: one endpoint/auth/aor per extension; endpoint/aor/identify per trunk;
+  the TLS transport (pbx/sip_security.py), whose certificate and key go to pjsip-tls/.
 - extensions.conf: the whole dialplan, including the concurrent-call limit (orpheus-limit).
 - queues.conf.
 manager.conf, with the agent's AMI account (AMI_USER), is orpheus.ami_users's.
@@ -22,6 +23,17 @@ from dataclasses import dataclass
 from orpheus.config_text import check_name, check_value
 from orpheus.pbx.call_classes import check_context, class_contexts, class_globals
 from orpheus.pbx.records import Record
+from orpheus.pbx.sip_security import (
+    SipTls,
+    caller_check_line,
+    contact_parameters,
+    dial_options,
+    endpoint_lines,
+    requires_secure,
+    secure_contexts,
+    secure_globals,
+    transport_section,
+)
 from orpheus.pbx.store import Config
 from orpheus.recordings.names import mixmonitor
 
@@ -56,6 +68,7 @@ def _extension_sections(extension: Record) -> Iterator[str]:
     yield (
         f"[{number}]\ntype=endpoint\ncontext=orpheus-internal\ndisallow=all\nallow=ulaw,alaw\n"
         f"auth={number}\naors={number}\ncallerid={callerid}\ndirect_media=no\n{nat}"
+        + endpoint_lines(extension, required=requires_secure(extension))
     )
     yield (
         f"[{number}]\ntype=auth\nauth_type=userpass\nusername={number}\n"
@@ -70,8 +83,10 @@ def _trunk_sections(trunk: Record) -> Iterator[str]:
     yield (
         f"[{name}]\ntype=endpoint\ncontext=orpheus-from-{trunk['name']}\ndisallow=all\n"
         f"allow={','.join(trunk['codecs'])}\naors={name}\ndirect_media=no\n{auth}"
+        + endpoint_lines(trunk)
     )
-    yield f"[{name}]\ntype=aor\ncontact=sip:{trunk['host']}:{trunk['port']}\n"
+    contact = f"sip:{trunk['host']}:{trunk['port']}{contact_parameters(trunk)}"
+    yield f"[{name}]\ntype=aor\ncontact={contact}\n"
     yield f"[{name}]\ntype=identify\nendpoint={name}\nmatch={trunk['host']}\n"
     if trunk["username"]:
         yield (
@@ -80,8 +95,8 @@ def _trunk_sections(trunk: Record) -> Iterator[str]:
         )
 
 
-def render_pjsip(config: Config) -> str:
-    sections: list[str] = []
+def render_pjsip(config: Config, tls: SipTls | None = None) -> str:
+    sections: list[str] = [transport_section(tls)] if tls is not None else []
     for extension in config["extension"].values():
         sections.extend(_extension_sections(extension))
     for trunk in config["trunk"].values():
@@ -106,8 +121,12 @@ def _limit_context(limit: CallLimit) -> str:
 def _target_lines(config: Config, recording: bool) -> Iterator[str]:
     record = f" same => n,{TARGET_RECORDING}\n" if recording else ""
     for number in config["extension"]:
-        yield f"exten => {number},1,NoOp(extension {number})\n{record}"
-        yield f" same => n,Dial(PJSIP/{number},30)\n same => n,Hangup()\n"
+        # an insecure call is refused before anything else (a recording is not even started)
+        yield f"exten => {number},1,NoOp(extension {number})\n"
+        yield caller_check_line(config, number) + record
+        options = dial_options(config, number)
+        yield f" same => n,Dial(PJSIP/{number},30{',' + options if options else ''})\n"
+        yield " same => n,Hangup()\n"
     for queue in config["queue"].values():
         yield f"exten => {queue['number']},1,NoOp(queue {queue['name']})\n{record}"
         yield f" same => n,Queue({queue['name']})\n same => n,Hangup()\n"
@@ -132,6 +151,7 @@ def _outbound_lines(config: Config, recording: bool) -> Iterator[str]:
         # the caller's call class, before any trunk is tried (call_classes.py)
         yield f" same => n,Set(ORPHEUS_DIALLED=${{EXTEN:{len(prefix)}}})\n"
         yield " same => n,Gosub(orpheus-class-check,s,1)\n"
+        yield caller_check_line(config)
         yield " same => n,Gosub(orpheus-limit,s,1)\n"  # calls through trunks always count
         if recording:
             yield f" same => n,{OUTBOUND_RECORDING}\n"
@@ -183,15 +203,18 @@ def render_dialplan(config: Config, limit: CallLimit, serial: int) -> str:
         HEADER,
         "[general]\nstatic=yes\nwriteprotect=yes\nclearglobalvars=yes\n",
         f"[globals]\nORPHEUS_CONFIG_SERIAL={serial}\nORPHEUS_MAX_CALLS={limit.max_calls}\n"
-        + class_globals(config),
+        + class_globals(config)
+        + secure_globals(config),
         _limit_context(limit),
         check_context(),
         *class_contexts(config),
+        *secure_contexts(config),
         "[orpheus-targets]\n" + "".join(_target_lines(config, recording)),
         "[orpheus-internal]\n"
         + "".join(_outbound_lines(config, recording))
         + f"exten => _X.,1,NoOp(internal call to ${{EXTEN}})\n{entry}"
-        " same => n,GotoIf(${DIALPLAN_EXISTS(orpheus-targets,${EXTEN},1)}"
+        + caller_check_line(config)
+        + " same => n,GotoIf(${DIALPLAN_EXISTS(orpheus-targets,${EXTEN},1)}"
         "?orpheus-targets,${EXTEN},1)\n"
         " same => n,Hangup(1)\n",
     ]
@@ -216,10 +239,14 @@ def check_config(config: Config) -> None:
             check_value(record, f"{kind} {key!r}")
 
 
-def render_all(config: Config, limit: CallLimit, serial: int) -> dict[str, str]:
+def render_all(
+    config: Config, limit: CallLimit, serial: int, tls: SipTls | None = None
+) -> dict[str, str]:
+    """tls: the unit's certificate and key for the TLS transport; None renders none."""
     check_config(config)
     return {
-        PJSIP_FILE: render_pjsip(config),
+        PJSIP_FILE: render_pjsip(config, tls),
         DIALPLAN_FILE: render_dialplan(config, limit, serial),
         QUEUES_FILE: render_queues(config),
+        **(tls.files() if tls is not None else {}),
     }

@@ -30,8 +30,8 @@ _TYPES: dict[type, Schema] = {
 
 def field_schema(field: Field) -> Schema:
     pattern = field.pattern.pattern if field.pattern else None
-    if field.type is str:
-        return string(pattern)
+    if field.type is str:  # the field's own message for a bad value, as normalise gives it
+        return string(pattern, error=field.error or None)
     if field.type is list and pattern is not None:  # each item matches; or the text form
         items = {"type": "array", "items": string(pattern, max_length=64), "maxItems": 256}
         return {"anyOf": [items, string(r"^[^\x00-\x1f\x7f]{0,1024}$", max_length=1024)]}

@@ -58,8 +58,22 @@ def test_the_canonical_paths_are_synced() -> None:
 def test_the_ami_accounts_are_synced_and_land_root_only(tmp_path: Path) -> None:
     """Their secrets: a unit that lacks the file gets it 0600, not the 0644 of other sets."""
     assert filesets.is_synced_path("orpheus/ami-users.json")
-    writes = {"orpheus/ami-users.json": b'{"users": []}\n', "etc/asterisk/pjsip.conf": b";\n"}
+    writes = {"orpheus/ami-users.json": b'{"users": []}\n', "asterisk/sounds/custom/a.wav": b"R"}
     with filesets.landing(tmp_path, writes):
         pass
     assert (tmp_path / "orpheus/ami-users.json").stat().st_mode & 0o777 == 0o600
-    assert (tmp_path / "etc/asterisk/pjsip.conf").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "asterisk/sounds/custom/a.wav").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_new_asterisk_file_lands_readable_by_asterisk_alone(tmp_path: Path) -> None:
+    """A synced SIP TLS key (a new name for each pair) must not land world-readable."""
+    (tmp_path / "etc/asterisk").mkdir(parents=True)
+    key, prompt = "etc/asterisk/pjsip-tls/unit-0123.key", "asterisk/sounds/custom/hello.wav"
+    with filesets.landing(tmp_path, {key: b"PRIVATE", prompt: b"RIFF"}):
+        pass
+    assert (tmp_path / key).stat().st_mode & 0o777 == 0o640
+    directory = (tmp_path / "etc/asterisk").stat()
+    assert ((tmp_path / key).stat().st_uid, (tmp_path / key).stat().st_gid) == (
+        directory.st_uid, directory.st_gid)  # fmt: skip
+    assert (tmp_path / prompt).stat().st_mode & 0o777 == filesets.NEW_FILE_MODE
+    assert filesets.synced_set("etc/asterisk/manager.conf") is None  # node-local

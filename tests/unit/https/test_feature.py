@@ -225,3 +225,36 @@ def test_the_routes(tmp_path: Path) -> None:
     surrogate = call(api.app, "PUT", "/api/v1/tls", body=b'{"certificate": "\\ud800", "key": "k"}')
     assert surrogate.status == 400, surrogate.body
     assert [r.area for r in api.routes if r.path == "/api/v1/tls"] == ["network", "network"]
+
+
+def test_the_users_of_the_pair_hear_of_each_new_one_but_not_of_a_refused_one(
+    tmp_path: Path,
+) -> None:
+    """SIP over TLS serves the same pair: the PBX renders it again on each change."""
+    unit = Unit(tmp_path, "ORP-1")
+    feature = unit.start()
+    heard: list[str | None] = []
+    feature.subscribe(lambda: heard.append(feature.fingerprint()))
+    feature.on_identity(None)  # the same serial: the pair stays, nothing to tell
+    assert heard == []
+    pair = make_pair("pbx.example.com")
+    feature.replace(pair.cert_pem, pair.key_pem, "alice")
+    assert heard == [pair.fingerprint]
+    with pytest.raises(CertificateRefused):
+        feature.replace(*refused_pair("mismatched"), "alice")
+    assert heard == [pair.fingerprint]
+    # the unit's own remade for a new serial (a unit started before the factory named it)
+    fresh = Unit(tmp_path / "fresh", None)
+    own = fresh.start()
+    own.subscribe(lambda: heard.append(own.fingerprint()))
+    fresh.serial = "ORP-7"
+    own.on_identity(None)
+    assert heard[-1] == own.fingerprint() and len(heard) == 2
+
+    def failing() -> None:
+        raise RuntimeError("Asterisk's files are unwritable")
+
+    feature.subscribe(failing)  # a failing user does not undo the change
+    second = make_pair("pbx2.example.com")
+    feature.replace(second.cert_pem, second.key_pem, "alice")
+    assert feature.fingerprint() == second.fingerprint

@@ -107,7 +107,8 @@ def test_create_applies_stores_and_audits_with_secrets_masked(unit: Unit) -> Non
     result = unit.configurator.create("extension", _extension("101", name="Desk"), "alice")
     assert result.apply == APPLIED
     assert result.record == {"number": "101", "name": "Desk", "password": "********",
-                             "remote": False, "call_class": "national"}  # fmt: skip
+                             "remote": False, "call_class": "national", "transport": "udp",
+                             "media_encryption": "none", "require_tls_srtp": False}  # fmt: skip
     files, expected = unit.applier.applied[-1]
     assert "password=pw101pw101" in files[PJSIP_FILE]
     assert "exten => 101,1,NoOp(extension 101)" in files[DIALPLAN_FILE]

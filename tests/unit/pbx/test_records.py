@@ -20,7 +20,8 @@ def test_defaults_are_filled_in_and_never_shared() -> None:
     first = normalise(trunk, {"name": "t1", "host": "sip.example.net"})
     assert first == {
         "name": "t1", "host": "sip.example.net", "port": 5060, "username": "", "password": "",
-        "codecs": ["ulaw", "alaw"], "prefix": "", "inbound": "",
+        "codecs": ["ulaw", "alaw"], "prefix": "", "inbound": "", "transport": "udp",
+        "media_encryption": "none",
     }  # fmt: skip
     first["codecs"].append("g722")
     second = normalise(trunk, {"name": "t2", "host": "sip.example.net"})
