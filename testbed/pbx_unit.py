@@ -235,6 +235,28 @@ def register_phone(unit: Unit, number: str, port: int, media_port: int = 31000) 
 
 
 @contextlib.contextmanager
+def agent_with_factory_password(workdir: Path, netns_name: str, password: str) -> Iterator[Agent]:
+    """A Mini's agent alone (no Asterisk) in a namespace of its own, started with the admin
+    password credential systemd hands over at first boot."""
+    credentials = workdir / "credentials"
+    credentials.mkdir()
+    (credentials / "orpheus.admin-password").write_text(password + "\n")
+    data = workdir / "data"
+    (data / "etc/asterisk").mkdir(parents=True)  # as the image ships it
+    with network_namespace(netns_name) as netns:
+        agent = Agent(
+            workdir=workdir, data_dir=data, netns=netns, board="mini",
+            public_key=VendorKey(workdir).public_pem, sysfs=fake_sysfs(workdir / "sys"),
+            credentials_dir=credentials,
+        )  # fmt: skip
+        agent.start()  # waits until it answers
+        try:
+            yield agent
+        finally:
+            agent.stop()
+
+
+@contextlib.contextmanager
 def running_unit(
     rootfs: Path,
     workdir: Path,

@@ -21,7 +21,7 @@ import pytest
 from orpheus.cli.client import AgentClient, AgentError
 from testbed.netns_http import Answer, NetnsClient, basic
 from testbed.paths import SOURCE_DIR
-from testbed.pbx_unit import Agent, VendorKey, console_user, fake_sysfs, network_namespace
+from testbed.pbx_unit import Agent, agent_with_factory_password, console_user
 
 pytestmark = pytest.mark.rootfs
 
@@ -34,26 +34,13 @@ SOURCE = "127.0.0.30"
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
     workdir = tmp_path_factory.mktemp("console-unit")
-    credentials = workdir / "credentials"
-    credentials.mkdir()
-    (credentials / "orpheus.admin-password").write_text(PASSWORD + "\n")
-    data = workdir / "data"
-    (data / "etc/asterisk").mkdir(parents=True)  # as the image ships it
-    with network_namespace(f"orpheus-console-{os.getpid()}") as netns:
-        unit = Agent(
-            workdir=workdir, data_dir=data, netns=netns, board="mini",
-            public_key=VendorKey(workdir).public_pem, sysfs=fake_sysfs(workdir / "sys"),
-            credentials_dir=credentials,
-        )  # fmt: skip
-        unit.start()
-        try:
-            init = unit.ctl("identity", "init", "--serial", SERIAL, "--board", "mini")
-            assert init.returncode == 0, init.stderr
-            # The admin's own change: no forced change left, so the reset's can be seen.
-            local(unit, "PUT", "/api/v1/admin/password", {"password": PASSWORD})
-            yield unit
-        finally:
-            unit.stop()
+    netns = f"orpheus-console-{os.getpid()}"
+    with agent_with_factory_password(workdir, netns, PASSWORD) as unit:
+        init = unit.ctl("identity", "init", "--serial", SERIAL, "--board", "mini")
+        assert init.returncode == 0, init.stderr
+        # The admin's own change: no forced change left, so the reset's can be seen.
+        local(unit, "PUT", "/api/v1/admin/password", {"password": PASSWORD})
+        yield unit
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 
 from orpheus.auth import verify_password
 from orpheus.cli.client import AgentClient
-from testbed.pbx_unit import Agent, VendorKey, fake_sysfs, network_namespace
+from testbed.pbx_unit import agent_with_factory_password
 
 pytestmark = pytest.mark.rootfs
 
@@ -23,30 +23,18 @@ SHORT = "short1"  # under the 8 characters the agent asks for
 
 
 def test_a_short_factory_password_gives_an_alarm_and_a_random_password(tmp_path: Path) -> None:
-    credentials = tmp_path / "credentials"
-    credentials.mkdir()
-    (credentials / "orpheus.admin-password").write_text(SHORT + "\n")
-    data = tmp_path / "data"
-    (data / "etc/asterisk").mkdir(parents=True)  # as the image ships it
-    with network_namespace(f"orpheus-first-{os.getpid()}") as netns:
-        agent = Agent(
-            workdir=tmp_path, data_dir=data, netns=netns, board="mini",
-            public_key=VendorKey(tmp_path).public_pem, sysfs=fake_sysfs(tmp_path / "sys"),
-            credentials_dir=credentials,
-        )  # fmt: skip
-        agent.start()  # waits until it answers: no crash loop
-        try:
-            status = AgentClient(agent.socket).request("GET", "/api/v1/status")
-            refused = [alarm for alarm in status["alarms"] if "was refused" in alarm]
-            assert refused and "orpheus.admin-password" in refused[0], status["alarms"]
-            stored = (data / "orpheus/admin-password.hash").read_text()
-            initial = (data / "orpheus/initial-admin-password").read_text().strip()
-            assert not verify_password(SHORT, stored)
-            assert verify_password(initial, stored)
-            AgentClient(agent.socket).request(
-                "PUT", "/api/v1/admin/password", {"password": "a-long-enough-one"}
-            )
-            status = AgentClient(agent.socket).request("GET", "/api/v1/status")
-            assert not [alarm for alarm in status["alarms"] if "was refused" in alarm]
-        finally:
-            agent.stop()
+    netns = f"orpheus-first-{os.getpid()}"
+    # It started and answers: no crash loop.
+    with agent_with_factory_password(tmp_path, netns, SHORT) as agent:
+        status = AgentClient(agent.socket).request("GET", "/api/v1/status")
+        refused = [alarm for alarm in status["alarms"] if "was refused" in alarm]
+        assert refused and "orpheus.admin-password" in refused[0], status["alarms"]
+        stored = (agent.data_dir / "orpheus/admin-password.hash").read_text()
+        initial = (agent.data_dir / "orpheus/initial-admin-password").read_text().strip()
+        assert not verify_password(SHORT, stored)
+        assert verify_password(initial, stored)
+        AgentClient(agent.socket).request(
+            "PUT", "/api/v1/admin/password", {"password": "a-long-enough-one"}
+        )
+        status = AgentClient(agent.socket).request("GET", "/api/v1/status")
+        assert not [alarm for alarm in status["alarms"] if "was refused" in alarm]
