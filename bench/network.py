@@ -12,8 +12,12 @@ filesystem's Asterisk in a network namespace; peers on veths, testbed/firewall_l
 - call_setup_tls_srtp: the same call over TLS with SDES-SRTP (testbed/tls_phone.py's phone,
   one TLS connection for all its calls, as a registered phone keeps it), timed the same way.
 
-Capture overhead at 50 calls/s is not measured here (not yet). The same module is the TLS
-caller run in the admin's namespace: `python -m bench.network tls-calls SERVER USER NUMBER N`.
+- capture_overhead: CPU (% of one CPU, from /proc) of Asterisk and of the capture's tcpdump
+  (an agent capture with the `sip` filter, the testbed's runner) while sipp places LOAD_RATE
+  calls per second from the admin's peer for LOAD_SECONDS, beside the same load uncaptured.
+
+The same module is the TLS caller run in the admin's namespace:
+`python -m bench.network tls-calls SERVER USER PASSWORD NUMBER N`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import ssl
 import statistics
@@ -46,6 +51,7 @@ TLS_CALLS = 50
 CALLER, CALLEE, TLS_CALLER = "201", "202", "203"
 BLOCK_WAIT_SECONDS = 10.0
 CLONE_NEWNET = 0x40000000
+LOAD_RATE, LOAD_SECONDS = 50, 10  # calls per second of signalling, for the capture figure
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -279,6 +285,91 @@ def tls_call_setup(unit: Any, admin: Any) -> list[float]:
     return [float(value) for value in json.loads(result.stdout.splitlines()[-1])]
 
 
+def _cpu_seconds(root: int, name: str | None = None) -> float:
+    """CPU seconds so far of process `root` and its descendants (only those called `name`
+    when given), from /proc: what the load costs the unit, not the load generator."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            text = stat.read_text()
+            comm = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text[text.rindex(")") + 2 :].split()
+            stats[int(stat.parent.name)] = (
+                int(fields[1]),
+                comm,
+                (int(fields[11]) + int(fields[12])) / tick,
+            )
+
+    def inside(pid: int) -> bool:
+        for _ in range(64):  # a bounded walk up the parents
+            if pid == root:
+                return True
+            if pid not in stats:
+                return False
+            pid = stats[pid][0]
+        return False
+
+    return sum(cpu for pid, (_, comm, cpu) in stats.items()
+               if inside(pid) and (name is None or comm == name))  # fmt: skip
+
+
+def _load(admin: Any, workdir: Path, name: str) -> int:
+    """The load's failed calls (sipp's final screen), -1 when it printed none."""
+    from testbed.pbx_unit import PASSWORD
+
+    calls = LOAD_RATE * LOAD_SECONDS
+    command = admin.sipp(workdir, name, "call.xml", [
+        "-p", "5084", "-mp", "25084", "-s", CALLEE, "-key", "caller", CALLER, "-au", CALLER,
+        "-ap", PASSWORD, "-m", str(calls), "-l", str(calls), "-r", str(LOAD_RATE),
+        "-timeout", f"{LOAD_SECONDS + 30}s"])  # fmt: skip
+    # A refused call (the licence's call limit) is signalling too: reported, not an error.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=LOAD_SECONDS + 60,
+                            check=False)  # fmt: skip
+    failed = re.findall(r"^\s*Failed call\s*\|.*\|\s*(\d+)\s*$", result.stdout, re.MULTILINE)
+    return int(failed[-1]) if failed else -1
+
+
+def _loaded_cpu(unit: Any, admin: Any, name: str) -> dict[str, Any]:
+    """CPU % of Asterisk and of the agent's tcpdump children over one load."""
+    asterisk, agent = unit.asterisk.process.pid, unit.agent.process.pid
+    before = (_cpu_seconds(asterisk), _cpu_seconds(agent, "tcpdump"), time.monotonic())
+    failed = _load(admin, unit.agent.workdir, name)
+    after = (_cpu_seconds(asterisk), _cpu_seconds(agent, "tcpdump"), time.monotonic())
+    wall = after[2] - before[2]
+    return {"asterisk_cpu_percent": round((after[0] - before[0]) / wall * 100, 1),
+            "tcpdump_cpu_percent": round((after[1] - before[1]) / wall * 100, 1),
+            "seconds": round(wall, 1), "calls": LOAD_RATE * LOAD_SECONDS,
+            "failed_calls": failed}  # fmt: skip
+
+
+def capture_overhead(unit: Any, admin: Any) -> dict[str, Any]:
+    from testbed.polling import wait_for
+
+    plain = _loaded_cpu(unit, admin, "bench-load-plain")
+    started = unit.agent.ctl("capture", "start", "--filter", "sip", "--duration", "120", "--json")
+    if started.returncode != 0:
+        raise RuntimeError(f"the capture did not start: {started.stderr}")
+    capture = json.loads(started.stdout)
+    agent = unit.agent.process.pid
+    wait_for("tcpdump", lambda: _has_tcpdump(agent), timeout=30)
+    try:
+        captured = _loaded_cpu(unit, admin, "bench-load-captured")
+    finally:
+        unit.agent.ctl("capture", "stop", capture["id"])
+    return {"calls_per_second": LOAD_RATE, "no_capture": plain, "capturing_sip": captured}
+
+
+def _has_tcpdump(agent: int) -> bool:
+    """Whether the agent has a tcpdump child yet (the capture's job starts it)."""
+    for task in Path(f"/proc/{agent}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            for child in task.read_text().split():
+                if Path(f"/proc/{child}/comm").read_text().strip() == "tcpdump":
+                    return True
+    return False
+
+
 @contextlib.contextmanager
 def _lab(workdir: Path) -> Iterator[tuple[Any, Any, Any]]:
     """(unit, admin's peer, attackers' peer), the extensions added, the callee answering."""
@@ -288,7 +379,10 @@ def _lab(workdir: Path) -> Iterator[tuple[Any, Any, Any]]:
     from testbed.polling import wait_for
 
     netns = f"orpheus-bench-net-{os.getpid()}"
-    settings = {"http_address": "0.0.0.0"}
+    tcpdump = shutil.which("tcpdump")
+    if tcpdump is None:
+        raise RuntimeError("no tcpdump on the host (builder/hosttools.py installs it)")
+    settings = {"http_address": "0.0.0.0", "capture_command": tcpdump, "capture_quota_mb": 25}
     with (
         running_unit(ROOTFS, workdir, netns, "lite", "ORP-NET-0001", settings) as unit,
         peer(netns, f"orpheus-bench-admin-{os.getpid()}", 1) as admin,
@@ -325,6 +419,7 @@ def run(board: str) -> dict[str, Any]:
             client.request("DELETE", f"/api/v1/firewall/blocked/10.77.2.{10 + index}", {})
         setup = blocked_set_call_setup(unit, admin)
         tls = tls_call_setup(unit, admin)
+        capture = capture_overhead(unit, admin)
     return {
         "failures_to_block": FAILURES,
         "time_to_block_from_nth_failed_register": percentiles(blocking),
@@ -333,7 +428,7 @@ def run(board: str) -> dict[str, Any]:
         "call_setup_tls_srtp": percentiles(tls),
         "call_setup_note": "INVITE to 200 with the digest challenge round; UDP by sipp, TLS "
         "by testbed/tls_phone.py (Python) on one kept connection",
-        "capture_overhead": "not measured",
+        "capture_overhead": capture,
     }
 
 
