@@ -62,15 +62,31 @@ class Peer:
         status, answer = json.loads(result.stdout)
         return status, answer
 
+    def sipp(
+        self, workdir: Path, name: str, scenario: str, args: list[str], source: str | None = None
+    ) -> list[str]:
+        """The command of a sipp run from this peer (from `source`, one of its addresses)."""
+        return ["ip", "netns", "exec", self.netns, "sipp", "-sf", str(SCENARIO_DIR / scenario),
+                "-nostdin", f"{self.unit_address}:5060", "-i", source or self.address,
+                "-trace_err", "-error_file", str(workdir / f"sipp-{name}.errors"),
+                *args]  # fmt: skip
+
     def register(
         self, workdir: Path, name: str, number: str, password: str = PASSWORD, port: int = 5080
     ) -> bool:
         """One REGISTER with digest authentication: True when the unit answered 200."""
-        command = ["ip", "netns", "exec", self.netns, "sipp", "-sf",
-                   str(SCENARIO_DIR / "register.xml"), "-nostdin", f"{self.unit_address}:5060",
-                   "-i", self.address, "-p", str(port), "-key", "caller", number,
-                   "-au", number, "-ap", password, "-m", "1", "-timeout", "5s",
-                   "-trace_err", "-error_file", str(workdir / f"sipp-{name}.errors")]  # fmt: skip
+        command = self.sipp(workdir, name, "register.xml", [
+            "-p", str(port), "-key", "caller", number, "-au", number, "-ap", password,
+            "-m", "1", "-timeout", "5s"])  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        return result.returncode == 0
+
+    def call(self, workdir: Path, name: str, caller: str, callee: str, port: int = 5082) -> bool:
+        """One authenticated call from extension `caller`, hung up once answered: True when
+        it was answered (200) and ended cleanly."""
+        command = self.sipp(workdir, name, "call.xml", [
+            "-p", str(port), "-mp", str(port + 20000), "-s", callee, "-key", "caller", caller,
+            "-au", caller, "-ap", PASSWORD, "-m", "1", "-timeout", "10s"])  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         return result.returncode == 0
 
