@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from orpheus.capture.hep_asterisk import module_running
 from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import PASSWORD, Unit, add_extension, register_phone, running_unit
 from testbed.polling import UNIT_TIMEOUT_SECONDS, wait_for
@@ -55,10 +56,12 @@ def _tls_call(unit: Unit) -> dict[str, Any]:
 
 
 def _hep_running(unit: Unit) -> bool:
-    return "Running" in unit.cli("module show like res_hep_pjsip.so")
+    return module_running(unit.cli("module show like res_hep_pjsip.so"), "res_hep_pjsip.so")
 
 
-def test_a_tls_call_in_a_capture_is_listed_from_asterisks_decrypted_sip(unit: Unit) -> None:
+def test_a_tls_call_in_a_capture_is_listed_from_asterisks_decrypted_sip(
+    unit: Unit, tmp_path: Path
+) -> None:
     assert not _hep_running(unit)  # off while no capture runs
     started = unit.agent.ctl("capture", "start", "--filter", "sip", "--duration", "120", "--json")
     assert started.returncode == 0, started.stderr
@@ -92,6 +95,16 @@ def test_a_tls_call_in_a_capture_is_listed_from_asterisks_decrypted_sip(unit: Un
     assert status == 200 and kind.startswith("image/svg+xml")
     for label in (b">INVITE<", b"200 OK", b">BYE<"):
         assert label in svg, label
+
+    # The download is one pcap: tcpdump's ring and the decrypted SIP, which tcpdump reads
+    # as UDP to 5061 from the phone's address and port.
+    pcap = tmp_path / "tls.pcap"
+    download = unit.agent.ctl("capture", "download", capture["id"], "-o", str(pcap))
+    assert download.returncode == 0, download.stderr
+    assert call_id in pcap.read_bytes()
+    read = subprocess.run(["tcpdump", "-n", "-r", str(pcap), "udp", "port", "5061"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert ".5061: UDP" in read.stdout or ".5061: SIP" in read.stdout, read.stdout
 
     assert not _hep_running(unit)  # the last capture ended: HEP is off again
     assert "enabled=no" in (unit.sandbox.data / "etc/asterisk/hep.conf").read_text()

@@ -285,7 +285,7 @@ class CaptureFeature:
         if self._hep is None:
             return str
         directory = self.store.directory(capture.id)
-        attached = self._hep.attach(capture.id, directory, capture.ring.hep_bytes)
+        attached = self._hep.attach(capture.id, directory, capture.ring.hep_bytes, capture.filter)
         if isinstance(attached, str):
             log.warning("capture %s: %s", capture.id, attached)
             return lambda: attached

@@ -30,6 +30,7 @@ _SIZES = {
 }  # fmt: skip
 CAPTURE_SIP = 1
 AF_INET, AF_INET6 = 2, 10
+PROTO_UDP = 17
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class HepMessage:
     destination: str
     destination_port: int
     payload: bytes
+    protocol: int = 0  # the original transport's IP protocol: 17 UDP, 6 TCP (or TLS)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Counters:
     malformed_chunks: int = 0
     rejected: int = 0  # datagrams that were no SIP message
     over_limit: int = 0  # messages a full HEP file had no room for
+    plain: int = 0  # SIP over UDP: tcpdump's packets hold it already
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -121,6 +124,7 @@ def _message(values: dict[int, bytes]) -> HepMessage | None:
         destination=str(ipaddress.ip_address(destination)),
         destination_port=int.from_bytes(ports[1] or b"", "big"),
         payload=payload,
+        protocol=values.get(PROTOCOL, b"\0")[0],
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.control import AsteriskUnavailable
+from orpheus.capture.filters import CaptureFilter
 from orpheus.capture.hep import Counters
 from orpheus.capture.hep_receiver import ADDRESS, HepReceiver
 from orpheus.files import DiskFull, write_file
@@ -39,6 +40,15 @@ def render_hep(enabled: bool, port: int) -> str:
     )
 
 
+def module_running(shown: str, module: str) -> bool:
+    """From `module show like`: the module's line says Running (not Not Running)."""
+    for line in shown.splitlines():
+        words = line.split()
+        if words and words[0] == module:
+            return "Running" in words and "Not" not in words
+    return False
+
+
 class HepSwitch:
     def __init__(self, asterisk_dir: Path, asterisk: Asterisk, port: int) -> None:
         self._path = asterisk_dir / HEP_CONF
@@ -57,7 +67,7 @@ class HepSwitch:
             shown = self._asterisk.cli(f"module show like {RES_HEP_PJSIP}")
         except (AsteriskUnavailable, OSError, DiskFull) as error:
             return f"no decrypted SIP from Asterisk: {error}"
-        if "Running" not in shown:
+        if not module_running(shown, RES_HEP_PJSIP):
             return f"no decrypted SIP from Asterisk: {RES_HEP_PJSIP} did not load"
         return ""
 
@@ -103,14 +113,16 @@ class HepTap:
         if self._listening:
             self._receiver.stop()
 
-    def attach(self, capture_id: str, directory: Path, limit: int) -> Counters | str:
+    def attach(
+        self, capture_id: str, directory: Path, limit: int, capture_filter: CaptureFilter
+    ) -> Counters | str:
         """capture_id takes Asterisk's decrypted SIP from now on: its counters, or why it
         cannot (one line; the capture goes on with tcpdump's packets only)."""
         if not self._listening:
             return "no decrypted SIP from Asterisk: the HEP receiver is not listening"
         with self._lock:
             first = not self._attached
-            counters = self._receiver.attach(capture_id, directory, limit)
+            counters = self._receiver.attach(capture_id, directory, limit, capture_filter)
             self._attached[capture_id] = counters
             # Under the lock: a capture ending meanwhile cannot switch HEP off after this.
             problem = self._switch.enable() if first else ""

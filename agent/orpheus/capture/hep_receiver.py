@@ -1,8 +1,10 @@
 """The local HEP receiver: a UDP socket on 127.0.0.1 that Asterisk's res_hep sends to, and a
 thread that writes each SIP message into every running capture's HEP file (hep.pcap beside
 tcpdump's ring) as the UDP/IP packet it stands for, with its original addresses, ports and
-time. A capture's HEP file is bounded like one of its ring files: when it is full, messages
-are counted and dropped, never written past the bound.
+time. SIP that Asterisk received or sent over UDP is left out (tcpdump's packets hold it);
+over TCP it cannot be told from TLS, so it is written and the dialog listing counts it once
+(capture/analysis.py). A capture's HEP file is bounded (limits.Ring.hep_bytes, within the
+quota): when it is full, messages are counted and dropped, never written past the bound.
 
 The file uses tcpdump's link type for `-i any` (Linux cooked v2), so the capture's download
 stays one pcap and the dialog listing reads it like the ring's files.
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from orpheus.capture import hep
+from orpheus.capture.filters import CaptureFilter
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,19 @@ class HepFile:
     path: Path
     limit: int
     counters: hep.Counters
+    capture_filter: CaptureFilter
     _stream: BinaryIO | None = None
     _size: int = 0
 
     def write(self, message: hep.HepMessage) -> None:
+        if message.protocol == hep.PROTO_UDP:
+            self.counters.plain += 1  # written twice it would be two arrows in the ladder
+            return
+        addresses = (message.source, message.destination)
+        if not self.capture_filter.admits(
+            addresses, (message.source_port, message.destination_port)
+        ):
+            return  # not the capture's, as tcpdump would not have taken its packet
         data = record(message)
         stream = self._open()
         if self._size + len(data) > self.limit:
@@ -119,11 +131,15 @@ class HepReceiver:
                 hep_file.close()
             self._files.clear()
 
-    def attach(self, capture_id: str, directory: Path, limit: int) -> hep.Counters:
-        """From now on, capture_id's HEP file takes what arrives; its counters."""
+    def attach(
+        self, capture_id: str, directory: Path, limit: int, capture_filter: CaptureFilter
+    ) -> hep.Counters:
+        """From now on, capture_id's HEP file takes what arrives and its filter admits; the
+        file's counters."""
         counters = hep.Counters()
+        hep_file = HepFile(directory / HEP_FILE, limit, counters, capture_filter)
         with self._lock:
-            self._files[capture_id] = HepFile(directory / HEP_FILE, limit, counters)
+            self._files[capture_id] = hep_file
         return counters
 
     def detach(self, capture_id: str) -> bool:

@@ -17,9 +17,11 @@ import pytest
 
 from orpheus.capture import hep, pcap, sip
 from orpheus.capture.analysis import read_dialogs
+from orpheus.capture.filters import CaptureFilter
 from orpheus.capture.hep_receiver import HEP_FILE, HepReceiver, file_header, record
-from tests.unit.capture.pcap_files import sip_message
+from tests.unit.capture.pcap_files import PcapWriter, sip_message, tcp
 
+SIP = CaptureFilter("sip")
 INVITE = sip_message("INVITE sip:202@pbx SIP/2.0", "tls-call@pbx", "1 INVITE")
 
 
@@ -39,12 +41,13 @@ def sip_chunks(
     payload: bytes = INVITE,
     seconds: int = 1_700_000_000,
     micro: int = 250_000,
+    protocol: int = 6,
 ) -> list[bytes]:
     src, dst = ipaddress.ip_address(source), ipaddress.ip_address(destination)
     v4 = src.version == 4
     return [
         chunk(hep.FAMILY, bytes([hep.AF_INET if v4 else hep.AF_INET6])),
-        chunk(hep.PROTOCOL, bytes([6])),
+        chunk(hep.PROTOCOL, bytes([protocol])),
         chunk(hep.IPV4_SOURCE if v4 else hep.IPV6_SOURCE, src.packed),
         chunk(hep.IPV4_DESTINATION if v4 else hep.IPV6_DESTINATION, dst.packed),
         chunk(hep.SOURCE_PORT, struct.pack("!H", 40123)),
@@ -61,7 +64,7 @@ def test_a_hep_datagram_over_ipv4_is_its_sip_message() -> None:
     counters = hep.Counters()
     message = hep.parse(datagram(*sip_chunks()), counters)
     assert message == hep.HepMessage(1_700_000_000.25, "192.0.2.10", 40123, "192.0.2.1", 5061,
-                                     INVITE)  # fmt: skip
+                                     INVITE, protocol=6)  # fmt: skip
     assert counters == hep.Counters()
 
 
@@ -169,7 +172,7 @@ def test_the_receiver_writes_what_arrives_into_the_attached_captures_file(tmp_pa
     receiver = HepReceiver(port=0)
     receiver.start()
     try:
-        counters = receiver.attach("c1", tmp_path, 1_000_000)
+        counters = receiver.attach("c1", tmp_path, 1_000_000, SIP)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
             sender.sendto(b"garbage", ("127.0.0.1", receiver.port))
             sender.sendto(datagram(*sip_chunks()), ("127.0.0.1", receiver.port))
@@ -191,7 +194,7 @@ def test_a_full_hep_file_counts_what_it_cannot_hold_and_stays_under_its_bound(
     message = hep.parse(datagram(*sip_chunks()))
     assert message is not None
     limit = len(file_header()) + 3 * len(record(message))
-    counters = receiver.attach("c1", tmp_path, limit)
+    counters = receiver.attach("c1", tmp_path, limit, SIP)
     for _ in range(5):
         receiver.take(datagram(*sip_chunks()))
     receiver.detach("c1")
@@ -210,3 +213,56 @@ def _wait(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("capture_filter", "written"),
+    [
+        (CaptureFilter("host", "192.0.2.10"), True),
+        (CaptureFilter("host", "192.0.2.99"), False),
+        (CaptureFilter("port", "5061"), True),
+        (CaptureFilter("port", "5060"), False),
+        (CaptureFilter("rtp"), False),
+    ],
+)
+def test_asterisks_sip_is_held_to_the_captures_filter(
+    tmp_path: Path, capture_filter: CaptureFilter, written: bool
+) -> None:
+    receiver = HepReceiver(port=0)
+    counters = receiver.attach("c1", tmp_path, 1_000_000, capture_filter)
+    receiver.take(datagram(*sip_chunks()))
+    receiver.detach("c1")
+    assert counters.messages == (1 if written else 0)
+    assert (tmp_path / HEP_FILE).exists() == written
+
+
+def test_sip_over_udp_is_left_to_tcpdump(tmp_path: Path) -> None:
+    receiver = HepReceiver(port=0)
+    counters = receiver.attach("c1", tmp_path, 1_000_000, SIP)
+    receiver.take(datagram(*sip_chunks(protocol=17)))
+    receiver.detach("c1")
+    assert (counters.messages, counters.plain) == (0, 1)
+
+
+def _hep_file(tmp_path: Path, *messages: hep.HepMessage) -> Path:
+    path = tmp_path / HEP_FILE
+    path.write_bytes(file_header() + b"".join(record(m) for m in messages))
+    return path
+
+
+def test_a_message_both_captured_and_sent_over_hep_counts_once(tmp_path: Path) -> None:
+    """SIP over TCP: tcpdump reads it and Asterisk sends its copy (TCP or TLS, it cannot
+    say); a TLS message only Asterisk's copy holds is kept, marked as HEP's."""
+    at = 1000.0
+    over_tcp = sip_message("INVITE sip:202@pbx SIP/2.0", "tcp-call", "1 INVITE")
+    ring = tmp_path / "capture.pcap0"
+    ring.write_bytes(
+        PcapWriter().add(at, tcp("10.0.0.1", 5070, "10.0.0.2", 5060, over_tcp)).bytes()
+    )
+    copy = hep.HepMessage(at + 0.0004, "10.0.0.1", 5070, "10.0.0.2", 5060, over_tcp, 6)
+    over_tls = hep.HepMessage(at + 1, "10.0.0.1", 40000, "10.0.0.2", 5061, INVITE, 6)
+    found = read_dialogs([ring, _hep_file(tmp_path, copy, over_tls)])
+    tcp_call = found.dialogs["tcp-call"]
+    assert [m.transport for m in tcp_call.messages] == ["tcp"]
+    tls_call = found.dialogs["tls-call@pbx"]
+    assert [(m.transport, m.source) for m in tls_call.messages] == [("hep", "10.0.0.1:40000")]
