@@ -79,6 +79,13 @@ class HepSwitch:
         except (AsteriskUnavailable, OSError, DiskFull) as error:
             log.warning("could not switch Asterisk's HEP output off: %s", error)
 
+    def left_on(self) -> bool:
+        """hep.conf says enabled=yes: an earlier agent ended during a capture."""
+        try:
+            return "enabled=yes" in self._path.read_text().splitlines()
+        except OSError:
+            return False
+
     def _write(self, *, enabled: bool) -> None:
         """Asterisk reads its files as its own user: 0640, owned like the directory."""
         owner = self._path.parent.stat()
@@ -98,6 +105,8 @@ class HepTap:
         self._listening = False
 
     def start(self) -> None:
+        if self._switch.left_on():  # its capture was marked interrupted: nobody listens
+            self._switch.disable()
         try:
             self._receiver.start()
             self._listening = True

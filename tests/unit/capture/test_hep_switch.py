@@ -102,3 +102,15 @@ def test_without_its_port_the_receiver_says_so_and_captures_go_on(tmp_path: Path
         taken.stop()
     finally:
         first.stop()
+
+
+def test_hep_left_on_by_an_earlier_agent_is_switched_off_at_start(tmp_path: Path) -> None:
+    asterisk = FakeAsterisk()
+    asterisk.pjsip_loaded = True
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / HEP_CONF).write_text("[general]\nenabled=yes\n")
+    tap = HepTap(HepReceiver(port=0), HepSwitch(tmp_path / "etc", asterisk, 9064))
+    tap.start()
+    tap.stop()
+    assert not asterisk.pjsip_loaded
+    assert "enabled=no" in (tmp_path / "etc" / HEP_CONF).read_text()
