@@ -225,7 +225,7 @@ class CaptureFeature:
 
     def download(self, capture_id: str) -> Stream:
         self._capture(capture_id)
-        files = self.store.files(capture_id)
+        files = pcap.same_link(self.store.files(capture_id))
         sizes = [_size(path) for path in files]
         return Stream(PCAP_TYPE, pcap.merged_length(sizes), pcap.merged(files, sizes))
 
