@@ -55,6 +55,17 @@ def _tls_call(unit: Unit) -> dict[str, Any]:
     return json.loads(result.stdout.splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _send_garbage(unit: Unit) -> None:
+    script = (
+        "import os, socket\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "for data in (b'HEP3\\xff\\xff' + os.urandom(900), os.urandom(2000), b'HEP3'):\n"
+        "    s.sendto(data, ('127.0.0.1', 9064))\n"
+    )
+    subprocess.run(["ip", "netns", "exec", unit.agent.netns, sys.executable, "-c", script],
+                   check=True, timeout=30)  # fmt: skip
+
+
 def _hep_running(unit: Unit) -> bool:
     return module_running(unit.cli("module show like res_hep_pjsip.so"), "res_hep_pjsip.so")
 
@@ -68,6 +79,7 @@ def test_a_tls_call_in_a_capture_is_listed_from_asterisks_decrypted_sip(
     capture = json.loads(started.stdout)
     wait_for("tcpdump to write its file", lambda: _size(unit, capture["id"]) > 0, timeout=30)
     assert _hep_running(unit)
+    _send_garbage(unit)  # hostile datagrams on the receiver's port: dropped and counted
     phone = register_phone(unit, CALLED, 5072, 31100)
     try:
         call = _tls_call(unit)
@@ -76,7 +88,7 @@ def test_a_tls_call_in_a_capture_is_listed_from_asterisks_decrypted_sip(
     assert (call["invite"], call["bye"]) == (200, 200), call
     stopped = unit.agent.ctl("capture", "stop", capture["id"])
     assert stopped.returncode == 0, stopped.stderr
-    assert "SIP messages from Asterisk (HEP)" in stopped.stdout, stopped.stdout
+    assert "SIP messages from Asterisk (HEP), 3 dropped" in stopped.stdout, stopped.stdout
 
     directory = unit.agent.workdir / "run/captures" / capture["id"]
     call_id = call["call_id"].encode()
