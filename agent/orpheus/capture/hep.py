@@ -54,8 +54,10 @@ class Counters:
     over_limit: int = 0  # messages a full HEP file had no room for
     plain: int = 0  # SIP over UDP: tcpdump's packets hold it already
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(vars(self))
+    def add_drops(self, other: Counters) -> None:
+        """What one datagram's parse dropped, counted here too."""
+        self.malformed_chunks += other.malformed_chunks
+        self.rejected += other.rejected
 
 
 @dataclass

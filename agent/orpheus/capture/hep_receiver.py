@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from orpheus.capture import hep
+from orpheus.capture import hep, pcap
 from orpheus.capture.filters import CaptureFilter
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ POLL_SECONDS = 0.5  # how soon the thread notices it is asked to stop
 
 
 def file_header() -> bytes:
-    return struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, hep.MAX_PACKET, LINKTYPE_LINUX_SLL2)
+    # The snap length is tcpdump's largest: a record is the cooked header and a whole packet
+    # of up to 64 KiB, which a reader holding records to the snap length must not cut off.
+    return struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, pcap.MAX_RECORD, LINKTYPE_LINUX_SLL2)
 
 
 def record(message: hep.HepMessage) -> bytes:
@@ -142,13 +144,12 @@ class HepReceiver:
             self._files[capture_id] = hep_file
         return counters
 
-    def detach(self, capture_id: str) -> bool:
-        """Stops writing capture_id's file; True if no capture takes messages any more."""
+    def detach(self, capture_id: str) -> None:
+        """Stops writing capture_id's file."""
         with self._lock:
             hep_file = self._files.pop(capture_id, None)
             if hep_file is not None:
                 hep_file.close()
-            return not self._files
 
     def _serve(self) -> None:
         assert self._socket is not None
@@ -164,16 +165,16 @@ class HepReceiver:
 
     def take(self, data: bytes) -> None:
         """One datagram into every attached capture (each counts for itself)."""
+        parsed = hep.Counters()
+        message = hep.parse(data, parsed)
         with self._lock:
             files = list(self._files.values())
-            if not files:
-                hep.parse(data, self.counters)
-                return
-            message = None
             for hep_file in files:
-                message = hep.parse(data, hep_file.counters) if message is None else message
+                hep_file.counters.add_drops(parsed)
                 if message is not None:
                     self._write(hep_file, message)
+            if not files:
+                self.counters.add_drops(parsed)
 
     def _write(self, hep_file: HepFile, message: hep.HepMessage) -> None:
         try:

@@ -266,3 +266,18 @@ def test_a_message_both_captured_and_sent_over_hep_counts_once(tmp_path: Path) -
     assert [m.transport for m in tcp_call.messages] == ["tcp"]
     tls_call = found.dialogs["tls-call@pbx"]
     assert [(m.transport, m.source) for m in tls_call.messages] == [("hep", "10.0.0.1:40000")]
+
+
+def test_the_largest_message_a_datagram_holds_reads_back_whole(tmp_path: Path) -> None:
+    empty = sip_message("MESSAGE sip:202@pbx SIP/2.0", "large@pbx", "1 MESSAGE")
+    room = hep.MAX_PACKET - len(datagram(*sip_chunks("2001:db8::10", "2001:db8::1", empty)))
+    body = "x" * (room - 4)  # its Content-Length grows from 1 digit to 5
+    large = sip_message("MESSAGE sip:202@pbx SIP/2.0", "large@pbx", "1 MESSAGE", body=body)
+    whole = datagram(*sip_chunks("2001:db8::10", "2001:db8::1", large))
+    assert len(whole) == hep.MAX_PACKET
+    message = hep.parse(whole)
+    assert message is not None
+    path = _hep_file(tmp_path, message)
+    with path.open("rb") as stream:
+        (packet,) = pcap.packets(stream)
+    assert packet.payload == large
