@@ -189,7 +189,8 @@ def call(phone: Phone, number: str, hold: float) -> dict[str, object]:
     call_id, uri = secrets.token_hex(12), f"sip:{number}@{phone.server}"
     address = phone.local.rsplit(":", 1)[0]
     answer = phone.authorised("INVITE", uri, call_id, number, srtp_sdp(address, 40000))
-    result: dict[str, object] = {"invite": answer.status, "answer_sdp": answer.body}
+    result: dict[str, object] = {"invite": answer.status, "answer_sdp": answer.body,
+                                 "call_id": call_id}  # fmt: skip
     phone.ack(uri, call_id, number, answer)
     if answer.status == 200:
         time.sleep(hold)

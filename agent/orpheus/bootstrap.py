@@ -160,7 +160,7 @@ def build_features(
     features.append(
         ReportFeature(sections, asterisk, roots, config.run_dir / "report", config.data_dir, audit)
     )
-    features.append(capture_feature(config, systemd, jobs, audit))
+    features.append(capture_feature(config, systemd, jobs, audit, asterisk))
     features.append(network_feature(config, audit))
     return features
 

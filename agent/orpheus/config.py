@@ -88,6 +88,9 @@ class AgentConfig:
     capture_command: str = "/usr/bin/tcpdump"
     capture_quota_mb: int = 100  # /run is a fifth of RAM: 400 MB on a Mini
     capture_runner: str = "systemd"
+    # The UDP port on 127.0.0.1 where the agent takes Asterisk's HEP (decrypted SIP, for
+    # captures of SIP over TLS: capture/hep_asterisk.py); 0: no HEP.
+    capture_hep_port: int = 9064
     # False: the console's reboot route (console/routes.py) is refused; for a test agent on
     # a host, whose systemd is not the unit's.
     reboot_enabled: bool = True

@@ -1,32 +1,66 @@
-"""A capture's SIP dialogs, read from its ring files (oldest first), remembered while the
-files stay as they were: a finished capture is parsed once, not at every request."""
+"""A capture's SIP dialogs, read from its ring files (oldest first) and its HEP file
+(Asterisk's decrypted SIP), remembered while the files stay as they were: a finished capture
+is parsed once, not at every request.
+
+A message in both (SIP over TCP: tcpdump reads it, and Asterisk's copy cannot be told from
+TLS) counts once: the HEP copy is dropped when tcpdump's packets hold the same message
+(Call-ID, CSeq, start line, addresses) within SAME_MESSAGE_SECONDS."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from pathlib import Path
 
 from orpheus.capture import pcap, sip
 from orpheus.capture.dialogs import Dialogs, group
+from orpheus.capture.hep_receiver import HEP_FILE
 
 CACHED = 8  # captures whose dialogs are remembered
+SAME_MESSAGE_SECONDS = 1.0  # HEP's time has milliseconds; a retransmission comes 0.5 s on
+HEP_TRANSPORT = "hep"  # what a message from Asterisk's copy says it came over
+Key = tuple[str, str, str, str, str]
 
 
 def read_dialogs(files: list[Path], max_records: int = pcap.MAX_RECORDS) -> Dialogs:
-    messages: list[sip.SipMessage] = []
+    captured: list[sip.SipMessage] = []
+    decrypted: list[sip.SipMessage] = []
     left = max_records
     for path in files:
         if left <= 0:
             break
+        into = decrypted if path.name == HEP_FILE else captured
         try:  # packet by packet: only the SIP messages are kept, never a file's payloads
             with path.open("rb") as stream:
                 for packet in pcap.packets(stream, left):
                     left -= 1
-                    messages.extend(sip.messages(packet))
+                    into.extend(sip.messages(packet))
         except (OSError, pcap.PcapInvalid):
             continue  # a ring file being rewritten, or not a pcap: the others still count
-    return group(messages)
+    return group(captured + _not_captured(decrypted, captured))
+
+
+def _key(message: sip.SipMessage) -> Key:
+    return (message.call_id, message.cseq, message.label, message.source, message.destination)
+
+
+def _not_captured(
+    decrypted: list[sip.SipMessage], captured: list[sip.SipMessage]
+) -> list[sip.SipMessage]:
+    """Asterisk's copies that tcpdump's packets do not hold, marked as HEP's."""
+    seen: dict[Key, list[float]] = {}
+    for message in captured:
+        seen.setdefault(_key(message), []).append(message.time)
+    return [
+        replace(message, transport=HEP_TRANSPORT)
+        for message in decrypted
+        if not _seen(seen.get(_key(message), []), message.time)
+    ]
+
+
+def _seen(times: list[float], time: float) -> bool:
+    return any(abs(seen - time) < SAME_MESSAGE_SECONDS for seen in times)
 
 
 class DialogCache:

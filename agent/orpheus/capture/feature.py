@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from orpheus.api.app import Api, ApiError, json_body
@@ -16,6 +17,8 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.capture import ladder, pcap, tcpdump
 from orpheus.capture.analysis import DialogCache
 from orpheus.capture.filters import CaptureFilter, FilterInvalid
+from orpheus.capture.hep import Counters
+from orpheus.capture.hep_asterisk import HepTap
 from orpheus.capture.job import KIND, watch
 from orpheus.capture.limits import (
     DEFAULT_DURATION_SECONDS,
@@ -60,8 +63,11 @@ class CaptureFeature:
         program: str,
         jobs: JobRegistry,
         audit: AuditSink,
+        hep: HepTap | None = None,
     ) -> None:
+        """hep: Asterisk's decrypted SIP written into each running capture (None: none)."""
         self.store = store
+        self._hep = hep
         self._runner = runner
         self._program = program
         self._jobs = jobs
@@ -147,6 +153,8 @@ class CaptureFeature:
             if capture.state == "running":
                 self._runner.stop_leftover(capture.id)
                 self.store.update(capture, state="finished", message="interrupted (agent restart)")
+        if self._hep is not None:
+            self._hep.start()
 
     def stop(self) -> None:
         with self._lock:
@@ -155,6 +163,8 @@ class CaptureFeature:
             event.set()
         for _event, thread in running:
             thread.join(STOP_WAIT_SECONDS)
+        if self._hep is not None:
+            self._hep.stop()
 
     # routes
 
@@ -215,7 +225,7 @@ class CaptureFeature:
 
     def download(self, capture_id: str) -> Stream:
         self._capture(capture_id)
-        files = self.store.files(capture_id)
+        files = pcap.same_link(self.store.files(capture_id))
         sizes = [_size(path) for path in files]
         return Stream(PCAP_TYPE, pcap.merged_length(sizes), pcap.merged(files, sizes))
 
@@ -255,17 +265,31 @@ class CaptureFeature:
             self.store.update(capture, state="failed", message=str(error))
             raise ApiError(503, f"cannot start the capture: {error}") from error
         stopping = threading.Event()
+        also = self._attach_hep(capture)
 
         def work(job: Job) -> str:
             try:
-                return watch(job, self.store, capture, running, stopping)
+                return watch(job, self.store, capture, running, stopping, also=also)
             finally:
+                if self._hep is not None:
+                    self._hep.detach(capture.id)
                 with self._lock:
                     self._running.pop(capture.id, None)
 
         with self._lock:
             thread = self._jobs.spawn(job, work)
             self._running[capture.id] = (stopping, thread)
+
+    def _attach_hep(self, capture: Capture) -> Callable[[], str]:
+        """What the capture's message says of HEP: the messages taken, or why none."""
+        if self._hep is None:
+            return str
+        directory = self.store.directory(capture.id)
+        attached = self._hep.attach(capture.id, directory, capture.ring.hep_bytes, capture.filter)
+        if isinstance(attached, str):
+            log.warning("capture %s: %s", capture.id, attached)
+            return lambda: attached
+        return lambda: _hep_summary(attached)
 
     def _stop(self, capture_id: str) -> None:
         with self._lock:
@@ -290,6 +314,12 @@ class CaptureFeature:
             self._audit.append(AuditEntry(change, what, request_user(), None, after))
         except (OSError, sqlite3.Error) as error:
             log.error("could not audit %s: %s", change, error)
+
+
+def _hep_summary(counters: Counters) -> str:
+    said = f"{counters.messages} SIP messages from Asterisk (HEP)"
+    dropped = counters.over_limit + counters.rejected
+    return said + (f", {dropped} dropped" if dropped else "")
 
 
 def _size(path: Any) -> int:

@@ -55,6 +55,19 @@ class CaptureFilter:
             return ["host", self.value]
         return ["port", self.value]
 
+    def admits(self, addresses: tuple[str, str], ports: tuple[int, int]) -> bool:
+        """Whether the filter takes a SIP message between these (canonical) addresses and
+        ports, as tcpdump's expression would take its packet: Asterisk's decrypted SIP
+        (HEP) is held to the capture's filter too. sip takes every one (Asterisk's own end
+        is 5060 or 5061, or a trunk's port, which the filter means too); rtp none."""
+        if self.kind == "sip":
+            return True
+        if self.kind == "host":
+            return self.value in addresses
+        if self.kind == "port":
+            return int(self.value) in ports
+        return False
+
     def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "value": self.value}
 

@@ -23,8 +23,10 @@ def watch(
     running: Running,
     stopping: threading.Event,
     clock: Callable[[], float] = time.monotonic,
+    also: Callable[[], str] = str,
 ) -> str:
-    """The job's work once tcpdump runs; returns the message it succeeds with."""
+    """The job's work once tcpdump runs; returns the message it succeeds with. also: what
+    else the capture took (Asterisk's decrypted SIP), said after the bytes captured."""
     started = clock()
     why = "its duration ended"
     result = running.result()
@@ -39,7 +41,7 @@ def watch(
                 raise Failure(str(error)) from error
             result = running.result() or ""
             break
-        job.step(int(100 * elapsed / capture.duration_seconds), _captured(store, capture))
+        job.step(int(100 * elapsed / capture.duration_seconds), _captured(store, capture, also))
         stopping.wait(POLL_SECONDS)
         result = running.result()
     else:
@@ -47,13 +49,14 @@ def watch(
     if result:
         _end(store, capture, "failed", result)
         raise Failure(result)
-    message = f"{why}: {_captured(store, capture)}"
+    message = f"{why}: {_captured(store, capture, also)}"
     _end(store, capture, "finished", message)
     return message
 
 
-def _captured(store: CaptureStore, capture: Capture) -> str:
-    return f"{store.size(capture.id)} bytes captured"
+def _captured(store: CaptureStore, capture: Capture, also: Callable[[], str]) -> str:
+    extra = also()
+    return f"{store.size(capture.id)} bytes captured" + (f", {extra}" if extra else "")
 
 
 def _end(store: CaptureStore, capture: Capture, state: str, message: str) -> None:

@@ -15,6 +15,7 @@ MAX_KEPT = 20
 # tcpdump checks a file's size before it writes a packet: one more packet may go over.
 SNAPLEN = 65535
 RING_FILES = 4
+HEP_SHARE = 4  # the HEP file (decrypted SIP) may hold a quarter of the capture's size
 
 
 class QuotaExceeded(Exception):
@@ -38,9 +39,15 @@ class Ring:
         return cls(files, size_mb // files)
 
     @property
+    def hep_bytes(self) -> int:
+        """The most the capture's HEP file holds (never a record over: hep_receiver.py)."""
+        return self.files * self.file_mb * MB // HEP_SHARE
+
+    @property
     def bound_bytes(self) -> int:
-        """The most the ring holds on disk (each file one packet over at worst)."""
-        return self.files * (self.file_mb * MB + SNAPLEN + 16)
+        """The most the capture holds on disk: the ring (each file one packet over at worst)
+        and its HEP file."""
+        return self.files * (self.file_mb * MB + SNAPLEN + 16) + self.hep_bytes
 
 
 def check_free(free_bytes: int, reserved_bytes: int, new_bytes: int) -> None:

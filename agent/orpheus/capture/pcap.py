@@ -168,6 +168,28 @@ def _port(data: bytes, at: int) -> int:
     return int.from_bytes(data[at : at + 2], "big")
 
 
+def same_link(files: list[Path]) -> list[Path]:
+    """The files whose pcap header (byte order, time unit, link type) is the first one's:
+    only those can be merged under one header (the HEP file is written in tcpdump's link
+    type for -i any; a tcpdump that wrote another would have it left out, not garbled)."""
+    kept: list[Path] = []
+    first: bytes | None = None
+    for path in files:
+        try:
+            with path.open("rb") as stream:
+                header = stream.read(GLOBAL_HEADER)
+        except OSError:
+            continue
+        if len(header) < GLOBAL_HEADER:
+            kept.append(path)  # still empty: merged() skips it
+            continue
+        shape = header[:4] + header[20:24]
+        first = shape if first is None else first
+        if shape == first:
+            kept.append(path)
+    return kept
+
+
 def merged_length(sizes: Iterable[int]) -> int:
     """The bytes merged() yields for files of these sizes: one header, every file's records."""
     kept = [size for size in sizes if size >= GLOBAL_HEADER]

@@ -1,5 +1,6 @@
 """The kept captures: one directory each under the capture root (RAM by default), holding
-capture.json (what was asked, its state) and tcpdump's ring files.
+capture.json (what was asked, its state), tcpdump's ring files and the HEP file (the
+decrypted SIP Asterisk sent while it ran: capture/hep_receiver.py).
 
 Creating a capture checks the quota and the number kept under one lock, so two requests at
 once cannot both take the last megabytes. A capture's id is random hex: the only names the
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orpheus.capture.filters import CaptureFilter, FilterInvalid
+from orpheus.capture.hep_receiver import HEP_FILE
 from orpheus.capture.limits import MAX_KEPT, QuotaExceeded, Ring, check_free, check_quota
 from orpheus.capture.tcpdump import ring_files
 from orpheus.files import write_file
@@ -120,7 +122,10 @@ class CaptureStore:
         return sorted((c for c in found if c is not None), key=lambda c: c.started_at)
 
     def files(self, capture_id: str) -> list[Path]:
-        return ring_files(self.directory(capture_id))
+        """The ring's files, oldest first, then the HEP file if Asterisk sent any."""
+        directory = self.directory(capture_id)
+        hep = directory / HEP_FILE
+        return ring_files(directory) + ([hep] if hep.is_file() else [])
 
     def size(self, capture_id: str) -> int:
         total = 0

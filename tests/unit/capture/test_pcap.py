@@ -11,6 +11,7 @@ import pytest
 
 from orpheus.capture import pcap, sip, tcpdump
 from orpheus.capture.analysis import read_dialogs
+from orpheus.capture.hep_receiver import file_header
 from tests.unit.capture.pcap_files import ETHERNET, PBX, PHONE, PcapWriter, call_flow, tcp, udp
 from tests.unit.capture.pcap_files import sip_message as sip_text
 
@@ -123,3 +124,16 @@ def test_a_file_that_grew_after_the_download_started_is_sent_at_its_first_size(
     with path.open("ab") as grow:
         grow.write(b"\0" * 100)
     assert len(b"".join(pcap.merged([path], [size]))) == size
+
+
+def test_only_files_of_the_first_ones_link_type_are_merged(tmp_path: Path) -> None:
+    cooked = tmp_path / "capture.pcap0"
+    cooked.write_bytes(PcapWriter().bytes())
+    ethernet = tmp_path / "capture.pcap1"
+    ethernet.write_bytes(PcapWriter(linktype=ETHERNET).bytes())
+    empty = tmp_path / "capture.pcap2"
+    empty.write_bytes(b"")
+    hep_file = tmp_path / "hep.pcap"
+    hep_file.write_bytes(file_header())
+    files = [cooked, ethernet, empty, hep_file]
+    assert pcap.same_link(files) == [cooked, empty, hep_file]
