@@ -126,6 +126,21 @@ def test_the_wizard_is_not_shown_at_the_next_log_in(browser: WebDriver, mini_uni
     wait(browser, lambda d: d.current_url.endswith("/dashboard"))
 
 
+def test_the_wizard_may_be_skipped(browser: WebDriver, mini_unit: Unit) -> None:
+    """Its record removed (as on a unit that never ran it), the next log-in leads to it."""
+    (mini_unit.agent.data_dir / "orpheus/setup.json").unlink()
+    log_in(browser, BASE, "admin", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/wizard"))
+    browser.find_element(By.ID, "wizard-skip").click()
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    _, setup = local_request(mini_unit, "GET", "/api/v1/setup")
+    assert setup["completed"] is True and setup["outcome"] == "skipped"
+    _, time = local_request(mini_unit, "GET", "/api/v1/time")
+    assert time["timezone"] == "Europe/Rome"
+    log_in(browser, BASE, "admin", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+
+
 def test_the_dashboard_shows_what_the_status_says(browser: WebDriver, mini_unit: Unit) -> None:
     _, status = local_request(mini_unit, "GET", "/api/v1/status")
     browser.get(f"{BASE}/dashboard")
