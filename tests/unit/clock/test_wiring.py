@@ -44,3 +44,10 @@ def test_timesyncd_and_the_zones_are_installed_and_enabled() -> None:
     assert {"systemd-timesyncd", "tzdata"} <= set(config["packages"])
     assert "systemd-timesyncd.service" in config["units"]["enable"]
     assert AgentConfig().time_apply_command[-1] == "systemd-timesyncd.service"
+
+
+def test_timesyncd_waits_for_the_data_partition() -> None:
+    drop_in = OVERLAY / "etc/systemd/system/systemd-timesyncd.service.d/orpheus.conf"
+    lines = drop_in.read_text().splitlines()
+    [needs] = [line for line in lines if line.startswith("RequiresMountsFor=")]
+    assert str(_store().timesyncd_file.parent).startswith(needs.split("=", 1)[1])
