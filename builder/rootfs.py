@@ -45,6 +45,8 @@ GRUB_MODULES = (  # noqa: SIM905 - two lines of names read better than 22
 DATA_SYMLINKS = {
     "etc/asterisk": "/data/etc/asterisk",
     "var/log": "/data/log",
+    # the time zone the agent links there (clock/); tzdata's own link is replaced
+    "etc/localtime": "/data/etc/localtime",
 }
 
 

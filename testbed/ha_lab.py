@@ -76,6 +76,7 @@ class Node:
             "https_port": AGENT_HTTPS_PORT,
             "console_banner_reload": [],  # the host's login prompts are not the unit's
             "network_apply_command": [],  # nor its networkd
+            "time_apply_command": [],  # nor its timesyncd
             "reboot_enabled": False,  # nor its systemd: the console's reboot is refused
             "release_file": str(self.workdir / "release.json"),
             "cmdline_file": str(self.workdir / "cmdline"),

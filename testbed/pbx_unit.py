@@ -132,6 +132,7 @@ class Agent:
             # tcpdump runs as the agent's child (the host's, from builder/hosttools.py).
             "capture_runner": "agent",
             "network_apply_command": [],  # the host's networkd is not the unit's
+            "time_apply_command": [],  # nor its timesyncd
             "reboot_enabled": False,  # nor its systemd: the console's reboot is refused
         }
         if self.credentials_dir is not None:

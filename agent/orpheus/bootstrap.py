@@ -33,12 +33,15 @@ from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
 from orpheus.capture.wiring import capture_feature
+from orpheus.clock.feature import TimeFeature
+from orpheus.clock.settings import TimeStore
 from orpheus.config import AgentConfig, load_config
 from orpheus.console.routes import ConsoleFeature
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.diagnostics.feature import ReportFeature
 from orpheus.feature import Feature
 from orpheus.firewall.feature import firewall_feature
+from orpheus.firstrun.feature import SetupFeature
 from orpheus.ha.feature import HaFeature, options_from
 from orpheus.https.feature import HttpsFeature, HttpsSettings
 from orpheus.https.redirect import plain_http_app
@@ -162,6 +165,7 @@ def build_features(
     )
     features.append(capture_feature(config, systemd, jobs, audit, asterisk))
     features.append(network_feature(config, audit))
+    features += [time_feature(config, audit), SetupFeature(config.state_dir / "setup.json", audit)]
     return features
 
 
@@ -170,6 +174,12 @@ def network_feature(config: AgentConfig, audit: AuditLog) -> NetworkFeature:
     network_file = config.data_dir / "etc/systemd/network" / NETWORK_FILE_NAME
     store = NetworkStore(config.state_dir / "network.json", network_file)
     return NetworkFeature(store, config.network_apply_command, audit)
+
+
+def time_feature(config: AgentConfig, audit: AuditLog) -> TimeFeature:
+    # The image links /etc/localtime and timesyncd's drop-in here (rootfs_overlay/).
+    store = TimeStore(config.state_dir / "time.json", config.data_dir / "etc", config.zoneinfo_dir)
+    return TimeFeature(store, config.time_apply_command, config.time_synchronized_file, audit)
 
 
 def https_feature(

@@ -98,6 +98,12 @@ class AgentConfig:
     # data_dir/etc/systemd/network and reconfigures what changed; an empty list runs nothing
     # (a test agent on a host, whose networkd is not the unit's).
     network_apply_command: tuple[str, ...] = ("networkctl", "reload")
+    # The time settings (clock/): timesyncd reads its files only at start; an empty list runs
+    # nothing (a test agent on a host, whose timesyncd is not the unit's). Zones are checked
+    # against the running system's zoneinfo; timesyncd marks a synchronized clock in a file.
+    time_apply_command: tuple[str, ...] = ("systemctl", "restart", "systemd-timesyncd.service")
+    zoneinfo_dir: Path = Path("/usr/share/zoneinfo")
+    time_synchronized_file: Path = Path("/run/systemd/timesync/synchronized")
     # Log-in sessions (users/sessions.py): idle timeout and absolute lifetime.
     session_idle_seconds: float = 15 * 60.0
     session_max_seconds: float = 12 * 3600.0

@@ -48,6 +48,19 @@ def test_the_console_menu_runs_after_the_login_prompt(rootfs: Path) -> None:
     assert link.readlink() == Path("/data/etc/systemd/network/10-orpheus.network")
 
 
+def test_the_clock_settings_point_to_the_data_partition(rootfs: Path) -> None:
+    # the agent's clock/ writes both on /data; the read-only root only links them
+    assert (rootfs / "etc/localtime").readlink() == Path("/data/etc/localtime")
+    drop_in = rootfs / "etc/systemd/timesyncd.conf.d/orpheus.conf"
+    assert drop_in.readlink() == Path("/data/etc/systemd/timesyncd.conf.d/orpheus.conf")
+    assert (rootfs / "usr/lib/systemd/systemd-timesyncd").is_file()
+    assert (rootfs / "usr/share/zoneinfo/Europe/Rome").is_file()
+    wants = rootfs / "etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service"
+    assert wants.is_symlink()
+    tmpfiles = (rootfs / "etc/tmpfiles.d/orpheus.conf").read_text()
+    assert "L /data/etc/localtime" in tmpfiles and "/usr/share/zoneinfo/UTC" in tmpfiles
+
+
 def test_only_asterisk_and_its_needs_come_from_unstable(rootfs: Path) -> None:
     prefs = (rootfs / "etc/apt/preferences.d/orpheus-pins").read_text()
     assert "Pin-Priority: 100" in prefs and "Pin-Priority: 990" in prefs

@@ -89,6 +89,7 @@ class SnmpUnit:
             "https_port": self.https_port,
             "console_banner_reload": [],  # the host's login prompts are not the unit's
             "network_apply_command": [],  # nor its networkd
+            "time_apply_command": [],  # nor its timesyncd
             "reboot_enabled": False,  # nor its systemd: the console's reboot is refused
             "release_file": str(self.sandbox.rootfs / "usr/lib/orpheus/release.json"),
             "cmdline_file": str(self.shared / "cmdline"),

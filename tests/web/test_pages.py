@@ -58,8 +58,87 @@ def test_log_in_with_the_initial_password_is_forced_to_change_it(
         browser, "password", "password"
     )
     fill(browser, "password", {"current_password": first, "password": ADMIN_PASSWORD})
-    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    # a fresh unit's administrator goes on to the first-run wizard (the next test)
+    wait(browser, lambda d: d.current_url.endswith("/wizard"))
     assert browser.find_element(By.ID, "logout").is_displayed()
+
+
+def test_the_administrator_is_then_led_through_the_first_run_wizard(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    assert browser.current_url.endswith("/wizard")
+    assert local_request(mini_unit, "GET", "/api/v1/setup")[1] == {"completed": False}
+    steps = browser.find_element(By.ID, "wizard-steps")
+    done = steps.find_element(By.CSS_SELECTOR, 'li[data-step="1"]')
+    assert done.get_attribute("class") == "done" and "password" in done.text.lower()
+    zone = Select(browser.find_element(By.CSS_SELECTOR, '#wizard-time [name="timezone"]'))
+    assert zone.first_selected_option.get_attribute("value") == "UTC"  # the unit's default
+    _, zones = local_request(mini_unit, "GET", "/api/v1/time/zones")
+    assert [option.get_attribute("value") for option in zone.options] == zones["zones"]
+    shot(browser, "wizard-time")
+    fill(browser, "wizard-time", {"ntp_servers": "ntp.example.org #FallbackNTP=evil"})
+    assert "host name" in _any_error(browser, "wizard-time")
+    assert browser.current_url.endswith("/wizard")
+    zone.select_by_value("Europe/Rome")
+    fill(browser, "wizard-time", {"ntp_servers": "ntp1.example.org, 192.0.2.123"})
+    wait(browser, lambda d: d.current_url.endswith("/wizard?step=3"))
+    _, time = local_request(mini_unit, "GET", "/api/v1/time")
+    assert time["timezone"] == "Europe/Rome"
+    assert time["ntp_servers"] == ["ntp1.example.org", "192.0.2.123"]
+
+    assert browser.find_element(By.CSS_SELECTOR, '#wizard-snmp [value="off"]').is_selected()
+    browser.find_element(By.CSS_SELECTOR, '#wizard-snmp [value="on"]').click()
+    fill(browser, "wizard-snmp", {"community": "bad community!", "source": "192.0.2.0/24"})
+    assert "communit" in _any_error(browser, "wizard-snmp")
+    assert local_request(mini_unit, "GET", "/api/v1/setup")[1] == {"completed": False}
+    shot(browser, "wizard-snmp")
+    fill(browser, "wizard-snmp", {"community": "wizard", "source": "192.0.2.0/24"})
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    _, snmp = local_request(mini_unit, "GET", "/api/v1/snmp")
+    assert snmp["settings"]["communities"] == [{"name": "wizard", "sources": ["192.0.2.0/24"]}]
+    _, setup = local_request(mini_unit, "GET", "/api/v1/setup")
+    assert setup["completed"] is True and setup["outcome"] == "finished"
+    assert setup["by"] == "admin"
+
+
+def _any_error(browser: WebDriver, form: str) -> str:
+    """The text of whichever error span of the form the API's refusal landed in."""
+    spans = f"#{form} .error"
+    found = wait(browser, lambda d: [s.text for s in d.find_elements(By.CSS_SELECTOR, spans)
+                                     if s.text])  # fmt: skip
+    return " ".join(found)
+
+
+def test_the_wizard_is_not_shown_at_the_next_log_in(browser: WebDriver, mini_unit: Unit) -> None:
+    log_in(browser, BASE, "admin", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    # run again by its address, it shows the settings as they are; SNMP off empties its lists
+    browser.get(f"{BASE}/wizard?step=3")
+    assert browser.find_element(By.CSS_SELECTOR, '#wizard-snmp [value="on"]').is_selected()
+    browser.find_element(By.CSS_SELECTOR, '#wizard-snmp [value="off"]').click()
+    browser.find_element(By.CSS_SELECTOR, '#wizard-snmp button[type="submit"]').click()
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    _, snmp = local_request(mini_unit, "GET", "/api/v1/snmp")
+    assert snmp["settings"]["communities"] == [] and snmp["settings"]["users"] == []
+    _, time = local_request(mini_unit, "GET", "/api/v1/time")
+    assert time["timezone"] == "Europe/Rome"  # step 3 alone changes no time setting
+    log_in(browser, BASE, "admin", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+
+
+def test_the_wizard_may_be_skipped(browser: WebDriver, mini_unit: Unit) -> None:
+    """Its record removed (as on a unit that never ran it), the next log-in leads to it."""
+    (mini_unit.agent.data_dir / "orpheus/setup.json").unlink()
+    log_in(browser, BASE, "admin", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/wizard"))
+    browser.find_element(By.ID, "wizard-skip").click()
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+    _, setup = local_request(mini_unit, "GET", "/api/v1/setup")
+    assert setup["completed"] is True and setup["outcome"] == "skipped"
+    _, time = local_request(mini_unit, "GET", "/api/v1/time")
+    assert time["timezone"] == "Europe/Rome"
+    log_in(browser, BASE, "admin", ADMIN_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"))
 
 
 def test_the_dashboard_shows_what_the_status_says(browser: WebDriver, mini_unit: Unit) -> None:

@@ -26,6 +26,7 @@ from orpheus.cli import (
     snmp,
     status,
     storage,
+    time,
     tls,
     update,
     users,
@@ -35,7 +36,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, storage, report, firewall, capture, tls, network,
+    privacy, recordings, storage, report, firewall, capture, tls, network, time,
 )  # fmt: skip
 
 

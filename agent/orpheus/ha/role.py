@@ -31,6 +31,9 @@ PER_UNIT = (
     # and its address (network/, never synced) and its own console's log-in, password reset
     # and reboot (console/routes.py): a Slave's installer must not be sent to the Master
     "/api/v1/network", "/api/v1/console/",
+    # its clock (clock/: zone and NTP servers, never synced; a Slave may sit elsewhere) and
+    # whether its own first-run wizard was done (firstrun/)
+    "/api/v1/time", "/api/v1/setup",
 )  # fmt: skip
 
 WITNESS_POLL_SECONDS = 0.5

@@ -51,6 +51,7 @@ PAGES = (
     ("/users", "Users and levels", "users"),
     ("/audit", "Audit log", "audit"),
 )
+WIZARD_AREAS = ("network", "snmp")
 PBX_PAGES = ("extension", "trunk", "queue", "ivr", "balancer", "recording")
 IMPORT_MAX_BYTES = 512 * 1024
 _STATIC_TYPES = {".css": "text/css", ".js": "application/javascript", ".svg": "image/svg+xml"}
@@ -74,6 +75,7 @@ class WebFeature:
             ("GET", "/", self.root),
             ("GET", "/login", self.login),
             ("GET", "/password", self.password),
+            ("GET", "/wizard", self.wizard),
             ("GET", "/dashboard", self.dashboard),
             ("GET", "/dashboard/values", self.dashboard_values),
             ("GET", "/pbx/<kind>", self.pbx),
@@ -131,9 +133,20 @@ class WebFeature:
     # --- pages -----------------------------------------------------------------------------
 
     def root(self) -> str:
+        """Where a log-in and the forced password change land: the first-run wizard for an
+        administrator of a unit where it was neither finished nor skipped, else the first page
+        the level may read."""
         who = self._who()
+        if self._wizard_due(who):
+            raise NotLoggedIn("/wizard")
         first = who["nav"][0][0] if who["nav"] else "/password"
         raise NotLoggedIn(first)
+
+    def _wizard_due(self, who: dict[str, Any]) -> bool:
+        if not may_run_wizard(who["rights"]):
+            return False
+        setup = self._get("/api/v1/setup")
+        return setup.ok and isinstance(setup.body, dict) and setup.body.get("completed") is False
 
     def login(self) -> str:
         return render("login.tpl", title="Log in", nav=[], user="", csrf="")
@@ -141,6 +154,23 @@ class WebFeature:
     def password(self) -> str:
         who = self._who(password_page=True)
         return render("password.tpl", title="Change your password", **{**who, "nav": []})
+
+    def wizard(self) -> str:
+        """Step 1 (the password) is done by the forced change; step 2 the time, step 3 SNMP.
+        It may be run again by its address; only a level that may change what it sets."""
+        who = self._who()
+        if not may_run_wizard(who["rights"]):
+            raise NotLoggedIn("/")
+        step = 3 if bottle.request.query.get("step") == "3" else 2
+        values: dict[str, Any] = {"step": step}
+        if step == 2:
+            listed = self._get("/api/v1/time/zones")
+            values["time"] = self._get("/api/v1/time")
+            values["zones"] = listed.body.get("zones", []) if listed.ok else []
+        else:
+            snmp = self._get("/api/v1/snmp")
+            values.update(views.wizard_snmp(snmp.body if snmp.ok else None))
+        return self._page("wizard.tpl", who, "network", title="First-run wizard", **values)
 
     def dashboard(self) -> str:
         who = self._who()
@@ -337,6 +367,11 @@ class WebFeature:
         )
         answer.set_header("Cache-Control", "no-cache")
         return answer
+
+
+def may_run_wizard(rights: dict[str, str]) -> bool:
+    """The wizard sets the time (area network) and SNMP: a level that may change both."""
+    return all(rights.get(area) == "change" for area in WIZARD_AREAS)
 
 
 def render(template: str, **values: Any) -> str:

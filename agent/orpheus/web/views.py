@@ -115,3 +115,17 @@ def _failover(failover: dict[str, Any]) -> str:
         else text(at)
     )
     return f"{when}: became {text(failover.get('role'))} ({text(failover.get('reason'))})"
+
+
+def wizard_snmp(snmp: Any) -> dict[str, Any]:
+    """The wizard's SNMP step from GET /api/v1/snmp: on when snmpd answers anyone already (a
+    community or a v3 user), with the first community as the suggested one."""
+    settings = (snmp.get("settings") if isinstance(snmp, dict) else None) or {}
+    communities = settings.get("communities") or []
+    first = communities[0] if communities and isinstance(communities[0], dict) else {}
+    sources = first.get("sources") or []
+    return {
+        "snmp_on": bool(communities or settings.get("users")),
+        "community": text(first.get("name")),
+        "source": text(sources[0]) if sources else "",
+    }

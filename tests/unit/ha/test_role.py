@@ -172,7 +172,8 @@ def test_a_slave_refuses_the_pairs_configuration_but_not_what_is_its_own() -> No
     from orpheus.ha.role import PER_UNIT
 
     for path in ("/api/v1/update", "/api/v1/update/rollback", "/api/v1/license",
-                 "/api/v1/admin/password", "/api/v1/ha", "/api/v1/tls"):  # fmt: skip
+                 "/api/v1/admin/password", "/api/v1/ha", "/api/v1/tls", "/api/v1/time",
+                 "/api/v1/time/zones", "/api/v1/setup"):  # fmt: skip
         assert path.startswith(PER_UNIT)
     for path in ("/api/v1/pbx/extension", "/api/v1/snmp", "/api/v1/identity", "/api/v1/calls",
                  "/api/v1/ami/users"):  # fmt: skip

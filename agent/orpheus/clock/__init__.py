@@ -1,0 +1,1 @@
+"""The unit's time zone and NTP servers, kept on the data partition."""
