@@ -39,7 +39,7 @@ def _files_say(unit: Unit, shown: dict[str, Any]) -> None:
 
 def test_the_files_the_image_links_say_the_settings(lite_unit: Unit) -> None:
     """Written at the agent's start (the fuzz test may have changed them since: the files
-    follow); UTC and Debian's pool while nobody changed them."""
+    follow); UTC and no NTP server while nobody changed them."""
     status, shown = _call(lite_unit, "GET", "/api/v1/time")
     assert status == 200, shown
     assert shown["now"].endswith("Z") and isinstance(shown["synchronized"], bool)

@@ -1,5 +1,6 @@
 """The admin page of the booted image in a real browser (Debian's chromium on the host, the
-guest's 443 forwarded): the factory password forced to change, the dashboard against
+guest's 443 forwarded): the factory password forced to change, the first-run wizard (its time
+zone and NTP server put to use by the guest's systemd-timesyncd), the dashboard against
 GET /api/v1/status, extensions up to the licence's limit and the next one refused beside the
 field, a CSV import, a bundle upload with its progress bar, a rollback with its confirmation.
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
 
 from testbed import bundles
 from testbed.admin_page import error_beside, fetch, fill, log_in, shot, wait
@@ -60,8 +62,42 @@ def test_the_factory_password_must_be_changed_at_the_first_log_in(
     wait(browser, lambda d: d.current_url.endswith("/password"), timeout=120)
     shot(browser, "qemu-password")
     fill(browser, "password", {"current_password": PASSWORD, "password": NEW_PASSWORD})
-    wait(browser, lambda d: d.current_url.endswith("/dashboard"), timeout=120)
+    wait(browser, lambda d: d.current_url.endswith("/wizard"), timeout=120)
     assert vm.https("/api/v1/status", fingerprint, password=PASSWORD).status == 401
+
+
+def test_the_first_run_wizard_sets_the_guests_clock_and_snmp(
+    browser: WebDriver, vm: Vm, fingerprint: str, ssh_key: Path
+) -> None:
+    assert browser.current_url.endswith("/wizard")
+    zone = Select(browser.find_element(By.CSS_SELECTOR, '#wizard-time [name="timezone"]'))
+    zone.select_by_value("Europe/Rome")
+    # NTP on loopback: timesyncd tries it and reaches nobody outside (nor does it by default)
+    fill(browser, "wizard-time", {"ntp_servers": "127.0.0.1"})
+    wait(browser, lambda d: d.current_url.endswith("/wizard?step=3"), timeout=120)
+    shot(browser, "qemu-wizard-snmp")
+    browser.find_element(By.CSS_SELECTOR, '#wizard-snmp [value="on"]').click()
+    fill(browser, "wizard-snmp", {"community": "wizard", "source": "10.0.2.0/24"})
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"), timeout=120)
+    time_settings = api(vm, fingerprint, "/api/v1/time")
+    assert isinstance(time_settings, dict)
+    assert (time_settings["timezone"], time_settings["ntp_servers"]) == (
+        "Europe/Rome",
+        ["127.0.0.1"],
+    )
+    assert on_guest(vm, ssh_key, "readlink", "-f", "/etc/localtime").strip() == (
+        "/usr/share/zoneinfo/Europe/Rome"
+    )  # fmt: skip
+    assert on_guest(vm, ssh_key, "date", "+%Z").strip() in ("CET", "CEST")
+    assert on_guest(vm, ssh_key, "systemctl", "is-active", "systemd-timesyncd").strip() == "active"
+    servers = on_guest(vm, ssh_key, "timedatectl", "show-timesync", "--property=SystemNTPServers")
+    assert servers.strip() == "SystemNTPServers=127.0.0.1", servers
+    fallback = on_guest(
+        vm, ssh_key, "timedatectl", "show-timesync", "--property=FallbackNTPServers"
+    )
+    assert fallback.strip() == "FallbackNTPServers=", fallback  # nobody asked by default
+    setup = api(vm, fingerprint, "/api/v1/setup")
+    assert isinstance(setup, dict) and setup["outcome"] == "finished"
 
 
 def test_the_dashboard_shows_the_units_status(

@@ -30,7 +30,7 @@ def servers(text: str) -> list[str]:
 def rows(answer: dict[str, Any]) -> list[tuple[str, object]]:
     shown: list[tuple[str, object]] = [
         ("Time zone", answer["timezone"]),
-        ("NTP servers", ", ".join(answer.get("ntp_servers", [])) or "- (Debian's pool)"),
+        ("NTP servers", ", ".join(answer.get("ntp_servers", [])) or "- (none: DHCP's, if any)"),
         ("Now (UTC)", answer.get("now", "")),
     ]
     if "synchronized" in answer:

@@ -62,7 +62,7 @@ class TimeFeature:
                   summary="The time zone, the NTP servers, the time now (UTC) and whether "
                   "systemd-timesyncd has synchronized the clock", response=ANSWER)  # fmt: skip
         api.route("PUT", "/api/v1/time", self.change, area=AREA,
-                  summary="The time zone (IANA name) and NTP servers (none: Debian's pool); "
+                  summary="The time zone (IANA name) and NTP servers (none: only DHCP's, if any); "
                   "applied at once", body=obj(SETTINGS), response=ANSWER)  # fmt: skip
         api.route("GET", "/api/v1/time/zones", self.zones, area=AREA,
                   summary="The time zones this unit knows", response=ZONES)  # fmt: skip

@@ -121,7 +121,8 @@ def from_dict(raw: dict[str, Any], zoneinfo: Path) -> TimeSettings:
 
 
 def render(settings: TimeSettings) -> str:
-    """timesyncd's drop-in; no server of its own keeps the image's FallbackNTP= (Debian's pool)."""
+    """timesyncd's drop-in; no server of its own: none asked but DHCP's (the image empties
+    FallbackNTP=, 00-no-fallback.conf)."""
     lines = ["# Written by the Orpheus agent (PUT /api/v1/time): changes here are replaced.",
              "[Time]"]  # fmt: skip
     if settings.ntp_servers:

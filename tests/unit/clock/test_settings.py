@@ -111,7 +111,7 @@ def test_the_timesyncd_file() -> None:
     assert render(TimeSettings("UTC", ("a.example", "2001:db8::1"))).splitlines()[1:] == [
         "[Time]", "NTP=a.example 2001:db8::1",
     ]  # fmt: skip
-    # no server of its own: no NTP= line, so timesyncd keeps Debian's FallbackNTP pool
+    # no server of its own: no NTP= line, so timesyncd asks none (the image empties FallbackNTP)
     assert "NTP=" not in render(TimeSettings())
 
 

@@ -9,7 +9,7 @@
 <p class="refused">{{time.error}}</p>
 % else:
 <h2>Step 2: time zone and NTP servers</h2>
-<p>The unit's clock is set by NTP (systemd-timesyncd). Without servers of your own it asks Debian's public pool, which needs Internet access.</p>
+<p>The unit's clock is set by NTP (systemd-timesyncd). Without servers of your own it asks none, unless the network's DHCP server names one.</p>
 <form id="wizard-time" class="api-form" data-api-method="PUT" data-api-path="/api/v1/time" data-then="/wizard?step=3" data-error-default="_form">
   <label>Time zone <select name="timezone">
 % for zone in zones:
@@ -17,7 +17,7 @@
 % end
   </select></label>
   <span class="error" data-for="timezone"></span>
-  <label>NTP servers (comma-separated, none: Debian's pool) <input name="ntp_servers" data-type="list" value="{{', '.join(time.body.get('ntp_servers', []))}}"></label>
+  <label>NTP servers (comma-separated) <input name="ntp_servers" data-type="list" value="{{', '.join(time.body.get('ntp_servers', []))}}"></label>
   <span class="error" data-for="ntp_servers"></span>
   <button type="submit">Next</button>
   <span class="error" data-for="_form"></span>
