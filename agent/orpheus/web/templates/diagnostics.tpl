@@ -1,11 +1,11 @@
 % rebase('layout.tpl', title=title, nav=nav, user=user, csrf=csrf, level=level)
+% if not listed.ok:
+<p class="refused">{{listed.error}}</p>
+% else:
 <h2>System report</h2>
 <p>One archive (tar + zstd) for support: firmware, the journal, Asterisk's and the network's state, the agent's configuration with every secret redacted.</p>
 <p><a id="report" href="/api/v1/report" download="orpheus-report.tar.zst">Download the system report</a></p>
 <h2>Packet captures</h2>
-% if not listed.ok:
-<p class="refused">{{listed.error}}</p>
-% else:
 <p id="quota">{{quota.get('used_bytes', 0)}} bytes kept of a {{quota.get('quota_mb', '-')}} MB quota.</p>
 <table id="captures"><thead><tr><th>Id</th><th>Filter</th><th>State</th><th>Started (UTC)</th><th>Duration</th><th>Size</th><th>Message</th><th></th></tr></thead><tbody>
 % for capture in captures:
