@@ -274,7 +274,7 @@ class WebFeature:
         return self._page(
             "network.tpl", who, "network", title="Network security", state=state,
             rows=views.firewall_rows(body), services=views.firewall_services(body),
-            confirmed=views.confirmed_json(body), blocked=blocked,
+            confirmed=views.confirmed_json(body), left=views.seconds_left(body), blocked=blocked,
             blocked_rows=views.blocked_rows(listed),
         )  # fmt: skip
 

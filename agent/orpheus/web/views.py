@@ -138,13 +138,9 @@ def firewall_services(state: dict[str, Any]) -> list[dict[str, str]]:
 
 def firewall_rows(state: dict[str, Any]) -> Rows:
     """GET /api/v1/firewall's single values: mode, local networks, the pending change."""
-    pending = state.get("pending")
+    left = seconds_left(state)
     blocking = state.get("blocking") or {}
-    waiting = (
-        f"yes: confirm within {text(pending.get('confirm_within_seconds'))} s"
-        if isinstance(pending, dict)
-        else "no"
-    )
+    waiting = "no" if left is None else f"yes: confirm within {left} s"
     policy = (
         f"{text(blocking.get('failures'))} failures in {text(blocking.get('window_seconds'))} s"
         f": blocked for {text(blocking.get('block_seconds'))} s"
@@ -159,6 +155,15 @@ def firewall_rows(state: dict[str, Any]) -> Rows:
         ("Blocks made", text(blocking.get("blocks_made"))),
         ("Error", text(state.get("error")) or "none"),
     ]
+
+
+def seconds_left(state: dict[str, Any]) -> int | None:
+    """Whole seconds the pending change has before its rollback (None: no change waits);
+    rounded down, so the page never promises more time than there is."""
+    pending = state.get("pending")
+    if not isinstance(pending, dict):
+        return None
+    return int(float(pending.get("confirm_within_seconds") or 0))
 
 
 def confirmed_json(state: dict[str, Any]) -> str:

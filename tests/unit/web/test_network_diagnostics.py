@@ -50,6 +50,7 @@ def _network(can_change: bool, state: dict[str, Any] = STATE) -> str:
         "network.tpl", title="Network security", can_change=can_change, area="network",
         state=_ok(state), rows=views.firewall_rows(state),
         services=views.firewall_services(state), confirmed=views.confirmed_json(state),
+        left=views.seconds_left(state),
         blocked=_ok(BLOCKED), blocked_rows=views.blocked_rows(BLOCKED), **WHO,
     )  # fmt: skip
 
@@ -76,7 +77,7 @@ def test_the_firewall_rows_show_the_lists_as_written_and_as_applied() -> None:
     assert services["admin"]["networks"] == "10.0.0.0/24"
     assert services["sip"]["allow"] == "" and services["sip"]["networks"] == "anywhere"
     rows = dict(views.firewall_rows(STATE))
-    assert rows["Change waiting for confirmation"] == "yes: confirm within 41.5 s"
+    assert rows["Change waiting for confirmation"] == "yes: confirm within 41 s"
     assert (
         rows["Local networks"] == "10.0.0.0/24" and rows["Trusted (never blocked)"] == "192.0.2.1"
     )
@@ -88,7 +89,7 @@ def test_the_firewall_rows_show_the_lists_as_written_and_as_applied() -> None:
 def test_the_network_page_escapes_and_offers_confirm_only_while_a_change_waits() -> None:
     page = _network(True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
-    assert 'id="confirm"' in page and 'data-seconds="41.5"' in page
+    assert 'id="confirm"' in page and 'data-seconds="41"' in page
     assert 'id="firewall-form"' not in page  # one change at a time: confirm it first
     assert page.count("Remove</button>") == 2
     idle = _network(True, {**STATE, "pending": None})

@@ -9,7 +9,7 @@
 </dl>
 % pending = state.body.get('pending')
 % if pending and can_change:
-<p id="pending">This change is applied but not kept yet: unless it is confirmed within <span id="confirm-seconds" data-seconds="{{pending.get('confirm_within_seconds')}}">{{pending.get('confirm_within_seconds')}}</span> s, the previous lists come back by themselves.</p>
+<p id="pending">This change is applied but not kept yet: unless it is confirmed within <span id="confirm-seconds" data-seconds="{{left}}">{{left}}</span> s, the previous lists come back by themselves.</p>
 <button type="button" class="api-action" id="confirm" data-api-method="POST" data-api-path="/api/v1/firewall/confirm" data-body="{}">Confirm</button>
 <span class="error" data-for="_form"></span>
 % end
