@@ -130,6 +130,8 @@ def firewall_services(state: dict[str, Any]) -> list[dict[str, str]]:
                 "summary": text(service.get("summary")),
                 "ports": text(service.get("ports")),
                 "allow": "" if allow is None else text(allow),
+                # the table tells the default (null) from a list that admits no one ([])
+                "written": "default" if allow is None else text(allow) or "no one",
                 "networks": "anywhere" if networks is None else text(networks) or "nowhere",
             }
         )

@@ -76,6 +76,12 @@ def test_the_firewall_rows_show_the_lists_as_written_and_as_applied() -> None:
     assert services["admin"]["allow"] == f"local, {XSS}"
     assert services["admin"]["networks"] == "10.0.0.0/24"
     assert services["sip"]["allow"] == "" and services["sip"]["networks"] == "anywhere"
+    assert services["sip"]["written"] == "default" and services["admin"]["written"].startswith(
+        "local"
+    )
+    closed: dict[str, Any] = {"services": {"ssh": {"allow": [], "networks": []}}}
+    assert views.firewall_services(closed)[0]["written"] == "no one"
+    assert views.firewall_services(closed)[0]["networks"] == "nowhere"
     rows = dict(views.firewall_rows(STATE))
     assert rows["Change waiting for confirmation"] == "yes: confirm within 41 s"
     assert (

@@ -16,7 +16,7 @@
 <h2>Access lists per service</h2>
 <table id="services"><thead><tr><th>Service</th><th>Ports</th><th>Allowed (as written)</th><th>Applied to</th></tr></thead><tbody>
 % for service in services:
-<tr data-key="{{service['name']}}"><td>{{service['name']}}: {{service['summary']}}</td><td>{{service['ports']}}</td><td>{{service['allow'] or 'default'}}</td><td>{{service['networks']}}</td></tr>
+<tr data-key="{{service['name']}}"><td>{{service['name']}}: {{service['summary']}}</td><td>{{service['ports']}}</td><td>{{service['written']}}</td><td>{{service['networks']}}</td></tr>
 % end
 </tbody></table>
 <h2>Confirmed lists</h2>
