@@ -5,9 +5,13 @@ answers, XSS payloads shown as text, limited levels, and CSRF."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -18,8 +22,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
+from orpheus.web import views
 from testbed.admin_page import error_beside, fetch, fill, log_in, no_alert, shot, wait
-from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit
+from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit, add_extension
+from testbed.polling import wait_for
+from testbed.sipp import Sipp
 from tests.api.conftest import local_request
 
 pytestmark = pytest.mark.rootfs
@@ -501,6 +508,203 @@ def test_the_ha_page_shows_the_status_and_opens_a_pairing_window(
     shot(browser, "ha-join")
 
 
+FIREWALL = "/api/v1/firewall"
+ADMIN_ADDRESS = "10.99.0.1"  # the browser's own in the unit's namespace, not loopback
+
+
+def _console(unit: Unit, method: str, path: str, body: Any = None) -> Any:
+    """The API over the unit's Unix socket (no source address: no lock-out check)."""
+    status, answer = local_request(unit, method, path, None if body is None else
+                                   json.dumps(body).encode())  # fmt: skip
+    assert 200 <= status < 300, (status, answer)
+    return answer
+
+
+def _open_lists(unit: Unit) -> None:
+    """Every list back to its default, confirmed."""
+    if _console(unit, "GET", FIREWALL)["pending"]:
+        _console(unit, "POST", f"{FIREWALL}/confirm", {})
+    _console(unit, "POST", FIREWALL, {"allow": {}, "trusted": []})
+    _console(unit, "POST", f"{FIREWALL}/confirm", {})
+
+
+def _cells(browser: WebDriver, table: str) -> dict[str, list[str]]:
+    """A table's rows by their data-key: each cell's text."""
+    rows = browser.find_elements(By.CSS_SELECTOR, f"#{table} tbody tr[data-key]")
+    return {
+        str(row.get_attribute("data-key")): [cell.text for cell in
+                                             row.find_elements(By.TAG_NAME, "td")]
+        for row in rows
+    }  # fmt: skip
+
+
+def test_the_network_security_page_shows_what_the_firewall_api_says(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    state = _console(mini_unit, "GET", FIREWALL)
+    browser.get(f"{BASE}/network")
+    shot(browser, "network")
+    shown, rows = _shown(browser, "firewall"), _cells(browser, "services")
+    assert shown["Mode"] == state["mode"] and shown["Change waiting for confirmation"] == "no"
+    assert shown["Local networks"] == (", ".join(state["local"]) or "none")
+    assert set(rows) == set(state["services"])
+    for name, service in state["services"].items():
+        allow, networks = service["allow"], service["networks"]
+        assert rows[name][2] == (", ".join(allow) if allow is not None else "default"), name
+        assert rows[name][3] == ("anywhere" if networks is None else ", ".join(networks)), name
+    assert json.loads(browser.find_element(By.ID, "confirmed").text) == state["confirmed"]
+
+
+@contextlib.contextmanager
+def _own_address(browser: WebDriver, unit: Unit) -> Iterator[str]:
+    """The page reached from ADMIN_ADDRESS (on the namespace's loopback device), logged in
+    there: loopback itself (127.0.0.1) may always reach the unit, so no list locks it out."""
+    netns = ["ip", "netns", "exec", unit.agent.netns, "ip", "address"]
+    subprocess.run([*netns, "add", f"{ADMIN_ADDRESS}/32", "dev", "lo"], check=True)
+    base = f"https://{ADMIN_ADDRESS}:{HTTPS_PORT}"
+    try:
+        log_in(browser, base, "admin", ADMIN_PASSWORD)
+        wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+        yield base
+    finally:
+        _open_lists(unit)
+        subprocess.run([*netns, "del", f"{ADMIN_ADDRESS}/32", "dev", "lo"], check=False)
+        log_in(browser, BASE, "admin", ADMIN_PASSWORD)  # back on the module's origin
+        wait(browser, lambda d: d.current_url.endswith("/dashboard"))
+
+
+def test_a_lock_out_is_refused_inline_and_a_kept_change_is_confirmed_with_the_button(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    with _own_address(browser, mini_unit) as base:
+        browser.get(f"{base}/network")
+        fill(browser, "firewall-form", {"admin": "192.0.2.0/24"})
+        refusal = error_beside(browser, "firewall-form", "_form")
+        shot(browser, "network-lock-out-refused")
+        assert f"lock you out ({ADMIN_ADDRESS} is not in the admin list)" in refusal, refusal
+        assert _console(mini_unit, "GET", FIREWALL)["pending"] is None
+        fill(browser, "firewall-form", {"admin": XSS[1]})  # refused by its schema, not run
+        assert "address/prefix" in error_beside(browser, "firewall-form", "_form")
+        assert no_alert(browser) and not browser.find_elements(By.CSS_SELECTOR, 'img[src="x"]')
+
+        fill(browser, "firewall-form", {"admin": f"{ADMIN_ADDRESS}/32, 192.0.2.0/24"})
+        button = wait(browser, lambda d: d.find_elements(By.ID, "confirm"))[0]
+        pending = _console(mini_unit, "GET", FIREWALL)["pending"]
+        assert pending is not None and 0 < pending["confirm_within_seconds"] <= 60
+        left = int(browser.find_element(By.ID, "confirm-seconds").text)
+        waiting = _shown(browser, "firewall")["Change waiting for confirmation"]
+        assert 0 < left <= 60 and waiting.startswith("yes: confirm within"), waiting
+        assert not browser.find_elements(By.ID, "firewall-form")  # one change at a time
+        shot(browser, "network-pending")
+        button.click()
+        wait(browser, lambda d: d.find_elements(By.ID, "firewall-form"))
+        state = _console(mini_unit, "GET", FIREWALL)
+        assert state["pending"] is None
+        assert state["services"]["admin"]["allow"] == [f"{ADMIN_ADDRESS}/32", "192.0.2.0/24"]
+        assert state["confirmed"]["allow"]["admin"] == state["services"]["admin"]["allow"]
+        assert not browser.find_elements(By.ID, "confirm")
+        shown = _cells(browser, "services")["admin"][2]
+        assert shown == f"{ADMIN_ADDRESS}/32, 192.0.2.0/24", shown
+        shot(browser, "network-confirmed")
+
+
+def test_a_blocked_address_is_listed_counted_on_the_dashboard_and_removed(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    """Put in the agent's block set as its SIP blocking would (nft in the unit's namespace):
+    the API has no route that adds one."""
+    address = "198.51.100.7"
+    subprocess.run(["ip", "netns", "exec", mini_unit.agent.netns, "nft", "add", "element",
+                    "inet", "orpheus", "blocked_v4", f"{{ {address} timeout 1h }}"],
+                   check=True)  # fmt: skip
+    listed = _console(mini_unit, "GET", f"{FIREWALL}/blocked")["blocked"]
+    assert [entry["address"] for entry in listed] == [address]
+    browser.get(f"{BASE}/dashboard")
+    assert browser.find_element(By.ID, "value-blocked").text == "1"
+    browser.get(f"{BASE}/network")
+    row = _cells(browser, "blocked")[address]
+    assert row[0] == address and row[1].endswith(" s") and 0 < int(row[1][:-2]) <= 3600
+    shot(browser, "network-blocked")
+    browser.find_element(By.CSS_SELECTOR, f'#blocked tr[data-key="{address}"] .api-action').click()
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: address not in _cells(d, "blocked"))
+    assert _console(mini_unit, "GET", f"{FIREWALL}/blocked")["blocked"] == []
+    browser.get(f"{BASE}/dashboard")
+    assert browser.find_element(By.ID, "value-blocked").text == "0"
+
+
+def _capture_size(unit: Unit, capture_id: str) -> int:
+    found = [c for c in _console(unit, "GET", "/api/v1/captures")["captures"]
+             if c["id"] == capture_id]  # fmt: skip
+    return int(found[0]["size_bytes"]) if found else 0
+
+
+def test_the_diagnostics_page_lists_a_capture_its_dialogs_and_their_ladder(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    """A capture started over the API while sipp registers an extension through Asterisk."""
+    add_extension(mini_unit, "270")
+    capture = _console(mini_unit, "POST", "/api/v1/captures",
+                       {"filter": {"kind": "sip"}, "duration_seconds": 120})  # fmt: skip
+    wait_for("tcpdump to write its file", lambda: _capture_size(mini_unit, capture["id"]) > 0,
+             timeout=30)  # fmt: skip
+    Sipp(mini_unit.agent.netns, mini_unit.agent.workdir, "web-register").run("register.xml", [
+        "127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5095", "-key", "caller", "270",
+        "-au", "270", "-ap", PASSWORD, "-m", "1", "-timeout", "60s",
+    ])  # fmt: skip
+    _console(mini_unit, "POST", f"/api/v1/captures/{capture['id']}/stop", {})
+    shown = _console(mini_unit, "GET", f"/api/v1/captures/{capture['id']}")
+    register = next(d for d in shown["dialogs"] if d["method"] == "REGISTER")
+
+    browser.get(f"{BASE}/diagnostics")
+    row = _cells(browser, "captures")[capture["id"]]
+    assert row[1] == "sip" and row[2] == "finished" and row[4] == "120 s"
+    link = browser.find_element(
+        By.CSS_SELECTOR, f'#captures tr[data-key="{capture["id"]}"] a.download'
+    )
+    assert link.get_attribute("href") == f"{BASE}/api/v1/captures/{capture['id']}/pcap"
+    assert browser.find_element(By.ID, "report").get_attribute("href") == f"{BASE}/api/v1/report"
+    browser.find_element(
+        By.CSS_SELECTOR, f'#captures tr[data-key="{capture["id"]}"] a.dialogs'
+    ).click()
+    wait(browser, lambda d: d.find_elements(By.ID, "dialogs"))
+    table = browser.find_element(By.ID, "dialogs").text
+    assert register["call_id"] in table and "REGISTER" in table
+    assert str(register["final_response"]) in table
+    src = views.ladder_path(capture["id"], register["call_id"])
+    image = browser.find_element(By.CSS_SELECTOR, f'figure.ladder img[src="{src}"]')
+    browser.execute_script("arguments[0].scrollIntoView()", image)
+    # drawn: the CSP lets the page show the API's SVG, the session cookie authenticates it
+    wait(browser, lambda d: d.execute_script("return arguments[0].complete && "
+                                             "arguments[0].naturalWidth", image))  # fmt: skip
+    status, kind, start = browser.execute_async_script(
+        "fetch(arguments[0]).then((r) => r.text().then((t) => arguments[1]("
+        "[r.status, r.headers.get('Content-Type'), t.slice(0, 5)])))", src)  # fmt: skip
+    assert status == 200 and kind.startswith("image/svg+xml") and start == "<?xml"
+    shot(browser, "diagnostics-dialogs")
+
+    browser.get(f"{BASE}/diagnostics?capture={XSS[0]}")  # not a capture: nothing reflected
+    assert no_alert(browser) and not browser.find_elements(By.ID, "dialogs")
+    Select(browser.find_element(By.CSS_SELECTOR, '#capture-form [name="kind"]')).select_by_value(
+        "port"
+    )
+    fill(browser, "capture-form", {"value": "5060; rm -rf /", "duration_seconds": "5"})
+    assert "port" in error_beside(browser, "capture-form", "_form")
+    assert no_alert(browser)
+    fill(browser, "capture-form", {"value": "5060"})
+    wait(browser, lambda d: len(_cells(d, "captures")) == 2)
+    started = [c for c in _console(mini_unit, "GET", "/api/v1/captures")["captures"]
+               if c["id"] != capture["id"]]  # fmt: skip
+    assert started[0]["filter"] == {"kind": "port", "value": "5060"}
+    assert started[0]["duration_seconds"] == 5
+    shot(browser, "diagnostics")
+    for one in (started[0]["id"], capture["id"]):
+        browser.find_element(By.CSS_SELECTOR, f'#captures tr[data-key="{one}"] .delete').click()
+        browser.switch_to.alert.accept()
+        wait(browser, lambda d, o=one: o not in _cells(d, "captures"))
+    assert _console(mini_unit, "GET", "/api/v1/captures")["captures"] == []
+
+
 def test_a_changing_request_without_the_csrf_token_is_refused(browser: WebDriver) -> None:
     browser.get(f"{BASE}/dashboard")
     body = {"number": "230", "password": PASSWORD}
@@ -628,8 +832,8 @@ def test_a_level_without_network_snmp_or_ha_rights_sees_none_of_their_pages(
     log_in(browser, BASE, "ella", ADMIN_PASSWORD + "x")
     wait(browser, lambda d: d.current_url.endswith("/dashboard"))
     nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
-    assert not {"SNMP", "HA", "TLS certificate"} & set(nav), nav
-    for path in ("/tls", "/snmp", "/ha"):
+    assert not {"SNMP", "HA", "TLS certificate", "Network security", "Diagnostics"} & set(nav)
+    for path in ("/tls", "/snmp", "/ha", "/network", "/diagnostics"):
         browser.get(f"{BASE}{path}")
         assert "may not read" in browser.find_element(By.TAG_NAME, "main").text, path
         assert not browser.find_elements(By.CSS_SELECTOR, "form, .api-action, textarea")
@@ -648,9 +852,10 @@ def test_a_level_without_network_snmp_or_ha_rights_sees_none_of_their_pages(
                                "password": ADMIN_PASSWORD + "w"})  # fmt: skip
     wait(browser, lambda d: d.current_url.endswith("/dashboard"))
     nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
-    assert nav == ["Dashboard", "SNMP", "HA", "TLS certificate"], nav
+    assert nav == ["Dashboard", "SNMP", "HA", "TLS certificate", "Network security"], nav
     _, tls = local_request(mini_unit, "GET", "/api/v1/tls")
-    for path, list_id in (("/tls", "certificate"), ("/snmp", "snmp"), ("/ha", "ha")):
+    for path, list_id in (("/tls", "certificate"), ("/snmp", "snmp"), ("/ha", "ha"),
+                          ("/network", "firewall")):  # fmt: skip
         browser.get(f"{BASE}{path}")
         assert _shown(browser, list_id), path  # the values, read
         assert not browser.find_elements(By.CSS_SELECTOR, "form, .api-action, textarea"), path
@@ -659,6 +864,9 @@ def test_a_level_without_network_snmp_or_ha_rights_sees_none_of_their_pages(
     fingerprint = _shown(browser, "certificate")["SHA-256 fingerprint"]
     assert fingerprint == tls["certificate"]["fingerprint_sha256"]
     assert fetch(browser, "PUT", "/api/v1/snmp", {"contact": "wanda"}) == 403
+    assert fetch(browser, "POST", "/api/v1/firewall/confirm", {}) == 403
+    browser.get(f"{BASE}/diagnostics")  # no diagnostics right: neither captures nor report
+    assert "may not read" in browser.find_element(By.TAG_NAME, "main").text
 
 
 def test_log_out_ends_the_session(browser: WebDriver) -> None:

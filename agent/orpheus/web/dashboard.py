@@ -18,6 +18,7 @@ SOURCES = {
     "ha": "/api/v1/ha",
     "update": "/api/v1/update",
     "storage": "/api/v1/storage",
+    "blocked": "/api/v1/firewall/blocked",
 }
 MISSING = "-"
 
@@ -30,6 +31,8 @@ def figures(answers: Mapping[str, Answer]) -> dict[str, Any]:
     shown.update(_ha(answers["ha"]))
     shown.update(_slots(answers["update"], answers["status"]))
     shown.update(_storage(answers["storage"], answers["status"]))
+    if "blocked" in answers:  # a caller from before the block list, its figure left out
+        shown.update(_blocked(answers["blocked"]))
     return shown
 
 
@@ -145,6 +148,14 @@ def _storage(answer: Answer, status: Answer) -> dict[str, str]:
             )
         }
     return {"storage": _refused(answer)}
+
+
+def _blocked(answer: Answer) -> dict[str, str]:
+    if answer.status == 404:  # an agent without the firewall (firewall_enabled = false)
+        return {"blocked": "no firewall"}
+    if not answer.ok:
+        return {"blocked": _refused(answer)}
+    return {"blocked": str(len(answer.body.get("blocked", [])))}
 
 
 def size(count: float) -> str:

@@ -20,6 +20,8 @@ import bottle
 
 from orpheus.api.app import Api
 from orpheus.api.schema import Declaration
+from orpheus.capture.filters import KINDS as FILTER_KINDS
+from orpheus.capture.limits import DEFAULT_DURATION_SECONDS, DEFAULT_SIZE_MB
 from orpheus.pbx.records import KINDS
 from orpheus.users.levels import AREAS, RIGHTS
 from orpheus.web import dashboard, extensions_csv, views
@@ -48,6 +50,8 @@ PAGES = (
     ("/snmp", "SNMP", "snmp"),
     ("/ha", "HA", "ha"),
     ("/tls", "TLS certificate", "network"),
+    ("/network", "Network security", "network"),
+    ("/diagnostics", "Diagnostics", "diagnostics"),
     ("/users", "Users and levels", "users"),
     ("/audit", "Audit log", "audit"),
 )
@@ -86,6 +90,8 @@ class WebFeature:
             ("GET", "/snmp", self.snmp),
             ("GET", "/ha", self.ha),
             ("GET", "/tls", self.tls),
+            ("GET", "/network", self.network),
+            ("GET", "/diagnostics", self.diagnostics),
             ("GET", "/users", self.users),
             ("GET", "/audit", self.audit),
             ("GET", "/audit/export.csv", self.export_audit),
@@ -288,6 +294,36 @@ class WebFeature:
         return self._page(
             "tls.tpl", who, "network", title="TLS certificate", tls=tls,
             rows=views.certificate_rows(body),
+        )  # fmt: skip
+
+    def network(self) -> str:
+        who = self._who()
+        state, blocked = self._get("/api/v1/firewall"), self._get("/api/v1/firewall/blocked")
+        body = state.body if state.ok and isinstance(state.body, dict) else {}
+        listed = blocked.body if blocked.ok and isinstance(blocked.body, dict) else {}
+        return self._page(
+            "network.tpl", who, "network", title="Network security", state=state,
+            rows=views.firewall_rows(body), services=views.firewall_services(body),
+            confirmed=views.confirmed_json(body), left=views.seconds_left(body), blocked=blocked,
+            blocked_rows=views.blocked_rows(listed),
+        )  # fmt: skip
+
+    def diagnostics(self) -> str:
+        who = self._who()
+        listed = self._get("/api/v1/captures")
+        body = listed.body if listed.ok and isinstance(listed.body, dict) else {}
+        captures = views.capture_rows(body)
+        # one capture's dialogs at a time: each is a parse of its pcap (cached by the API)
+        shown_id = bottle.request.query.get("capture", "")
+        shown = None
+        if shown_id and any(row["id"] == shown_id for row in captures):
+            shown = self._get(f"/api/v1/captures/{urllib.parse.quote(shown_id, safe='')}")
+        dialogs = views.dialog_rows(shown.body) if shown and shown.ok else []
+        return self._page(
+            "diagnostics.tpl", who, "diagnostics", title="Diagnostics", listed=listed,
+            captures=captures, quota=body, shown_id=shown_id if shown else "", shown=shown,
+            dialogs=dialogs, kinds=FILTER_KINDS,
+            defaults=(DEFAULT_DURATION_SECONDS, DEFAULT_SIZE_MB),
         )  # fmt: skip
 
     def users(self) -> str:

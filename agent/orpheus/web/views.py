@@ -1,11 +1,12 @@
-"""What the TLS, SNMP, HA and PBX settings pages show of their API answers, as (label, text)
-rows and form values: pure functions of the answer, so the templates stay plain and each is
-tested alone."""
+"""What the TLS, SNMP, HA, PBX settings, network security and diagnostics pages show of their
+API answers, as (label, text) rows and form values: pure functions of the answer, so the
+templates stay plain and each is tested alone."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import urllib.parse
 from typing import Any
 
 from orpheus.pbx.records import Kind
@@ -129,3 +130,123 @@ def wizard_snmp(snmp: Any) -> dict[str, Any]:
         "community": text(first.get("name")),
         "source": text(sources[0]) if sources else "",
     }
+
+
+def firewall_services(state: dict[str, Any]) -> list[dict[str, str]]:
+    """GET /api/v1/firewall's services, one row each: the list as written ("" for the
+    service's default) and the networks it applies to ("" while unrestricted)."""
+    rows = []
+    for name, service in sorted((state.get("services") or {}).items()):
+        allow, networks = service.get("allow"), service.get("networks")
+        rows.append(
+            {
+                "name": str(name),
+                "summary": text(service.get("summary")),
+                "ports": text(service.get("ports")),
+                "allow": "" if allow is None else text(allow),
+                # the table tells the default (null) from a list that admits no one ([])
+                "written": "default" if allow is None else text(allow) or "no one",
+                "networks": "anywhere" if networks is None else text(networks) or "nowhere",
+            }
+        )
+    return rows
+
+
+def firewall_rows(state: dict[str, Any]) -> Rows:
+    """GET /api/v1/firewall's single values: mode, local networks, the pending change."""
+    left = seconds_left(state)
+    blocking = state.get("blocking") or {}
+    waiting = "no" if left is None else f"yes: confirm within {left} s"
+    policy = (
+        f"{text(blocking.get('failures'))} failures in {text(blocking.get('window_seconds'))} s"
+        f": blocked for {text(blocking.get('block_seconds'))} s"
+    )
+    return [
+        ("Mode", text(state.get("mode"))),
+        ("Local networks", text(state.get("local")) or "none"),
+        ("Trusted (never blocked)", text(state.get("trusted")) or "none"),
+        ("HA peer", text(state.get("peer")) or "none"),
+        ("Change waiting for confirmation", waiting),
+        ("Blocking", policy),
+        ("Blocks made", text(blocking.get("blocks_made"))),
+        ("Error", text(state.get("error")) or "none"),
+    ]
+
+
+def seconds_left(state: dict[str, Any]) -> int | None:
+    """Whole seconds the pending change has before its rollback (None: no change waits);
+    rounded down, so the page never promises more time than there is."""
+    pending = state.get("pending")
+    if not isinstance(pending, dict):
+        return None
+    return int(float(pending.get("confirm_within_seconds") or 0))
+
+
+def confirmed_json(state: dict[str, Any]) -> str:
+    """The confirmed lists (what a rollback comes back to), as the page prints them."""
+    return json.dumps(state.get("confirmed") or {}, indent=1, sort_keys=True)
+
+
+def blocked_rows(blocked: dict[str, Any]) -> list[tuple[str, str]]:
+    """GET /api/v1/firewall/blocked: (address, time left); the API gives no reason."""
+    rows = []
+    for entry in blocked.get("blocked") or []:
+        left = entry.get("expires_in_seconds")
+        rows.append((text(entry.get("address")), "no timeout" if left is None else f"{left} s"))
+    return rows
+
+
+def capture_rows(listed: dict[str, Any]) -> list[dict[str, str]]:
+    """GET /api/v1/captures, one row each, newest first."""
+    captures = sorted(
+        listed.get("captures") or [], key=lambda c: c.get("started_at") or 0, reverse=True
+    )
+    return [
+        {
+            "id": text(capture.get("id")),
+            "filter": _filter_text(capture.get("filter")),
+            "state": text(capture.get("state")),
+            "started": _time(capture.get("started_at")),
+            "duration": f"{text(capture.get('duration_seconds'))} s",
+            "size": f"{text(capture.get('size_bytes'))} B of {text(capture.get('max_size_mb'))} MB",
+            "message": text(capture.get("message")),
+        }
+        for capture in captures
+    ]
+
+
+def dialog_rows(capture: dict[str, Any]) -> list[dict[str, str]]:
+    """GET /api/v1/captures/<id>'s dialogs, with their ladder's path (the Call-ID quoted:
+    it is any printable text)."""
+    capture_id = text(capture.get("id"))
+    return [
+        {
+            "call_id": text(dialog.get("call_id")),
+            "method": text(dialog.get("method")),
+            "from": text(dialog.get("from")),
+            "to": text(dialog.get("to")),
+            "start": _time(dialog.get("start")),
+            "duration": f"{float(dialog.get('duration') or 0):.3f} s",
+            "final": text(dialog.get("final_response")) or "none",
+            "messages": text(dialog.get("message_count")),
+            "ladder": ladder_path(capture_id, text(dialog.get("call_id"))),
+        }
+        for dialog in capture.get("dialogs") or []
+    ]
+
+
+def ladder_path(capture_id: str, call_id: str) -> str:
+    quoted = urllib.parse.quote(call_id, safe="")
+    return f"/api/v1/captures/{urllib.parse.quote(capture_id, safe='')}/dialogs/{quoted}/ladder.svg"
+
+
+def _filter_text(found: Any) -> str:
+    if not isinstance(found, dict):
+        return ""
+    return f"{text(found.get('kind'))} {text(found.get('value'))}".strip()
+
+
+def _time(at: Any) -> str:
+    if not isinstance(at, int | float):
+        return text(at)
+    return datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat(timespec="seconds")
