@@ -2,7 +2,9 @@
 guest's 443 forwarded): the factory password forced to change, the first-run wizard (its time
 zone and NTP server put to use by the guest's systemd-timesyncd), the dashboard against
 GET /api/v1/status, extensions up to the licence's limit and the next one refused beside the
-field, a CSV import, a bundle upload with its progress bar, a rollback with its confirmation.
+field, a CSV import, a bundle upload with its progress bar and the same bundle from a URL
+(both refused: signed by another key), a rollback with its confirmation, and a level that may
+change only the PBX: the rest read-only, other areas' API calls 403.
 
 It changes the admin password and the boot order: it runs last in this package (files run in
 name order) and puts the boot order back; the guest is powered off after it."""
@@ -22,6 +24,7 @@ from selenium.webdriver.support.ui import Select
 from testbed import bundles
 from testbed.admin_page import error_beside, fetch, fill, log_in, shot, wait
 from testbed.browser import local_browser
+from testbed.bundle_server import BundleServer
 from testbed.vm import Vm
 from tests.qemu.test_boot import PASSWORD, on_guest
 
@@ -181,6 +184,18 @@ def test_a_bundle_upload_shows_its_progress_and_a_forged_one_is_refused(
     assert "signature verification failed" in refusal, refusal
     assert on_guest(vm, ssh_key, "rauc", "status", "--output-format=json") == before
 
+    # The same bundle from a URL: the unit downloads it, checks it, and refuses it too.
+    server = BundleServer(tmp_path)
+    browser.get(f"{base}/firmware")
+    fill(browser, "url-form", {"url": "ftp://example.invalid/b.raucb"})
+    assert "url" in error_beside(browser, "url-form", "url")  # the schema's refusal, in place
+    fill(browser, "url-form", {"url": server.guest_url("forged.raucb")})
+    refusal = wait(browser, job_state, timeout=180)
+    shot(browser, "qemu-firmware-url")
+    assert "signature verification failed" in refusal, refusal
+    assert server.gets.get("forged.raucb", 0) >= 1
+    assert on_guest(vm, ssh_key, "rauc", "status", "--output-format=json") == before
+
 
 def test_a_rollback_asks_for_confirmation_then_makes_the_other_slot_primary(
     browser: WebDriver, base: str, vm: Vm, ssh_key: Path
@@ -210,3 +225,38 @@ def test_a_rollback_asks_for_confirmation_then_makes_the_other_slot_primary(
     finally:  # the guest keeps booting slot A
         on_guest(vm, ssh_key, "rauc", "status", "mark-active", "booted")
     assert primary().endswith(".0")
+
+
+def test_a_level_that_may_change_only_the_pbx_sees_the_rest_read_only(
+    browser: WebDriver, base: str, vm: Vm, fingerprint: str
+) -> None:
+    """Made over the API as the admin; its user logs in on the page (the guest's last test)."""
+    level = {"name": "pbx-only", "rights": {"pbx": "change", "dashboard": "read",
+                                            "firmware": "read"}}  # fmt: skip
+    user = {"name": "ella", "password": SIP_PASSWORD, "level": "pbx-only"}
+    for path, body in (("/api/v1/levels", level), ("/api/v1/users", user)):
+        created = vm.https(path, fingerprint, password=NEW_PASSWORD, method="POST", body=body)
+        assert created.status == 201, created.body
+    browser.get(f"{base}/dashboard")
+    browser.find_element(By.ID, "logout").click()
+    wait(browser, lambda d: d.current_url.endswith("/login"), timeout=120)
+    log_in(browser, base, "ella", SIP_PASSWORD)
+    wait(browser, lambda d: d.current_url.endswith("/password"), timeout=120)
+    fill(browser, "password", {"current_password": SIP_PASSWORD, "password": NEW_PASSWORD + "-e"})
+    wait(browser, lambda d: d.current_url.endswith("/dashboard"), timeout=120)
+    nav = [link.text for link in browser.find_elements(By.CSS_SELECTOR, "header nav a")]
+    assert "Firmware" in nav and "Users and levels" not in nav and "Licence" not in nav, nav
+
+    browser.get(f"{base}/firmware")  # read: the slots, no upload, URL or rollback control
+    shot(browser, "qemu-firmware-read-only")
+    assert "booted" in browser.find_element(By.ID, "slots").text
+    for control in ("upload-form", "url-form", "rollback"):
+        assert not browser.find_elements(By.ID, control), control
+    assert fetch(browser, "POST", "/api/v1/update/rollback", {"reboot": False}) == 403
+    assert fetch(browser, "PUT", "/api/v1/license", {}) == 403
+    assert fetch(browser, "POST", "/api/v1/users", {"name": "mallory"}) == 403
+
+    browser.get(f"{base}/pbx/extension")  # the one area it may change: at the Mini's limit,
+    assert fetch(browser, "DELETE", "/api/v1/pbx/extension/260", {}) == 200  # so one goes
+    fill(browser, "record-form", {"number": "270", "password": SIP_PASSWORD})
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-key="270"]'), timeout=120)

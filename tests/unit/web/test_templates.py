@@ -46,7 +46,17 @@ def test_the_firmware_page_shows_both_slots_escaped() -> None:
     read_only = render("firmware.tpl", title="Firmware", update=update, jobs=_ok([]),
                        can_change=False, **WHO)  # fmt: skip
     assert 'id="upload-form"' not in read_only and 'id="rollback"' not in read_only
+    assert 'id="url-form"' in page and 'id="url-form"' not in read_only
     assert "1.1" in read_only
+
+
+def test_the_firmware_page_lists_the_jobs_newest_first_escaped() -> None:
+    jobs = _ok([{"id": 1, "kind": "install", "state": "failed", "message": XSS},
+                {"id": 2, "kind": "restore", "state": "done"}])  # fmt: skip
+    page = render("firmware.tpl", title="Firmware", update=_ok({"slots": []}), jobs=jobs,
+                  can_change=False, **WHO)  # fmt: skip
+    assert page.index("<td>restore</td>") < page.index("<td>install</td>")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
 
 
 def test_a_unit_without_updates_says_so() -> None:

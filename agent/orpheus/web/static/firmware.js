@@ -27,7 +27,8 @@ function upload(event) {
   const bar = document.getElementById("upload-progress");
   const percent = document.getElementById("upload-percent");
   const request = new XMLHttpRequest();
-  request.open("POST", "/api/v1/update");
+  const reboot = form.querySelector('input[name="reboot"]').checked;
+  request.open("POST", "/api/v1/update" + (reboot ? "?reboot=1" : ""));
   request.setRequestHeader("Content-Type", "application/octet-stream");
   request.setRequestHeader("X-CSRF-Token", document.querySelector('meta[name="csrf-token"]').content);
   request.upload.addEventListener("progress", (progress) => {
@@ -52,7 +53,23 @@ function upload(event) {
   request.send(file);
 }
 
+// The unit downloads the bundle itself (and checks it before anything is written).
+async function installFromUrl(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  orpheus.clearErrors(form);
+  const body = {
+    url: form.querySelector('input[name="url"]').value.trim(),
+    reboot: form.querySelector('input[name="reboot"]').checked,
+  };
+  const answer = await orpheus.call("POST", "/api/v1/update", body);
+  if (answer.ok && answer.body) followJob(answer.body.id);
+  else orpheus.showError(form, answer);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("upload-form");
   if (form) form.addEventListener("submit", upload);
+  const byUrl = document.getElementById("url-form");
+  if (byUrl) byUrl.addEventListener("submit", installFromUrl);
 });

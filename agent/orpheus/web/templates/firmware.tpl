@@ -17,7 +17,16 @@
 <h2>Install a bundle</h2>
 <form id="upload-form">
   <label>Bundle (.raucb) <input type="file" name="bundle" accept=".raucb"></label>
+  <label>Reboot into it once no call is in progress <input type="checkbox" name="reboot"></label>
   <button type="submit">Upload and install</button>
+  <span class="error" data-for="_form"></span>
+</form>
+<h2>Install from a URL</h2>
+<form id="url-form">
+  <label>Bundle URL (http or https) <input name="url" placeholder="https://updates.example.com/orpheus.raucb"></label>
+  <label>Reboot into it once no call is in progress <input type="checkbox" name="reboot"></label>
+  <button type="submit">Install</button>
+  <span class="error" data-for="url"></span>
   <span class="error" data-for="_form"></span>
 </form>
 <p>Upload <progress id="upload-progress" max="100" value="0"></progress> <span id="upload-percent"></span></p>
@@ -28,10 +37,10 @@
 <span class="error" data-for="_form"></span>
 % end
 % end
-<h2>Jobs</h2>
+<h2>Jobs (the running one and the recent ones, newest first)</h2>
 % if jobs.ok:
 <table id="jobs"><thead><tr><th>Id</th><th>Kind</th><th>State</th><th>Progress</th><th>Message</th></tr></thead><tbody>
-% for job in jobs.body:
+% for job in reversed(jobs.body):
 <tr><td>{{job.get('id')}}</td><td>{{job.get('kind')}}</td><td>{{job.get('state')}}</td><td>{{job.get('progress')}}</td><td>{{job.get('message') or ''}}</td></tr>
 % end
 </tbody></table>
