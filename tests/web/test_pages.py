@@ -444,7 +444,7 @@ def test_the_tls_page_shows_the_certificate_and_refuses_a_bad_pair_beside_its_fi
     # a customer's certificate naming an XSS payload: installed, shown as text
     xss_cert, xss_key = _pair(XSS[0], "pbx.example.com", 90)
     _choose_pem(browser, tmp_path, xss_cert, xss_key)
-    wait(browser, lambda d: "customer" in _shown(d, "certificate").get("Origin"))
+    wait(browser, lambda d: "customer" in _shown(d, "certificate").get("Origin", ""))
     _, installed = local_request(mini_unit, "GET", "/api/v1/tls")
     shown = _shown(browser, "certificate")
     assert installed["origin"] == "installed" and "admin" in shown["Origin"]
