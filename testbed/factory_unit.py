@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from orpheus.factory.console import ConsoleSettings, UnitConsole, serve
 from orpheus.factory.protocol import ConsoleServer, FdLink, Handler, Link
 
 GIB = 1 << 30
+DEVICE_BYTES = 40 << 20  # the fake /dev/sda the disk step reads (sysfs says the board's size)
 MACS = ("52:54:00:12:34:56", "52:54:00:12:34:57")
 
 
@@ -69,6 +71,8 @@ class FactoryUnit:
             dev_dir=self.root / "dev",
             ami_address=("127.0.0.1", self.ami_port),
             min_free_bytes=1024,
+            grubenv=self.root / "boot/efi/EFI/BOOT/grubenv",
+            ram_test_bytes=1024 * 1024,
             after_seal=self.after_seal,
         )
 
@@ -106,6 +110,12 @@ def lay_out(root: Path, hardware: Hardware) -> None:
     _write(root / "proc/meminfo", f"MemTotal:       {hardware.ram_bytes // 1024} kB\n")
     for label in hardware.slots:
         _write(root / "dev/disk/by-partlabel" / label, "")
+    with (root / "dev/sda").open("wb") as device:  # the disk the self-test samples (sparse)
+        device.truncate(DEVICE_BYTES)
+    _write(sys / "class/rtc/rtc0/since_epoch", f"{int(time.time())}\n")
+    _write(root / "boot/efi/EFI/BOOT/grubenv", "# GRUB Environment Block\nORDER=A B\nA_OK=1\n")
+    udp = "  sl  local_address rem_address   st\n   0: 00000000:13C4 00000000:0000 07\n"
+    _write(root / "proc/net/udp", udp)  # Asterisk's SIP port, bound
     _write(root / "release.json", '{"version": "1.2.3"}\n')
 
 

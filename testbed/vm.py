@@ -107,8 +107,15 @@ def find_image(board: str, build_dir: Path = BUILD_DIR) -> Path:
 class VmConfig:
     image: Path
     workdir: Path
-    admin_password: str = "orpheus-test-pw"
+    # None: none handed over (a unit fresh off the factory line, whose station sets it)
+    admin_password: str | None = "orpheus-test-pw"
     disk_size: str = DISK_SIZE
+    # The serial console as a TCP server on 127.0.0.1 (what a station's pyserial opens as
+    # socket://127.0.0.1:PORT); everything the unit prints still reaches the console log.
+    serial_port: int | None = None
+    # What tells two units apart (QEMU gives every guest 52:54:00:12:34:56 and no disk serial)
+    mac: str | None = None
+    disk_serial: str | None = None
     ssh_public_key: str | None = None
     extra_args: list[str] = field(default_factory=list)
     # A guest reboot ends QEMU (-no-reboot) and the harness starts it again on the same disk
@@ -159,11 +166,13 @@ class Vm:
         shutil.copy(OVMF_VARS, self.vars)
 
     def _credentials(self) -> list[str]:
-        args = [
-            "-smbios",
-            "type=11,value=io.systemd.credential:orpheus.admin-password="
-            + self.config.admin_password,
-        ]
+        args = []
+        if self.config.admin_password is not None:
+            args += [
+                "-smbios",
+                "type=11,value=io.systemd.credential:orpheus.admin-password="
+                + self.config.admin_password,
+            ]
         if self.config.ssh_public_key:
             encoded = base64.b64encode(self.config.ssh_public_key.encode()).decode()
             args += [
@@ -177,14 +186,21 @@ class Vm:
         forwards += f",hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
         forwards += f",hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
         forwards += f",hostfwd=udp:127.0.0.1:{self.snmp_port}-:161"
+        mac = f",mac={self.config.mac}" if self.config.mac else ""
+        disk = ["-drive", f"if=virtio,format=qcow2,file={self.overlay},discard=unmap"]
+        if self.config.disk_serial:  # a serial is the device's, not the drive's (QEMU >= 7)
+            disk = [
+                "-drive", f"if=none,id=disk0,format=qcow2,file={self.overlay},discard=unmap",
+                "-device", f"virtio-blk-pci,drive=disk0,serial={self.config.disk_serial}",
+            ]  # fmt: skip
         return [
             "qemu-system-x86_64",
             "-accel", "tcg", "-machine", "q35", "-cpu", "max",
             "-smp", str(VCPUS), "-m", str(MEMORY_MIB),
             "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
             "-drive", f"if=pflash,format=raw,unit=1,file={self.vars}",
-            "-drive", f"if=virtio,format=qcow2,file={self.overlay},discard=unmap",
-            "-nic", f"user,model=virtio-net-pci,{forwards}",
+            *disk,
+            "-nic", f"user,model=virtio-net-pci,{forwards}{mac}",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
             "-display", "none", "-vga", "none",
             "-serial", console,
@@ -201,8 +217,14 @@ class Vm:
 
     def power_on(self) -> None:
         """Starts QEMU on the guest's disk as it is; the console log is appended to."""
-        file = f"file,id=console,path={self.console_log},append=on"
-        argv = [*self.command("chardev:console"), "-chardev", file]
+        if self.config.serial_port is None:
+            chardev = f"file,id=console,path={self.console_log},append=on"
+        else:
+            chardev = (
+                f"socket,id=console,host=127.0.0.1,port={self.config.serial_port},"
+                f"server=on,wait=off,logfile={self.console_log},logappend=on"
+            )
+        argv = [*self.command("chardev:console"), "-chardev", chardev]
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
 

@@ -7,16 +7,21 @@ station's random per-unit admin password, to be changed at the first log-in), se
 seal (only after a passed self-test: the identity goes to /data/orpheus/identity.json and the
 console stops answering for good; systemd does not start it again on a sealed unit).
 
-    orpheus-factory-console [/dev/ttyS0]
+    orpheus-factory-console [/dev/ttyS0] [--then PROGRAM ARG...]
 
 It answers only if a station speaks within STATION_WINDOW_SECONDS of its start (the unit's
 boot); otherwise it ends and the serial log-in prompt takes ttyS0 until the next boot.
+
+It runs as the first program of ttyS0's getty service (`--then /sbin/agetty ...`), so one
+process owns the line at a time and nothing in the boot waits for the window: a sealed unit,
+or one whose window passed this boot, goes straight on to the log-in prompt.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import os
 import re
 import sys
@@ -40,7 +45,7 @@ from orpheus import files
 from orpheus.auth import PasswordStore
 from orpheus.config import load_config
 from orpheus.factory.protocol import ConsoleServer, FdLink, Link, Refused
-from orpheus.factory.selftest import SelfTestSettings, run_self_test
+from orpheus.factory.selftest import GRUBENV, RAM_TEST_BYTES, SelfTestSettings, run_self_test
 from orpheus.factory.unit_hardware import UnitHardware, read_unit_hardware
 from orpheus.firmware import read_release
 from orpheus.licensing.factory_signature import Seal, check_seal, load_factory_key
@@ -59,6 +64,10 @@ PASSWORD_PATTERN = re.compile(r"[\x21-\x7e]{12,128}")
 SEAL_GRACE_SECONDS = 5.0
 # At each boot of an unsealed unit, how long the console waits for a station's first frame.
 STATION_WINDOW_SECONDS = 60.0
+# Once the window passed (or the unit was sealed) this boot, the getty restarted after each
+# log-out goes straight to its prompt.
+WINDOW_CLOSED = Path("/run/orpheus-factory-console.closed")
+SYSLOG_SOCKET = Path("/dev/log")
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class ConsoleSettings:
     dev_dir: Path = Path("/dev")
     ami_address: tuple[str, int] = ("127.0.0.1", 5038)
     min_free_bytes: int = 64 * 1024 * 1024
+    grubenv: Path = GRUBENV
+    ram_test_bytes: int = RAM_TEST_BYTES
     # Run once sealed: the agent takes up its new identity (tests: nothing).
     after_seal: tuple[str, ...] = ("systemctl", "--no-block", "restart", "orpheus-agent.service")
 
@@ -181,7 +192,16 @@ class UnitConsole:
     def self_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
         result = run_self_test(
-            SelfTestSettings(s.data_dir, s.sysfs, s.dev_dir, s.ami_address, s.min_free_bytes)
+            SelfTestSettings(
+                s.data_dir,
+                s.sysfs,
+                s.dev_dir,
+                s.ami_address,
+                s.min_free_bytes,
+                proc=s.proc,
+                grubenv=s.grubenv,
+                ram_test_bytes=s.ram_test_bytes,
+            )
         )
         files.write_file(self._self_test, json.dumps(result) + "\n", mode=0o600)
         return result
@@ -285,10 +305,32 @@ def open_tty(path: Path) -> int:
     return fd
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    args = sys.argv[1:] if argv is None else argv
-    device = Path(args[0] if args else "/dev/ttyS0")
+def split_arguments(args: list[str]) -> tuple[Path, list[str]]:
+    """The console's device, and the program to run in its place afterwards (if any)."""
+    then: list[str] = []
+    if "--then" in args:
+        at = args.index("--then")
+        args, then = args[:at], args[at + 1 :]
+        if not then:
+            raise SystemExit("orpheus-factory-console: --then needs a program")
+    if len(args) > 1:
+        raise SystemExit("usage: orpheus-factory-console [DEVICE] [--then PROGRAM ARG...]")
+    return Path(args[0] if args else "/dev/ttyS0"), then
+
+
+def _log_away_from_the_line() -> None:
+    """Its messages go to the journal: the line is the station's (and agetty's) alone."""
+    if SYSLOG_SOCKET.is_socket():
+        handler: logging.Handler = logging.handlers.SysLogHandler(address=str(SYSLOG_SOCKET))
+    else:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("orpheus-factory-console: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+def answer_the_station(device: Path, closed_marker: Path | None) -> None:
+    """The window (and provisioning, if a station spoke) unless the unit is sealed or the
+    window already passed this boot; the line's settings are given back afterwards."""
     config = load_config()
     settings = ConsoleSettings(
         data_dir=config.data_dir,
@@ -298,10 +340,34 @@ def main(argv: list[str] | None = None) -> int:
         ami_address=("127.0.0.1", config.ami_port),
     )
     console = UnitConsole(settings)
-    if console.sealed:
-        log.info("factory console: the unit is sealed, not answering")
-        return 0
-    serve(console, FdLink(open_tty(device)), window=STATION_WINDOW_SECONDS)
+    if console.sealed or (closed_marker is not None and closed_marker.exists()):
+        log.info("factory console: the unit is sealed or its window passed, not answering")
+        return
+    fd = os.open(device, os.O_RDWR | os.O_NOCTTY)
+    saved = termios.tcgetattr(fd)
+    try:
+        serve(console, FdLink(open_tty(device)), window=STATION_WINDOW_SECONDS)
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+        os.close(fd)
+    if closed_marker is not None:
+        closed_marker.touch()
+
+
+def main(argv: list[str] | None = None) -> int:
+    device, then = split_arguments(sys.argv[1:] if argv is None else argv)
+    if then:
+        _log_away_from_the_line()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    try:
+        answer_the_station(device, WINDOW_CLOSED if then else None)
+    except Exception:  # the log-in prompt must still come: never a dead serial console
+        if not then:
+            raise
+        log.exception("factory console failed; the log-in prompt takes the line")
+    if then:
+        os.execv(then[0], then)  # noqa: S606 - agetty in its place, as the unit file says
     return 0
 
 

@@ -4,7 +4,6 @@ real main, and networkd's link points where the agent writes."""
 
 from __future__ import annotations
 
-import configparser
 import os
 import shlex
 import tomllib
@@ -35,6 +34,8 @@ def test_agetty_keeps_its_prompt_and_runs_the_console_in_place_of_login(drop_in:
     reset, command = _exec_start(SYSTEM / drop_in)
     assert reset == ""  # replaces the packaged ExecStart instead of adding a second one
     argv = shlex.split(command.lstrip("-").replace("\\\\", "\\"))
+    if "--then" in argv:  # ttyS0: the factory console first, which runs agetty after it
+        argv = argv[argv.index("--then") + 1 :]
     assert argv[0] == "/sbin/agetty"
     assert argv[argv.index("--login-program") + 1] == LAUNCHER
     assert argv[argv.index("-o") + 1] == "-- \\u"  # the name typed reaches the menu
@@ -42,10 +43,12 @@ def test_agetty_keeps_its_prompt_and_runs_the_console_in_place_of_login(drop_in:
     assert "--autologin" not in argv and "-a" not in argv
 
 
-def test_the_serial_console_still_waits_for_the_factory_console() -> None:
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.read_string((SYSTEM / "serial-getty@ttyS0.service.d/orpheus.conf").read_text())
-    assert parser["Unit"]["After"] == "orpheus-factory-console.service"
+def test_the_serial_console_runs_the_factory_console_first_then_agetty() -> None:
+    _, command = _exec_start(SYSTEM / "serial-getty@ttyS0.service.d/orpheus.conf")
+    argv = shlex.split(command.lstrip("-").replace("\\\\", "\\"))
+    assert argv[:3] == ["/usr/sbin/orpheus-factory-console", "/dev/ttyS0", "--then"]
+    assert argv[3] == "/sbin/agetty"
+    assert not (OVERLAY / "usr/lib/systemd/system/orpheus-factory-console.service").exists()
 
 
 def test_the_launcher_and_the_entry_point_name_the_console_main() -> None:

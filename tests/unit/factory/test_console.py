@@ -13,7 +13,7 @@ import serial
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from orpheus.auth import PasswordStore
-from orpheus.factory.console import UnitConsole
+from orpheus.factory.console import UnitConsole, answer_the_station, split_arguments
 from orpheus.factory.protocol import ConsoleClient, Refused
 from orpheus.licensing.factory_signature import sign_identity
 from testbed.factory_unit import (
@@ -176,3 +176,76 @@ def test_over_a_pty_the_console_ends_once_sealed(unit: FactoryUnit) -> None:
         line.thread.join(timeout=10)
         assert not line.thread.is_alive()
         port.close()
+
+
+def _step(unit: FactoryUnit, name: str) -> dict[str, Any]:
+    steps = unit.console().handle("self-test", {})["steps"]
+    return next(step for step in steps if step["name"] == name)  # type: ignore[no-any-return]
+
+
+def test_the_self_test_reads_the_disk_tests_ram_and_reports_their_figures(
+    unit: FactoryUnit,
+) -> None:
+    disk, ram = _step(unit, "disk"), _step(unit, "ram")
+    assert disk["passed"] is True and disk["figures"]["bytes_read"] >= 16 * 1024 * 1024
+    assert disk["figures"]["smart"] in ("not reported", "passed")
+    assert ram["passed"] is True and ram["figures"]["bytes_tested"] == 1024 * 1024
+
+
+def test_an_unreadable_disk_fails_the_self_test(unit: FactoryUnit) -> None:
+    (unit.root / "dev/sda").unlink()
+    disk = _step(unit, "disk")
+    assert disk["passed"] is False and "cannot be read" in disk["detail"]
+
+
+def test_an_unset_rtc_fails_the_self_test(unit: FactoryUnit) -> None:
+    (unit.root / "sys/class/rtc/rtc0/since_epoch").write_text("86400\n")
+    rtc = _step(unit, "rtc")
+    assert rtc["passed"] is False and "not set" in rtc["detail"]
+
+
+def test_a_boot_order_not_as_flashed_fails_the_self_test(unit: FactoryUnit) -> None:
+    (unit.root / "boot/efi/EFI/BOOT/grubenv").write_text("ORDER=B A\nA_OK=1\n")
+    order = _step(unit, "boot-order")
+    assert order["passed"] is False and order["figures"]["ORDER"] == "B A"
+
+
+def test_no_sip_port_fails_the_self_test(unit: FactoryUnit) -> None:
+    (unit.root / "proc/net/udp").write_text("  sl  local_address rem_address   st\n")
+    sip = _step(unit, "sip")
+    assert sip["passed"] is False and "5060" in sip["detail"]
+
+
+def test_the_serial_line_wrapper_takes_its_device_and_the_program_after_it() -> None:
+    assert split_arguments(["/dev/ttyS0", "--then", "/sbin/agetty", "-", "vt220"]) == (
+        Path("/dev/ttyS0"), ["/sbin/agetty", "-", "vt220"],
+    )  # fmt: skip
+    assert split_arguments([]) == (Path("/dev/ttyS0"), [])
+    with pytest.raises(SystemExit, match="needs a program"):
+        split_arguments(["/dev/ttyS0", "--then"])
+
+
+def test_a_window_passed_this_boot_is_not_opened_again(
+    unit: FactoryUnit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The getty restarts after each log-out: the window is once per boot."""
+    closed = tmp_path / "closed"
+    closed.touch()
+    monkeypatch.setattr("orpheus.factory.console.load_config", lambda: _config_of(unit))
+    opened: list[Path] = []
+    monkeypatch.setattr("orpheus.factory.console.os.open", lambda path, *_: opened.append(path))
+    answer_the_station(Path("/dev/ttyS0"), closed)
+    assert opened == []
+
+
+def _config_of(unit: FactoryUnit) -> Any:
+    settings = unit.settings()
+
+    class Config:
+        data_dir = settings.data_dir
+        sysfs_dir = settings.sysfs
+        factory_public_key = settings.factory_key
+        release_file = settings.release_file
+        ami_port = unit.ami_port
+
+    return Config()
