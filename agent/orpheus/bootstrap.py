@@ -36,6 +36,7 @@ from orpheus.capture.wiring import capture_feature
 from orpheus.clock.feature import TimeFeature
 from orpheus.clock.settings import TimeStore
 from orpheus.config import AgentConfig, load_config
+from orpheus.console.factory_routes import FactoryFeature
 from orpheus.console.routes import ConsoleFeature
 from orpheus.dbus.systemd import DbusSystemd
 from orpheus.diagnostics.feature import ReportFeature
@@ -213,6 +214,7 @@ def run(config: AgentConfig) -> None:
     features.append(UsersFeature(api, audit))
     reboot = DbusSystemd().reboot if config.reboot_enabled else None
     features.append(ConsoleFeature(api, audit, reboot))  # the console menu's routes
+    features.append(FactoryFeature(config.state_dir, config.factory_public_key, audit))
     features.append(WebFeature(api))  # the admin page, rendered from the API's answers
     for feature in features:
         feature.install_routes(api)

@@ -159,9 +159,11 @@ def test_a_fresh_unit_is_provisioned_sealed_recorded_and_labelled(
     store = PasswordStore(unit.state_dir)
     assert store.check("admin", password) and store.must_change()
 
-    label = (line.labels / f"{SERIAL}.svg").read_text()
-    assert SERIAL in label and password in label and unit.hardware.macs[1] in label
-    assert stat.S_IMODE((line.labels / f"{SERIAL}.svg").stat().st_mode) == 0o600
+    label = (line.labels / f"{SERIAL}.pdf").read_bytes()
+    assert label.startswith(b"%PDF-")
+    for text in (SERIAL, password, unit.hardware.macs[1], record["hardware"]["fingerprint"][:32]):
+        assert text.encode() in label
+    assert stat.S_IMODE((line.labels / f"{SERIAL}.pdf").stat().st_mode) == 0o600
 
 
 def test_a_unit_behind_a_socket_url_is_provisioned(line: Line) -> None:

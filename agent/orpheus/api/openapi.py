@@ -26,7 +26,7 @@ _ERRORS = {
     "403": "the user's level may not read or change the route's area, a session's changing "
     "request without its CSRF token or from another origin, or a password the route needs "
     "besides the login (the privacy password) wrong or missing, or a route only the unit's "
-    "own console may call (/api/v1/console/) asked over TCP",
+    "own console may call (/api/v1/console/, /api/v1/factory/reopen) asked over TCP",
     "404": "no such resource",
     "409": "refused in the unit's present state",
     "413": "request body too large",

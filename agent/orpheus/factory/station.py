@@ -4,6 +4,7 @@
     orpheus-factory provision --port /dev/ttyUSB0 --serial-number ORP-MINI-0001 --board mini
     orpheus-factory batch --ports /dev/ttyUSB0,/dev/ttyUSB1 --serials serials.txt --board mini
     orpheus-factory records --csv [--with-passwords]
+    orpheus-factory reopen-token --serial ORP-MINI-0001 --fingerprint F --out token.json
 
 The factory key is FACTORY_KEY (production, kept off the tree) or the development key under
 build/keys/ that the image builder made (its public half is in the development images).
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
+from orpheus import files
 from orpheus.factory.batch import (
     BatchError,
     LiveTable,
@@ -33,6 +36,7 @@ from orpheus.factory.board_hardware import BOARD_DIR, BoardError, load_declared
 from orpheus.factory.flash import FlashError, flash
 from orpheus.factory.provision import RUNNING_STATE, Station, provision
 from orpheus.factory.records import FAILED, RECORDS_DIR, RecordError, RecordStore, export_csv
+from orpheus.factory.reopen import MAX_VALID_HOURS, make_token
 from orpheus.factory.targets import TargetRefused
 from orpheus.licensing.factory_signature import FactoryKeyError, load_signing_key
 
@@ -129,16 +133,34 @@ def _records(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unit_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--board", required=True, help="board/<name> (mini, lite, v4r, ...)")
-    command.add_argument("--label-dir", type=Path, help="write a label per unit here")
-    _records_option(command)
+def _reopen_token(args: argparse.Namespace) -> int:
+    try:
+        token = make_token(
+            args.serial, args.fingerprint, load_signing_key(args.factory_key), args.valid_hours
+        )
+    except ValueError as error:  # FactoryKeyError is one too: main's one line either way
+        print(f"orpheus-factory: {error}", file=sys.stderr)
+        return 1
+    # 0600: until the unit takes it, the token opens that unit's factory console
+    files.write_file(args.out, json.dumps(token, indent=2, sort_keys=True) + "\n", mode=0o600)
+    print(f"{args.out}: re-opens {args.serial} until {token['not_after']}")
+    return 0
+
+
+def _factory_key_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--factory-key",
         type=Path,
         default=Path(os.environ.get("FACTORY_KEY") or DEV_FACTORY_KEY),
         help="the factory's Ed25519 private key (FACTORY_KEY)",
     )
+
+
+def _unit_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--board", required=True, help="board/<name> (mini, lite, v4r, ...)")
+    command.add_argument("--label-dir", type=Path, help="write a label per unit here")
+    _records_option(command)
+    _factory_key_option(command)
     command.add_argument(
         "--board-dir", type=Path, default=BOARD_DIR, help="the tree's board/ (board.toml files)"
     )
@@ -192,6 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-passwords", action="store_true", help="include the admin passwords in the CSV"
     )
     listing.set_defaults(func=_records)
+
+    token = commands.add_parser(
+        "reopen-token", help="a signed token that re-opens one sealed unit's factory console"
+    )
+    token.add_argument("--serial", required=True, help="the unit's serial")
+    token.add_argument("--fingerprint", required=True, help="the unit's hardware fingerprint")
+    token.add_argument(
+        "--valid-hours", type=float, default=24.0,
+        help=f"the token's life (default 24, at most {MAX_VALID_HOURS})",
+    )  # fmt: skip
+    _factory_key_option(token)
+    token.add_argument("--out", type=Path, required=True, help="the token file to write")
+    token.set_defaults(func=_reopen_token)
     return parser
 
 

@@ -34,6 +34,8 @@ PER_UNIT = (
     # its clock (clock/: zone and NTP servers, never synced; a Slave may sit elsewhere) and
     # whether its own first-run wizard was done (firstrun/)
     "/api/v1/time", "/api/v1/setup",
+    # and its identity, re-opened for the factory by a token for that unit alone (factory/)
+    "/api/v1/factory/",
 )  # fmt: skip
 
 WITNESS_POLL_SECONDS = 0.5

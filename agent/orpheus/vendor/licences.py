@@ -82,22 +82,26 @@ def default_key() -> Path:
 def bound_unit(
     record_path: Path, serial: str | None, fingerprint: str | None
 ) -> tuple[str, str, str]:
-    """(serial, fingerprint, tier) of a unit the factory sealed, from its station record
-    (orpheus-factory's build/factory/records/<serial>.json); a serial or fingerprint also
-    given must agree with it."""
+    """(serial, fingerprint, tier) of a unit the factory sealed (its self-test passed), from
+    its station record (orpheus-factory's build/factory/records/<serial>.json); a serial or
+    fingerprint also given must agree with it: a cross-check, never a second source."""
     try:
         record = RecordStore(record_path.parent).load(record_path.stem)
     except RecordError as error:
         raise LicenseError(str(error)) from error
     if record is None:
         raise LicenseError(f"{record_path}: no such factory record")
-    if record.result != SEALED or not record.fingerprint or not record.identity:
+    passed = bool((record.self_test or {}).get("passed"))
+    if record.result != SEALED or not passed or not record.fingerprint or not record.identity:
         raise LicenseError(f"{record_path}: unit {record.serial} was not sealed by the factory")
+    tier = record.identity.get("tier")
+    if not isinstance(tier, str) or not tier:
+        raise LicenseError(f"{record_path}: the record's identity holds no tier")
     for given, recorded, what in ((serial, record.serial, "serial"),
                                   (fingerprint, record.fingerprint, "fingerprint")):  # fmt: skip
         if given is not None and given != recorded:
             raise LicenseError(f"--{what} {given} is not the record's ({recorded})")
-    return record.serial, record.fingerprint, str(record.identity.get("tier", ""))
+    return record.serial, record.fingerprint, tier
 
 
 def _issue(args: argparse.Namespace) -> int:

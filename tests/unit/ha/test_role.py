@@ -159,7 +159,8 @@ def test_the_slave_refuses_changes_and_names_the_master(
     assert policy.write_refusal("/api/v1/ha/pair") is None
     assert policy.write_refusal("/api/v1/admin/password") is None
     # each unit's own address and console (its installer is not sent to the Master)
-    for path in ("/api/v1/network", "/api/v1/console/admin-password", "/api/v1/console/reboot"):
+    for path in ("/api/v1/network", "/api/v1/console/admin-password", "/api/v1/console/reboot",
+                 "/api/v1/factory/reopen"):  # fmt: skip
         assert policy.write_refusal(path) is None, path
     state.role = "MASTER"
     assert policy.write_refusal("/api/v1/pbx/extensions") is None

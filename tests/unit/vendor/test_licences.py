@@ -31,7 +31,8 @@ def test_vendor_tool_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def _record(directory: Path, serial: str, **changes: object) -> Path:
     record = Record(serial=serial, board="mini", result=SEALED,
-                    hardware={"fingerprint": "ab" * 32}, identity={"tier": "mini"})  # fmt: skip
+                    hardware={"fingerprint": "ab" * 32}, identity={"tier": "mini"},
+                    self_test={"passed": True})  # fmt: skip
     for name, value in changes.items():
         setattr(record, name, value)
     RecordStore(directory).save(record)
@@ -61,6 +62,9 @@ def test_a_licence_is_issued_from_a_sealed_units_factory_record(
     [
         ({"result": "failed"}, [], "was not sealed by the factory"),
         ({"hardware": None}, [], "was not sealed by the factory"),
+        ({"self_test": {"passed": False}}, [], "was not sealed by the factory"),
+        ({"self_test": None}, [], "was not sealed by the factory"),
+        ({"identity": {"serial": "ORP-MINI-0042"}}, [], "the record's identity holds no tier"),
         ({}, ["--serial", "ORP-OTHER-1"], "--serial ORP-OTHER-1 is not the record's"),
         ({}, ["--fingerprint", "cd" * 32], "is not the record's"),
     ],
@@ -96,3 +100,28 @@ def test_a_missing_or_foreign_record_is_refused(
     assert "no such factory record" in errors[0] and "holds serial" in errors[1]
     assert vendor.main(["issue", "--key", key]) == 1
     assert "give --serial and --tier, or --from-record" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{not json", "unreadable record"),
+        ('{"serial": "ORP-MINI-0042"}', "not a record"),  # no board: a field missing
+        ('{"serial": "ORP-MINI-0042", "board": "mini", "colour": "red"}', "not a record"),
+    ],
+)
+def test_an_unreadable_or_incomplete_record_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, says: str
+) -> None:
+    assert vendor.main(["keygen", "--out-dir", str(tmp_path)]) == 0
+    record = tmp_path / "records/ORP-MINI-0042.json"
+    record.parent.mkdir()
+    record.write_text(text)
+    out = tmp_path / "lic.json"
+    capsys.readouterr()
+    argv = ["issue", "--key", str(tmp_path / vendor.PRIVATE_NAME), "--from-record", str(record),
+            "--output", str(out)]  # fmt: skip
+    assert vendor.main(argv) == 1
+    error = capsys.readouterr().err
+    assert says in error and error.count("\n") == 1 and error.startswith("orpheus-license: ")
+    assert not out.exists()
