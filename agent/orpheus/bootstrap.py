@@ -157,7 +157,7 @@ def build_features(
         )
         features += update_parts
         areas["update"] = sources.provider(update.snapshot, sources.update_values)
-    features.append(snmp_feature(config, asterisk, areas, audit, systemd))
+    features.append(snmp_feature(config, asterisk, areas, audit, systemd, storage.targets))
     sections = {f"status/{name}.json": area for name, area in areas.items()}
     sections["firmware/status.json"] = status.status
     if firewall is not None:
