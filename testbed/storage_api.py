@@ -22,6 +22,7 @@ from orpheus.storage.devices import UsbVolume
 from orpheus.storage.feature import StorageFeature
 from orpheus.storage.journal import Journal
 from orpheus.storage.registry import StorageTargets
+from orpheus.storage.retention import Sweeper
 from orpheus.storage.transfer_feature import TransferFeature
 from orpheus.storage.transfer_job import Transfers
 
@@ -62,8 +63,13 @@ def build(directory: Path, password: str) -> Api:
     transfers = TransferFeature(
         Transfers(targets, Journal(data / "orpheus/recordings-transfer.json")), jobs, audit
     )
-    storage = StorageFeature(targets)
+    # Retention sweeps often here, so that the limits the fuzzer sets are applied at once.
+    sweeper = Sweeper(targets, audit, interval=0.5, min_gap=0.05)
+    sweeper.busy, sweeper.claimed = transfers.busy, transfers.claimed
+    transfers.finished = sweeper.wake
+    storage = StorageFeature(targets, sweeper=sweeper)
     storage.busy = transfers.busy
+    sweeper.start()
     passwords = PasswordStore(data / "orpheus")
     passwords.set(password)
     api = Api(passwords)

@@ -122,7 +122,10 @@ def build_features(
     status.set_registration_counts(RegistrationCounts(asterisk.pjsip_state))
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
-    features += [privacy, recordings, *storage_and_transfers(config, systemd, jobs, audit)]
+    storage, transfers = storage_and_transfers(config, systemd, jobs, audit)
+    if storage.sweeper is not None:  # a new recording may take a target past its limits
+        recordings.spool.stored = storage.sweeper.wake
+    features += [privacy, recordings, storage, transfers]
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,
@@ -155,7 +158,7 @@ def build_features(
         )
         features += update_parts
         areas["update"] = sources.provider(update.snapshot, sources.update_values)
-    features.append(snmp_feature(config, asterisk, areas, audit, systemd))
+    features.append(snmp_feature(config, asterisk, areas, audit, systemd, storage.targets))
     sections = {f"status/{name}.json": area for name, area in areas.items()}
     sections["firmware/status.json"] = status.status
     if firewall is not None:

@@ -61,9 +61,6 @@ class AgentConfig:
     # recordings.names.ASTERISK_SPOOL), and how often the agent takes in what it added.
     recording_spool_dir: Path = Path("/run/orpheus-recording")
     recording_poll_seconds: float = 0.5
-    # Recording storage targets besides the data partition.
-    usb_mount: Path = Path("/media/usb")
-    nas_mount: Path = Path("/media/nas")
     # High availability (see agent/orpheus/ha/): the pair channel's TLS port, how often the
     # synced files are scanned, and keepalived (its command and the root it sees, a chroot in
     # tests; run_dir and script_dir are paths as keepalived sees them).

@@ -140,7 +140,9 @@ def test_ha_license_update_equal_their_commands_or_are_absent(unit: SnmpUnit) ->
         assert "No Such Object" in unit.snmp("snmpget", OBJ + ".1.4.0").stdout
 
 
-def test_storage_table(unit: SnmpUnit) -> None:
+def test_storage_table_is_orpheusctl_storage_list(unit: SnmpUnit) -> None:
+    """The storage registry's targets (no USB drive here: internal alone; the rows of drives
+    plugged in and pulled are tests/snmp/test_storage_table.py's)."""
     recordings = unit.data / "recordings"  # the encrypted recordings (agent/orpheus/recordings)
     recordings.mkdir(parents=True, exist_ok=True)
     for name in ("a.age", "b.age", "notes.txt"):
@@ -148,10 +150,15 @@ def test_storage_table(unit: SnmpUnit) -> None:
     values = wait_for(
         lambda: (v := walk(unit)).get(OBJ + ".6.1.1.6.1") == "2" and v, "recordings counted"
     )
-    assert values[OBJ + ".6.1.1.2.1"] == "internal"
-    assert values[OBJ + ".6.1.1.3.2"] == "2"  # usb not mounted: false, no figures
-    assert OBJ + ".6.1.1.5.2" not in values
+    (internal,) = unit.ctl_json("storage", "list")["targets"]
+    assert values[OBJ + ".6.1.1.2.1"] == internal["name"] == "internal"
+    assert values[OBJ + ".6.1.1.3.1"] == "1"  # mounted: true
+    state = {"mounted": "1", "read-only": "2", "full": "4"}[internal["state"]]
+    assert values[OBJ + ".6.1.1.7.1"] == state
+    assert values[OBJ + ".6.1.1.8.1"] == str(internal["recording_bytes"]) == "2"
+    assert values[OBJ + ".6.1.1.4.1"] == str(internal["size_bytes"])
     assert int(values[OBJ + ".6.1.1.5.1"]) > 0
+    assert not [oid for oid in values if oid.startswith(OBJ + ".6.1.1.") and oid[-2:] != ".1"]
 
 
 def test_getbulk_and_getnext_walks_agree(unit: SnmpUnit) -> None:

@@ -101,8 +101,6 @@ class SnmpUnit:
             "snmp_agentx_socket": str(self.shared / "agentx.sock"),
             "snmp_listen": [f"udp:127.0.0.1:{self.snmp_port}"],
             "snmp_refresh_seconds": 1.0,
-            "usb_mount": str(self.shared / "usb"),
-            "nas_mount": str(self.shared / "nas"),
         }
         config = self.shared / "agent.toml"
         config.write_text(

@@ -1,10 +1,11 @@
-"""orpheusctl storage list|eject|set-default: where recordings are kept."""
+"""orpheusctl storage list|eject|set-default|retention: where recordings are kept."""
 
 from __future__ import annotations
 
 import argparse
+import re
 
-from orpheus.cli.client import AgentClient, api_path
+from orpheus.cli.client import AgentClient, AgentError, api_path
 from orpheus.cli.output import human_bytes, print_json
 
 
@@ -20,6 +21,47 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     default = actions.add_parser("set-default", help="the target new recordings go to")
     default.add_argument("name", help="internal or usb-<uuid>")
     default.set_defaults(func=set_default)
+    retention = actions.add_parser(
+        "retention",
+        help="a target's limits: the oldest recordings are deleted past them (no option: show)",
+    )
+    retention.add_argument("name", help="internal or usb-<uuid>")
+    retention.add_argument(
+        "--max-age-days", type=_days, metavar="N|none", help="delete recordings older than N days"
+    )
+    retention.add_argument(
+        "--max-bytes",
+        type=_size,
+        metavar="SIZE|none",
+        help="keep the recordings within SIZE: bytes, or 500M, 200G, 1.5T (powers of 1000), "
+        "64GiB (of 1024)",
+    )
+    retention.add_argument("--json", action="store_true", help="print the API's JSON")
+    retention.set_defaults(func=set_retention)
+
+
+_NONE = object()  # "none": the limit removed (null in the API), unlike an option left out
+_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?) ?([KMGTP]?)(i?)B?", re.IGNORECASE)
+
+
+def _days(text: str) -> object:
+    if text.lower() == "none":
+        return _NONE
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return int(text)
+
+
+def _size(text: str) -> object:
+    """'none', or bytes: 500000000, 500M, 200GB, 1.5T (powers of 1000), 64GiB (of 1024)."""
+    if text.lower() == "none":
+        return _NONE
+    found = _SIZE.fullmatch(text.strip())
+    if found is None or (found[3] and not found[2]):
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 500000000, 200G, 64GiB)")
+    base = 1024 if found[3] else 1000
+    power = "KMGTP".find(found[2].upper()) + 1 if found[2] else 0
+    return int(float(found[1]) * base**power)
 
 
 def list_targets(args: argparse.Namespace, client: AgentClient) -> int:
@@ -27,16 +69,29 @@ def list_targets(args: argparse.Namespace, client: AgentClient) -> int:
     if args.json:
         print_json(answer)
         return 0
-    print(f"  {'TARGET':<46} {'STATE':<12} {'FS':<6} {'SIZE':>9} {'FREE':>9} {'RECORDINGS':>10}")
+    print(
+        f"  {'TARGET':<46} {'STATE':<12} {'FS':<6} {'SIZE':>9} {'FREE':>9} "
+        f"{'RECORDINGS':<16} RETENTION"
+    )
     for t in answer["targets"]:
         mark = "*" if t.get("default") else " "
+        held = f"{t['recordings']:>4} ({human_bytes(t['recording_bytes'])})"
         print(
             f"{mark} {t['name']:<46} {t['state']:<12} {t['fs_type'] or '-':<6} "
             f"{human_bytes(t['size_bytes']):>9} {human_bytes(t['free_bytes']):>9} "
-            f"{t['recordings']:>4} ({human_bytes(t['recording_bytes'])})"
+            f"{held:<16} {_limits(t.get('retention') or {})}"
             + (f"  {t['message']}" if t.get("message") else "")
         )
     return 0
+
+
+def _limits(retention: dict[str, int | None]) -> str:
+    shown = []
+    if retention.get("max_age_days") is not None:
+        shown.append(f"{retention['max_age_days']} days")
+    if retention.get("max_bytes") is not None:
+        shown.append(human_bytes(retention["max_bytes"]))
+    return ", ".join(shown) or "-"
 
 
 def eject_target(args: argparse.Namespace, client: AgentClient) -> int:
@@ -48,4 +103,27 @@ def eject_target(args: argparse.Namespace, client: AgentClient) -> int:
 def set_default(args: argparse.Namespace, client: AgentClient) -> int:
     answer = client.request("PUT", "/api/v1/storage/default", {"target": args.name})
     print(f"new recordings go to {answer['default']}")
+    return 0
+
+
+def set_retention(args: argparse.Namespace, client: AgentClient) -> int:
+    body = {
+        key: None if value is _NONE else value
+        for key, value in (("max_age_days", args.max_age_days), ("max_bytes", args.max_bytes))
+        if value is not None
+    }
+    if body:
+        answer = client.request("PUT", api_path("storage", args.name, "retention"), body)
+        retention = answer["retention"]
+    else:
+        listing = client.request("GET", "/api/v1/storage")
+        found = [t for t in listing["targets"] if t["name"] == args.name]
+        if not found:
+            raise AgentError(f"no storage target {args.name!r} (see orpheusctl storage list)")
+        retention = found[0].get("retention") or {}
+    if args.json:
+        print_json({"target": args.name, "retention": retention})
+        return 0
+    limits = _limits(retention)
+    print(f"{args.name}: " + ("no limit" if limits == "-" else f"retention {limits}, oldest first"))
     return 0

@@ -58,7 +58,7 @@ class Selection:
             return False
         if self.since is None and self.until is None and self.older_than_days is None:
             return True
-        started = _started(facts.get("started"))
+        started = started_at(facts.get("started"))
         if started is None:
             return False
         day = started.date()
@@ -85,7 +85,7 @@ def _date(value: object) -> datetime.date | None:
         raise ValueError(f"not a date: {str(value)[:32]!r} (YYYY-MM-DD)") from None
 
 
-def _started(value: object) -> datetime.datetime | None:
+def started_at(value: object) -> datetime.datetime | None:
     """When the call started, in UTC; None for a value that is not an ISO date and time."""
     if not isinstance(value, str) or len(value) > 64:
         return None

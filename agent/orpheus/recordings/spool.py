@@ -242,6 +242,7 @@ class RecordingSpool:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.discarded = 0  # recordings lost since the agent started, and why (the alarm)
+        self.stored: Callable[[], None] = lambda: None  # after each recording (retention)
         self.last_failure: str | None = None
 
     def start(self) -> None:
@@ -324,6 +325,9 @@ class RecordingSpool:
                 done = follower.step()
             except OSError as error:
                 done = not self._fail(follower, error)
+            else:
+                if done:
+                    self.stored()
             if done:
                 del self._followers[name]
 

@@ -27,6 +27,7 @@ class Syntax(Enum):
     DISPLAY_STRING = ("DisplayString", ValueType.OCTET_STRING)
     INTEGER32 = ("Integer32", ValueType.INTEGER)
     TRUTH_VALUE = ("TruthValue", ValueType.INTEGER)
+    ENUMERATION = ("INTEGER", ValueType.INTEGER)  # INTEGER { name(1), ... }
     GAUGE32 = ("Gauge32", ValueType.GAUGE32)
     COUNTER64 = ("Counter64", ValueType.COUNTER64)
     GAUGE64 = ("CounterBasedGauge64", ValueType.COUNTER64)  # from HCNUM-TC
@@ -157,6 +158,9 @@ TABLES: tuple[Table, ...] = (
             Column("orpheusStorageTotal", 4, S.GAUGE64, "total_bytes"),
             Column("orpheusStorageFree", 5, S.GAUGE64, "free_bytes"),
             Column("orpheusStorageRecordings", 6, S.GAUGE32, "recordings"),
+            Column("orpheusStorageState", 7, S.ENUMERATION, "state"),
+            Column("orpheusStorageRecordingBytes", 8, S.GAUGE64, "recording_bytes"),
+            Column("orpheusStorageLabel", 9, S.DISPLAY_STRING, "label"),
         ),
     ),
 )
@@ -174,6 +178,9 @@ NOTIFICATION_TYPES: dict[str, int] = {
     "orpheusAsteriskBackUp": 9,
     "orpheusTrunkUnreachable": 10,
     "orpheusFallbackRestored": 11,
+    "orpheusStorageTargetAdded": 12,
+    "orpheusStorageTargetRemoved": 13,
+    "orpheusStorageStateChanged": 14,
 }
 
 SCALARS_BY_NAME = {scalar.name: scalar for scalar in SCALARS}

@@ -153,6 +153,35 @@ def storage_full(old: Values, new: Values, limits: Thresholds) -> Iterator[Notif
             )
 
 
+def storage_targets(old: Values, new: Values, _: Thresholds) -> Iterator[Notification]:
+    """A drive plugged in or pulled out (ejected), and a target whose state changed
+    (mounted, read-only, unreachable, full, unsupported)."""
+    before, after = _both("storage", old, new)
+    if not before or not after:
+        return
+    was = {row["name"]: row for row in before.get("targets", [])}
+    now = {row["name"]: row for row in after.get("targets", [])}
+    table = "orpheusStorageTable"
+    for name, row in now.items():
+        if name not in was:
+            yield _notification(
+                "orpheusStorageTargetAdded",
+                cell(table, "orpheusStorageName", row),
+                cell(table, "orpheusStorageState", row),
+            )
+        elif was[name].get("state") != row.get("state"):
+            yield _notification(
+                "orpheusStorageStateChanged",
+                cell(table, "orpheusStorageName", row),
+                cell(table, "orpheusStorageState", row),
+            )
+    for name, row in was.items():
+        if name not in now:
+            yield _notification(
+                "orpheusStorageTargetRemoved", cell(table, "orpheusStorageName", row)
+            )
+
+
 def asterisk_up(old: Values, new: Values, _: Thresholds) -> Iterator[Notification]:
     before, after = _both("asterisk", old, new)
     if "up" not in before or "up" not in after or before["up"] == after["up"]:
@@ -188,6 +217,7 @@ RULES: tuple[Rule, ...] = (
     fallback_restored,
     license_state,
     storage_full,
+    storage_targets,
     asterisk_up,
     trunk_unreachable,
 )

@@ -1,57 +1,60 @@
-"""The "storage" area of ORPHEUS-MIB: the recording targets, their space and recordings.
+"""The "storage" area of ORPHEUS-MIB: the storage registry's targets (storage/registry.py),
+as GET /api/v1/storage lists them: internal always, each USB drive from its plug to its
+unplug or eject.
 
-internal is the data partition (encrypted recordings in recordings/); usb and nas are
-mount points, each keeping recordings under recordings/. A target that is not mounted has
-a row with mounted=false and no figures.
+Each row is measured at each refresh (Target.measure: nothing cached that a pulled drive
+could make wrong). A target that is not mounted (unreachable, unsupported) has a row with
+its state, mounted=false and no figures. The index of a target is 1 for internal and, for a
+drive, the next free number the first time the agent sees it: kept while the agent runs (a
+drive pulled and plugged in again has its index back), handed out again in plug order at
+the next start; the name (usb-<uuid>) is what identifies a drive.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from dataclasses import dataclass
-from pathlib import Path
+import threading
 from typing import Any
 
-RECORDING_SUFFIXES = {".wav", ".gsm", ".mp3", ".ogg", ".wav49", ".sln", ".enc", ".age"}
+from orpheus.storage.registry import StorageTargets
+from orpheus.storage.targets import INTERNAL
+
+# orpheusStorageState's values (ORPHEUS-MIB), from the API's states.
+STATES = {"mounted": 1, "read-only": 2, "unreachable": 3, "full": 4, "unsupported": 5}
+_MOUNTED = frozenset({"mounted", "read-only", "full"})
 
 
-@dataclass(frozen=True)
-class Target:
-    index: int
-    name: str
-    mount: Path
-    recordings: Path
-    always_mounted: bool = False
+class StorageValues:
+    """The storage area's provider: called by the SNMP refresher off the request path."""
 
+    def __init__(self, targets: StorageTargets) -> None:
+        self._targets = targets
+        self._indexes = {INTERNAL: 1}
+        self._lock = threading.Lock()
 
-def targets(data_dir: Path, usb_mount: Path, nas_mount: Path) -> list[Target]:
-    return [
-        Target(1, "internal", data_dir, data_dir / "recordings", always_mounted=True),
-        Target(2, "usb", usb_mount, usb_mount / "recordings"),
-        Target(3, "nas", nas_mount, nas_mount / "recordings"),
-    ]
+    def index(self, name: str) -> int:
+        with self._lock:
+            if name not in self._indexes:
+                self._indexes[name] = max(self._indexes.values()) + 1
+            return self._indexes[name]
 
+    def __call__(self) -> dict[str, Any]:
+        return {"targets": [self._row(target.measure()) for target in self._targets.targets()]}
 
-def count_recordings(directory: Path) -> int:
-    total = 0
-    for _, _, files in os.walk(directory):
-        total += sum(Path(name).suffix.lower() in RECORDING_SUFFIXES for name in files)
-    return total
-
-
-def _row(target: Target) -> dict[str, Any]:
-    mounted = target.always_mounted or target.mount.is_mount()
-    row: dict[str, Any] = {"index": target.index, "name": target.name, "mounted": mounted}
-    if mounted:
-        usage = shutil.disk_usage(target.mount)
-        row.update(
-            total_bytes=usage.total,
-            free_bytes=usage.free,
-            recordings=count_recordings(target.recordings),
-        )
-    return row
-
-
-def collect(all_targets: list[Target]) -> dict[str, Any]:
-    return {"targets": [_row(target) for target in all_targets]}
+    def _row(self, measured: dict[str, Any]) -> dict[str, Any]:
+        state = str(measured["state"])
+        row: dict[str, Any] = {
+            "index": self.index(measured["name"]),
+            "name": measured["name"],
+            "state": STATES[state],
+            "state_name": state,
+            "mounted": state in _MOUNTED,
+            "label": measured["label"],
+        }
+        if measured["size_bytes"] is not None:  # figures only for a mounted target
+            row |= {
+                "total_bytes": measured["size_bytes"],
+                "free_bytes": measured["free_bytes"],
+                "recordings": measured["recordings"],
+                "recording_bytes": measured["recording_bytes"],
+            }
+        return row

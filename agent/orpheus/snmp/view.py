@@ -31,7 +31,7 @@ def encode(syntax: Syntax, value: Any) -> tuple[ValueType, int | bytes] | None:
     if syntax == Syntax.TRUTH_VALUE:
         return ValueType.INTEGER, 1 if value else 2
     number = int(value)
-    if syntax == Syntax.INTEGER32:
+    if syntax in (Syntax.INTEGER32, Syntax.ENUMERATION):
         return ValueType.INTEGER, max(-INTEGER32_MAX - 1, min(number, INTEGER32_MAX))
     ceiling = UNSIGNED32_MAX if syntax == Syntax.GAUGE32 else UNSIGNED64_MAX
     return syntax.wire, max(0, min(number, ceiling))

@@ -1,7 +1,8 @@
 """Creates the SNMP feature with its providers (called by bootstrap).
 
-Asterisk and storage are read here; the other areas (status, update, licence, HA) come as
-providers over the features' typed status objects (snmp/sources.py), which bootstrap builds.
+Asterisk and the storage targets (the registry's, storage/registry.py) are read here; the
+other areas (status, update, licence, HA) come as providers over the features' typed status
+objects (snmp/sources.py), which bootstrap builds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from orpheus.dbus.systemd import Systemd
 from orpheus.snmp import asterisk_values, storage_values
 from orpheus.snmp.feature import SnmpFeature
 from orpheus.snmp.providers import Provider, ProviderRegistry
+from orpheus.storage.registry import StorageTargets
 
 
 def snmp_feature(
@@ -24,11 +26,11 @@ def snmp_feature(
     areas: Mapping[str, Provider],
     audit: AuditSink,
     systemd: Systemd,
+    storage: StorageTargets,
 ) -> SnmpFeature:
     registry = ProviderRegistry()
     registry.register("asterisk", functools.partial(asterisk_values.collect, asterisk))
-    targets = storage_values.targets(config.data_dir, config.usb_mount, config.nas_mount)
-    registry.register("storage", functools.partial(storage_values.collect, targets))
+    registry.register("storage", storage_values.StorageValues(storage))
     for area, provider in areas.items():
         registry.register(area, provider)
     return SnmpFeature(config, registry, audit, systemd)

@@ -4,6 +4,9 @@ ejecting a USB drive; the udev monitor as background work.
 GET  /api/v1/storage                      {"default", "targets": [...]}
 PUT  /api/v1/storage/default              {"target": "usb-<uuid>"}
 POST /api/v1/storage/<name>/eject         unmounted: the drive can be pulled
+PUT  /api/v1/storage/<name>/retention     {"max_age_days", "max_bytes"} (null: no limit)
+
+The retention sweeper (retention.py) and the udev monitor run as background work.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from orpheus.api.requester import request_user
 from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.mounts import MountError
 from orpheus.storage.registry import NoSuchTarget, StorageTargets, TargetRefused
+from orpheus.storage.retention import Limits, Sweeper
 from orpheus.storage.schemas import (
     DEFAULT_ANSWER,
     DEFAULT_REQUEST,
     EJECT_ANSWER,
+    RETENTION_ANSWER,
+    RETENTION_REQUEST,
     STORAGE,
     TARGET_NAME,
 )
@@ -33,9 +39,15 @@ def _not_busy(name: str) -> str | None:
 class StorageFeature:
     name = "storage"
 
-    def __init__(self, targets: StorageTargets, monitor: UdevMonitor | None = None) -> None:
+    def __init__(
+        self,
+        targets: StorageTargets,
+        monitor: UdevMonitor | None = None,
+        sweeper: Sweeper | None = None,
+    ) -> None:
         self.targets = targets
         self._monitor = monitor
+        self.sweeper = sweeper
         self.busy: Busy = _not_busy  # set once the transfers exist (wiring)
 
     def install_routes(self, api: Api) -> None:
@@ -65,14 +77,29 @@ class StorageFeature:
             summary="Unmount a USB drive so it can be pulled out",
             response=EJECT_ANSWER,
         )
+        api.route(
+            "PUT",
+            "/api/v1/storage/<name>/retention",
+            self.set_retention,
+            area="storage",
+            params={"name": TARGET_NAME},
+            summary="A target's retention: the oldest recordings are deleted past an age "
+            "(days) or a size (bytes); null: no limit",
+            body=RETENTION_REQUEST,
+            response=RETENTION_ANSWER,
+        )
 
     def start(self) -> None:
         if self._monitor is not None:
             self._monitor.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
 
     def stop(self) -> None:
         if self._monitor is not None:
             self._monitor.stop()
+        if self.sweeper is not None:
+            self.sweeper.stop()
 
     def list(self) -> dict[str, object]:
         return self.targets.listing()
@@ -95,3 +122,18 @@ class StorageFeature:
             raise ApiError(409, str(error)) from error
         except MountError as error:
             raise ApiError(503, str(error)) from error
+
+    def set_retention(self, name: str) -> dict[str, object]:
+        body = json_body()
+        try:
+            current = self.targets.retention(name)
+            limits = Limits(
+                body.get("max_age_days", current.max_age_days),
+                body.get("max_bytes", current.max_bytes),
+            )
+            limits = self.targets.set_retention(name, limits, request_user())
+        except NoSuchTarget as error:
+            raise ApiError(404, str(error)) from error
+        if self.sweeper is not None:
+            self.sweeper.wake()
+        return {"target": name, "retention": limits.as_dict()}

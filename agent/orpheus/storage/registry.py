@@ -21,6 +21,7 @@ from orpheus import files
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.storage.devices import HostileDevice, UsbVolume, usb_volume
 from orpheus.storage.mounts import Mounter, MountError
+from orpheus.storage.retention import Limits
 from orpheus.storage.targets import INTERNAL, USB_RECORDINGS_DIR, Target
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class StorageTargets:
         self._audit = audit
         self._mounted = mounted  # None: os.path.ismount (tests use directories)
         self._lock = threading.Lock()
+        self._settings_lock = threading.Lock()
         self._internal = Target(
             INTERNAL,
             "internal",
@@ -83,30 +85,73 @@ class StorageTargets:
         default = self.default()
         return {
             "default": default,
-            "targets": [t.measure() | {"default": t.name == default} for t in self.targets()],
+            "targets": [
+                t.measure()
+                | {"default": t.name == default, "retention": self.retention(t.name).as_dict()}
+                for t in self.targets()
+            ],
         }
+
+    # The settings file: {"default": name, "retention": {name: limits}}, rewritten whole
+    # only when a value changes.
+
+    def _read_settings(self) -> dict[str, Any]:
+        try:
+            raw = json.loads(self._settings.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            log.error("%s unreadable (%s): recordings stay on internal", self._settings, error)
+            return {}
+        return raw if isinstance(raw, dict) else {}
+
+    def _write_settings(self, settings: dict[str, Any]) -> None:
+        self._settings.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        text = json.dumps(settings, sort_keys=True) + "\n"
+        files.write_file(self._settings, text, mode=0o600)
 
     # The default target: where recordings go (read by the recording side; see README).
 
     def default(self) -> str:
-        try:
-            value = json.loads(self._settings.read_text()).get("default", INTERNAL)
-        except FileNotFoundError:
-            return INTERNAL
-        except (OSError, ValueError, AttributeError) as error:
-            log.error("%s unreadable (%s): recordings stay on internal", self._settings, error)
-            return INTERNAL
+        value = self._read_settings().get("default", INTERNAL)
         return value if isinstance(value, str) and _TARGET_NAME.fullmatch(value) else INTERNAL
 
     def set_default(self, name: str, user: str) -> str:
         target = self.get(name)
         if not target.reachable():
             raise TargetRefused(f"{name} cannot take recordings: {target.measure()['message']}")
-        before = self.default()
-        self._settings.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        files.write_file(self._settings, json.dumps({"default": name}) + "\n", mode=0o600)
+        with self._settings_lock:
+            settings = self._read_settings()
+            before = self.default()
+            if settings.get("default") != name:
+                self._write_settings(settings | {"default": name})
         self._record("storage.default", "storage", user, {"default": before}, {"default": name})
         return name
+
+    # Retention (retention.py): kept per name, so a drive's limits come back with it.
+
+    def retention(self, name: str) -> Limits:
+        kept = self._read_settings().get("retention")
+        return Limits.parse(kept.get(name)) if isinstance(kept, dict) else Limits()
+
+    def set_retention(self, name: str, limits: Limits, user: str) -> Limits:
+        """A known target's limits (NoSuchTarget otherwise); audited when they change."""
+        self.get(name)
+        with self._settings_lock:
+            settings = self._read_settings()
+            before = self.retention(name)
+            if before == limits:
+                return limits
+            kept = settings.get("retention")
+            kept = dict(kept) if isinstance(kept, dict) else {}
+            if limits.unlimited:
+                kept.pop(name, None)
+            else:
+                kept[name] = limits.as_dict()
+            self._write_settings(settings | {"retention": kept})
+        subject = f"storage {name}"
+        self._record("storage.retention", subject, user, before.as_dict(), limits.as_dict())
+        return limits
 
     # Hot-plug (hotplug.py) and the admin's eject.
 

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from orpheus.api.schema import Schema, obj, string
+from orpheus.api.schema import ERROR_KEYWORD, Schema, obj, string
+from orpheus.recordings.selection import MAX_AGE_DAYS
 from orpheus.storage.registry import TARGET_NAME_PATTERN
+from orpheus.storage.retention import MAX_BYTES, MIN_BYTES
 from orpheus.storage.targets import TARGET_STATES
 
 TARGET_NAME = string(
     f"^(?:{TARGET_NAME_PATTERN})$", max_length=44, error="a storage target: internal or usb-<uuid>"
 )
 _COUNT = {"type": ["integer", "null"], "minimum": 0}
+_MAX_AGE_DAYS = {
+    "type": ["integer", "null"], "minimum": 1, "maximum": MAX_AGE_DAYS,
+    ERROR_KEYWORD: f"days: 1 to {MAX_AGE_DAYS}, or null for no age limit",
+}  # fmt: skip
+_MAX_BYTES = {
+    "type": ["integer", "null"], "minimum": MIN_BYTES, "maximum": MAX_BYTES,
+    ERROR_KEYWORD: f"bytes: {MIN_BYTES} to {MAX_BYTES}, or null for no size limit",
+}  # fmt: skip
+RETENTION: Schema = obj(
+    {"max_age_days": _MAX_AGE_DAYS, "max_bytes": _MAX_BYTES}, ("max_age_days", "max_bytes")
+)
+# Each field given is set (null: no limit); one left out stays as it is.
+RETENTION_REQUEST: Schema = obj(
+    {"max_age_days": _MAX_AGE_DAYS, "max_bytes": _MAX_BYTES}, minProperties=1
+)
+RETENTION_ANSWER: Schema = obj({"target": {"type": "string"}, "retention": RETENTION},
+                               ("target", "retention"))  # fmt: skip
 TARGET: Schema = obj(
     {
         "name": {"type": "string"},
@@ -25,6 +44,7 @@ TARGET: Schema = obj(
         "recordings": {"type": "integer", "minimum": 0},
         "recording_bytes": {"type": "integer", "minimum": 0},
         "default": {"type": "boolean"},
+        "retention": RETENTION,
     },
     ("name", "kind", "state", "size_bytes", "free_bytes", "recordings", "recording_bytes"),
 )

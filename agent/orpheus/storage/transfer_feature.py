@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from orpheus.api.app import Api, ApiError, json_body
@@ -55,6 +56,7 @@ class TransferFeature:
         self._audit = audit
         self._lock = threading.Lock()
         self._running: dict[int, Plan] = {}
+        self.finished: Callable[[], None] = lambda: None  # retention's wake (wiring)
 
     def install_routes(self, api: Api) -> None:
         for mode in ("copy", "move"):
@@ -97,6 +99,17 @@ class TransferFeature:
                     return f"job {job_id} ({plan.mode} {plan.source} -> {plan.destination})"
         return None
 
+    def claimed(self, target: str) -> frozenset[str]:
+        """The recordings the running transfers take from or to a target (retention keeps
+        them)."""
+        with self._lock:
+            return frozenset(
+                recording_id
+                for plan in self._running.values()
+                if target in (plan.source, plan.destination)
+                for recording_id in plan.ids
+            )
+
     def _request(self, mode: Mode) -> dict[str, object]:
         body = json_body()
         try:
@@ -124,6 +137,7 @@ class TransferFeature:
             finally:
                 with self._lock:
                     self._running.pop(job.id, None)
+                self.finished()
 
         self.jobs.spawn(job, work)
         return job

@@ -13,6 +13,7 @@ from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.journal import Journal
 from orpheus.storage.mounts import SystemdMounts
 from orpheus.storage.registry import StorageTargets
+from orpheus.storage.retention import Sweeper
 from orpheus.storage.transfer_feature import TransferFeature
 from orpheus.storage.transfer_job import Transfers
 
@@ -33,9 +34,12 @@ def storage_and_transfers(
         config.state_dir / SETTINGS_FILE,
         audit,
     )
-    storage = StorageFeature(targets, UdevMonitor(targets))
+    sweeper = Sweeper(targets, audit)
+    storage = StorageFeature(targets, UdevMonitor(targets), sweeper)
     transfers = TransferFeature(
         Transfers(targets, Journal(config.state_dir / JOURNAL_FILE)), jobs, audit
     )
     storage.busy = transfers.busy
+    sweeper.busy, sweeper.claimed = transfers.busy, transfers.claimed
+    transfers.finished = sweeper.wake  # a move frees space: the limits are checked again
     return storage, transfers

@@ -83,3 +83,31 @@ def test_archive_sends_the_age_and_copy_back_is_a_job(
 def test_a_refused_transfer_is_one_line(unit: Unit, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main.main(["recordings", "copy", "--to", USB, "--since", "2026-02-30"]) == 1
     assert capsys.readouterr().err == "orpheusctl: not a date: '2026-02-30' (YYYY-MM-DD)\n"
+
+
+def test_retention_set_shown_and_removed(unit: Unit, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["storage", "retention", USB, "--max-age-days", "90", "--max-bytes", "200G"]
+    assert cli_main.main(argv) == 0
+    assert capsys.readouterr().out == f"{USB}: retention 90 days, 186.3 GiB, oldest first\n"
+    assert unit.targets.retention(USB).as_dict() == {
+        "max_age_days": 90, "max_bytes": 200_000_000_000,
+    }  # fmt: skip
+    assert cli_main.main(["storage", "retention", USB, "--max-bytes", "64GiB", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["retention"]["max_bytes"] == 64 * 2**30
+    assert cli_main.main(["storage", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].endswith("90 days, 64.0 GiB")
+    assert cli_main.main(["storage", "retention", USB, "--max-age-days", "none"]) == 0
+    assert cli_main.main(["storage", "retention", USB, "--max-bytes", "none"]) == 0
+    capsys.readouterr()
+    assert cli_main.main(["storage", "retention", USB]) == 0
+    assert capsys.readouterr().out == f"{USB}: no limit\n"
+
+
+def test_retention_bad_values(unit: Unit, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli_main.main(["storage", "retention", USB, "--max-bytes", "12 parsecs"])
+    assert "not a size" in capsys.readouterr().err
+    assert cli_main.main(["storage", "retention", USB, "--max-age-days", "0"]) == 1
+    assert "max_age_days" in capsys.readouterr().err
+    assert cli_main.main(["storage", "retention", "usb-0000-0000"]) == 1
+    assert "no storage target" in capsys.readouterr().err

@@ -143,3 +143,36 @@ def test_hostile_transfer_requests_are_400(unit: Unit, body: dict[str, object]) 
 )  # fmt: skip
 def test_hostile_target_names_in_the_path_are_400(unit: Unit, path: str) -> None:
     assert unit.ask("POST", path, {}).status in (400, 404)
+
+
+def test_retention_is_set_per_target_and_listed(unit: Unit) -> None:
+    path = f"/api/v1/storage/{USB}/retention"
+    answer = unit.ask("PUT", path, {"max_age_days": 90, "max_bytes": 200_000_000_000})
+    assert answer.json() == {
+        "target": USB, "retention": {"max_age_days": 90, "max_bytes": 200_000_000_000},
+    }  # fmt: skip
+    kept = unit.ask("PUT", path, {"max_bytes": None}).json()["retention"]  # age left as it is
+    assert kept == {"max_age_days": 90, "max_bytes": None}
+    listed = {
+        t["name"]: t["retention"] for t in unit.ask("GET", "/api/v1/storage").json()["targets"]
+    }
+    assert listed == {"internal": {"max_age_days": None, "max_bytes": None}, USB: kept}
+    assert (
+        unit.ask("PUT", "/api/v1/storage/usb-0000-0000/retention", {"max_age_days": 1}).status
+        == 404
+    )
+    assert [e.change for e in unit.audit.entries][-2:] == ["storage.retention"] * 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {}, {"max_age_days": 0}, {"max_age_days": 36_501}, {"max_age_days": "30"},
+        {"max_age_days": 1.5}, {"max_bytes": 999_999}, {"max_bytes": 2**50 + 1},
+        {"max_bytes": -1}, {"max_bytes": True}, {"max_age_days": 30, "path": "/etc"},
+    ],
+)  # fmt: skip
+def test_retention_out_of_bounds_is_400(unit: Unit, body: dict[str, object]) -> None:
+    answer = unit.ask("PUT", "/api/v1/storage/internal/retention", body)
+    assert answer.status == 400, answer.body
+    assert unit.targets.retention("internal").unlimited
