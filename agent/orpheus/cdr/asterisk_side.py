@@ -44,9 +44,9 @@ def render_cdr() -> str:
 def render_cdr_manager() -> str:
     return (
         _HEADER + "[general]\nenabled=yes\n\n[mappings]\n"
-        "${CDR(start,u)} => StartEpoch\n"
-        "${CDR(answer,u)} => AnswerEpoch\n"
-        "${CDR(end,u)} => EndEpoch\n"
+        "start,u => StartEpoch\n"
+        "answer,u => AnswerEpoch\n"
+        "end,u => EndEpoch\n"
     )
 
 
