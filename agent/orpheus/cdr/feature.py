@@ -30,6 +30,7 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.cdr.asterisk_side import CdrSwitch
 from orpheus.cdr.records import DISPOSITIONS, CdrFilter, Refused, parse_event, to_csv
 from orpheus.cdr.store import CdrStore
+from orpheus.pbx.records import NAME as TRUNK_NAME
 from orpheus.recordings.feature import PASSWORD_HEADER, header_password
 from orpheus.recordings.selection import DATE_PATTERN
 
@@ -60,7 +61,7 @@ QUERY = {
     "from": string(f"^{DATE_PATTERN}$", max_length=10, error="a day: YYYY-MM-DD (UTC)"),
     "until": string(f"^{DATE_PATTERN}$", max_length=10, error="a day: YYYY-MM-DD (UTC)"),
     "extension": string(r"^[0-9A-Za-z+*#_.-]{1,80}$", max_length=80),
-    "trunk": string(r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64),
+    "trunk": string(TRUNK_NAME.pattern, max_length=32, error="a trunk's name"),
     "disposition": {"type": "string", "enum": list(DISPOSITIONS.values())},
     "format": {"type": "string", "enum": ["json", "csv"]},
 }
