@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,22 @@ import pytest
 
 from orpheus.cdr.asterisk_side import render_cdr_manager
 from testbed.paths import SOURCE_DIR
-from testbed.pbx_unit import Unit, add_extension, register_phone
+from testbed.pbx_unit import Unit, add_extension, register_phone, running_unit
 from testbed.polling import wait_for
 
 pytestmark = pytest.mark.rootfs
 
 OFFICER_PASSWORD = "cdr officer's password"
-NUMBER = "1701"  # an extension no other test of the package's unit uses
+NUMBER = "1701"
+
+
+@pytest.fixture(scope="module")
+def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
+    """A unit of its own: the package's shared one gets a privacy password from the fuzzer."""
+    workdir = tmp_path_factory.mktemp("cdr-unit")
+    netns = f"orpheus-cdr-{os.getpid()}"
+    with running_unit(rootfs, workdir, netns, board="lite", serial="ORP-CDR-0001") as unit:
+        yield unit
 
 
 def ctl_with_stdin(unit: Unit, text: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -48,14 +58,11 @@ def _manager_ready(unit: Unit) -> bool:
 
 
 def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
-    lite_unit: Unit, tmp_path: Path
+    unit: Unit, tmp_path: Path
 ) -> None:
-    unit = lite_unit
     started = time.monotonic()
-    state: Any = unit.agent.ctl_json("privacy", "show", "--json")
-    if not state["password_set"]:
-        result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
-        assert result.returncode == 0, result.stderr
+    result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+    assert result.returncode == 0, result.stderr
     add_extension(unit, NUMBER)
     wait_for("cdr_manager on, cdr_csv off", lambda: _manager_ready(unit), timeout=30, interval=0.2)
 
