@@ -28,6 +28,7 @@ pytestmark = pytest.mark.rootfs
 
 OFFICER_PASSWORD = "cdr officer's password"
 NUMBER = "1701"
+NO_PHONE = "1702"  # an extension no phone registered for: the call fails
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,11 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
     result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
     assert result.returncode == 0, result.stderr
     add_extension(unit, NUMBER)
+    add_extension(unit, NO_PHONE)
     wait_for("cdr_manager on, cdr_csv off", lambda: _manager_ready(unit), timeout=30, interval=0.2)
+    backends = unit.cli("cdr show status").split("Registered Backends", 1)[1]
+    assert backends.split("\n", 2)[2].split() == ["cdr_manager"]
+    unit.cli(f"channel originate Local/{NO_PHONE}@orpheus-targets/n application Wait 1")
 
     phone = register_phone(unit, NUMBER, 5076, 31300)
     try:
@@ -85,6 +90,13 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
     )  # fmt: skip
     assert record["billsec"] >= 1 and record["start"].endswith("+00:00")
     assert record["answer"] is not None and record["end"] >= record["start"]
+    failed = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+                            "--disposition", "failed", "--stdin")  # fmt: skip
+    assert failed.returncode == 0, failed.stderr
+    unanswered = json.loads(failed.stdout)["records"]
+    assert unanswered and {(r["dst"], r["answer"], r["billsec"]) for r in unanswered} == {
+        (NO_PHONE, None, 0)
+    }
 
     # On the data partition: only the encrypted day file, no plain record (nor Master.csv).
     day_files = list((unit.sandbox.data / "cdr").iterdir())
