@@ -90,12 +90,14 @@ class CdrReader:
         self._stop.set()
 
     def _loop(self) -> None:
+        said = ""
         while not self._stop.is_set():
             try:
                 self._read()
             except (AsteriskUnavailable, OSError) as error:
-                if self.connected:
+                if self.connected or str(error) != said:  # each new reason once, not each retry
                     log.warning("call detail records: %s", error)
+                said = str(error)
             self.connected = False
             self._stop.wait(RECONNECT_SECONDS)
 

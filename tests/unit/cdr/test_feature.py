@@ -4,16 +4,22 @@ audited; an event that does not fit is refused and counted."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
+import pytest
+
 from orpheus.api.app import LOCAL_ENVIRON_KEY, Api
+from orpheus.asterisk.adapter import Asterisk
+from orpheus.asterisk.control import AsteriskUnavailable
 from orpheus.auth import PasswordStore
-from orpheus.cdr.feature import CdrFeature
+from orpheus.cdr.feature import CdrFeature, CdrReader
 from orpheus.cdr.store import CdrStore
 from orpheus.privacy.feature import PrivacyFeature
 from orpheus.privacy.keys import PrivacyKeys
@@ -125,3 +131,43 @@ def test_wrong_passwords_are_rate_limited(tmp_path: Path) -> None:
     statuses = [request(api.app, "", "wrong password")[0] for _ in range(6)]
     assert statuses[:5] == [403] * 5 and statuses[5] == 429
     assert request(api.app, "", PASSWORD)[0] == 429  # even the right one, while blocked
+
+
+class _Session:
+    def __init__(self, messages: list[dict[str, str]]) -> None:
+        self.messages = messages
+
+    def next_message(self) -> dict[str, str]:
+        if not self.messages:
+            raise AsteriskUnavailable("AMI connection closed by Asterisk")
+        return self.messages.pop(0)
+
+
+class _Asterisk(Asterisk):
+    def __init__(self, messages: list[dict[str, str]]) -> None:
+        super().__init__(["/bin/false"])
+        self.messages = messages
+        self.classes: list[str] = []
+
+    @contextlib.contextmanager
+    def event_session(self, events: str) -> Iterator[Any]:
+        self.classes.append(events)
+        yield _Session(self.messages)
+
+
+class _Switch:
+    def __init__(self) -> None:
+        self.ensured = 0
+
+    def ensure(self) -> None:
+        self.ensured += 1
+
+
+def test_the_reader_hands_on_cdr_events_only() -> None:
+    got: list[Any] = []
+    asterisk = _Asterisk([{"Event": "FullyBooted"}, event(), {"Event": "Newchannel"}])
+    switch = _Switch()
+    reader = CdrReader(asterisk, switch, got.append)  # type: ignore[arg-type]
+    with pytest.raises(AsteriskUnavailable):
+        reader._read()
+    assert got == [event()] and asterisk.classes == ["cdr"] and switch.ensured == 1
