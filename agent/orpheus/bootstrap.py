@@ -33,6 +33,7 @@ from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
 from orpheus.capture.wiring import capture_feature
+from orpheus.cdr.wiring import cdr_feature
 from orpheus.clock.feature import TimeFeature
 from orpheus.clock.settings import TimeStore
 from orpheus.config import AgentConfig, load_config
@@ -126,6 +127,9 @@ def build_features(
     if storage.sweeper is not None:  # a new recording may take a target past its limits
         recordings.spool.stored = storage.sweeper.wake
     features += [privacy, recordings, storage, transfers]
+    cdr = cdr_feature(config, asterisk, privacy, audit)  # encrypted to the privacy key too
+    status.add_alarm_source(cdr.alarms)
+    features.append(cdr)
     ha = HaFeature(
         options_from(config, release.version),
         status.healthy,

@@ -1,7 +1,8 @@
 """manager.conf: AMI's settings, the agent's own account and the third parties' accounts.
 
 The agent's account (pbx's AMI_USER, with the per-unit secret) is permitted from 127.0.0.1
-only; it reads the security events too (failed SIP authentications: orpheus.firewall). Each
+only; it reads the security events too (failed SIP authentications: orpheus.firewall) and the
+call detail records (cdr_manager's `Cdr` events: orpheus.cdr). Each
 third-party account denies every address and then permits its own networks. AMI
 listens on 127.0.0.1 while no third-party account permits an address outside 127.0.0.0/8,
 and on every IPv4 address (0.0.0.0) once one does: the accounts' ACLs, not the bind address,
@@ -46,7 +47,7 @@ def render(agent: ManagerLogin, accounts: Sequence[AmiAccount]) -> str:
         "displayconnects=no\n",
         f"[{agent.user}]\nsecret={agent.secret}\ndeny=0.0.0.0/0.0.0.0\n"
         "permit=127.0.0.1/255.255.255.255\n"
-        "read=system,call,command,reporting,agent,security\n"
+        "read=system,call,command,reporting,agent,security,cdr\n"
         "write=system,call,command,reporting,originate,agent\n",
     ]
     sections += [_account_section(account) for account in accounts]

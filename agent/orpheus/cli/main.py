@@ -13,6 +13,7 @@ from orpheus.cli import (
     audit,
     calls,
     capture,
+    cdr,
     factory,
     firewall,
     ha,
@@ -37,7 +38,7 @@ from orpheus.config import AgentConfig
 
 COMMAND_MODULES = (
     status, admin, update, jobs, ha, snmp, identity, licensing, pbx, calls, ami, audit, users,
-    privacy, recordings, storage, report, firewall, capture, tls, network, time, factory,
+    privacy, recordings, cdr, storage, report, firewall, capture, tls, network, time, factory,
 )  # fmt: skip
 
 

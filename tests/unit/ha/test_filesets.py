@@ -55,6 +55,7 @@ def test_the_canonical_paths_are_synced() -> None:
     assert not filesets.is_synced_path("etc/asterisk/manager.conf")
     # on while this unit's own capture runs: the peer's Asterisk never gets it
     assert not filesets.is_synced_path("etc/asterisk/hep.conf")
+    assert not filesets.is_synced_path("etc/asterisk/cdr_manager.conf")
 
 
 def test_the_ami_accounts_are_synced_and_land_root_only(tmp_path: Path) -> None:

@@ -1,0 +1,195 @@
+"""/api/v1/cdr: the call detail records, decrypted with the privacy password, filtered, as
+JSON or CSV; and the AMI reader that stores each `Cdr` event as Asterisk sends it.
+
+The records need the privacy password in the `X-Privacy-Password` header on every request,
+checked by the privacy feature's unlock() (wrong ones rate limited per address and audited,
+as for a recording's audio); each read is audited with its filter and the records' count.
+
+The reader is one long AMI session of the agent's user logged in for the `cdr` class only;
+at each connection it makes sure cdr_manager runs and no file backend does (asterisk_side).
+A record Asterisk sends while the agent is not connected is not stored (cdr_manager keeps
+no queue): an agent restart loses the records of calls ending meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping
+
+import bottle
+
+from orpheus.api.app import Api, ApiError
+from orpheus.api.requester import request_user
+from orpheus.api.schema import obj, string
+from orpheus.api.stream import Stream
+from orpheus.asterisk.adapter import Asterisk
+from orpheus.asterisk.control import AsteriskUnavailable
+from orpheus.audit.log import AuditEntry, AuditSink
+from orpheus.cdr.asterisk_side import CdrSwitch
+from orpheus.cdr.records import DISPOSITIONS, CdrFilter, Refused, parse_event, to_csv
+from orpheus.cdr.store import CdrStore
+from orpheus.pbx.records import NAME as TRUNK_NAME
+from orpheus.recordings.feature import PASSWORD_HEADER, header_password
+from orpheus.recordings.selection import DATE_PATTERN
+
+log = logging.getLogger(__name__)
+
+RECONNECT_SECONDS = 2.0
+Unlock = Callable[[str | None, str], bytes]
+_TEXT = {"type": "string", "maxLength": 80}
+_NULLABLE = {"type": ["string", "null"], "maxLength": 80}
+RECORD = obj(
+    {
+        "id": {"type": "string"},
+        "start": {"type": "string"},
+        "answer": {"type": ["string", "null"]},
+        "end": {"type": "string"},
+        "duration": {"type": "integer"},
+        "billsec": {"type": "integer"},
+        "src": _TEXT,
+        "dst": _TEXT,
+        "disposition": {"type": "string", "enum": list(DISPOSITIONS.values())},
+        "direction": {"type": "string"},
+        "trunk": _NULLABLE,
+        "extensions": {"type": "array", "items": _TEXT},
+    },
+    ("id", "start", "end", "duration", "billsec", "src", "dst", "disposition", "direction"),
+)
+QUERY = {
+    "from": string(f"^{DATE_PATTERN}$", max_length=10, error="a day: YYYY-MM-DD (UTC)"),
+    "until": string(f"^{DATE_PATTERN}$", max_length=10, error="a day: YYYY-MM-DD (UTC)"),
+    "extension": string(r"^[0-9A-Za-z+*#_.-]{1,80}$", max_length=80),
+    "trunk": string(TRUNK_NAME.pattern, max_length=32, error="a trunk's name"),
+    "disposition": {"type": "string", "enum": list(DISPOSITIONS.values())},
+    "format": {"type": "string", "enum": ["json", "csv"]},
+}
+
+
+class CdrReader:
+    """Follows AMI's `Cdr` events and hands each one to on_event."""
+
+    def __init__(
+        self,
+        asterisk: Asterisk,
+        switch: CdrSwitch,
+        on_event: Callable[[Mapping[str, str]], None],
+    ) -> None:
+        self._asterisk = asterisk
+        self._switch = switch
+        self._on_event = on_event
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cdr-events", daemon=True)
+        self.connected = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        said = ""
+        while not self._stop.is_set():
+            try:
+                self._read()
+            except (AsteriskUnavailable, OSError) as error:
+                if self.connected or str(error) != said:  # each new reason once, not each retry
+                    log.warning("call detail records: %s", error)
+                said = str(error)
+            self.connected = False
+            self._stop.wait(RECONNECT_SECONDS)
+
+    def _read(self) -> None:
+        with self._asterisk.event_session("cdr") as session:
+            self._switch.ensure()  # logged in first: records from now on reach the session
+            self.connected = True
+            log.info("reading Asterisk's call detail records")
+            while not self._stop.is_set():
+                try:
+                    message = session.next_message()
+                except TimeoutError:  # a quiet unit; the buffer is intact
+                    continue
+                if message.get("Event") == "Cdr":
+                    self._on_event(message)
+
+
+class CdrFeature:
+    name = "cdr"
+
+    def __init__(self, store: CdrStore, unlock: Unlock, audit: AuditSink) -> None:
+        self.store = store
+        self._unlock = unlock
+        self._audit = audit
+        self.refused = 0
+        self.reader: CdrReader | None = None  # set by wiring: it hands events to receive()
+
+    def install_routes(self, api: Api) -> None:
+        api.route(
+            "GET",
+            "/api/v1/cdr",
+            self.records,
+            area="recordings",
+            summary=f"The call detail records, decrypted, filtered, as JSON or CSV "
+            f"(format=csv); needs the privacy password in the {PASSWORD_HEADER} header",
+            query=QUERY,
+            headers={PASSWORD_HEADER: string(max_length=256)},
+            response=obj(
+                {"records": {"type": "array", "items": RECORD}, "damaged": {"type": "integer"}},
+                ("records", "damaged"),
+            ),
+        )
+
+    def start(self) -> None:
+        if self.reader is not None:
+            self.reader.start()
+
+    def stop(self) -> None:
+        if self.reader is not None:
+            self.reader.stop()
+
+    def receive(self, event: Mapping[str, str]) -> None:
+        """One `Cdr` event: checked, encrypted, appended (or counted as refused)."""
+        try:
+            record = parse_event(event)
+        except Refused as error:
+            self.refused += 1
+            log.error("a call detail record refused: %s", error)
+            return
+        self.store.append(record)
+
+    def records(self) -> dict[str, object] | Stream:
+        query = bottle.request.query
+        try:
+            selection = CdrFilter.from_query({name: query.get(name) for name in QUERY})
+        except ValueError as error:
+            raise ApiError(400, str(error)) from error
+        identity = self._unlock(header_password(), "call detail records")
+        found = self.store.read(identity, selection)
+        wanted = query.get("format") or "json"
+        self._append(
+            AuditEntry(
+                "cdr.read",
+                "call detail records",
+                request_user(),
+                None,
+                {**selection.as_dict(), "format": wanted, "records": len(found.records)},
+            )
+        )
+        if wanted == "csv":
+            data = to_csv(found.records).encode()
+            return Stream("text/csv; charset=utf-8", len(data), [data])
+        return {"records": [r.as_dict() for r in found.records], "damaged": found.damaged}
+
+    def alarms(self) -> list[str]:
+        found = self.store.alarms()
+        if self.refused:
+            found.append(f"{self.refused} call detail record(s) from Asterisk refused (see log)")
+        return found
+
+    def _append(self, entry: AuditEntry) -> None:
+        try:
+            self._audit.append(entry)
+        except (OSError, sqlite3.Error) as error:
+            log.error("could not audit %s: %s", entry.change, error)

@@ -1,0 +1,130 @@
+"""Call detail records on the real agent and the root filesystem's Asterisk: the agent turns
+cdr_manager on and cdr_csv off; a call's record arrives over AMI, is stored encrypted (no
+plain record anywhere on the data partition, no Master.csv), and lists and exports (CSV)
+with the privacy password only; a line decrypts with Debian's age and the exported identity."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orpheus.cdr.asterisk_side import render_cdr_manager
+from testbed.paths import SOURCE_DIR
+from testbed.pbx_unit import Unit, add_extension, register_phone, running_unit
+from testbed.polling import wait_for
+
+pytestmark = pytest.mark.rootfs
+
+OFFICER_PASSWORD = "cdr officer's password"
+NUMBER = "1701"
+NO_PHONE = "1702"  # an extension no phone registered for: the call fails
+
+
+@pytest.fixture(scope="module")
+def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unit]:
+    """A unit of its own: the package's shared one gets a privacy password from the fuzzer."""
+    workdir = tmp_path_factory.mktemp("cdr-unit")
+    netns = f"orpheus-cdr-{os.getpid()}"
+    with running_unit(rootfs, workdir, netns, board="lite", serial="ORP-CDR-0001") as unit:
+        yield unit
+
+
+def ctl_with_stdin(unit: Unit, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
+    command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
+               "sys.exit(main())", "--socket", str(unit.agent.socket), *args]  # fmt: skip
+    return subprocess.run(command, input=text, capture_output=True, text=True, env=env, check=False)
+
+
+def _manager_ready(unit: Unit) -> bool:
+    conf = unit.sandbox.data / "etc/asterisk/cdr_manager.conf"
+    if not conf.exists() or conf.read_text() != render_cdr_manager():
+        return False
+    shown = unit.cli("module show like cdr_")
+    lines = {line.split()[0]: line for line in shown.splitlines() if line.strip()}
+    return "Not Running" not in lines.get("cdr_manager.so", "Not Running") and (
+        "cdr_csv.so" not in lines or "Not Running" in lines["cdr_csv.so"]
+    )
+
+
+def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
+    unit: Unit, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+    assert result.returncode == 0, result.stderr
+    add_extension(unit, NUMBER)
+    add_extension(unit, NO_PHONE)
+    wait_for("cdr_manager on, cdr_csv off", lambda: _manager_ready(unit), timeout=30, interval=0.2)
+    backends = unit.cli("cdr show status").split("Registered Backends", 1)[1]
+    assert backends.split("\n", 2)[2].split() == ["cdr_manager"]
+    unit.cli(f"channel originate Local/{NO_PHONE}@orpheus-targets/n application Wait 1")
+
+    phone = register_phone(unit, NUMBER, 5076, 31300)
+    try:
+        unit.cli(f"channel originate Local/{NUMBER}@orpheus-targets/n application Wait 1")
+
+        def listed() -> list[dict[str, Any]]:
+            result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+                                    "--extension", NUMBER, "--stdin")  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            return [r for r in json.loads(result.stdout)["records"] if r["dst"] == NUMBER]
+
+        records = wait_for("the call's record", listed, timeout=30, interval=0.3)
+    finally:
+        phone.stop()
+    record = next(r for r in records if NUMBER in r["extensions"])
+    assert (record["disposition"], record["direction"], record["trunk"]) == (
+        "answered", "internal", None,
+    )  # fmt: skip
+    assert record["billsec"] >= 1 and record["start"].endswith("+00:00")
+    assert record["answer"] is not None and record["end"] >= record["start"]
+    failed = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+                            "--disposition", "failed", "--stdin")  # fmt: skip
+    assert failed.returncode == 0, failed.stderr
+    unanswered = json.loads(failed.stdout)["records"]
+    assert unanswered and {(r["dst"], r["answer"], r["billsec"]) for r in unanswered} == {
+        (NO_PHONE, None, 0)
+    }
+
+    # On the data partition: only the encrypted day file, no plain record (nor Master.csv).
+    day_files = list((unit.sandbox.data / "cdr").iterdir())
+    assert [p.suffix for p in day_files] == [".cdr"] * len(day_files) and day_files
+    for path in unit.sandbox.data.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.name != "agent.log":
+            assert record["id"].encode() not in path.read_bytes(), path
+    assert not list(unit.sandbox.data.rglob("Master.csv"))
+
+    # Without the password, or with a wrong one: refused.
+    wrong = ctl_with_stdin(unit, "not the password\n", "cdr", "list", "--stdin")
+    assert wrong.returncode == 1 and "wrong privacy password" in wrong.stderr
+    exported = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "export", "--disposition",
+                              "answered", "--extension", NUMBER, "--stdin")  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert record["id"] in [row["id"] for row in rows]
+
+    # A line decrypts with Debian's age and the exported identity.
+    identity = tmp_path / "identity.txt"
+    answer = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "export-identity", "--stdin")
+    identity.write_text(answer.stdout)
+    sealed = tmp_path / "line.age"
+    plain = b""
+    for path in day_files:
+        for line in path.read_bytes().splitlines():
+            sealed.write_bytes(base64.b64decode(line))
+            plain += subprocess.run(["age", "-d", "-i", str(identity), str(sealed)],
+                                    capture_output=True, check=True).stdout  # fmt: skip
+    assert f'"id": "{record["id"]}"'.encode() in plain
+    print(f"the CDR test took {time.monotonic() - started:.1f} s")
