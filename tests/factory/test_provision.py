@@ -26,6 +26,7 @@ from orpheus.factory.console import UnitConsole
 from orpheus.factory.protocol import MAX_LINE, ConsoleClient, FrameReader, Link, LinkError
 from orpheus.factory.provision import Station, provision
 from orpheus.factory.records import RecordStore
+from orpheus.factory.reopen import reopen
 from orpheus.licensing.factory_signature import (
     Seal,
     check_seal,
@@ -587,3 +588,53 @@ def test_records_export_as_csv_without_passwords_unless_asked(
     assert password not in plain and "admin_password" not in header
     code = station.main(["records", "--csv", "--with-passwords", "--records", str(line.records)])
     assert code == 0 and password in capsys.readouterr().out
+
+
+def test_a_unit_reopened_with_a_token_is_provisioned_again_with_a_new_password(
+    line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Re-provisioning at the factory: the station's token (which marks its record), the unit
+    re-opened with it, then provision again: its key and serial kept, a new password, the
+    self-test run again, sealed anew."""
+    unit = line.unit()
+    with console_on_pty(unit) as console:
+        assert provision_cli(line, console.port, capsys)[0] == 0
+    first = line.record()
+    token_file = line.root / "token.json"
+    argv = ["reopen-token", "--serial", SERIAL, "--fingerprint", first["hardware"]["fingerprint"],
+            "--factory-key", str(line.factory_private), "--records", str(line.records),
+            "--out", str(token_file)]  # fmt: skip
+    assert station.main(argv) == 0
+    assert "marked reopened" in capsys.readouterr().out
+    assert line.record()["result"] == "reopened" and line.record()["admin_password"] is None
+    reopen(
+        json.loads(token_file.read_text()), unit.state_dir, load_factory_key(line.factory_public)
+    )
+    assert not unit_sealed(unit)
+
+    with console_on_pty(unit) as console:
+        code, out, err = provision_cli(line, console.port, capsys)
+    assert (code, err) == (0, ""), out
+    again = line.record()
+    assert again["result"] == "sealed" and again["public_key"] == first["public_key"]
+    assert again["admin_password"] != first["admin_password"]
+    assert "  self-test  ok" in out and "  keygen     kept" in out
+    assert PasswordStore(unit.state_dir).check("admin", again["admin_password"])
+    identity = json.loads((unit.state_dir / "identity.json").read_text())
+    assert identity["serial"] == SERIAL and identity["public_key"] == first["public_key"]
+
+
+def test_no_token_for_a_serial_the_records_hold_for_other_hardware(
+    line: Line, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unit = line.unit()
+    with console_on_pty(unit) as console:
+        assert provision_cli(line, console.port, capsys)[0] == 0
+    out = line.root / "token.json"
+    argv = ["reopen-token", "--serial", SERIAL, "--fingerprint", "f" * 32,
+            "--factory-key", str(line.factory_private), "--records", str(line.records),
+            "--out", str(out)]  # fmt: skip
+    assert station.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "for fingerprint" in err and err.count("\n") == 1
+    assert not out.exists() and line.record()["result"] == "sealed"

@@ -20,6 +20,8 @@ from orpheus.licensing.identity import SERIAL_PATTERN
 RECORDS_DIR = Path("build/factory/records")
 FORMAT = 1
 SEALED, FAILED, RUNNING = "sealed", "failed", "running"
+# A sealed unit whose re-open token the station made: it may be provisioned again.
+REOPENED = "reopened"
 # What a spreadsheet would run as a formula: such a cell is exported with a leading quote.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

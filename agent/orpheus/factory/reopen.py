@@ -170,4 +170,9 @@ def reopen(
     text = "".join(f"{nonce}\n" for nonce in sorted(used | {token["nonce"]}))
     files.write_file(state_dir / USED_NONCES, text, mode=0o600)
     identity_file.rename(kept)
+    # The last provisioning's steps (identity written, password set, self-test passed) go with
+    # it: the unit is provisioned again from the start, keeping only its own key pair.
+    work = state_dir / "factory"
+    if work.is_dir():
+        work.rename(state_dir / f"factory.reopened-{stamp}")
     return Reopened(str(token["serial"]), kept, str(token["not_after"]))

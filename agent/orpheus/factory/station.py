@@ -35,7 +35,14 @@ from orpheus.factory.batch import (
 from orpheus.factory.board_hardware import BOARD_DIR, BoardError, load_declared
 from orpheus.factory.flash import FlashError, flash
 from orpheus.factory.provision import RUNNING_STATE, Station, provision
-from orpheus.factory.records import FAILED, RECORDS_DIR, RecordError, RecordStore, export_csv
+from orpheus.factory.records import (
+    FAILED,
+    RECORDS_DIR,
+    REOPENED,
+    RecordError,
+    RecordStore,
+    export_csv,
+)
 from orpheus.factory.reopen import MAX_VALID_HOURS, make_token
 from orpheus.factory.targets import TargetRefused
 from orpheus.licensing.factory_signature import FactoryKeyError, load_signing_key
@@ -141,10 +148,34 @@ def _reopen_token(args: argparse.Namespace) -> int:
     except ValueError as error:  # FactoryKeyError is one too: main's one line either way
         print(f"orpheus-factory: {error}", file=sys.stderr)
         return 1
+    try:
+        marked = _mark_reopened(RecordStore(args.records), args.serial, args.fingerprint)
+    except RecordError as error:
+        print(f"orpheus-factory: {error}", file=sys.stderr)
+        return 1
     # 0600: until the unit takes it, the token opens that unit's factory console
     files.write_file(args.out, json.dumps(token, indent=2, sort_keys=True) + "\n", mode=0o600)
     print(f"{args.out}: re-opens {args.serial} until {token['not_after']}")
+    if marked:
+        print(f"records: {args.serial} marked {REOPENED}: provision it again once re-opened")
     return 0
+
+
+def _mark_reopened(store: RecordStore, serial: str, fingerprint: str) -> bool:
+    """The station's record of the unit, if it holds one, says it may be provisioned again:
+    a new password and self-test then, its key and serial kept. Another unit's is refused."""
+    record = store.load(serial)
+    if record is None:
+        return False
+    if record.fingerprint not in (None, fingerprint):
+        raise RecordError(
+            f"the records hold {serial} for fingerprint {record.fingerprint}, not {fingerprint}: "
+            "no token made"
+        )
+    record.result, record.error, record.seal_requested = REOPENED, None, False
+    record.admin_password, record.self_test, record.steps = None, None, {}
+    store.save(record)
+    return True
 
 
 def _factory_key_option(command: argparse.ArgumentParser) -> None:
@@ -225,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the token's life (default 24, at most {MAX_VALID_HOURS})",
     )  # fmt: skip
     _factory_key_option(token)
+    _records_option(token)
     token.add_argument("--out", type=Path, required=True, help="the token file to write")
     token.set_defaults(func=_reopen_token)
     return parser

@@ -169,7 +169,8 @@ def test_the_station_writes_a_token_the_unit_takes(
 ) -> None:
     out = tmp_path / "token.json"
     argv = ["reopen-token", "--serial", SERIAL, "--fingerprint", FINGERPRINT, "--valid-hours",
-            "2", "--factory-key", str(unit.private), "--out", str(out)]  # fmt: skip
+            "2", "--factory-key", str(unit.private), "--records", str(tmp_path / "records"),
+            "--out", str(out)]  # fmt: skip
     assert station.main(argv) == 0
     assert f"re-opens {SERIAL} until" in capsys.readouterr().out
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
