@@ -249,6 +249,8 @@ class ConsoleClient:
                 return None
             if frame.get("retry") is True:
                 return None
+            if "op" in frame:  # our own request, echoed by the unit's tty before it went raw
+                continue
             if frame.get("session") == self.session and frame.get("seq") == seq:
                 return frame
             # a reply to an earlier attempt answered twice from the unit's cache: skip it

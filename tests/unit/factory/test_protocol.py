@@ -186,3 +186,29 @@ def test_a_malformed_request_is_not_run(line: Line, message: dict[str, Any]) -> 
     reply = ConsoleClient(line.station, timeout=1.0).reader.read(1.0)
     assert reply == {"retry": True}
     assert line.handler.calls == []
+
+
+class Echoing:
+    """The station's side of a unit whose tty still echoes (before its console went raw):
+    every request comes back to the station ahead of the reply."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.echo = b""
+
+    def read(self, size: int = 1) -> bytes:
+        if self.echo:
+            out, self.echo = self.echo[:size], self.echo[size:]
+            return out
+        return bytes(self.inner.read(size))
+
+    def write(self, data: bytes, /) -> int:
+        self.echo += data
+        self.inner.write(data)
+        return len(data)
+
+
+def test_the_stations_own_requests_echoed_back_are_not_taken_for_replies(line: Line) -> None:
+    client = ConsoleClient(Echoing(line.station), timeout=1.0)
+    assert client.call("status") == {"op": "status", "n": 1, "echo": {}}
+    assert client.call("hardware")["n"] == 2
