@@ -81,6 +81,7 @@ def unit(image: Path, workdir: Path, disk_size: str, number: int) -> Vm:
             image=image, workdir=workdir, admin_password=None, disk_size=disk_size,
             serial_port=free_port(), mac=f"52:54:00:0f:a0:0{number}",
             disk_serial=f"ORPSSD-Q000{number}",
+            extra_args=["-uuid", f"4f727068-6575-4000-8000-00000000000{number}"],  # DMI
         )
     )  # fmt: skip
 
