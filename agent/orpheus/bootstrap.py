@@ -123,9 +123,14 @@ def build_features(
     status.set_registration_counts(RegistrationCounts(asterisk.pjsip_state))
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
-    storage, transfers = storage_and_transfers(config, systemd, jobs, audit)
+    storage, transfers = storage_and_transfers(config, systemd, jobs, audit, pbx.recording_settings)
     if storage.sweeper is not None:  # a new recording may take a target past its limits
         recordings.spool.stored = storage.sweeper.wake
+    if storage.placement is not None:  # each finished recording to its target
+        recordings.spool.finished = storage.placement.finished
+        recordings.located = storage.placement.where
+        recordings.elsewhere = storage.placement.other_stores
+        status.add_alarm_source(storage.placement.alarms)
     features += [privacy, recordings, storage, transfers]
     cdr = cdr_feature(config, asterisk, privacy, audit)  # encrypted to the privacy key too
     status.add_alarm_source(cdr.alarms)
