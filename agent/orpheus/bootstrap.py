@@ -55,7 +55,7 @@ from orpheus.network.feature import NetworkFeature
 from orpheus.network.settings import NETWORK_FILE_NAME, NetworkStore
 from orpheus.pbx import wiring as pbx_wiring
 from orpheus.pbx.call_class_feature import CallClassFeature
-from orpheus.recordings.wiring import privacy_and_recordings
+from orpheus.recordings.wiring import join_call_fields, privacy_and_recordings
 from orpheus.snmp import sources
 from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature
@@ -134,6 +134,7 @@ def build_features(
     features += [privacy, recordings, storage, transfers]
     cdr = cdr_feature(config, asterisk, privacy, audit)  # encrypted to the privacy key too
     status.add_alarm_source(cdr.alarms)
+    join_call_fields(recordings, cdr, storage.placement)
     features.append(cdr)
     ha = HaFeature(
         options_from(config, release.version),

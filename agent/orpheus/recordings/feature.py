@@ -45,6 +45,8 @@ FACTS = {
         "bytes": {"type": "integer"},
         "target": {"type": "string"},
         "moving_to": {"type": "string"},
+        "trunk": {"type": ["string", "null"]},
+        "call_duration_seconds": {"type": "integer"},
     },
     "required": ["id", "started", "direction", "duration_seconds"],
 }
