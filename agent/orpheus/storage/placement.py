@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping
@@ -255,6 +256,7 @@ class Placement:
             finally:
                 with self._lock:
                     self.moving = None
+            _sync_directory(internal.recordings_dir)  # the source's deletion, before its id goes
             self._drop(recording_id)
             moved += 1
             self._record(recording_id, target.name, size, outcome)
@@ -327,10 +329,30 @@ class Placement:
         list shows what was moved there)."""
         return [t.store for t in self.targets.targets() if t.kind != INTERNAL and t.reachable()]
 
+    def using(self, name: str) -> str | None:
+        """Why a target may not be ejected now: a recording being moved to it, or None."""
+        moving = self.moving
+        if moving and moving[1] == name:
+            return f"recording {moving[0]} is being moved to it"
+        return None
+
     def where(self, recording_id: str) -> str | None:
         """The target a recording is being moved to now, or None."""
         moving = self.moving
         return moving[1] if moving and moving[0] == recording_id else None
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        log.warning("%s not synced: %s", directory, error)
+    finally:
+        os.close(descriptor)
 
 
 def _ignore(count: int) -> None:

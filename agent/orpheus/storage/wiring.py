@@ -65,5 +65,10 @@ def storage_and_transfers(
             return transfers.claimed(target) | held
 
         sweeper.claimed = claimed
+
+        def busy(target: str) -> str | None:  # no eject mid-move either
+            return transfers.busy(target) or placement.using(target)
+
+        storage.busy = busy
         storage.placement = placement
     return storage, transfers

@@ -207,3 +207,10 @@ def test_the_list_shows_a_recording_being_moved_and_the_moved_ones(parts: Parts)
     ]
     assert feature.show("1764650000.1")["target"] == USB
     assert {"id", "started", "direction", "caller", "called", "duration_seconds"} <= set(listed[0])
+
+
+def test_a_drive_being_moved_to_is_busy_for_eject(parts: Parts) -> None:
+    assert parts.placement.using(USB) is None
+    parts.placement.moving = ("1764650000.1", USB)
+    assert "1764650000.1" in str(parts.placement.using(USB))
+    assert parts.placement.using("internal") is None
