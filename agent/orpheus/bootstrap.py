@@ -33,7 +33,7 @@ from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
 from orpheus.capture.wiring import capture_feature
-from orpheus.cdr.wiring import cdr_feature
+from orpheus.cdr.wiring import cdr_feature, join_call_fields
 from orpheus.clock.feature import TimeFeature
 from orpheus.clock.settings import TimeStore
 from orpheus.config import AgentConfig, load_config
@@ -55,7 +55,7 @@ from orpheus.network.feature import NetworkFeature
 from orpheus.network.settings import NETWORK_FILE_NAME, NetworkStore
 from orpheus.pbx import wiring as pbx_wiring
 from orpheus.pbx.call_class_feature import CallClassFeature
-from orpheus.recordings.wiring import join_call_fields, privacy_and_recordings
+from orpheus.recordings.wiring import privacy_and_recordings
 from orpheus.snmp import sources
 from orpheus.snmp.providers import Provider
 from orpheus.snmp.wiring import snmp_feature

@@ -15,14 +15,24 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from orpheus.cdr.records import CdrRecord
 from orpheus.recordings.store import NoSuchRecording, RecordingStore
 
 log = logging.getLogger(__name__)
 
 KEPT = 512  # CDRs waiting for their recording: calls ending within a few polls
+
+
+class CdrRecord(Protocol):
+    """What is read of a call detail record (cdr/records.py's CdrRecord)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def trunk(self) -> str | None: ...
+    @property
+    def duration(self) -> int: ...
 
 
 def call_fields(record: CdrRecord) -> dict[str, Any]:

@@ -4,15 +4,12 @@ half to be encrypted and its password to be read."""
 from __future__ import annotations
 
 from orpheus.audit.log import AuditSink
-from orpheus.cdr.feature import CdrFeature
 from orpheus.config import AgentConfig
 from orpheus.privacy.feature import PrivacyFeature
 from orpheus.privacy.keys import PrivacyKeys
-from orpheus.recordings.cdr_join import CdrJoin
 from orpheus.recordings.feature import RecordingsFeature
 from orpheus.recordings.spool import RecordingSpool
 from orpheus.recordings.store import RecordingStore
-from orpheus.storage.placement import Placement
 
 KEY_FILE = "privacy-key.json"
 RECORDINGS_DIR = "recordings"
@@ -32,19 +29,3 @@ def privacy_and_recordings(
         resume_dir=config.run_dir / RECORDINGS_DIR,
     )
     return privacy, RecordingsFeature(store, spool, privacy.unlock, audit)
-
-
-def join_call_fields(
-    recordings: RecordingsFeature, cdr: CdrFeature, placement: Placement | None
-) -> None:
-    """Each stored recording takes its call's trunk and length from the CDR, then moves to
-    its target (the placement, which copies the facts as they are then)."""
-    join = CdrJoin(recordings.store, placement.other_stores if placement else None)
-    cdr.received = join.received
-    moved = recordings.spool.finished
-
-    def finished(recording_id: str) -> None:
-        join.finished(recording_id)
-        moved(recording_id)
-
-    recordings.spool.finished = finished
