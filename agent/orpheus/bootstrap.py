@@ -33,7 +33,7 @@ from orpheus.audit.login_blocks import block_recorder
 from orpheus.auth import PasswordStore
 from orpheus.calls.feature import CallsFeature
 from orpheus.capture.wiring import capture_feature
-from orpheus.cdr.wiring import cdr_feature
+from orpheus.cdr.wiring import cdr_feature, join_call_fields
 from orpheus.clock.feature import TimeFeature
 from orpheus.clock.settings import TimeStore
 from orpheus.config import AgentConfig, load_config
@@ -123,12 +123,18 @@ def build_features(
     status.set_registration_counts(RegistrationCounts(asterisk.pjsip_state))
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
-    storage, transfers = storage_and_transfers(config, systemd, jobs, audit)
+    storage, transfers = storage_and_transfers(config, systemd, jobs, audit, pbx.recording_settings)
     if storage.sweeper is not None:  # a new recording may take a target past its limits
         recordings.spool.stored = storage.sweeper.wake
+    if storage.placement is not None:  # each finished recording to its target
+        recordings.spool.finished = storage.placement.finished
+        recordings.located = storage.placement.where
+        recordings.elsewhere = storage.placement.other_stores
+        status.add_alarm_source(storage.placement.alarms)
     features += [privacy, recordings, storage, transfers]
     cdr = cdr_feature(config, asterisk, privacy, audit)  # encrypted to the privacy key too
     status.add_alarm_source(cdr.alarms)
+    join_call_fields(recordings, cdr, storage.placement)
     features.append(cdr)
     ha = HaFeature(
         options_from(config, release.version),

@@ -61,6 +61,10 @@ class AgentConfig:
     # recordings.names.ASTERISK_SPOOL), and how often the agent takes in what it added.
     recording_spool_dir: Path = Path("/run/orpheus-recording")
     recording_poll_seconds: float = 0.5
+    # Recordings waiting on internal for their target (storage/placement.py): past this
+    # quota an alarm says so (none is deleted); how often a missing target is tried again.
+    recording_pending_quota_mb: int = 4000
+    recording_placement_retry_seconds: float = 30.0
     # High availability (see agent/orpheus/ha/): the pair channel's TLS port, how often the
     # synced files are scanned, and keepalived (its command and the root it sees, a chroot in
     # tests; run_dir and script_dir are paths as keepalived sees them).

@@ -28,7 +28,14 @@ from orpheus.asterisk.adapter import Asterisk
 from orpheus.asterisk.control import AsteriskUnavailable
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.cdr.asterisk_side import CdrSwitch
-from orpheus.cdr.records import DISPOSITIONS, CdrFilter, Refused, parse_event, to_csv
+from orpheus.cdr.records import (
+    DISPOSITIONS,
+    CdrFilter,
+    CdrRecord,
+    Refused,
+    parse_event,
+    to_csv,
+)
 from orpheus.cdr.store import CdrStore
 from orpheus.pbx.records import NAME as TRUNK_NAME
 from orpheus.recordings.feature import PASSWORD_HEADER, header_password
@@ -124,6 +131,8 @@ class CdrFeature:
         self._audit = audit
         self.refused = 0
         self.reader: CdrReader | None = None  # set by wiring: it hands events to receive()
+        # Each record kept, to its recording's facts (recordings/cdr_join.py; bootstrap).
+        self.received: Callable[[CdrRecord], None] = lambda record: None
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -158,6 +167,10 @@ class CdrFeature:
             log.error("a call detail record refused: %s", error)
             return
         self.store.append(record)
+        try:
+            self.received(record)
+        except (OSError, ValueError) as error:
+            log.error("call detail record %s not joined to its recording: %s", record.id, error)
 
     def records(self) -> dict[str, object] | Stream:
         query = bottle.request.query

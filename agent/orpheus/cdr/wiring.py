@@ -10,6 +10,9 @@ from orpheus.cdr.feature import CdrFeature, CdrReader
 from orpheus.cdr.store import CdrStore
 from orpheus.config import AgentConfig
 from orpheus.privacy.feature import PrivacyFeature
+from orpheus.recordings.cdr_join import CdrJoin
+from orpheus.recordings.feature import RecordingsFeature
+from orpheus.storage.placement import Placement
 
 CDR_DIR = "cdr"
 
@@ -23,3 +26,19 @@ def cdr_feature(
         switch = CdrSwitch(config.asterisk_config_dir, asterisk)
         feature.reader = CdrReader(asterisk, switch, feature.receive)
     return feature
+
+
+def join_call_fields(
+    recordings: RecordingsFeature, cdr: CdrFeature, placement: Placement | None
+) -> None:
+    """Each stored recording takes its call's trunk and length from the CDR, then moves to
+    its target (the placement, which copies the facts as they are then)."""
+    join = CdrJoin(recordings.store, placement.other_stores if placement else None)
+    cdr.received = join.received
+    moved = recordings.spool.finished
+
+    def finished(recording_id: str) -> None:
+        join.finished(recording_id)
+        moved(recording_id)
+
+    recordings.spool.finished = finished

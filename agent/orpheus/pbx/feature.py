@@ -145,6 +145,10 @@ class PbxFeature:
     def stop(self) -> None:
         self._store.close()
 
+    def recording_settings(self) -> dict[str, Any]:
+        """The `recording` settings record (enabled, storage), {} when none is set."""
+        return dict(self._store.load().get("recording", {}).get("recording", {}))
+
     def configuration_synced(self, paths: list[Path]) -> None:
         """HA: the Master's configuration landed here (absolute paths of the changed files)."""
         asterisk_dir = self.configurator.asterisk_dir

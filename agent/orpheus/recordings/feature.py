@@ -44,10 +44,21 @@ FACTS = {
         "duration_seconds": {"type": "number"},
         "bytes": {"type": "integer"},
         "target": {"type": "string"},
+        "moving_to": {"type": "string"},
+        "trunk": {"type": ["string", "null"]},
+        "call_duration_seconds": {"type": "integer"},
     },
     "required": ["id", "started", "direction", "duration_seconds"],
 }
 Unlock = Callable[[str | None, str], bytes]
+
+
+def _nowhere(recording_id: str) -> str | None:
+    return None
+
+
+def _no_other_stores() -> list[RecordingStore]:
+    return []
 
 
 def header_password() -> str | None:
@@ -69,6 +80,10 @@ class RecordingsFeature:
         self.spool = spool
         self._unlock = unlock
         self._audit = audit
+        # The target a recording is being moved to (storage/placement.py), and the other
+        # targets' stores, reachable now, that hold the ones moved there (wiring).
+        self.located: Callable[[str], str | None] = _nowhere
+        self.elsewhere: Callable[[], list[RecordingStore]] = _no_other_stores
 
     def install_routes(self, api: Api) -> None:
         one = {"recording_id": RECORDING_ID}
@@ -118,12 +133,29 @@ class RecordingsFeature:
         self.spool.stop()
 
     def list(self) -> dict[str, object]:
-        return {"recordings": self.store.recordings()}
+        found = [self._locate(facts) for facts in self.store.recordings()]
+        seen = {str(facts.get("id")) for facts in found}
+        for store in self.elsewhere():
+            try:
+                found += [f for f in store.recordings() if str(f.get("id")) not in seen]
+            except OSError as error:  # a drive pulled meanwhile
+                log.warning("recordings of %s not listed: %s", store.directory, error)
+        found.sort(key=lambda facts: (str(facts.get("started")), str(facts.get("id"))))
+        return {"recordings": found}
+
+    def _locate(self, facts: dict[str, object]) -> dict[str, object]:
+        moving_to = self.located(str(facts.get("id")))
+        return facts | {"moving_to": moving_to} if moving_to else facts
 
     def show(self, recording_id: str) -> dict[str, object]:
         try:
-            return self.store.get(recording_id)
+            return self._locate(self.store.get(recording_id))
         except NoSuchRecording as error:
+            for store in self.elsewhere():
+                try:
+                    return store.get(recording_id)
+                except (NoSuchRecording, OSError):
+                    continue
             raise ApiError(404, str(error)) from error
 
     def audio(self, recording_id: str) -> Stream:

@@ -243,6 +243,8 @@ class RecordingSpool:
         self._thread: threading.Thread | None = None
         self.discarded = 0  # recordings lost since the agent started, and why (the alarm)
         self.stored: Callable[[], None] = lambda: None  # after each recording (retention)
+        # Each recording stored, by id: the placement moves it to its target (wiring).
+        self.finished: Callable[[str], None] = lambda recording_id: None
         self.last_failure: str | None = None
 
     def start(self) -> None:
@@ -328,6 +330,7 @@ class RecordingSpool:
             else:
                 if done:
                     self.stored()
+                    self.finished(follower.facts.recording_id)
             if done:
                 del self._followers[name]
 

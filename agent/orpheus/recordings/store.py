@@ -94,6 +94,19 @@ class RecordingStore:
                 mode=0o600,
             )
 
+    def annotate(self, recording_id: str, fields: dict[str, Any]) -> None:
+        """Fields added to a finished recording's facts (its call's, from the CDR);
+        NoSuchRecording when it has none here."""
+        facts = self.get(recording_id)
+        if not self.audio_path(recording_id).exists():
+            raise NoSuchRecording(f"no recording {recording_id!r}")
+        with files.disk_full_as(self.facts_path(recording_id)):
+            files.write_file(
+                self.facts_path(recording_id),
+                json.dumps(facts | fields, sort_keys=True) + "\n",
+                mode=0o600,
+            )
+
     def recordings(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         if not self.directory.is_dir():

@@ -17,6 +17,7 @@ from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
 from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.mounts import MountError
+from orpheus.storage.placement import Placement
 from orpheus.storage.registry import NoSuchTarget, StorageTargets, TargetRefused
 from orpheus.storage.retention import Limits, Sweeper
 from orpheus.storage.schemas import (
@@ -49,6 +50,7 @@ class StorageFeature:
         self._monitor = monitor
         self.sweeper = sweeper
         self.busy: Busy = _not_busy  # set once the transfers exist (wiring)
+        self.placement: Placement | None = None  # finished recordings to their target (wiring)
 
     def install_routes(self, api: Api) -> None:
         api.route(
@@ -94,15 +96,22 @@ class StorageFeature:
             self._monitor.start()
         if self.sweeper is not None:
             self.sweeper.start()
+        if self.placement is not None:
+            self.placement.start()
 
     def stop(self) -> None:
         if self._monitor is not None:
             self._monitor.stop()
         if self.sweeper is not None:
             self.sweeper.stop()
+        if self.placement is not None:
+            self.placement.stop()
 
     def list(self) -> dict[str, object]:
-        return self.targets.listing()
+        listing = self.targets.listing()
+        if self.placement is not None:
+            listing["placement"] = self.placement.summary()
+        return listing
 
     def set_default(self) -> dict[str, object]:
         name = str(json_body()["target"])

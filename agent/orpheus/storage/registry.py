@@ -66,6 +66,8 @@ class StorageTargets:
             mounted=Path.is_dir,
         )
         self._usb: dict[str, Target] = {}
+        # A drive plugged in or a new default (the placement tries its pending ones at once).
+        self.changed: Callable[[], None] = lambda: None
 
     def targets(self) -> list[Target]:
         with self._lock:
@@ -126,6 +128,7 @@ class StorageTargets:
             if settings.get("default") != name:
                 self._write_settings(settings | {"default": name})
         self._record("storage.default", "storage", user, {"default": before}, {"default": name})
+        self.changed()
         return name
 
     # Retention (retention.py): kept per name, so a drive's limits come back with it.
@@ -174,6 +177,7 @@ class StorageTargets:
         state = target.measure()
         log.info("USB %s (%s, %s): %s", volume.name, volume.device, volume.fs_type, state["state"])
         self._record("storage.plugged", f"storage {volume.name}", AGENT_USER, None, _facts(state))
+        self.changed()
         return target
 
     def _mount(self, volume: UsbVolume) -> Target:

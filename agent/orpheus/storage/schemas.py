@@ -48,8 +48,25 @@ TARGET: Schema = obj(
     },
     ("name", "kind", "state", "size_bytes", "free_bytes", "recordings", "recording_bytes"),
 )
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+# The recordings waiting on internal for the target the recording settings choose.
+PLACEMENT: Schema = obj(
+    {
+        "destination": _NULLABLE_TEXT,
+        "pending": {"type": "integer", "minimum": 0},
+        "pending_bytes": {"type": "integer", "minimum": 0},
+        "quota_bytes": {"type": "integer", "minimum": 0},
+        "waiting": _NULLABLE_TEXT,
+        "moving": _NULLABLE_TEXT,
+    },
+    ("destination", "pending", "pending_bytes", "quota_bytes", "waiting", "moving"),
+)
 STORAGE: Schema = obj(
-    {"default": {"type": "string"}, "targets": {"type": "array", "items": TARGET}},
+    {
+        "default": {"type": "string"},
+        "targets": {"type": "array", "items": TARGET},
+        "placement": PLACEMENT,
+    },
     ("default", "targets"),
 )
 DEFAULT_REQUEST: Schema = obj({"target": TARGET_NAME}, ("target",))

@@ -12,6 +12,7 @@ from orpheus.storage.feature import StorageFeature
 from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.journal import Journal
 from orpheus.storage.mounts import SystemdMounts
+from orpheus.storage.placement import PENDING_FILE, Placement, Settings
 from orpheus.storage.registry import StorageTargets
 from orpheus.storage.retention import Sweeper
 from orpheus.storage.transfer_feature import TransferFeature
@@ -23,7 +24,11 @@ JOURNAL_FILE = "recordings-transfer.json"
 
 
 def storage_and_transfers(
-    config: AgentConfig, systemd: Systemd, jobs: JobRegistry, audit: AuditSink
+    config: AgentConfig,
+    systemd: Systemd,
+    jobs: JobRegistry,
+    audit: AuditSink,
+    recording_settings: Settings | None = None,
 ) -> tuple[StorageFeature, TransferFeature]:
     """Storage first: its start mounts the drives already plugged in, which an interrupted
     transfer (resumed at the transfers' start) may need."""
@@ -42,4 +47,28 @@ def storage_and_transfers(
     storage.busy = transfers.busy
     sweeper.busy, sweeper.claimed = transfers.busy, transfers.claimed
     transfers.finished = sweeper.wake  # a move frees space: the limits are checked again
+    if recording_settings is not None:
+        placement = Placement(
+            targets,
+            recording_settings,
+            config.state_dir / PENDING_FILE,
+            audit,
+            config.recording_pending_quota_mb * 1_000_000,
+            config.recording_placement_retry_seconds,
+        )
+        placement.claimed, placement.busy = transfers.claimed, transfers.busy
+        targets.changed = placement.wake  # a drive plugged in, a new default: tried at once
+
+        def claimed(target: str) -> frozenset[str]:  # retention keeps what is being moved
+            moving = placement.moving
+            held = frozenset({moving[0]}) if moving and target == "internal" else frozenset()
+            return transfers.claimed(target) | held
+
+        sweeper.claimed = claimed
+
+        def busy(target: str) -> str | None:  # no eject mid-move either
+            return transfers.busy(target) or placement.using(target)
+
+        storage.busy = busy
+        storage.placement = placement
     return storage, transfers

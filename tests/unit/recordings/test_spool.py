@@ -22,6 +22,8 @@ def test_a_growing_recording_is_encrypted_punched_and_published(tmp_path: Path) 
     spool_dir, store = tmp_path / "spool", RecordingStore(tmp_path / "recordings")
     spool_dir.mkdir()
     spool = RecordingSpool(spool_dir, store, lambda: age.public_of(identity))
+    finished: list[str] = []
+    spool.finished = finished.append  # the placement's hook: the id once it is stored
     audio = os.urandom(5 * age.CHUNK + 1234)
     source = spool_dir / NAME
     with source.open("wb", buffering=0) as writer:  # Asterisk, writing as the call goes
@@ -29,12 +31,12 @@ def test_a_growing_recording_is_encrypted_punched_and_published(tmp_path: Path) 
             writer.write(audio[start : start + 32 * 1024])
             spool.scan()
             assert allocated(source) <= age.CHUNK + 8 * 1024  # what is sealed is punched out
-            assert store.recordings() == []
+            assert store.recordings() == [] and finished == []
         reader = os.open(source, os.O_RDONLY)
         assert has_writer(reader)
         os.close(reader)
     spool.scan()
-    assert not source.exists()
+    assert not source.exists() and finished == ["1764650000.7"]
     (facts,) = store.recordings()
     assert facts["id"] == "1764650000.7" and facts["direction"] == "outbound"
     assert (facts["caller"], facts["called"]) == ("101", "0039021234")
