@@ -19,6 +19,7 @@ from typing import Any
 
 from orpheus import files
 from orpheus.audit.log import AuditEntry, AuditSink
+from orpheus.storage.check import Checker, CheckResult, not_checked
 from orpheus.storage.devices import HostileDevice, UsbVolume, usb_volume
 from orpheus.storage.mounts import Mounter, MountError
 from orpheus.storage.retention import Limits
@@ -50,9 +51,11 @@ class StorageTargets:
         settings_file: Path,
         audit: AuditSink | None = None,
         mounted: Callable[[Path], bool] | None = None,
+        checker: Checker | None = None,
     ) -> None:
         self.mount_root = mount_root
         self._mounter = mounter
+        self._checker = checker  # None: mounted unchecked (a development host)
         self._settings = settings_file
         self._audit = audit
         self._mounted = mounted  # None: os.path.ismount (tests use directories)
@@ -66,6 +69,7 @@ class StorageTargets:
             mounted=Path.is_dir,
         )
         self._usb: dict[str, Target] = {}
+        self._volumes: dict[str, UsbVolume] = {}
 
     def targets(self) -> list[Target]:
         with self._lock:
@@ -120,6 +124,8 @@ class StorageTargets:
         target = self.get(name)
         if not target.reachable():
             raise TargetRefused(f"{name} cannot take recordings: {target.measure()['message']}")
+        if target.measure()["state"] == "read-only":
+            raise TargetRefused(f"{name} is mounted read-only: it cannot take recordings")
         with self._settings_lock:
             settings = self._read_settings()
             before = self.default()
@@ -171,6 +177,7 @@ class StorageTargets:
         target = self._mount(volume)
         with self._lock:
             self._usb[volume.name] = target
+            self._volumes[volume.name] = volume
         state = target.measure()
         log.info("USB %s (%s, %s): %s", volume.name, volume.device, volume.fs_type, state["state"])
         self._record("storage.plugged", f"storage {volume.name}", AGENT_USER, None, _facts(state))
@@ -186,12 +193,81 @@ class StorageTargets:
             target.mounted = self._mounted
         if target.unsupported:
             return target
+        if self._checker is not None and target.mounted(where):
+            # Mounted before the agent (re)started: never checked under its mount.
+            target.check = not_checked("mounted already when the agent started")
+        elif self._checker is not None:
+            self._check(volume, target, AGENT_USER)
+        self._mount_checked(volume, target)
+        return target
+
+    def _check(self, volume: UsbVolume, target: Target, user: str) -> None:
+        """The filesystem checked (never mounted meanwhile): logged, audited, and what it
+        decides: read-write, read-only, or nothing mounted (the drive went away)."""
+        assert self._checker is not None
+        result = self._checker.check(volume)
+        target.check = result
+        target.read_only = not result.read_write
+        if result.result == "gone":
+            target.error = f"{volume.name} went away during its filesystem check: not mounted"
+        level = logging.INFO if result.read_write else logging.ERROR
+        log.log(level, "USB %s (%s) check: %s: %s", volume.name, volume.device,
+                result.result, result.detail)  # fmt: skip
+        subject = f"storage {volume.name}"
+        after = result.as_dict() | {"mount": _mode(target)}
+        self._record("storage.check", subject, user, None, after)
+
+    def _mount_checked(self, volume: UsbVolume, target: Target) -> None:
+        if target.error:
+            return
         try:
-            self._mounter.mount(volume, where)
+            self._mounter.mount(volume, target.root, read_only=target.read_only)
         except MountError as error:
             log.error("%s", error)
             target.error = str(error)
-        return target
+
+    def recheck(self, name: str, user: str, busy: Callable[[str], str | None]) -> CheckResult:
+        """`orpheusctl storage check`: unmounted, checked and mounted again (read-only if
+        errors are left); refused while a job uses the target."""
+        target = self.get(name)
+        if target.kind != "usb":
+            raise TargetRefused("the internal target is the unit's own: it is not checked")
+        if target.unsupported or self._checker is None:
+            raise TargetRefused(f"{name}: {target.fs_type or 'this'} filesystem is not checked")
+        reason = busy(name)
+        if reason:
+            raise TargetRefused(f"{name} is in use: {reason}")
+        with self._lock:
+            volume = self._volumes.get(name)
+        if volume is None:
+            raise NoSuchTarget(f"no storage target {name!r} (see orpheusctl storage list)")
+        was_mounted = not target.error
+        target.error = f"{name} is being checked"  # no transfer starts meanwhile
+        try:
+            if was_mounted:
+                self._mounter.unmount(target.root)
+        except MountError:
+            target.error = ""
+            raise
+        target.error = ""
+        self._check(volume, target, user)
+        self._mount_checked(volume, target)
+        assert target.check is not None
+        return target.check
+
+    def alarms(self) -> list[str]:
+        """A drive mounted read-only after its check, or not mounted: one line each."""
+        found = []
+        for target in self.targets():
+            check = target.check
+            if check is None or check.read_write:
+                continue
+            drive = f"USB drive {target.name} ({target.label or target.device})"
+            if check.result == "gone":
+                continue  # pulled out: the unplug ends it, nothing to alarm about
+            found.append(f"{drive} mounted read-only, its check found {check.result}: "
+                         f"{check.detail}")  # fmt: skip
+        return found
 
     def device_removed(self, properties: Mapping[str, str]) -> None:
         """A udev `remove`: the drive is gone (systemd has lazily unmounted it)."""
@@ -203,6 +279,7 @@ class StorageTargets:
             return
         with self._lock:
             target = self._usb.pop(volume.name, None)
+            self._volumes.pop(volume.name, None)
         if target is None:
             return
         self._unmount(target)
@@ -222,6 +299,7 @@ class StorageTargets:
             self._mounter.unmount(target.root)
         with self._lock:
             self._usb.pop(name, None)
+            self._volumes.pop(name, None)
         if self.default() == name:
             log.warning("the default target %s was ejected: recordings stay on internal", name)
         self._record("storage.eject", f"storage {name}", user, {"name": name}, None)
@@ -242,6 +320,12 @@ class StorageTargets:
             self._audit.append(AuditEntry(change, subject, user, before, after))
         except (OSError, sqlite3.Error) as error:
             log.error("could not audit %s: %s", change, error)
+
+
+def _mode(target: Target) -> str:
+    if target.error:
+        return "no"
+    return "read-only" if target.read_only else "read-write"
 
 
 def _facts(state: Mapping[str, Any]) -> dict[str, Any]:
