@@ -70,6 +70,7 @@ class StorageTargets:
         )
         self._usb: dict[str, Target] = {}
         self._volumes: dict[str, UsbVolume] = {}
+        self._checking: set[str] = set()  # re-checks under way (one at a time per drive)
 
     def targets(self) -> list[Target]:
         with self._lock:
@@ -208,8 +209,8 @@ class StorageTargets:
         result = self._checker.check(volume)
         target.check = result
         target.read_only = not result.read_write
-        if result.result == "gone":
-            target.error = f"{volume.name} went away during its filesystem check: not mounted"
+        gone = f"{volume.name} went away during its filesystem check: not mounted"
+        target.error = gone if result.result == "gone" else ""
         level = logging.INFO if result.read_write else logging.ERROR
         log.log(level, "USB %s (%s) check: %s: %s", volume.name, volume.device,
                 result.result, result.detail)  # fmt: skip
@@ -234,22 +235,33 @@ class StorageTargets:
             raise TargetRefused("the internal target is the unit's own: it is not checked")
         if target.unsupported or self._checker is None:
             raise TargetRefused(f"{name}: {target.fs_type or 'this'} filesystem is not checked")
-        reason = busy(name)
-        if reason:
-            raise TargetRefused(f"{name} is in use: {reason}")
         with self._lock:
             volume = self._volumes.get(name)
-        if volume is None:
-            raise NoSuchTarget(f"no storage target {name!r} (see orpheusctl storage list)")
-        was_mounted = not target.error
-        target.error = f"{name} is being checked"  # no transfer starts meanwhile
+            if volume is None:
+                raise NoSuchTarget(f"no storage target {name!r} (see orpheusctl storage list)")
+            if name in self._checking:
+                raise TargetRefused(f"{name} is being checked already")
+            self._checking.add(name)
         try:
-            if was_mounted:
+            return self._recheck(volume, target, user, busy)
+        finally:
+            with self._lock:
+                self._checking.discard(name)
+
+    def _recheck(
+        self, volume: UsbVolume, target: Target, user: str, busy: Callable[[str], str | None]
+    ) -> CheckResult:
+        name, before = volume.name, target.error
+        target.error = f"{name} is being checked"  # unreachable: no transfer starts meanwhile
+        reason = busy(name)
+        try:
+            if reason:
+                raise TargetRefused(f"{name} is in use: {reason}")
+            if not before:
                 self._mounter.unmount(target.root)
-        except MountError:
-            target.error = ""
+        except (TargetRefused, MountError):
+            target.error = before
             raise
-        target.error = ""
         self._check(volume, target, user)
         self._mount_checked(volume, target)
         assert target.check is not None
@@ -295,6 +307,9 @@ class StorageTargets:
         reason = busy(name)
         if reason:
             raise TargetRefused(f"{name} is in use: {reason}")
+        with self._lock:
+            if name in self._checking:
+                raise TargetRefused(f"{name} is being checked: eject it after its check")
         if not target.unsupported and not target.error:
             self._mounter.unmount(target.root)
         with self._lock:

@@ -162,3 +162,23 @@ def test_the_result_reads_as_json() -> None:
         "fixed", "x", datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC).isoformat()
     )
     assert result.as_dict() == {"result": "fixed", "detail": "x", "at": "2026-01-01T00:00:00+00:00"}
+
+
+def test_one_check_at_a_time_and_no_eject_meanwhile(tmp_path: Path) -> None:
+    targets, *_ = make(tmp_path, ("clean", "ok"))
+    targets.device_added(SANDISK_VFAT)
+    seen: list[str] = []
+
+    class Nested:
+        def check(self, volume: UsbVolume) -> CheckResult:
+            seen.append(str(targets.get(USB).measure()["message"]))
+            for again in (lambda: targets.recheck(USB, "admin", lambda name: None),
+                          lambda: targets.eject(USB, "admin", lambda name: None)):  # fmt: skip
+                with pytest.raises(TargetRefused, match="being checked"):
+                    again()
+            return CheckResult("fixed", "fixed", AT)
+
+    targets._checker = Nested()
+    assert targets.recheck(USB, "admin", lambda name: None).result == "fixed"
+    assert seen == [f"{USB} is being checked"]  # unreachable during the check
+    assert targets.eject(USB, "admin", lambda name: None) == USB  # after it: fine
