@@ -172,19 +172,29 @@ class StorageTargets:
             return None
         if volume is None:
             return None
+        target = self._new_target(volume)
+        checking = self._checker is not None and not target.unsupported
+        checking = checking and not target.mounted(target.root)
         with self._lock:
             if volume.name in self._usb:
                 return self._usb[volume.name]
-        target = self._mount(volume)
-        with self._lock:
+            # Listed at once ("being checked", unreachable): a big drive's check takes minutes.
             self._usb[volume.name] = target
             self._volumes[volume.name] = volume
+            if checking:
+                self._checking.add(volume.name)
+                target.error = f"{volume.name} is being checked"
+        try:
+            self._mount(volume, target, checking)
+        finally:
+            with self._lock:
+                self._checking.discard(volume.name)
         state = target.measure()
         log.info("USB %s (%s, %s): %s", volume.name, volume.device, volume.fs_type, state["state"])
         self._record("storage.plugged", f"storage {volume.name}", AGENT_USER, None, _facts(state))
         return target
 
-    def _mount(self, volume: UsbVolume) -> Target:
+    def _new_target(self, volume: UsbVolume) -> Target:
         where = self.mount_root / volume.name
         target = Target(
             volume.name, "usb", where, where / USB_RECORDINGS_DIR, volume.fs_type,
@@ -192,15 +202,17 @@ class StorageTargets:
         )  # fmt: skip
         if self._mounted is not None:
             target.mounted = self._mounted
+        return target
+
+    def _mount(self, volume: UsbVolume, target: Target, checking: bool) -> None:
         if target.unsupported:
-            return target
-        if self._checker is not None and target.mounted(where):
+            return
+        if checking:
+            self._check(volume, target, AGENT_USER)
+        elif self._checker is not None:
             # Mounted before the agent (re)started: never checked under its mount.
             target.check = not_checked("mounted already when the agent started")
-        elif self._checker is not None:
-            self._check(volume, target, AGENT_USER)
         self._mount_checked(volume, target)
-        return target
 
     def _check(self, volume: UsbVolume, target: Target, user: str) -> None:
         """The filesystem checked (never mounted meanwhile): logged, audited, and what it

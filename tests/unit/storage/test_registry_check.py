@@ -182,3 +182,23 @@ def test_one_check_at_a_time_and_no_eject_meanwhile(tmp_path: Path) -> None:
     assert targets.recheck(USB, "admin", lambda name: None).result == "fixed"
     assert seen == [f"{USB} is being checked"]  # unreachable during the check
     assert targets.eject(USB, "admin", lambda name: None) == USB  # after it: fine
+
+
+def test_a_drive_is_listed_while_its_first_check_runs(tmp_path: Path) -> None:
+    targets, *_ = make(tmp_path)
+    seen: list[tuple[object, object]] = []
+
+    class Slow:
+        def check(self, volume: UsbVolume) -> CheckResult:
+            listed = usb(targets)
+            seen.append((listed["state"], listed["message"]))
+            with pytest.raises(TargetRefused, match="being checked"):
+                targets.eject(USB, "admin", lambda name: None)
+            return CheckResult("clean", "ok", AT)
+
+    targets._checker = Slow()
+    target = targets.device_added(SANDISK_VFAT)
+    assert seen == [("unreachable", f"{USB} is being checked")]
+    assert (
+        target is not None and target.reachable() and targets.device_added(SANDISK_VFAT) is target
+    )
