@@ -173,7 +173,12 @@ class FsckChecker:
         return self._result("fixed", f"errors fixed: {said}")
 
     def _result(self, outcome: CheckOutcome, detail: str) -> CheckResult:
-        return CheckResult(outcome, detail, self._now().isoformat(timespec="seconds"))
+        return CheckResult(outcome, shown(detail), self._now().isoformat(timespec="seconds"))
+
+
+def shown(text: str) -> str:
+    """A checker's words are the drive's (its file names): printable, one short line."""
+    return "".join(c if c.isprintable() else "?" for c in text)[:_DETAIL_CHARS]
 
 
 def not_checked(reason: str, now: Callable[[], datetime.datetime] = _now) -> CheckResult:

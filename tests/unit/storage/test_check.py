@@ -249,3 +249,10 @@ def test_real_fsck_exfat(tmp_path: Path) -> None:
         image.seek(3)
         image.write(b"XXXX")
     assert real().check_path("exfat", notfs).result == "failed"
+
+
+def test_the_drives_words_are_shown_safely(device: Path) -> None:
+    hostile = "Entry 'x\x1b[2J\x07" + "y" * 500 + "' has deleted/unused inode 11.  CLEARED."
+    found = checker(FakeRun([1], output=hostile)).check_path("ext4", device)
+    assert found.result == "fixed" and len(found.detail) <= 200
+    assert all(c.isprintable() for c in found.detail) and "x?[2J?" in found.detail
