@@ -47,6 +47,9 @@ RUN_TOOLS = {
     "/usr/lib/python3/dist-packages/nftables/__init__.py": "python3-nftables",
     "nft": "nftables",
     "tcpdump": "tcpdump",  # tests/capture: the agent's captures (read back with tcpdump -r)
+    # tests/unit/storage/test_check.py: the drives' checkers on image files
+    "debugfs": "e2fsprogs",
+    "fsck.exfat": "exfatprogs",
 }
 
 

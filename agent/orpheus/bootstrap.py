@@ -124,6 +124,7 @@ def build_features(
     privacy, recordings = privacy_and_recordings(config, audit)
     status.add_alarm_source(recordings.spool.alarms)
     storage, transfers = storage_and_transfers(config, systemd, jobs, audit, pbx.recording_settings)
+    status.add_alarm_source(storage.targets.alarms)  # a drive mounted read-only after its check
     if storage.sweeper is not None:  # a new recording may take a target past its limits
         recordings.spool.stored = storage.sweeper.wake
     if storage.placement is not None:  # each finished recording to its target

@@ -108,6 +108,7 @@ def test_fuzzing_the_storage_and_transfer_routes_finds_no_server_error(tmp_path:
     tested = _operations(tmp_path / "s.ndjson")
     for operation in ("GET /api/v1/storage", "PUT /api/v1/storage/default",
                       "POST /api/v1/storage/{name}/eject", "PUT /api/v1/storage/{name}/retention",
+                      "POST /api/v1/storage/{name}/check",
                       "POST /api/v1/recordings/copy", "POST /api/v1/recordings/move"):  # fmt: skip
         assert operation in tested, sorted(tested)
     assert "Traceback" not in (tmp_path / "server.log").read_text()

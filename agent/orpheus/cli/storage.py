@@ -1,4 +1,4 @@
-"""orpheusctl storage list|eject|set-default|retention: where recordings are kept."""
+"""orpheusctl storage list|eject|check|set-default|retention: where recordings are kept."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     eject = actions.add_parser("eject", help="unmount a USB drive so it can be pulled out")
     eject.add_argument("name", help="the target, e.g. usb-5e1c-8a2f (see storage list)")
     eject.set_defaults(func=eject_target)
+    check = actions.add_parser(
+        "check",
+        help="check a USB drive's filesystem again (unmounted, checked, mounted again; "
+        "read-only if errors are left)",
+    )
+    check.add_argument("name", help="the target, e.g. usb-5e1c-8a2f (see storage list)")
+    check.add_argument("--json", action="store_true", help="print the API's JSON")
+    check.set_defaults(func=check_target)
     default = actions.add_parser("set-default", help="the target new recordings go to")
     default.add_argument("name", help="internal or usb-<uuid>")
     default.set_defaults(func=set_default)
@@ -98,6 +106,16 @@ def eject_target(args: argparse.Namespace, client: AgentClient) -> int:
     answer = client.request("POST", api_path("storage", args.name, "eject"))
     print(f"{answer['ejected']} ejected: the drive can be pulled out")
     return 0
+
+
+def check_target(args: argparse.Namespace, client: AgentClient) -> int:
+    answer = client.request("POST", api_path("storage", args.name, "check"))
+    if args.json:
+        print_json(answer)
+        return 0
+    check = answer["check"]
+    print(f"{answer['target']}: {check['result']}, {answer['state']}: {check['detail']}")
+    return 0 if answer["state"] != "read-only" else 1
 
 
 def set_default(args: argparse.Namespace, client: AgentClient) -> int:

@@ -1,6 +1,7 @@
 """Where recordings are kept, and moving them between those places.
 
 Targets: devices.py (a udev device's properties, hostile, to a USB volume or nothing),
+check.py (its filesystem checked before the mount: read-only if errors are left),
 mounts.py (a volume mounted by UUID as a transient systemd mount unit), targets.py (one
 target's state, size and recordings), registry.py (the targets known now, the default one,
 plug and unplug), hotplug.py (pyudev's monitor feeding the registry), feature.py

@@ -4,6 +4,7 @@ ejecting a USB drive; the udev monitor as background work.
 GET  /api/v1/storage                      {"default", "targets": [...]}
 PUT  /api/v1/storage/default              {"target": "usb-<uuid>"}
 POST /api/v1/storage/<name>/eject         unmounted: the drive can be pulled
+POST /api/v1/storage/<name>/check         unmounted, its filesystem checked, mounted again
 PUT  /api/v1/storage/<name>/retention     {"max_age_days", "max_bytes"} (null: no limit)
 
 The retention sweeper (retention.py) and the udev monitor run as background work.
@@ -21,6 +22,7 @@ from orpheus.storage.placement import Placement
 from orpheus.storage.registry import NoSuchTarget, StorageTargets, TargetRefused
 from orpheus.storage.retention import Limits, Sweeper
 from orpheus.storage.schemas import (
+    CHECK_ANSWER,
     DEFAULT_ANSWER,
     DEFAULT_REQUEST,
     EJECT_ANSWER,
@@ -80,6 +82,16 @@ class StorageFeature:
             response=EJECT_ANSWER,
         )
         api.route(
+            "POST",
+            "/api/v1/storage/<name>/check",
+            self.check,
+            area="storage",
+            params={"name": TARGET_NAME},
+            summary="Check a USB drive's filesystem again: unmounted, checked (errors fixed "
+            "when safe), mounted again, read-only if errors are left",
+            response=CHECK_ANSWER,
+        )
+        api.route(
             "PUT",
             "/api/v1/storage/<name>/retention",
             self.set_retention,
@@ -131,6 +143,18 @@ class StorageFeature:
             raise ApiError(409, str(error)) from error
         except MountError as error:
             raise ApiError(503, str(error)) from error
+
+    def check(self, name: str) -> dict[str, object]:
+        try:
+            result = self.targets.recheck(name, request_user(), self.busy)
+            state = self.targets.get(name).measure()["state"]
+        except NoSuchTarget as error:
+            raise ApiError(404, str(error)) from error
+        except TargetRefused as error:
+            raise ApiError(409, str(error)) from error
+        except MountError as error:
+            raise ApiError(503, str(error)) from error
+        return {"target": name, "state": state, "check": result.as_dict()}
 
     def set_retention(self, name: str) -> dict[str, object]:
         body = json_body()

@@ -19,6 +19,7 @@ from typing import Any
 
 from orpheus import files
 from orpheus.audit.log import AuditEntry, AuditSink
+from orpheus.storage.check import Checker, CheckResult, not_checked
 from orpheus.storage.devices import HostileDevice, UsbVolume, usb_volume
 from orpheus.storage.mounts import Mounter, MountError
 from orpheus.storage.retention import Limits
@@ -50,9 +51,11 @@ class StorageTargets:
         settings_file: Path,
         audit: AuditSink | None = None,
         mounted: Callable[[Path], bool] | None = None,
+        checker: Checker | None = None,
     ) -> None:
         self.mount_root = mount_root
         self._mounter = mounter
+        self._checker = checker  # None: mounted unchecked (a development host)
         self._settings = settings_file
         self._audit = audit
         self._mounted = mounted  # None: os.path.ismount (tests use directories)
@@ -68,6 +71,8 @@ class StorageTargets:
         self._usb: dict[str, Target] = {}
         # A drive plugged in or a new default (the placement tries its pending ones at once).
         self.changed: Callable[[], None] = lambda: None
+        self._volumes: dict[str, UsbVolume] = {}
+        self._checking: set[str] = set()  # re-checks under way (one at a time per drive)
 
     def targets(self) -> list[Target]:
         with self._lock:
@@ -122,6 +127,8 @@ class StorageTargets:
         target = self.get(name)
         if not target.reachable():
             raise TargetRefused(f"{name} cannot take recordings: {target.measure()['message']}")
+        if target.measure()["state"] == "read-only":
+            raise TargetRefused(f"{name} is mounted read-only: it cannot take recordings")
         with self._settings_lock:
             settings = self._read_settings()
             before = self.default()
@@ -168,19 +175,30 @@ class StorageTargets:
             return None
         if volume is None:
             return None
+        target = self._new_target(volume)
+        checking = self._checker is not None and not target.unsupported
+        checking = checking and not target.mounted(target.root)
         with self._lock:
             if volume.name in self._usb:
                 return self._usb[volume.name]
-        target = self._mount(volume)
-        with self._lock:
+            # Listed at once ("being checked", unreachable): a big drive's check takes minutes.
             self._usb[volume.name] = target
+            self._volumes[volume.name] = volume
+            if checking:
+                self._checking.add(volume.name)
+                target.error = f"{volume.name} is being checked"
+        try:
+            self._mount(volume, target, checking)
+        finally:
+            with self._lock:
+                self._checking.discard(volume.name)
         state = target.measure()
         log.info("USB %s (%s, %s): %s", volume.name, volume.device, volume.fs_type, state["state"])
         self._record("storage.plugged", f"storage {volume.name}", AGENT_USER, None, _facts(state))
         self.changed()
         return target
 
-    def _mount(self, volume: UsbVolume) -> Target:
+    def _new_target(self, volume: UsbVolume) -> Target:
         where = self.mount_root / volume.name
         target = Target(
             volume.name, "usb", where, where / USB_RECORDINGS_DIR, volume.fs_type,
@@ -188,14 +206,96 @@ class StorageTargets:
         )  # fmt: skip
         if self._mounted is not None:
             target.mounted = self._mounted
+        return target
+
+    def _mount(self, volume: UsbVolume, target: Target, checking: bool) -> None:
         if target.unsupported:
-            return target
+            return
+        if checking:
+            self._check(volume, target, AGENT_USER)
+        elif self._checker is not None:
+            # Mounted before the agent (re)started: never checked under its mount.
+            target.check = not_checked("mounted already when the agent started")
+        self._mount_checked(volume, target)
+
+    def _check(self, volume: UsbVolume, target: Target, user: str) -> None:
+        """The filesystem checked (never mounted meanwhile): logged, audited, and what it
+        decides: read-write, read-only, or nothing mounted (the drive went away)."""
+        assert self._checker is not None
+        result = self._checker.check(volume)
+        target.check = result
+        target.read_only = not result.read_write
+        gone = f"{volume.name} went away during its filesystem check: not mounted"
+        target.error = gone if result.result == "gone" else ""
+        level = logging.INFO if result.read_write else logging.ERROR
+        log.log(level, "USB %s (%s) check: %s: %s", volume.name, volume.device,
+                result.result, result.detail)  # fmt: skip
+        subject = f"storage {volume.name}"
+        after = result.as_dict() | {"mount": _mode(target)}
+        self._record("storage.check", subject, user, None, after)
+
+    def _mount_checked(self, volume: UsbVolume, target: Target) -> None:
+        if target.error:
+            return
         try:
-            self._mounter.mount(volume, where)
+            self._mounter.mount(volume, target.root, read_only=target.read_only)
         except MountError as error:
             log.error("%s", error)
             target.error = str(error)
-        return target
+
+    def recheck(self, name: str, user: str, busy: Callable[[str], str | None]) -> CheckResult:
+        """`orpheusctl storage check`: unmounted, checked and mounted again (read-only if
+        errors are left); refused while a job uses the target."""
+        target = self.get(name)
+        if target.kind != "usb":
+            raise TargetRefused("the internal target is the unit's own: it is not checked")
+        if target.unsupported or self._checker is None:
+            raise TargetRefused(f"{name}: {target.fs_type or 'this'} filesystem is not checked")
+        with self._lock:
+            volume = self._volumes.get(name)
+            if volume is None:
+                raise NoSuchTarget(f"no storage target {name!r} (see orpheusctl storage list)")
+            if name in self._checking:
+                raise TargetRefused(f"{name} is being checked already")
+            self._checking.add(name)
+        try:
+            return self._recheck(volume, target, user, busy)
+        finally:
+            with self._lock:
+                self._checking.discard(name)
+
+    def _recheck(
+        self, volume: UsbVolume, target: Target, user: str, busy: Callable[[str], str | None]
+    ) -> CheckResult:
+        name, before = volume.name, target.error
+        target.error = f"{name} is being checked"  # unreachable: no transfer starts meanwhile
+        reason = busy(name)
+        try:
+            if reason:
+                raise TargetRefused(f"{name} is in use: {reason}")
+            if not before:
+                self._mounter.unmount(target.root)
+        except (TargetRefused, MountError):
+            target.error = before
+            raise
+        self._check(volume, target, user)
+        self._mount_checked(volume, target)
+        assert target.check is not None
+        return target.check
+
+    def alarms(self) -> list[str]:
+        """A drive mounted read-only after its check, or not mounted: one line each."""
+        found = []
+        for target in self.targets():
+            check = target.check
+            if check is None or check.read_write:
+                continue
+            drive = f"USB drive {target.name} ({target.label or target.device})"
+            if check.result == "gone":
+                continue  # pulled out: the unplug ends it, nothing to alarm about
+            found.append(f"{drive} mounted read-only, its check found {check.result}: "
+                         f"{check.detail}")  # fmt: skip
+        return found
 
     def device_removed(self, properties: Mapping[str, str]) -> None:
         """A udev `remove`: the drive is gone (systemd has lazily unmounted it)."""
@@ -207,6 +307,7 @@ class StorageTargets:
             return
         with self._lock:
             target = self._usb.pop(volume.name, None)
+            self._volumes.pop(volume.name, None)
         if target is None:
             return
         self._unmount(target)
@@ -222,10 +323,14 @@ class StorageTargets:
         reason = busy(name)
         if reason:
             raise TargetRefused(f"{name} is in use: {reason}")
+        with self._lock:
+            if name in self._checking:
+                raise TargetRefused(f"{name} is being checked: eject it after its check")
         if not target.unsupported and not target.error:
             self._mounter.unmount(target.root)
         with self._lock:
             self._usb.pop(name, None)
+            self._volumes.pop(name, None)
         if self.default() == name:
             log.warning("the default target %s was ejected: recordings stay on internal", name)
         self._record("storage.eject", f"storage {name}", user, {"name": name}, None)
@@ -246,6 +351,12 @@ class StorageTargets:
             self._audit.append(AuditEntry(change, subject, user, before, after))
         except (OSError, sqlite3.Error) as error:
             log.error("could not audit %s: %s", change, error)
+
+
+def _mode(target: Target) -> str:
+    if target.error:
+        return "no"
+    return "read-only" if target.read_only else "read-write"
 
 
 def _facts(state: Mapping[str, Any]) -> dict[str, Any]:

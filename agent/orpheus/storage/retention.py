@@ -216,7 +216,7 @@ class Sweeper:
         return deleted
 
     def sweep_target(self, target: Target, limits: Limits) -> list[Deletion]:
-        if not target.reachable():
+        if not target.reachable() or target.read_only:
             return []
         try:
             if os.statvfs(target.root).f_flag & os.ST_RDONLY:

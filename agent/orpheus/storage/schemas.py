@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orpheus.api.schema import ERROR_KEYWORD, Schema, obj, string
 from orpheus.recordings.selection import MAX_AGE_DAYS
+from orpheus.storage.check import CHECK_OUTCOMES
 from orpheus.storage.registry import TARGET_NAME_PATTERN
 from orpheus.storage.retention import MAX_BYTES, MIN_BYTES
 from orpheus.storage.targets import TARGET_STATES
@@ -29,6 +30,12 @@ RETENTION_REQUEST: Schema = obj(
 )
 RETENTION_ANSWER: Schema = obj({"target": {"type": "string"}, "retention": RETENTION},
                                ("target", "retention"))  # fmt: skip
+# The filesystem check before the mount (check.py): absent when none ran (internal).
+CHECK: Schema = obj(
+    {"result": {"enum": list(CHECK_OUTCOMES)}, "detail": {"type": "string"},
+     "at": {"type": "string"}},
+    ("result", "detail", "at"),
+)  # fmt: skip
 TARGET: Schema = obj(
     {
         "name": {"type": "string"},
@@ -45,6 +52,7 @@ TARGET: Schema = obj(
         "recording_bytes": {"type": "integer", "minimum": 0},
         "default": {"type": "boolean"},
         "retention": RETENTION,
+        "check": CHECK,
     },
     ("name", "kind", "state", "size_bytes", "free_bytes", "recordings", "recording_bytes"),
 )
@@ -72,3 +80,5 @@ STORAGE: Schema = obj(
 DEFAULT_REQUEST: Schema = obj({"target": TARGET_NAME}, ("target",))
 DEFAULT_ANSWER: Schema = obj({"default": {"type": "string"}}, ("default",))
 EJECT_ANSWER: Schema = obj({"ejected": {"type": "string"}}, ("ejected",))
+CHECK_ANSWER: Schema = obj({"target": {"type": "string"}, "state": {"enum": list(TARGET_STATES)},
+                           "check": CHECK}, ("target", "state", "check"))  # fmt: skip

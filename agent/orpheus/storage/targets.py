@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orpheus.recordings.store import AUDIO_SUFFIX, RecordingStore
+from orpheus.storage.check import CheckResult
 
 TargetState = Literal["mounted", "read-only", "unreachable", "full", "unsupported"]
 TARGET_STATES = ("mounted", "read-only", "unreachable", "full", "unsupported")
@@ -32,6 +33,9 @@ class Target:
     label: str = ""
     unsupported: bool = False
     error: str = ""  # why it is unreachable (a mount that failed)
+    # The filesystem check before the mount (check.py); errors left: mounted read-only.
+    check: CheckResult | None = None
+    read_only: bool = False
     # Whether root is still the drive's mount point: a pulled drive leaves an empty
     # directory whose figures would be the RAM's. The internal target is always there.
     mounted: Callable[[Path], bool] = field(default=os.path.ismount, repr=False)
@@ -57,6 +61,8 @@ class Target:
             "recordings": 0,
             "recording_bytes": 0,
         }
+        if self.check is not None:
+            answer["check"] = self.check.as_dict()
         if self.unsupported:
             return answer | {"state": "unsupported", "message": f"{self.fs_type} is not supported"}
         if self.error:
@@ -75,11 +81,13 @@ class Target:
             "recordings": count,
             "recording_bytes": used,
         }
-        return answer | {"state": _state(stats.f_flag, free), "message": ""}
+        state = _state(stats.f_flag, free, self.read_only)
+        why = self.check.detail if state == "read-only" and self.check is not None else ""
+        return answer | {"state": state, "message": why}
 
 
-def _state(flags: int, free: int) -> TargetState:
-    if flags & os.ST_RDONLY:
+def _state(flags: int, free: int, read_only: bool = False) -> TargetState:
+    if read_only or flags & os.ST_RDONLY:
         return "read-only"
     return "full" if free < FULL_BELOW_BYTES else "mounted"
 

@@ -126,6 +126,8 @@ class Transfers:
             source, destination = self.targets.get(plan.source), self.targets.get(plan.destination)
             self._usable(source)
             self._usable(destination)
+            if destination.measure()["state"] == "read-only":
+                raise Refusal(f"{plan.destination} is mounted read-only")
         except (NoSuchTarget, Refusal) as error:
             raise Failure(f"{plan.mode} not done: {error}") from error
         self.journal.write(plan)

@@ -1,5 +1,6 @@
 """Builds the storage targets and the recordings' transfers from the agent's settings
-(called by bootstrap after the recordings): the USB mounts through systemd over D-Bus."""
+(called by bootstrap after the recordings): the USB mounts through systemd over D-Bus, each
+drive's filesystem checked first."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from orpheus.config import AgentConfig
 from orpheus.dbus.systemd import Systemd
 from orpheus.jobs.registry import JobRegistry
 from orpheus.recordings.wiring import RECORDINGS_DIR
+from orpheus.storage.check import FsckChecker
 from orpheus.storage.feature import StorageFeature
 from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.journal import Journal
@@ -38,6 +40,7 @@ def storage_and_transfers(
         SystemdMounts(systemd),
         config.state_dir / SETTINGS_FILE,
         audit,
+        checker=FsckChecker(),
     )
     sweeper = Sweeper(targets, audit)
     storage = StorageFeature(targets, UdevMonitor(targets), sweeper)

@@ -16,6 +16,7 @@ from orpheus.cli.client import AgentError
 from orpheus.recordings.store import RecordingStore
 from tests.unit.storage.parts import make_recording
 from tests.unit.storage.test_feature import USB, Unit
+from tests.unit.storage.test_registry_check import FakeChecker
 
 
 class WsgiClient:
@@ -52,6 +53,21 @@ def test_eject_and_a_hostile_name(unit: Unit, capsys: pytest.CaptureFixture[str]
     assert "orpheusctl:" in capsys.readouterr().err
     assert cli_main.main(["storage", "eject", USB]) == 0
     assert capsys.readouterr().out == f"{USB} ejected: the drive can be pulled out\n"
+
+
+def test_check_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checker = FakeChecker([("clean", "e2fsck: clean"), ("errors", "errors left uncorrected")])
+    unit = Unit(tmp_path, checker)
+    monkeypatch.setattr(cli_main, "AgentClient", lambda socket: WsgiClient(unit))
+    assert cli_main.main(["storage", "check", USB]) == 1  # read-only now: not a success
+    assert capsys.readouterr().out == f"{USB}: errors, read-only: errors left uncorrected\n"
+    assert cli_main.main(["storage", "check", "internal"]) == 1
+    assert "not checked" in capsys.readouterr().err
+    checker.outcomes.append(("fixed", "errors fixed"))
+    assert cli_main.main(["storage", "check", USB, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["check"]["result"] == "fixed"
 
 
 def test_move_with_filters_waits_for_its_job(

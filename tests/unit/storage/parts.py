@@ -13,6 +13,7 @@ from typing import Any
 
 from orpheus.privacy import age
 from orpheus.recordings.store import RecordingStore
+from orpheus.storage.check import Checker
 from orpheus.storage.devices import UsbVolume
 from orpheus.storage.mounts import MountError
 from orpheus.storage.registry import StorageTargets
@@ -100,7 +101,10 @@ class Audit:
 
 
 def registry(
-    tmp_path: Path, mounter: DirectoryMounter | None = None, audit: Audit | None = None
+    tmp_path: Path,
+    mounter: DirectoryMounter | None = None,
+    audit: Audit | None = None,
+    checker: Checker | None = None,
 ) -> StorageTargets:
     (tmp_path / "data").mkdir(exist_ok=True)  # the data partition is always there
     return StorageTargets(
@@ -110,6 +114,7 @@ def registry(
         tmp_path / "data" / "orpheus" / "storage.json",
         audit or Audit(),
         mounted=Path.is_dir,
+        checker=checker,
     )
 
 

@@ -17,20 +17,22 @@ from orpheus.auth import PasswordStore
 from orpheus.jobs.feature import JobsFeature
 from orpheus.jobs.registry import JobRegistry
 from orpheus.recordings.store import RecordingStore
+from orpheus.storage.check import Checker
 from orpheus.storage.feature import StorageFeature
 from orpheus.storage.journal import Journal
 from orpheus.storage.transfer_feature import TransferFeature
 from orpheus.storage.transfer_job import Transfers
 from tests.unit.api.wsgi_client import Answer, call
 from tests.unit.storage.parts import SANDISK_VFAT, Audit, make_recording, registry
+from tests.unit.storage.test_registry_check import AT, FakeChecker
 
 USB = "usb-5e1c-8a2f"
 
 
 class Unit:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, checker: Checker | None = None) -> None:
         self.audit = Audit()
-        self.targets = registry(tmp_path, audit=self.audit)
+        self.targets = registry(tmp_path, audit=self.audit, checker=checker)
         self.targets.device_added(SANDISK_VFAT)
         self.jobs = JobRegistry()
         journal = Journal(tmp_path / "data/orpheus/recordings-transfer.json")
@@ -84,6 +86,20 @@ def test_set_default_and_eject(unit: Unit) -> None:
     assert unit.ask("POST", "/api/v1/storage/internal/eject", {}).status == 409
     assert unit.ask("POST", f"/api/v1/storage/{USB}/eject", {}).json() == {"ejected": USB}
     assert unit.ask("POST", f"/api/v1/storage/{USB}/eject", {}).status == 404
+
+
+def test_check_again_answers_the_result_and_the_listing_shows_it(tmp_path: Path) -> None:
+    checker = FakeChecker([("errors", "errors left uncorrected: e2fsck: 4"), ("clean", "ok")])
+    unit = Unit(tmp_path, checker)
+    listed = unit.ask("GET", "/api/v1/storage").json()["targets"][1]
+    assert (listed["state"], listed["check"]["result"]) == ("read-only", "errors")
+    answer = unit.ask("POST", f"/api/v1/storage/{USB}/check", {})
+    assert answer.status == 200, answer.body
+    assert answer.json() == {"target": USB, "state": unit.targets.get(USB).measure()["state"],
+                             "check": {"result": "clean", "detail": "ok", "at": AT}}  # fmt: skip
+    assert unit.ask("POST", "/api/v1/storage/internal/check", {}).status == 409
+    assert unit.ask("POST", "/api/v1/storage/usb-0000-0000/check", {}).status == 404
+    assert unit.ask("POST", "/api/v1/storage/..%2Fetc/check", {}).status in (400, 404)
 
 
 def test_a_move_is_a_job_that_the_eject_waits_for(unit: Unit) -> None:
