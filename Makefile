@@ -54,7 +54,7 @@ venv: $(VENV)/.installed $(VENV)/.nftables
 
 ## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU)
 test: venv host-tools lint image
-	$(VENV)/bin/pytest --board $(BOARD) --durations=15
+	$(VENV)/bin/pytest --board $(BOARD) --durations=40
 
 ## test-update-faults: only the update walk, with its fault part (never-booting firmware, power cuts)
 test-update-faults: venv host-tools lint image
