@@ -334,6 +334,21 @@ class Vm:
                 sock.sendall(json.dumps({"execute": command}).encode() + b"\n")
                 reader.readline()
 
+    def qmp(self, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """One QMP command with arguments; its answer (events before it are skipped)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10.0)
+            sock.connect(str(self.qmp_path))
+            reader = sock.makefile("rb")
+            reader.readline()  # greeting
+            sock.sendall(json.dumps({"execute": "qmp_capabilities"}).encode() + b"\n")
+            reader.readline()
+            sock.sendall(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
+            while True:
+                answer: dict[str, Any] = json.loads(reader.readline())
+                if "event" not in answer:
+                    return answer
+
     def shutdown(self, timeout: float = SHUTDOWN_TIMEOUT_SECONDS) -> bool:
         """ACPI power button, as a person would press it; returns True if the guest powered off."""
         if not self.running():

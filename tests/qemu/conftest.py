@@ -20,6 +20,8 @@ def vm(image: Path, ssh_key: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         image=image,
         workdir=tmp_path_factory.mktemp("vm"),
         ssh_public_key=ssh_key.with_suffix(".pub").read_text().strip(),
+        # test_usb.py plugs USB drives into this controller through QMP
+        extra_args=["-device", "qemu-xhci,id=xhci"],
     )
     guest = Vm(config)
     guest.start()
