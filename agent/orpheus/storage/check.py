@@ -124,7 +124,7 @@ class FsckChecker:
 
     def check(self, volume: UsbVolume) -> CheckResult:
         """The volume checked through its by-UUID link (the name it is mounted by)."""
-        return self.check_path(volume.fs_type, Path(f"/dev/disk/by-uuid/{volume.uuid}"))
+        return self.check_path(volume.fs_type, Path(volume.by_uuid))
 
     def check_path(self, fs_type: str, path: Path) -> CheckResult:
         if not path.exists():

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 SUPPORTED_FILESYSTEMS = frozenset({"vfat", "exfat", "ext4"})
 # vfat and exFAT: a 32-bit serial as XXXX-XXXX; ext4: an RFC 4122 UUID.
+_WRITTEN = re.compile(r"[0-9A-Fa-f-]{9,36}")  # the same forms in either case (see _UUID)
 _UUID = re.compile(r"[0-9a-f]{4}-[0-9a-f]{4}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 _DEVICE = re.compile(r"/dev/sd[a-z]{1,3}[0-9]{0,3}")
 _FS_TYPE = re.compile(r"[a-z0-9_]{1,16}")
@@ -32,6 +33,14 @@ class UsbVolume:
     fs_type: str
     device: str  # /dev/sdXN, for messages only: mounts go by UUID
     label: str  # shown only, never used as a name
+    # The UUID as the drive writes it and udev names its /dev/disk/by-uuid link (vfat and
+    # exFAT in capitals); checked like uuid. Empty: the same as uuid.
+    written_uuid: str = ""
+
+    @property
+    def by_uuid(self) -> str:
+        """The device's link, what the check opens and the mount unit binds to."""
+        return f"/dev/disk/by-uuid/{self.written_uuid or self.uuid}"
 
     @property
     def name(self) -> str:
@@ -68,7 +77,9 @@ def usb_volume(properties: Mapping[str, str]) -> UsbVolume | None:
     if fs_type not in SUPPORTED_FILESYSTEMS and _UUID.fullmatch(raw_uuid.lower()) is None:
         return UsbVolume("", fs_type, device, shown_label(properties.get("ID_FS_LABEL", "")))
     uuid = checked_uuid(raw_uuid)
-    return UsbVolume(uuid, fs_type, device, shown_label(properties.get("ID_FS_LABEL", "")))
+    written = raw_uuid if _WRITTEN.fullmatch(raw_uuid) else ""
+    label = shown_label(properties.get("ID_FS_LABEL", ""))
+    return UsbVolume(uuid, fs_type, device, label, written)
 
 
 def shown_label(text: str) -> str:

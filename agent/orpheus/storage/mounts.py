@@ -63,7 +63,7 @@ def mount_options(volume: UsbVolume, *, read_only: bool) -> str:
 def unit_properties(volume: UsbVolume, where: Path, *, read_only: bool) -> list[UnitProperty]:
     return [
         ("Description", "s", f"Orpheus recordings storage {volume.name}"),
-        ("What", "s", f"/dev/disk/by-uuid/{volume.uuid}"),
+        ("What", "s", volume.by_uuid),
         ("Where", "s", str(where)),
         ("Type", "s", volume.fs_type),
         ("Options", "s", mount_options(volume, read_only=read_only)),

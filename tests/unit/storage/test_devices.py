@@ -27,6 +27,7 @@ def test_a_vfat_stick_is_named_by_its_uuid() -> None:
         "usb-5e1c-8a2f", "vfat", "/dev/sdb1", "ARCHIVE",
     )  # fmt: skip
     assert volume.supported
+    assert volume.by_uuid == "/dev/disk/by-uuid/5E1C-8A2F"  # udev's link, as the drive writes it
 
 
 def test_an_ext4_uuid_is_lowercased() -> None:

@@ -39,7 +39,8 @@ def test_a_usb_volume_mounts_by_uuid_without_devices_setuid_or_executables() -> 
     unit = "run-orpheus-storage-usb\\x2d5e1c\\x2d8a2f.mount"
     assert systemd.calls == [("start-transient", unit)]
     properties = {name: value for name, _kind, value in systemd.transient[unit]}
-    assert properties["What"] == "/dev/disk/by-uuid/5e1c-8a2f"
+    # udev's link spells the UUID as the drive writes it (vfat: capitals); the name is lowercase
+    assert properties["What"] == "/dev/disk/by-uuid/5E1C-8A2F"
     assert properties["Where"] == str(where) and properties["Type"] == "vfat"
     options = properties["Options"].split(",")
     assert {"nodev", "nosuid", "noexec", "noatime", "rw", "fmask=0177"} <= set(options)
