@@ -3,7 +3,8 @@
 Asterisk never records onto a USB drive (or a NAS): it records into RAM, the spool encrypts
 onto the data partition (internal), and when the recording is finished the spool hands its id
 here. The PBX's recording settings choose where recordings go (`storage`: internal, usb or
-nas); `usb` means the storage's default target (`PUT /api/v1/storage/default`). A recording
+nas); `usb` and `nas` mean the storage's default target (`PUT /api/v1/storage/default`),
+which must be a USB drive or a NAS (nas-<word>) respectively. A recording
 for another target is pending: its id is kept in a small file of the agent's state (so an
 agent restarted with pending ones moves them after its start), and one worker moves the
 pending ones, oldest first, one at a time, with the verified copy of transfer.py (SHA-256
@@ -151,12 +152,11 @@ class Placement:
             return None, f"the recording settings cannot be read ({error})"
         if storage == INTERNAL:
             return INTERNAL, ""
-        if storage == "nas":
-            return None, "the recording settings choose a NAS: NAS targets are not supported yet"
         default = self.targets.default()
-        if default == INTERNAL:
+        kind = "NAS" if storage == "nas" else "USB drive"
+        if not default.startswith("nas-" if storage == "nas" else "usb-"):
             return None, (
-                "the recording settings choose a USB drive but none is the default storage "
+                f"the recording settings choose a {kind} but none is the default storage "
                 "target (PUT /api/v1/storage/default)"
             )
         return default, ""
