@@ -197,8 +197,8 @@ Measure = Callable[[], dict[str, Any]]
 
 class BoundedMeasure:
     """A target's measure (statvfs, the recordings' folder) run in a worker thread and
-    cached: `get()` never waits more than `wait_seconds` (and only the call that starts a
-    worker waits). A result younger than
+    cached: `get()` waits (at most `wait_seconds`) only when nothing is cached yet; else it
+    answers the last result and a worker refreshes it behind. A result younger than
     `fresh_seconds` is reused; a worker still out after `timeout_seconds` makes the answer
     unreachable (one worker at a time: a hung call holds one thread, never more)."""
 
@@ -242,7 +242,7 @@ class BoundedMeasure:
                 self._worker = threading.Thread(target=self._run, name="nas-measure", daemon=True)
                 self._worker.start()
             done, started = self._done, self._started_at
-        if started_now:  # a worker out already is not waited for again
+        if started_now and self._cached is None:  # else the last answer, refreshed behind
             done.wait(self._wait)
         with self._lock:
             if done.is_set() and self._cached is not None:
