@@ -1,6 +1,6 @@
 """The "storage" area of ORPHEUS-MIB: the storage registry's targets (storage/registry.py),
 as GET /api/v1/storage lists them: internal always, each USB drive from its plug to its
-unplug or eject, each NAS from its addition to its removal (its label: the share).
+unplug or eject, each NAS from its addition to its removal (its label: its host).
 
 Each row is measured at each refresh (Target.measure: nothing cached that a pulled drive
 could make wrong; a NAS's measure is bounded and cached a moment, so a dead NAS never holds

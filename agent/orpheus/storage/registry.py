@@ -415,8 +415,9 @@ class StorageTargets:
 
     def _nas_target(self, spec: NasSpec) -> Target:
         where = self.mount_root / spec.name
+        # The label: the host (SNMP's orpheusStorageLabel holds 32 characters of [A-Za-z0-9.-]).
         target = Target(spec.name, "nas", where, where / USB_RECORDINGS_DIR, spec.fs_type,
-                        spec.source, spec.source)  # fmt: skip
+                        spec.source, spec.host[:32])  # fmt: skip
         if self._mounted is not None:
             target.mounted = self._mounted
         target.error = f"{spec.name} is being mounted"
@@ -542,6 +543,8 @@ class StorageTargets:
         if reason:
             raise TargetRefused(f"{name} is in use: {reason}")
         with self._lock:
+            if name in self._mounting:
+                raise TargetRefused(f"{name} is being mounted: remove it in a few seconds")
             self._nas.pop(name, None)
             spec = self._specs.pop(name, None)
             self._nas_state.pop(name, None)

@@ -423,7 +423,7 @@ def test_snmp_lists_the_nas(unit: Unit) -> None:
     assert unit.add("nas-archive", NFS).status == 200
     rows = StorageValues(unit.targets)()["targets"]
     assert [r["name"] for r in rows] == ["internal", "nas-archive"]
-    assert rows[1]["label"] == "nas.example:/srv/recordings" and rows[1]["index"] == 2
+    assert rows[1]["label"] == "nas.example" and rows[1]["index"] == 2
 
 
 # Removal.
