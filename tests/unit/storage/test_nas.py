@@ -56,8 +56,10 @@ class NasMounter:
         self.mounts: list[tuple[NasSpec, Path, Path | None]] = []
         self.unmounted: list[Path] = []
         self.failure: str | None = None
+        self.attempts = 0
 
     def mount_nas(self, spec: NasSpec, where: Path, credentials: Path | None) -> None:
+        self.attempts += 1
         if self.failure:
             raise MountError(self.failure)
         where.mkdir(parents=True, exist_ok=True)
@@ -515,3 +517,59 @@ def test_cli_builds_the_nas_body(monkeypatch: pytest.MonkeyPatch) -> None:
                 _args(smb="//nas/share")):  # fmt: skip
         with pytest.raises(AgentError):
             nas_body(bad)
+
+
+def test_orpheusctl_add_nas_list_and_remove(
+    unit: Unit, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orpheus.cli import main as cli_main
+
+    class Client:
+        def request(self, method: str, path: str, body: Any = None) -> Any:
+            answer = unit.ask(method, path, body)
+            if answer.status >= 400:
+                raise AgentError(answer.json()["error"])
+            return answer.json()
+
+    monkeypatch.setattr(cli_main, "AgentClient", lambda socket: Client())
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(PASSWORD + "\n"))
+    argv = ["storage", "add-nas", "nas-office", "--smb", "//192.0.2.20/recordings",
+            "--username", "pbx", "--password-stdin"]  # fmt: skip
+    assert cli_main.main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("nas-office added (//192.0.2.20/recordings), ")
+    assert PASSWORD not in out
+    unit.mounted("nas-office")
+    assert cli_main.main(["storage", "list"]) == 0
+    assert "nas-office" in capsys.readouterr().out
+    assert cli_main.main(["storage", "add-nas", "nas-bad", "--nfs", "a,b:/srv"]) == 1
+    assert "orpheusctl:" in capsys.readouterr().err
+    assert cli_main.main(["storage", "remove", "nas-office"]) == 0
+    assert capsys.readouterr().out == "nas-office removed: unmounted, its credentials deleted\n"
+
+
+def test_the_watch_mounts_the_kept_nas_at_start_and_stops(unit: Unit) -> None:
+    assert unit.add("nas-archive", NFS).status == 200
+    mounter = NasMounter()
+    mounter.failure = "cannot mount nas-archive: no route to host"
+    restarted = StorageTargets(
+        unit.tmp_path / "data" / "recordings", unit.tmp_path / "run" / "storage", UsbMounter(),
+        unit.state_dir / "storage.json", Audit(), mounted=Path.is_dir, nas_mounter=mounter,
+        credentials=Credentials(unit.state_dir / "nas"), remount_seconds=0.0,
+        nas_bounds={"wait_seconds": 0.2, "timeout_seconds": 0.3, "fresh_seconds": 0.0},
+    )  # fmt: skip
+    feature = StorageFeature(restarted, nas_watch_seconds=0.02)
+    feature.start()
+    try:
+        deadline = time.monotonic() + 3
+        while mounter.attempts < 3:  # failing: mounted again at each watch tick
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert restarted.get("nas-archive").error.endswith("no route to host")
+        mounter.failure = None
+        while restarted.get("nas-archive").error:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert [where for _, where, _ in mounter.mounts] == [restarted.get("nas-archive").root]
+    finally:
+        feature.stop()
