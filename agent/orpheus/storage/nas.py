@@ -17,6 +17,7 @@ not come back in time makes the target `unreachable`.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import re
 import threading
@@ -24,10 +25,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from orpheus import files
 from orpheus.dbus.systemd import UnitProperty
+from orpheus.recordings.store import RecordingStore
 from orpheus.storage.mounts import MOUNT_OPTIONS
 
 NasKind = Literal["nfs", "smb"]
@@ -261,3 +263,54 @@ class BoundedMeasure:
             self._cached, self._cached_at = result, self._clock()
             self._worker = None
             self._done.set()
+
+
+class BoundedStore(RecordingStore):
+    """A NAS's recordings as the request paths read them (the recordings list, one
+    recording's facts, the CDR's fields): each call in a worker thread, bounded; a NAS that
+    does not answer in time is an OSError (ETIMEDOUT), which those paths already treat as a
+    target gone. While a call is still out, the next ones fail at once (one thread held)."""
+
+    def __init__(self, directory: Path, timeout_seconds: float = 2.0) -> None:
+        super().__init__(directory)
+        self._timeout = timeout_seconds
+
+    def recordings(self) -> list[dict[str, Any]]:
+        return self._bounded(super().recordings)
+
+    def get(self, recording_id: str) -> dict[str, Any]:
+        return self._bounded(lambda: RecordingStore.get(self, recording_id))
+
+    def annotate(self, recording_id: str, fields: dict[str, Any]) -> None:
+        self._bounded(lambda: RecordingStore.annotate(self, recording_id, fields))
+
+    def _bounded(self, call: Callable[[], _T]) -> _T:
+        with _OUT_LOCK:
+            if self.directory in _OUT:
+                raise OSError(errno.ETIMEDOUT, f"{self.directory}: the NAS does not answer")
+            _OUT.add(self.directory)
+        answer: list[_T] = []
+        failure: list[BaseException] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                answer.append(call())
+            except BaseException as error:  # noqa: BLE001 - raised again on the caller's side
+                failure.append(error)
+            finally:
+                with _OUT_LOCK:
+                    _OUT.discard(self.directory)
+                done.set()
+
+        threading.Thread(target=run, name="nas-read", daemon=True).start()
+        if not done.wait(self._timeout):
+            raise OSError(errno.ETIMEDOUT, f"{self.directory}: the NAS does not answer")
+        if failure:
+            raise failure[0]
+        return answer[0]
+
+
+_T = TypeVar("_T")
+_OUT: set[Path] = set()  # the NAS folders with a bounded call still out
+_OUT_LOCK = threading.Lock()

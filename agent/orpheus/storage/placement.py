@@ -34,6 +34,7 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.files import is_disk_full
 from orpheus.recordings.names import is_recording_id
 from orpheus.recordings.store import NoSuchRecording, RecordingStore
+from orpheus.storage.nas import BoundedStore
 from orpheus.storage.registry import AGENT_USER, NoSuchTarget, StorageTargets
 from orpheus.storage.targets import INTERNAL, Target
 from orpheus.storage.transfer import Copier, Side, Skipped, VerifyFailed
@@ -326,8 +327,13 @@ class Placement:
 
     def other_stores(self) -> list[RecordingStore]:
         """The stores of the targets other than internal, reachable now (the recordings
-        list shows what was moved there)."""
-        return [t.store for t in self.targets.targets() if t.kind != INTERNAL and t.reachable()]
+        list shows what was moved there); a NAS's is read with a bound (a dead one times
+        out instead of holding the request)."""
+        return [
+            BoundedStore(t.recordings_dir) if t.kind == "nas" else t.store
+            for t in self.targets.targets()
+            if t.kind != INTERNAL and t.reachable()
+        ]
 
     def using(self, name: str) -> str | None:
         """Why a target may not be ejected now: a recording being moved to it, or None."""

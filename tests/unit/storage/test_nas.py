@@ -573,3 +573,36 @@ def test_the_watch_mounts_the_kept_nas_at_start_and_stops(unit: Unit) -> None:
         assert [where for _, where, _ in mounter.mounts] == [restarted.get("nas-archive").root]
     finally:
         feature.stop()
+
+
+def test_a_nas_store_read_on_a_request_is_bounded(unit: Unit) -> None:
+    """The recordings list reads a NAS's store through BoundedStore: a hung read is an
+    OSError within its bound, and while it is out the next read fails at once."""
+    from orpheus.storage.nas import BoundedStore
+
+    assert unit.add("nas-archive", NFS).status == 200
+    target = unit.targets.get("nas-archive")
+    make_recording(target.store, "1764650000.1")
+    settings = {"enabled": True, "storage": "nas"}
+    placement = Placement(unit.targets, lambda: settings, unit.state_dir / PENDING_FILE)
+    (store,) = placement.other_stores()
+    assert isinstance(store, BoundedStore)
+    assert [f["id"] for f in store.recordings()] == ["1764650000.1"]
+    assert store.get("1764650000.1")["id"] == "1764650000.1"
+    release = threading.Event()
+    hung = BoundedStore(target.recordings_dir, timeout_seconds=0.2)
+    started = time.monotonic()
+    with pytest.raises(OSError, match="does not answer"):
+        hung._bounded(release.wait)
+    with pytest.raises(OSError, match="does not answer"):
+        hung.recordings()  # the first read still out: refused at once
+    assert time.monotonic() - started < 1.0
+    release.set()
+    deadline = time.monotonic() + 2
+    while True:  # the stuck read ended: reads go through again
+        try:
+            assert len(hung.recordings()) == 1
+            break
+        except OSError:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
