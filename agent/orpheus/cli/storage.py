@@ -1,16 +1,21 @@
-"""orpheusctl storage list|eject|check|set-default|retention: where recordings are kept."""
+"""orpheusctl storage list|add-nas|remove|eject|check|set-default|retention: where
+recordings are kept."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import re
+import sys
 
 from orpheus.cli.client import AgentClient, AgentError, api_path
 from orpheus.cli.output import human_bytes, print_json
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("storage", help="recordings storage: internal and USB drives")
+    parser = commands.add_parser(
+        "storage", help="recordings storage: internal, USB drives and NAS shares"
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="every target: state, size, free, recordings")
     listing.add_argument("--json", action="store_true", help="print the API's JSON")
@@ -46,6 +51,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     retention.add_argument("--json", action="store_true", help="print the API's JSON")
     retention.set_defaults(func=set_retention)
+    add_nas = actions.add_parser(
+        "add-nas",
+        help="add a NAS: an NFS v4 export or an SMB share (the password is read from the "
+        "terminal or standard input, never from the command line)",
+    )
+    add_nas.add_argument("name", help="the target's name: nas-<word>, e.g. nas-archive")
+    source = add_nas.add_mutually_exclusive_group(required=True)
+    source.add_argument("--nfs", metavar="HOST:/EXPORT", help="an NFS export")
+    source.add_argument("--smb", metavar="//HOST/SHARE", help="an SMB/CIFS share")
+    add_nas.add_argument("--username", help="the SMB user")
+    add_nas.add_argument("--domain", help="the SMB domain (workgroup)")
+    add_nas.add_argument(
+        "--password-stdin", action="store_true", help="read the SMB password from standard input"
+    )
+    add_nas.add_argument("--json", action="store_true", help="print the API's JSON")
+    add_nas.set_defaults(func=add_nas_target)
+    remove = actions.add_parser("remove", help="remove a NAS (unmounted, its credentials deleted)")
+    remove.add_argument("name", help="the NAS, e.g. nas-archive (see storage list)")
+    remove.set_defaults(func=remove_target)
 
 
 _NONE = object()  # "none": the limit removed (null in the API), unlike an option left out
@@ -144,4 +168,46 @@ def set_retention(args: argparse.Namespace, client: AgentClient) -> int:
         return 0
     limits = _limits(retention)
     print(f"{args.name}: " + ("no limit" if limits == "-" else f"retention {limits}, oldest first"))
+    return 0
+
+
+def nas_body(args: argparse.Namespace) -> dict[str, str]:
+    """POST /api/v1/storage/nas's body from the options; the agent checks every field."""
+    if args.nfs is not None:
+        host, colon, export = str(args.nfs).partition(":")
+        if not colon or not export.startswith("/"):
+            raise AgentError(
+                f"--nfs is HOST:/EXPORT, e.g. nas.example:/srv/recordings: {args.nfs!r}"
+            )
+        return {"name": args.name, "kind": "nfs", "host": host, "share": export}
+    text = str(args.smb)
+    host, slash, share = text[2:].partition("/") if text.startswith("//") else ("", "", "")
+    if not host or not slash or not share:
+        raise AgentError(f"--smb is //HOST/SHARE, e.g. //nas.example/recordings: {text!r}")
+    if not args.username:
+        raise AgentError("an SMB share needs --username")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password of {args.username} on //{host}/{share}: ")
+    body = {"name": args.name, "kind": "smb", "host": host, "share": share,
+            "username": args.username, "password": password}  # fmt: skip
+    if args.domain:
+        body["domain"] = args.domain
+    return body
+
+
+def add_nas_target(args: argparse.Namespace, client: AgentClient) -> int:
+    answer = client.request("POST", "/api/v1/storage/nas", nas_body(args))
+    if args.json:
+        print_json(answer)
+        return 0
+    message = f": {answer['message']}" if answer.get("message") else ""
+    print(f"{answer['name']} added ({answer['device']}), {answer['state']}{message}")
+    return 0
+
+
+def remove_target(args: argparse.Namespace, client: AgentClient) -> int:
+    answer = client.request("DELETE", api_path("storage", args.name))
+    print(f"{answer['removed']} removed: unmounted, its credentials deleted")
     return 0

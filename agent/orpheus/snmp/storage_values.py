@@ -1,13 +1,15 @@
 """The "storage" area of ORPHEUS-MIB: the storage registry's targets (storage/registry.py),
 as GET /api/v1/storage lists them: internal always, each USB drive from its plug to its
-unplug or eject.
+unplug or eject, each NAS from its addition to its removal (its label: its host).
 
 Each row is measured at each refresh (Target.measure: nothing cached that a pulled drive
-could make wrong). A target that is not mounted (unreachable, unsupported) has a row with
-its state, mounted=false and no figures. The index of a target is 1 for internal and, for a
-drive, the next free number the first time the agent sees it: kept while the agent runs (a
-drive pulled and plugged in again has its index back), handed out again in plug order at
-the next start; the name (usb-<uuid>) is what identifies a drive.
+could make wrong; a NAS's measure is bounded and cached a moment, so a dead NAS never holds
+the refresher: it is unreachable). A target that is not mounted (unreachable, unsupported)
+has a row with its state, mounted=false and no figures. The index of a target is 1 for
+internal and, for a drive or a NAS, the next free number the first time the agent sees it:
+kept while the agent runs (a drive pulled and plugged in again has its index back), handed
+out again in plug order at the next start; the name (usb-<uuid>, nas-<word>) is what
+identifies a target.
 """
 
 from __future__ import annotations

@@ -6,8 +6,11 @@ PUT  /api/v1/storage/default              {"target": "usb-<uuid>"}
 POST /api/v1/storage/<name>/eject         unmounted: the drive can be pulled
 POST /api/v1/storage/<name>/check         unmounted, its filesystem checked, mounted again
 PUT  /api/v1/storage/<name>/retention     {"max_age_days", "max_bytes"} (null: no limit)
+POST /api/v1/storage/nas                  {"name", "kind": nfs|smb, "host", "share", ...}
+DELETE /api/v1/storage/<name>             a NAS unmounted and forgotten
 
-The retention sweeper (retention.py) and the udev monitor run as background work.
+The retention sweeper (retention.py), the udev monitor and the NAS watch (each NAS's state,
+an unreachable one mounted again) run as background work.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from orpheus.api.app import Api, ApiError, json_body
 from orpheus.api.requester import request_user
 from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.mounts import MountError
+from orpheus.storage.nas import BadNas
 from orpheus.storage.placement import Placement
 from orpheus.storage.registry import NoSuchTarget, StorageTargets, TargetRefused
 from orpheus.storage.retention import Limits, Sweeper
@@ -26,6 +30,9 @@ from orpheus.storage.schemas import (
     DEFAULT_ANSWER,
     DEFAULT_REQUEST,
     EJECT_ANSWER,
+    NAS_ANSWER,
+    NAS_REQUEST,
+    REMOVE_ANSWER,
     RETENTION_ANSWER,
     RETENTION_REQUEST,
     STORAGE,
@@ -47,8 +54,10 @@ class StorageFeature:
         targets: StorageTargets,
         monitor: UdevMonitor | None = None,
         sweeper: Sweeper | None = None,
+        nas_watch_seconds: float | None = None,
     ) -> None:
         self.targets = targets
+        self._nas_watch = nas_watch_seconds  # None: no NAS watch (tests tick by hand)
         self._monitor = monitor
         self.sweeper = sweeper
         self.busy: Busy = _not_busy  # set once the transfers exist (wiring)
@@ -102,8 +111,29 @@ class StorageFeature:
             body=RETENTION_REQUEST,
             response=RETENTION_ANSWER,
         )
+        api.route(
+            "POST",
+            "/api/v1/storage/nas",
+            self.add_nas,
+            area="storage",
+            summary="Add a NAS: an NFS v4 export or an SMB share (its password kept only in a "
+            "root-only credentials file), mounted soft with bounded timeouts",
+            body=NAS_REQUEST,
+            response=NAS_ANSWER,
+        )
+        api.route(
+            "DELETE",
+            "/api/v1/storage/<name>",
+            self.remove,
+            area="storage",
+            params={"name": TARGET_NAME},
+            summary="Remove a NAS (refused while in use or the default target)",
+            response=REMOVE_ANSWER,
+        )
 
     def start(self) -> None:
+        if self._nas_watch is not None:
+            self.targets.start_watch(self._nas_watch)
         if self._monitor is not None:
             self._monitor.start()
         if self.sweeper is not None:
@@ -112,6 +142,8 @@ class StorageFeature:
             self.placement.start()
 
     def stop(self) -> None:
+        if self._nas_watch is not None:
+            self.targets.stop_watch()
         if self._monitor is not None:
             self._monitor.stop()
         if self.sweeper is not None:
@@ -170,3 +202,22 @@ class StorageFeature:
         if self.sweeper is not None:
             self.sweeper.wake()
         return {"target": name, "retention": limits.as_dict()}
+
+    def add_nas(self) -> dict[str, object]:
+        body = json_body()
+        try:
+            target = self.targets.add_nas(str(body["name"]), body, request_user())
+        except BadNas as error:
+            raise ApiError(400, str(error)) from error
+        except TargetRefused as error:
+            raise ApiError(409, str(error)) from error
+        retention = self.targets.retention(target.name).as_dict()
+        return target.measure() | {"default": False, "retention": retention}
+
+    def remove(self, name: str) -> dict[str, object]:
+        try:
+            return {"removed": self.targets.remove_nas(name, request_user(), self.busy)}
+        except NoSuchTarget as error:
+            raise ApiError(404, str(error)) from error
+        except TargetRefused as error:
+            raise ApiError(409, str(error)) from error

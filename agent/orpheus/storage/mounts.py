@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from orpheus.dbus.systemd import Systemd, SystemdError, UnitProperty
 from orpheus.storage.devices import UsbVolume
+
+if TYPE_CHECKING:
+    from orpheus.storage.nas import NasSpec
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,14 @@ class MountError(RuntimeError):
 
 class Mounter(Protocol):
     def mount(self, volume: UsbVolume, where: Path, *, read_only: bool = False) -> None: ...
+
+    def unmount(self, where: Path) -> None: ...
+
+
+class NasMounter(Protocol):
+    """Mounts a NAS (nas.py); credentials: the SMB credentials file, None for NFS."""
+
+    def mount_nas(self, spec: NasSpec, where: Path, credentials: Path | None) -> None: ...
 
     def unmount(self, where: Path) -> None: ...
 
@@ -88,6 +99,21 @@ class SystemdMounts:
             self._systemd.start_transient_unit(unit_name(where), properties)
         except SystemdError as error:
             raise MountError(f"cannot mount {volume.name} ({volume.device}): {error}") from error
+
+    def mount_nas(self, spec: NasSpec, where: Path, credentials: Path | None) -> None:
+        """Never a syscall on the mount point (a dead NAS would hang it): systemd's view."""
+        from orpheus.storage.nas import nas_unit_properties
+
+        unit = unit_name(where)
+        try:
+            if self._systemd.active_state(unit) == "active":  # outlived an agent restart
+                return
+            where.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._systemd.start_transient_unit(unit, nas_unit_properties(spec, where, credentials))
+        except SystemdError as error:
+            raise MountError(f"cannot mount {spec.name} ({spec.source}): {error}") from error
+        except OSError as error:
+            raise MountError(f"cannot mount {spec.name}: {error}") from error
 
     def unmount(self, where: Path) -> None:
         try:

@@ -3,7 +3,8 @@
 Asterisk never records onto a USB drive (or a NAS): it records into RAM, the spool encrypts
 onto the data partition (internal), and when the recording is finished the spool hands its id
 here. The PBX's recording settings choose where recordings go (`storage`: internal, usb or
-nas); `usb` means the storage's default target (`PUT /api/v1/storage/default`). A recording
+nas); `usb` and `nas` mean the storage's default target (`PUT /api/v1/storage/default`),
+which must be a USB drive or a NAS (nas-<word>) respectively. A recording
 for another target is pending: its id is kept in a small file of the agent's state (so an
 agent restarted with pending ones moves them after its start), and one worker moves the
 pending ones, oldest first, one at a time, with the verified copy of transfer.py (SHA-256
@@ -33,6 +34,7 @@ from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.files import is_disk_full
 from orpheus.recordings.names import is_recording_id
 from orpheus.recordings.store import NoSuchRecording, RecordingStore
+from orpheus.storage.nas import BoundedStore
 from orpheus.storage.registry import AGENT_USER, NoSuchTarget, StorageTargets
 from orpheus.storage.targets import INTERNAL, Target
 from orpheus.storage.transfer import Copier, Side, Skipped, VerifyFailed
@@ -151,12 +153,11 @@ class Placement:
             return None, f"the recording settings cannot be read ({error})"
         if storage == INTERNAL:
             return INTERNAL, ""
-        if storage == "nas":
-            return None, "the recording settings choose a NAS: NAS targets are not supported yet"
         default = self.targets.default()
-        if default == INTERNAL:
+        kind = "NAS" if storage == "nas" else "USB drive"
+        if not default.startswith("nas-" if storage == "nas" else "usb-"):
             return None, (
-                "the recording settings choose a USB drive but none is the default storage "
+                f"the recording settings choose a {kind} but none is the default storage "
                 "target (PUT /api/v1/storage/default)"
             )
         return default, ""
@@ -326,8 +327,13 @@ class Placement:
 
     def other_stores(self) -> list[RecordingStore]:
         """The stores of the targets other than internal, reachable now (the recordings
-        list shows what was moved there)."""
-        return [t.store for t in self.targets.targets() if t.kind != INTERNAL and t.reachable()]
+        list shows what was moved there); a NAS's is read with a bound (a dead one times
+        out instead of holding the request)."""
+        return [
+            BoundedStore(t.recordings_dir) if t.kind == "nas" else t.store
+            for t in self.targets.targets()
+            if t.kind != INTERNAL and t.reachable()
+        ]
 
     def using(self, name: str) -> str | None:
         """Why a target may not be ejected now: a recording being moved to it, or None."""

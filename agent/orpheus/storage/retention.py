@@ -219,7 +219,10 @@ class Sweeper:
         if not target.reachable() or target.read_only:
             return []
         try:
-            if os.statvfs(target.root).f_flag & os.ST_RDONLY:
+            if target.kind == "nas":  # its cached, bounded measure: no statvfs on a dead NAS
+                if target.measure()["state"] == "read-only":
+                    return []
+            elif os.statvfs(target.root).f_flag & os.ST_RDONLY:
                 return []
             descriptor = os.open(target.recordings_dir, _DIRECTORY_FLAGS)
         except FileNotFoundError:

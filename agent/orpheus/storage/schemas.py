@@ -5,13 +5,24 @@ from __future__ import annotations
 from orpheus.api.schema import ERROR_KEYWORD, Schema, obj, string
 from orpheus.recordings.selection import MAX_AGE_DAYS
 from orpheus.storage.check import CHECK_OUTCOMES
+from orpheus.storage.nas import (
+    DOMAIN_PATTERN,
+    EXPORT_PATTERN,
+    HOST_PATTERN,
+    MAX_PASSWORD,
+    NAS_KINDS,
+    NAS_NAME_PATTERN,
+    SHARE_PATTERN,
+    USERNAME_PATTERN,
+)
 from orpheus.storage.registry import TARGET_NAME_PATTERN
 from orpheus.storage.retention import MAX_BYTES, MIN_BYTES
 from orpheus.storage.targets import TARGET_STATES
 
 TARGET_NAME = string(
-    f"^(?:{TARGET_NAME_PATTERN})$", max_length=44, error="a storage target: internal or usb-<uuid>"
-)
+    f"^(?:{TARGET_NAME_PATTERN})$", max_length=44,
+    error="a storage target: internal, usb-<uuid> or nas-<word>",
+)  # fmt: skip
 _COUNT = {"type": ["integer", "null"], "minimum": 0}
 _MAX_AGE_DAYS = {
     "type": ["integer", "null"], "minimum": 1, "maximum": MAX_AGE_DAYS,
@@ -39,7 +50,7 @@ CHECK: Schema = obj(
 TARGET: Schema = obj(
     {
         "name": {"type": "string"},
-        "kind": {"enum": ["internal", "usb"]},
+        "kind": {"enum": ["internal", "usb", "nas"]},
         "state": {"enum": list(TARGET_STATES)},
         "message": {"type": "string"},
         "path": {"type": "string"},
@@ -82,3 +93,26 @@ DEFAULT_ANSWER: Schema = obj({"default": {"type": "string"}}, ("default",))
 EJECT_ANSWER: Schema = obj({"ejected": {"type": "string"}}, ("ejected",))
 CHECK_ANSWER: Schema = obj({"target": {"type": "string"}, "state": {"enum": list(TARGET_STATES)},
                            "check": CHECK}, ("target", "state", "check"))  # fmt: skip
+# A NAS (nas.py): every field checked again there; the password is only written to the
+# root-only credentials file (never answered, audited or kept in storage.json).
+NAS_REQUEST: Schema = obj(
+    {
+        "name": string(f"^{NAS_NAME_PATTERN}$", max_length=44,
+                       error="a NAS's name: nas-<word> (a-z, 0-9, '-')"),
+        "kind": {"enum": list(NAS_KINDS)},
+        "host": string(f"^{HOST_PATTERN}$", max_length=253,
+                       error="a hostname or an IPv4 address (no spaces, commas or options)"),
+        "share": {"type": "string", "maxLength": 1300, "anyOf": [
+            {"pattern": f"^{EXPORT_PATTERN}$"}, {"pattern": f"^{SHARE_PATTERN}$"}],
+            ERROR_KEYWORD: "an NFS export (/srv/recordings) or an SMB share (recordings): "
+                           "letters, digits, '.', '_', '-' and '/'"},
+        "username": string(f"^{USERNAME_PATTERN}$", max_length=64, error="an SMB username"),
+        "password": {"type": "string", "minLength": 1, "maxLength": MAX_PASSWORD,
+                     "pattern": "^[^\\n\\r\\x00]*$", ERROR_KEYWORD: "an SMB password: 1 to "
+                     f"{MAX_PASSWORD} characters, no line break"},
+        "domain": string(f"^(?:{DOMAIN_PATTERN})?$", max_length=64, error="an SMB domain"),
+    },
+    ("name", "kind", "host", "share"),
+)  # fmt: skip
+NAS_ANSWER: Schema = TARGET
+REMOVE_ANSWER: Schema = obj({"removed": {"type": "string"}}, ("removed",))

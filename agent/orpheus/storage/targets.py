@@ -1,6 +1,7 @@
 """One storage target: where its recordings are, and what it reports (state, size, free,
 number and bytes of recordings), measured at each call: nothing is cached that a pulled
-drive could make wrong."""
+drive could make wrong. A NAS is the exception: its measure runs in a worker thread with a
+bound, cached a moment (nas.BoundedMeasure), so a dead server never blocks the caller."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orpheus.recordings.store import AUDIO_SUFFIX, RecordingStore
 from orpheus.storage.check import CheckResult
+
+if TYPE_CHECKING:
+    from orpheus.storage.nas import BoundedMeasure
 
 TargetState = Literal["mounted", "read-only", "unreachable", "full", "unsupported"]
 TARGET_STATES = ("mounted", "read-only", "unreachable", "full", "unsupported")
@@ -24,8 +28,8 @@ FULL_BELOW_BYTES = 64 * 1024 * 1024
 
 @dataclass
 class Target:
-    name: str  # "internal", "usb-<uuid>"
-    kind: Literal["internal", "usb"]
+    name: str  # "internal", "usb-<uuid>", "nas-<word>"
+    kind: Literal["internal", "usb", "nas"]
     root: Path  # the filesystem's mount point (the data partition's directory for internal)
     recordings_dir: Path
     fs_type: str = ""
@@ -39,16 +43,31 @@ class Target:
     # Whether root is still the drive's mount point: a pulled drive leaves an empty
     # directory whose figures would be the RAM's. The internal target is always there.
     mounted: Callable[[Path], bool] = field(default=os.path.ismount, repr=False)
+    # A NAS: measure() answers from this (a worker thread, bounded, cached).
+    bounded: BoundedMeasure | None = field(default=None, repr=False)
 
     @property
     def store(self) -> RecordingStore:
         return RecordingStore(self.recordings_dir)
 
     def reachable(self) -> bool:
+        if self.bounded is not None:  # never a syscall on a NAS here: its cached measure
+            return not self.error and self.measure()["state"] in ("mounted", "read-only", "full")
+        return self._present()
+
+    def _present(self) -> bool:
         return not self.unsupported and not self.error and self.mounted(self.root)
 
     def measure(self) -> dict[str, Any]:
         """The target's JSON for /api/v1/storage."""
+        if self.bounded is not None and not self.error:
+            return self.bounded.get()
+        return self.measure_now()
+
+    def unreachable(self, message: str) -> dict[str, Any]:
+        return self._answer() | {"state": "unreachable", "message": message}
+
+    def _answer(self) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
@@ -63,11 +82,16 @@ class Target:
         }
         if self.check is not None:
             answer["check"] = self.check.as_dict()
+        return answer
+
+    def measure_now(self) -> dict[str, Any]:
+        """Measured on the caller's thread (a NAS's worker thread for a NAS)."""
+        answer = self._answer()
         if self.unsupported:
             return answer | {"state": "unsupported", "message": f"{self.fs_type} is not supported"}
         if self.error:
             return answer | {"state": "unreachable", "message": self.error}
-        if not self.reachable():
+        if not self._present():
             return answer | {"state": "unreachable", "message": "not mounted"}
         try:
             stats = os.statvfs(self.root)

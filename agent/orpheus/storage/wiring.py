@@ -14,13 +14,15 @@ from orpheus.storage.feature import StorageFeature
 from orpheus.storage.hotplug import UdevMonitor
 from orpheus.storage.journal import Journal
 from orpheus.storage.mounts import SystemdMounts
+from orpheus.storage.nas import CREDENTIALS_DIR, Credentials
 from orpheus.storage.placement import PENDING_FILE, Placement, Settings
 from orpheus.storage.registry import StorageTargets
 from orpheus.storage.retention import Sweeper
 from orpheus.storage.transfer_feature import TransferFeature
 from orpheus.storage.transfer_job import Transfers
 
-MOUNT_DIR = "storage"  # run_dir/storage/usb-<uuid>
+MOUNT_DIR = "storage"  # run_dir/storage/usb-<uuid>, run_dir/storage/nas-<word>
+NAS_WATCH_SECONDS = 10.0  # each NAS's state looked at; an unreachable one mounted again
 SETTINGS_FILE = "storage.json"
 JOURNAL_FILE = "recordings-transfer.json"
 
@@ -34,16 +36,19 @@ def storage_and_transfers(
 ) -> tuple[StorageFeature, TransferFeature]:
     """Storage first: its start mounts the drives already plugged in, which an interrupted
     transfer (resumed at the transfers' start) may need."""
+    mounts = SystemdMounts(systemd)
     targets = StorageTargets(
         config.data_dir / RECORDINGS_DIR,
         config.run_dir / MOUNT_DIR,
-        SystemdMounts(systemd),
+        mounts,
         config.state_dir / SETTINGS_FILE,
         audit,
         checker=FsckChecker(),
+        nas_mounter=mounts,
+        credentials=Credentials(config.state_dir / CREDENTIALS_DIR),
     )
     sweeper = Sweeper(targets, audit)
-    storage = StorageFeature(targets, UdevMonitor(targets), sweeper)
+    storage = StorageFeature(targets, UdevMonitor(targets), sweeper, NAS_WATCH_SECONDS)
     transfers = TransferFeature(
         Transfers(targets, Journal(config.state_dir / JOURNAL_FILE)), jobs, audit
     )
