@@ -3,7 +3,8 @@ guest's xHCI controller): vfat, exFAT and ext4 file system images made on the ho
 ext4 whose root directory was cleared. The guest's own udev, agent, fsck and systemd see them:
 each is checked, mounted by UUID under /run/orpheus/storage as a transient mount unit with
 nodev,nosuid,noexec,noatime, listed in GET /api/v1/storage, and gone when pulled; the damaged
-one is mounted read-only with an alarm. (Real USB hardware is the one part emulated: QEMU's.)
+one is never mounted read-write, and an alarm says why. (Real USB hardware is the one part
+emulated: QEMU's.)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from testbed.vm import Vm
 from tests.qemu.test_boot import PASSWORD, on_guest
 
 STORAGE = "/api/v1/storage"
-DRIVE_MIB = 64
+DRIVE_MIB = 512  # above the 64 MiB a target needs free not to be "full" (sparse files)
 
 
 def make_drive(path: Path, fs_type: str, label: str) -> str:
@@ -120,22 +121,45 @@ def test_a_plugged_drive_is_checked_mounted_by_uuid_listed_and_gone_when_pulled(
     assert not on_guest(vm, ssh_key, "findmnt", "-n", where, check=False).strip()
 
 
-def test_a_drive_with_errors_left_is_mounted_read_only_with_an_alarm(
+def test_a_drive_whose_check_leaves_errors_is_never_mounted_read_write_and_alarms(
     vm: Vm, ssh_key: Path, drives: dict[str, tuple[Path, str]]
 ) -> None:
+    """Its root directory cleared: e2fsck -p leaves that, the agent mounts it read-only, and
+    the kernel refuses even that (no root inode): listed unreachable, with the alarm saying
+    why. (A drive that mounts read-only is covered in tests/unit/storage/test_registry_check.py
+    with a fake checker.)"""
     image, uuid = drives["damaged"]
     name = f"usb-{uuid}"
     plug(vm, "stick-damaged", image)
     try:
-        listed = wait_for(vm, name, present=True)
-        assert listed is not None
-        assert listed["state"] == "read-only", listed
-        assert listed["check"]["result"] in ("errors", "failed"), listed
+        listed = wait_for_check(vm, name)
+        assert listed["check"]["result"] == "errors", listed
+        assert listed["state"] in ("read-only", "unreachable"), listed
         code, status = vm.api("GET", "/api/v1/status", PASSWORD)
-        assert code == 200 and any(name in alarm for alarm in status["alarms"]), status["alarms"]
+        alarms = [alarm for alarm in status["alarms"] if name in alarm]
+        assert code == 200 and alarms, status["alarms"]
+        assert "check found errors" in alarms[0], alarms
         where = f"/run/orpheus/storage/{name}"
-        options = on_guest(vm, ssh_key, "findmnt", "-n", "-o", "OPTIONS", where).strip()
-        assert "ro" in options.split(","), options
+        options = on_guest(vm, ssh_key, "findmnt", "-n", "-o", "OPTIONS", where, check=False)
+        assert "rw" not in options.strip().split(","), options
     finally:
         pull(vm, "stick-damaged")
     assert wait_for(vm, name, present=False) is None
+
+
+def wait_for_check(vm: Vm, name: str, timeout: float = 180.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    found = target(vm, name)
+    while time.monotonic() < deadline:
+        found = target(vm, name)
+        if found is not None and found.get("check") and _settled(found):
+            return found
+        time.sleep(2)
+    raise AssertionError(f"{name}: no check result: {found}")
+
+
+def _settled(found: dict[str, Any]) -> bool:
+    message = str(found["message"])
+    if "being checked" in message:
+        return False
+    return found["state"] != "unreachable" or "cannot mount" in message

@@ -326,6 +326,10 @@ class StorageTargets:
             drive = f"USB drive {target.name} ({target.label or target.device})"
             if check.result == "gone":
                 continue  # pulled out: the unplug ends it, nothing to alarm about
+            if target.error:  # even read-only the kernel would not take it
+                found.append(f"{drive} not mounted: its check found {check.result} "
+                             f"({check.detail}) and {target.error}")  # fmt: skip
+                continue
             found.append(f"{drive} mounted read-only, its check found {check.result}: "
                          f"{check.detail}")  # fmt: skip
         with self._lock:
