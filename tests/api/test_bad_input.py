@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,7 +72,8 @@ def _example(schema: dict[str, Any]) -> str:
     pattern = schema.get("pattern", "")
     if schema.get("type") == "integer":
         return "1"
-    return "1001" if pattern.startswith("^[0-9]") else "abc"
+    candidates = ("abc", "1001", "internal")  # "internal": a storage target's name
+    return next((c for c in candidates if re.search(pattern, c)), "abc")
 
 
 def _cases(spec: dict[str, Any]) -> Iterator[tuple[str, str, str, Any]]:

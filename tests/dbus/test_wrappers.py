@@ -73,7 +73,7 @@ def test_a_usb_drive_is_mounted_by_a_transient_unit_whose_job_is_awaited(
     unit = "run-orpheus-storage-usb\\x2d5e1c\\x2d8a2f.mount"
     assert services.manager.calls == [("StartTransientUnit", unit, "fail")]
     properties = services.manager.transient[unit]
-    assert properties["What"] == "/dev/disk/by-uuid/5e1c-8a2f"
+    assert properties["What"] == "/dev/disk/by-uuid/5E1C-8A2F"  # as udev names the link
     assert properties["Options"].startswith("nodev,nosuid,noexec,noatime,")
     assert properties["LazyUnmount"] is True and properties["Type"] == "vfat"
 
