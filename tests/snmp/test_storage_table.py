@@ -15,15 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from orpheus.config import AgentConfig
-from orpheus.dbus.fakes import FakeSystemd
 from orpheus.recordings.store import RecordingStore
 from orpheus.snmp.feature import SnmpFeature
 from orpheus.snmp.providers import ProviderRegistry
 from orpheus.snmp.storage_values import StorageValues
 from orpheus.storage.registry import StorageTargets
 from tests.snmp.test_unit_snmp import parse_walk
-from tests.snmp.unit import ARC, free_port, wait_for
+from tests.snmp.unit import ARC, host_snmp, wait_for
 from tests.unit.storage.parts import SANDISK_VFAT, make_recording, registry
 
 TABLE = ARC + ".1.6.1.1"  # orpheusStorageEntry
@@ -52,42 +50,11 @@ class Unit:
 
 @pytest.fixture
 def unit(tmp_path: Path) -> Iterator[Unit]:
-    snmp_port, trap_port = free_port(), free_port()
-    trap_log = tmp_path / "traps.log"
-    (tmp_path / "snmptrapd.conf").write_text("disableAuthorization yes\n")
-    receiver = subprocess.Popen(
-        ["snmptrapd", "-f", "-On", "-C", "-c", str(tmp_path / "snmptrapd.conf"),
-         "-Lf", str(trap_log), f"udp:127.0.0.1:{trap_port}"],
-    )  # fmt: skip
-    config = AgentConfig(
-        data_dir=tmp_path / "data",
-        run_dir=tmp_path / "run",
-        snmp_apply_command=(),
-        snmp_agentx_socket=tmp_path / "agentx.sock",
-        snmp_listen=(f"udp:127.0.0.1:{snmp_port}",),
-        snmp_refresh_seconds=3600,  # the test refreshes by hand
-    )
     targets = registry(tmp_path)
     providers = ProviderRegistry()
     providers.register("storage", StorageValues(targets))
-    feature = SnmpFeature(config, providers, None, FakeSystemd())
-    feature.start()
-    conf = config.data_dir / "etc/snmp/snmpd.conf"
-    with conf.open("a") as out:
-        out.write(f"rocommunity mon 127.0.0.1\ntrap2sink 127.0.0.1:{trap_port} traps\n")
-    snmpd = subprocess.Popen(
-        ["snmpd", "-f", "-Lo", "-I", "-smux", "-C", "-c", str(conf)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        assert feature.subagent.wait_connected(30)
-        feature.refresher.refresh()
-        yield Unit(targets, feature, snmp_port, trap_log)
-    finally:
-        feature.stop()
-        for process in (snmpd, receiver):
-            process.terminate()
-            process.wait()
+    with host_snmp(tmp_path, providers, ("rocommunity mon 127.0.0.1",)) as snmp:
+        yield Unit(targets, snmp.feature, snmp.snmp_port, snmp.trap_log)
 
 
 def test_the_table_lists_the_targets_and_follows_a_plug_and_a_pull(unit: Unit) -> None:

@@ -6,18 +6,15 @@ licensing services are other features), against the host's snmpd and snmptrapd.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orpheus.config import AgentConfig
-from orpheus.dbus.fakes import FakeSystemd
 from orpheus.snmp.feature import SnmpFeature
 from orpheus.snmp.providers import ProviderRegistry
-from tests.snmp.unit import ARC, free_port, wait_for
+from tests.snmp.unit import ARC, host_snmp, wait_for
 
 
 class Areas:
@@ -33,43 +30,12 @@ class Areas:
 
 @pytest.fixture
 def traps(tmp_path: Path) -> Iterator[tuple[Areas, Path, SnmpFeature]]:
-    snmp_port, trap_port = free_port(), free_port()
-    trap_log = tmp_path / "traps.log"
-    (tmp_path / "snmptrapd.conf").write_text("disableAuthorization yes\n")
-    receiver = subprocess.Popen(
-        ["snmptrapd", "-f", "-On", "-C", "-c", str(tmp_path / "snmptrapd.conf"),
-         "-Lf", str(trap_log), f"udp:127.0.0.1:{trap_port}"],
-    )  # fmt: skip
-    config = AgentConfig(
-        data_dir=tmp_path / "data",
-        run_dir=tmp_path / "run",
-        snmp_apply_command=(),
-        snmp_agentx_socket=tmp_path / "agentx.sock",
-        snmp_listen=(f"udp:127.0.0.1:{snmp_port}",),
-        snmp_refresh_seconds=3600,  # the test refreshes by hand
-    )
     areas = Areas()
     registry = ProviderRegistry()
     registry.register("ha", lambda: areas.ha)
     registry.register("license", lambda: areas.license)
-    feature = SnmpFeature(config, registry, None, FakeSystemd())  # snmp_apply_command=(): unused
-    feature.start()
-    conf = config.data_dir / "etc/snmp/snmpd.conf"
-    with conf.open("a") as out:
-        out.write(f"trap2sink 127.0.0.1:{trap_port} traps\n")
-    snmpd = subprocess.Popen(
-        ["snmpd", "-f", "-Lo", "-I", "-smux", "-C", "-c", str(conf)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        assert feature.subagent.wait_connected(30)
-        feature.refresher.refresh()
-        yield areas, trap_log, feature
-    finally:
-        feature.stop()
-        for process in (snmpd, receiver):
-            process.terminate()
-            process.wait()
+    with host_snmp(tmp_path, registry) as snmp:
+        yield areas, snmp.trap_log, snmp.feature
 
 
 def _logged(trap_log: Path, text: str) -> bool:

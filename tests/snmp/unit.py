@@ -14,10 +14,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orpheus.config import AgentConfig
+from orpheus.dbus.fakes import FakeSystemd
+from orpheus.snmp.feature import SnmpFeature
+from orpheus.snmp.providers import ProviderRegistry
 from testbed.rootfs import RootfsSandbox, SandboxAsterisk
 
 SOURCE_DIR = Path(__file__).resolve().parents[2]
@@ -157,3 +163,55 @@ class SnmpUnit:
              f"127.0.0.1:{self.snmp_port}", *args],
             capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HostSnmp:
+    """The SNMP feature in this process over the host's snmpd, traps to snmptrapd."""
+
+    feature: SnmpFeature
+    snmp_port: int
+    trap_log: Path
+
+
+@contextmanager
+def host_snmp(
+    directory: Path, providers: ProviderRegistry, conf_lines: tuple[str, ...] = ()
+) -> Iterator[HostSnmp]:
+    """snmptrapd, the feature (refreshed by hand) and snmpd, its AgentX subagent connected;
+    conf_lines go into snmpd.conf beside the trap sink."""
+    snmp_port, trap_port = free_port(), free_port()
+    trap_log = directory / "traps.log"
+    (directory / "snmptrapd.conf").write_text("disableAuthorization yes\n")
+    receiver = subprocess.Popen(
+        ["snmptrapd", "-f", "-On", "-C", "-c", str(directory / "snmptrapd.conf"),
+         "-Lf", str(trap_log), f"udp:127.0.0.1:{trap_port}"],
+    )  # fmt: skip
+    config = AgentConfig(
+        data_dir=directory / "data",
+        run_dir=directory / "run",
+        snmp_apply_command=(),
+        snmp_agentx_socket=directory / "agentx.sock",
+        snmp_listen=(f"udp:127.0.0.1:{snmp_port}",),
+        snmp_refresh_seconds=3600,  # the test refreshes by hand
+    )
+    feature = SnmpFeature(config, providers, None, FakeSystemd())  # snmp_apply_command=(): unused
+    feature.start()
+    conf = config.data_dir / "etc/snmp/snmpd.conf"
+    with conf.open("a") as out:
+        out.writelines(
+            f"{line}\n" for line in (*conf_lines, f"trap2sink 127.0.0.1:{trap_port} traps")
+        )
+    snmpd = subprocess.Popen(
+        ["snmpd", "-f", "-Lo", "-I", "-smux", "-C", "-c", str(conf)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert feature.subagent.wait_connected(30)
+        feature.refresher.refresh()
+        yield HostSnmp(feature, snmp_port, trap_log)
+    finally:
+        feature.stop()
+        for process in (snmpd, receiver):
+            process.terminate()
+            process.wait()
