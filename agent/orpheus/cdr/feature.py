@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from collections.abc import Callable, Mapping
 
 import bottle
@@ -25,7 +24,7 @@ from orpheus.api.requester import request_user
 from orpheus.api.schema import obj, string
 from orpheus.api.stream import Stream
 from orpheus.asterisk.adapter import Asterisk
-from orpheus.asterisk.control import AsteriskUnavailable
+from orpheus.asterisk.event_reader import AmiEventReader
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.cdr.asterisk_side import CdrSwitch
 from orpheus.cdr.records import (
@@ -43,7 +42,6 @@ from orpheus.recordings.selection import DATE_PATTERN
 
 log = logging.getLogger(__name__)
 
-RECONNECT_SECONDS = 2.0
 Unlock = Callable[[str | None, str], bytes]
 _TEXT = {"type": "string", "maxLength": 80}
 _NULLABLE = {"type": ["string", "null"], "maxLength": 80}
@@ -74,8 +72,9 @@ QUERY = {
 }
 
 
-class CdrReader:
-    """Follows AMI's `Cdr` events and hands each one to on_event."""
+class CdrReader(AmiEventReader):
+    """Follows AMI's `Cdr` events and hands each one to on_event; Asterisk's file backends
+    are switched off first, so records from then on reach only this session."""
 
     def __init__(
         self,
@@ -83,43 +82,12 @@ class CdrReader:
         switch: CdrSwitch,
         on_event: Callable[[Mapping[str, str]], None],
     ) -> None:
-        self._asterisk = asterisk
-        self._switch = switch
+        super().__init__(asterisk, "cdr", "call detail records", self._message, switch.ensure)
         self._on_event = on_event
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="cdr-events", daemon=True)
-        self.connected = False
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _loop(self) -> None:
-        said = ""
-        while not self._stop.is_set():
-            try:
-                self._read()
-            except (AsteriskUnavailable, OSError) as error:
-                if self.connected or str(error) != said:  # each new reason once, not each retry
-                    log.warning("call detail records: %s", error)
-                said = str(error)
-            self.connected = False
-            self._stop.wait(RECONNECT_SECONDS)
-
-    def _read(self) -> None:
-        with self._asterisk.event_session("cdr") as session:
-            self._switch.ensure()  # logged in first: records from now on reach the session
-            self.connected = True
-            log.info("reading Asterisk's call detail records")
-            while not self._stop.is_set():
-                try:
-                    message = session.next_message()
-                except TimeoutError:  # a quiet unit; the buffer is intact
-                    continue
-                if message.get("Event") == "Cdr":
-                    self._on_event(message)
+    def _message(self, message: Mapping[str, str]) -> None:
+        if message.get("Event") == "Cdr":
+            self._on_event(message)
 
 
 class CdrFeature:
