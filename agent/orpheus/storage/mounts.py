@@ -11,19 +11,25 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from orpheus.dbus.systemd import Systemd, SystemdError, UnitProperty
 from orpheus.storage.devices import UsbVolume
-
-if TYPE_CHECKING:
-    from orpheus.storage.nas import NasSpec
+from orpheus.storage.nas import BadNas, NasSpec
 
 log = logging.getLogger(__name__)
 
 # No device nodes, set-id programs or executables from a drive anyone can plug in; no
 # access-time writes (flash wear).
 MOUNT_OPTIONS = ("nodev", "nosuid", "noexec", "noatime")
+
+# NFS: v4.2, soft (EIO instead of a hang), 5 s per try (timeo is in tenths), 2 retries.
+NFS_OPTIONS = ("vers=4.2", "soft", "timeo=50", "retrans=2")
+# SMB 3.0, soft, the server pinged every 10 s (a dead one is noticed in about 2 pings); no
+# owners on the share: root alone reads what the agent writes there.
+SMB_OPTIONS = ("vers=3.0", "soft", "echo_interval=10")
+_SMB_OWNERS = ("uid=0", "gid=0", "file_mode=0600", "dir_mode=0700")
+MOUNT_TIMEOUT_USEC = 15_000_000  # the mount unit's TimeoutSec=: a dead NAS fails in 15 s
 # vfat and exFAT have no owners: root alone may read what the agent writes there.
 _NO_OWNERS = ("uid=0", "gid=0", "fmask=0177", "dmask=0077")
 _KEPT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.")
@@ -83,6 +89,35 @@ def unit_properties(volume: UsbVolume, where: Path, *, read_only: bool) -> list[
     ]
 
 
+def nas_options(spec: NasSpec, credentials: Path | None, *, read_only: bool = False) -> str:
+    """The mount options (-o), exactly; built only from checked fields."""
+    if spec.kind == "nfs":
+        options = [*NFS_OPTIONS, *MOUNT_OPTIONS, "_netdev"]
+    else:
+        if credentials is None:
+            raise BadNas(f"{spec.name}: an SMB share needs its credentials file")
+        options = [*SMB_OPTIONS, *MOUNT_OPTIONS, "_netdev", f"credentials={credentials}",
+                   *_SMB_OWNERS]  # fmt: skip
+    options.append("ro" if read_only else "rw")
+    return ",".join(options)
+
+
+def nas_unit_properties(
+    spec: NasSpec, where: Path, credentials: Path | None, *, read_only: bool = False
+) -> list[UnitProperty]:
+    return [
+        ("Description", "s", f"Orpheus recordings storage {spec.name}"),
+        ("What", "s", spec.source),
+        ("Where", "s", str(where)),
+        ("Type", "s", spec.fs_type),
+        ("Options", "s", nas_options(spec, credentials, read_only=read_only)),
+        ("LazyUnmount", "b", True),
+        ("ForceUnmount", "b", True),  # a dead server does not hold the unmount either
+        ("CollectMode", "s", "inactive-or-failed"),  # a failed mount can be tried again
+        ("TimeoutUSec", "t", MOUNT_TIMEOUT_USEC),
+    ]
+
+
 class SystemdMounts:
     """Mounter over systemd's D-Bus API (the unit's systemd; not on a development host)."""
 
@@ -102,8 +137,6 @@ class SystemdMounts:
 
     def mount_nas(self, spec: NasSpec, where: Path, credentials: Path | None) -> None:
         """Never a syscall on the mount point (a dead NAS would hang it): systemd's view."""
-        from orpheus.storage.nas import nas_unit_properties
-
         unit = unit_name(where)
         try:
             if self._systemd.active_state(unit) == "active":  # outlived an agent restart

@@ -28,9 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from orpheus import files
-from orpheus.dbus.systemd import UnitProperty
 from orpheus.recordings.store import RecordingStore
-from orpheus.storage.mounts import MOUNT_OPTIONS
 
 NasKind = Literal["nfs", "smb"]
 NAS_KINDS = ("nfs", "smb")
@@ -48,13 +46,6 @@ _EXPORT, _SHARE = re.compile(EXPORT_PATTERN), re.compile(SHARE_PATTERN)
 _USERNAME, _DOMAIN = re.compile(USERNAME_PATTERN), re.compile(DOMAIN_PATTERN)
 MAX_PASSWORD = 256
 
-# NFS: v4.2, soft (EIO instead of a hang), 5 s per try (timeo is in tenths), 2 retries.
-NFS_OPTIONS = ("vers=4.2", "soft", "timeo=50", "retrans=2")
-# SMB 3.0, soft, the server pinged every 10 s (a dead one is noticed in about 2 pings); no
-# owners on the share: root alone reads what the agent writes there.
-SMB_OPTIONS = ("vers=3.0", "soft", "echo_interval=10")
-_SMB_OWNERS = ("uid=0", "gid=0", "file_mode=0600", "dir_mode=0700")
-MOUNT_TIMEOUT_USEC = 15_000_000  # the mount unit's TimeoutSec=: a dead NAS fails in 15 s
 CREDENTIALS_DIR = "nas"
 
 
@@ -139,35 +130,6 @@ def check_password(password: object) -> str:
     if any(c in password for c in "\n\r\x00"):
         raise BadNas("an SMB password cannot hold a line break or a NUL character")
     return password
-
-
-def nas_options(spec: NasSpec, credentials: Path | None, *, read_only: bool = False) -> str:
-    """The mount options (-o), exactly; built only from checked fields."""
-    if spec.kind == "nfs":
-        options = [*NFS_OPTIONS, *MOUNT_OPTIONS, "_netdev"]
-    else:
-        if credentials is None:
-            raise BadNas(f"{spec.name}: an SMB share needs its credentials file")
-        options = [*SMB_OPTIONS, *MOUNT_OPTIONS, "_netdev", f"credentials={credentials}",
-                   *_SMB_OWNERS]  # fmt: skip
-    options.append("ro" if read_only else "rw")
-    return ",".join(options)
-
-
-def nas_unit_properties(
-    spec: NasSpec, where: Path, credentials: Path | None, *, read_only: bool = False
-) -> list[UnitProperty]:
-    return [
-        ("Description", "s", f"Orpheus recordings storage {spec.name}"),
-        ("What", "s", spec.source),
-        ("Where", "s", str(where)),
-        ("Type", "s", spec.fs_type),
-        ("Options", "s", nas_options(spec, credentials, read_only=read_only)),
-        ("LazyUnmount", "b", True),
-        ("ForceUnmount", "b", True),  # a dead server does not hold the unmount either
-        ("CollectMode", "s", "inactive-or-failed"),  # a failed mount can be tried again
-        ("TimeoutUSec", "t", MOUNT_TIMEOUT_USEC),
-    ]
 
 
 class Credentials:

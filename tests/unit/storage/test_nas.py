@@ -29,14 +29,18 @@ from orpheus.recordings.store import RecordingStore
 from orpheus.snmp.storage_values import StorageValues
 from orpheus.storage import targets as targets_module
 from orpheus.storage.feature import StorageFeature
-from orpheus.storage.mounts import MountError, SystemdMounts, unit_name
+from orpheus.storage.mounts import (
+    MountError,
+    SystemdMounts,
+    nas_options,
+    nas_unit_properties,
+    unit_name,
+)
 from orpheus.storage.nas import (
     BadNas,
     Credentials,
     NasSpec,
-    nas_options,
     nas_spec,
-    nas_unit_properties,
 )
 from orpheus.storage.placement import PENDING_FILE, Placement
 from orpheus.storage.registry import StorageTargets, TargetRefused
