@@ -24,7 +24,8 @@ from orpheus.storage.mounts import MountError
 from orpheus.storage.nas import BadNas
 from orpheus.storage.placement import Placement
 from orpheus.storage.registry import NoSuchTarget, StorageTargets, TargetRefused
-from orpheus.storage.retention import Limits, Sweeper
+from orpheus.storage.retention import Sweeper
+from orpheus.storage.retention_limits import Limits
 from orpheus.storage.schemas import (
     CHECK_ANSWER,
     DEFAULT_ANSWER,

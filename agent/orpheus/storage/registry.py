@@ -33,7 +33,7 @@ from orpheus.storage.nas import (
     check_password,
     nas_spec,
 )
-from orpheus.storage.retention import Limits
+from orpheus.storage.retention_limits import Limits
 from orpheus.storage.targets import INTERNAL, USB_RECORDINGS_DIR, Target
 
 log = logging.getLogger(__name__)

@@ -33,14 +33,15 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orpheus.audit.log import AuditEntry, AuditSink
 from orpheus.recordings.names import is_recording_id
-from orpheus.recordings.selection import MAX_AGE_DAYS, started_at
+from orpheus.recordings.selection import started_at
 from orpheus.recordings.store import AUDIO_SUFFIX, FACTS_SUFFIX, MAX_FACTS_BYTES
+from orpheus.storage.retention_limits import Limits
 from orpheus.storage.targets import Target
 
 if TYPE_CHECKING:
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AGENT_USER = "agent"
-MIN_BYTES = 1_000_000  # a limit below a few seconds of a call is a typo
-MAX_BYTES = 1 << 50  # 1 PiB
 SWEEP_SECONDS = 600.0
 MIN_GAP_SECONDS = 30.0
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -66,37 +65,6 @@ def _nothing_claimed(target: str) -> frozenset[str]:
 
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_age_days: int | None = None
-    max_bytes: int | None = None
-
-    def as_dict(self) -> dict[str, int | None]:
-        return {"max_age_days": self.max_age_days, "max_bytes": self.max_bytes}
-
-    @property
-    def unlimited(self) -> bool:
-        return self.max_age_days is None and self.max_bytes is None
-
-    @classmethod
-    def parse(cls, raw: object) -> Limits:
-        """From the settings file, strictly: a value out of bounds is no limit (logged)."""
-        if not isinstance(raw, Mapping):
-            return cls()
-        age = _bounded(raw.get("max_age_days"), 1, MAX_AGE_DAYS, "max_age_days")
-        size = _bounded(raw.get("max_bytes"), MIN_BYTES, MAX_BYTES, "max_bytes")
-        return cls(age, size)
-
-
-def _bounded(value: object, low: int, high: int, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        log.error("retention %s %r is not %d to %d: no limit", name, value, low, high)
-        return None
-    return value
 
 
 @dataclass(frozen=True)

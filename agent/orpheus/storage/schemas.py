@@ -16,7 +16,7 @@ from orpheus.storage.nas import (
     USERNAME_PATTERN,
 )
 from orpheus.storage.registry import TARGET_NAME_PATTERN
-from orpheus.storage.retention import MAX_BYTES, MIN_BYTES
+from orpheus.storage.retention_limits import MAX_BYTES, MIN_BYTES
 from orpheus.storage.targets import TARGET_STATES
 
 TARGET_NAME = string(

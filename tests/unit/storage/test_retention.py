@@ -19,7 +19,8 @@ from orpheus.recordings.selection import Selection
 from orpheus.recordings.store import RecordingStore
 from orpheus.storage.journal import Journal
 from orpheus.storage.registry import NoSuchTarget, StorageTargets
-from orpheus.storage.retention import Held, Limits, Sweeper, due
+from orpheus.storage.retention import Held, Sweeper, due
+from orpheus.storage.retention_limits import Limits
 from orpheus.storage.transfer_feature import TransferFeature
 from orpheus.storage.transfer_job import Transfers
 from tests.unit.storage.parts import SANDISK_VFAT, Audit, days_ago, make_recording, registry
