@@ -52,9 +52,19 @@ $(VENV)/.nftables: $(VENV)/.installed
 
 venv: $(VENV)/.installed $(VENV)/.nftables
 
-## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU)
+## test: lint, unit tests, then the image tests (builds the image first, boots it in QEMU).
+##       The update walk (tests/update, its own guest, about half the suite's time) runs beside
+##       the rest; its output is printed when both are done (and kept in WALK_LOG).
+WALK_LOG := $(BUILD)/test-logs/update-walk.out
 test: venv host-tools lint image
-	$(VENV)/bin/pytest --board $(BOARD) --durations=40
+	mkdir -p $(dir $(WALK_LOG))
+	$(VENV)/bin/pytest --board $(BOARD) -p no:cacheprovider --durations=20 tests/update \
+		> $(WALK_LOG) 2>&1 & walk=$$!; \
+	$(VENV)/bin/pytest --board $(BOARD) --ignore=tests/update --durations=40; rest=$$?; \
+	wait $$walk; walk=$$?; \
+	echo "===== the update walk (tests/update), run beside the above ====="; cat $(WALK_LOG); \
+	echo "rest of the suite: exit $$rest; update walk: exit $$walk"; \
+	test $$rest -eq 0 && test $$walk -eq 0
 
 ## test-update-faults: only the update walk, with its fault part (never-booting firmware, power cuts)
 test-update-faults: venv host-tools lint image
