@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import math
 import os
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from testbed.audio import RATE, pcm, played_samples, write_wav
 from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import Unit, add_extension, register_phone
 from testbed.polling import wait_for
@@ -27,31 +26,7 @@ pytestmark = pytest.mark.rootfs
 
 OFFICER_PASSWORD = "correct horse battery"
 PLAYED_SECONDS = 12  # longer than a 64 KiB chunk of audio (4.1 s): the spool is punched
-RATE = 8000
 HANG_UP_CUT = RATE // 2  # at most this much of the end of what was played may be cut
-
-
-def played_samples() -> list[int]:
-    """Two tones with a slow swell: nothing that a codec or a shift would leave unchanged."""
-    return [
-        int(
-            6000 * (0.6 + 0.4 * math.sin(i / 3000)) * math.sin(2 * math.pi * 440 * i / RATE)
-            + 2000 * math.sin(2 * math.pi * 1250 * i / RATE)
-        )
-        for i in range(PLAYED_SECONDS * RATE)
-    ]
-
-
-def write_wav(path: Path, samples: list[int]) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
-
-
-def pcm(data: bytes) -> list[int]:
-    return list(struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2]))
 
 
 class _Unix(http.client.HTTPConnection):
@@ -121,7 +96,7 @@ def test_a_recorded_call_is_encrypted_listed_and_read_only_with_the_password(
     state: Any = unit.agent.ctl_json("privacy", "show", "--json")
     assert state["password_set"] and state["recipient"].startswith("age1")
 
-    played = played_samples()
+    played = played_samples(PLAYED_SECONDS)
     write_wav(unit.sandbox.root / "tmp/orpheus-played.wav", played)
     phone = register_phone(unit, "101", 5070)
     try:
@@ -251,7 +226,7 @@ def test_an_agent_restarted_mid_call_keeps_the_whole_recording(
     if unit.agent.ctl("pbx", "show", "extension", "102").returncode != 0:
         add_extension(unit, "102")
     before = {r["id"] for r in unit.agent.ctl_json("recordings", "list", "--json")}  # type: ignore[attr-defined]
-    played = played_samples()
+    played = played_samples(PLAYED_SECONDS)
     write_wav(unit.sandbox.root / "tmp/orpheus-played.wav", played)
     phone = register_phone(unit, "102", 5072)
     try:

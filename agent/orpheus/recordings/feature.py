@@ -148,26 +148,34 @@ class RecordingsFeature:
         return facts | {"moving_to": moving_to} if moving_to else facts
 
     def show(self, recording_id: str) -> dict[str, object]:
+        store, facts = self._holder(recording_id)
+        return self._locate(facts) if store is self.store else facts
+
+    def _holder(self, recording_id: str) -> tuple[RecordingStore, dict[str, object]]:
+        """The store that holds the recording (internal, or the drive or NAS it was moved
+        to) and its facts; 404 when none of the reachable ones does."""
         try:
-            return self._locate(self.store.get(recording_id))
+            return self.store, self.store.get(recording_id)
         except NoSuchRecording as error:
             for store in self.elsewhere():
                 try:
-                    return store.get(recording_id)
+                    return store, store.get(recording_id)
                 except (NoSuchRecording, OSError):
                     continue
             raise ApiError(404, str(error)) from error
 
     def audio(self, recording_id: str) -> Stream:
-        self.show(recording_id)  # 404 before the password is looked at
+        store, _facts = self._holder(recording_id)  # 404 before the password is looked at
         identity = self._unlock(header_password(), f"recording {recording_id}")
         try:
-            size = self.store.verify(recording_id, identity)
+            size = store.verify(recording_id, identity)
         except Damaged as error:
             log.error("%s", error)
             raise ApiError(422, str(error)) from error
         except NoSuchRecording as error:
             raise ApiError(404, str(error)) from error
+        except OSError as error:  # the drive pulled or the NAS gone meanwhile
+            raise ApiError(503, f"recording {recording_id} cannot be read: {error}") from error
         self._append(
             AuditEntry(
                 "recording.download",
@@ -177,14 +185,17 @@ class RecordingsFeature:
                 {"audio_bytes": size},
             )
         )
-        chunks = self.store.wav(recording_id, identity, size)
+        chunks = store.wav(recording_id, identity, size)
         return Stream("audio/wav", len(wav_header(size)) + size, chunks)
 
     def delete(self, recording_id: str) -> dict[str, object]:
+        store, _facts = self._holder(recording_id)
         try:
-            facts = self.store.delete(recording_id)
+            facts = store.delete(recording_id)
         except NoSuchRecording as error:
             raise ApiError(404, str(error)) from error
+        except OSError as error:
+            raise ApiError(503, f"recording {recording_id} not deleted: {error}") from error
         self._append(
             AuditEntry("recording.delete", f"recording {recording_id}", request_user(), facts, None)
         )

@@ -48,7 +48,7 @@ def request(
     return int(statuses[0].split()[0]), data
 
 
-def make(tmp_path: Path, audio: bytes) -> tuple[Api, Audit, RecordingStore]:
+def make(tmp_path: Path, audio: bytes) -> tuple[Api, Audit, RecordingStore, RecordingsFeature]:
     api, audit = Api(PasswordStore(tmp_path)), Audit()
     keys = PrivacyKeys(tmp_path / "privacy-key.json", 2**10)
     keys.set_password(PASSWORD, None)
@@ -62,12 +62,12 @@ def make(tmp_path: Path, audio: bytes) -> tuple[Api, Audit, RecordingStore]:
     feature = RecordingsFeature(store, spool, privacy.unlock, audit)
     privacy.install_routes(api)
     feature.install_routes(api)
-    return api, audit, store
+    return api, audit, store, feature
 
 
 def test_list_audio_and_delete(tmp_path: Path) -> None:
     audio = os.urandom(3 * 65536 + 10)[: 3 * 65536 + 10 & ~1]
-    api, audit, store = make(tmp_path, audio)
+    api, audit, store, _ = make(tmp_path, audio)
     status, body = request(api.app, "GET", "/api/v1/recordings")
     assert status == 200 and [r["id"] for r in json.loads(body)["recordings"]] == [ID]
     assert request(api.app, "GET", f"/api/v1/recordings/{ID}/audio")[0] == 403
@@ -87,7 +87,7 @@ def test_list_audio_and_delete(tmp_path: Path) -> None:
 
 
 def test_a_changed_byte_is_refused_before_any_audio(tmp_path: Path) -> None:
-    api, _, store = make(tmp_path, b"\x01\x02" * 100_000)
+    api, _, store, _ = make(tmp_path, b"\x01\x02" * 100_000)
     sealed = store.audio_path(ID)
     damaged = bytearray(sealed.read_bytes())
     damaged[len(damaged) // 2] ^= 0x40
@@ -98,7 +98,7 @@ def test_a_changed_byte_is_refused_before_any_audio(tmp_path: Path) -> None:
 
 
 def test_traversal_ids_are_refused(tmp_path: Path) -> None:
-    api, _, _ = make(tmp_path, b"\x00\x00")
+    api, _, _, _ = make(tmp_path, b"\x00\x00")
     for bad in ("..", "..%2F..", "1.2.3", "%2e%2e", "1.2%0A"):
         for method, path in (
             ("GET", f"/api/v1/recordings/{bad}"),
@@ -106,3 +106,36 @@ def test_traversal_ids_are_refused(tmp_path: Path) -> None:
             ("DELETE", f"/api/v1/recordings/{bad}"),
         ):
             assert request(api.app, method, path, PASSWORD)[0] in (400, 404), (method, path)
+
+
+def test_a_recording_moved_to_a_drive_is_played_and_deleted_there(tmp_path: Path) -> None:
+    audio = os.urandom(70_000)
+    api, audit, internal, feature = make(tmp_path, audio)
+    drive = RecordingStore(tmp_path / "drive/orpheus-recordings")
+    drive.directory.parent.mkdir()
+    internal.directory.rename(drive.directory)  # as a verified move leaves it
+    internal.ensure()
+    feature.elsewhere = lambda: [drive]
+    status, body = request(api.app, "GET", f"/api/v1/recordings/{ID}/audio", PASSWORD)
+    assert status == 200
+    with wave.open(io.BytesIO(body)) as wav:
+        assert wav.readframes(wav.getnframes()) == audio
+    status, _ = request(api.app, "DELETE", f"/api/v1/recordings/{ID}")
+    assert status == 200 and drive.recordings() == []
+    assert request(api.app, "GET", f"/api/v1/recordings/{ID}/audio", PASSWORD)[0] == 404
+    assert [e.change for e in audit.entries][-2:] == ["recording.download", "recording.delete"]
+
+
+def test_a_drive_pulled_before_the_audio_is_read_gets_a_503_not_a_crash(tmp_path: Path) -> None:
+    api, _, internal, feature = make(tmp_path, b"\x01\x00" * 1000)
+
+    class Pulled(RecordingStore):
+        def verify(self, recording_id: str, identity: bytes) -> int:
+            raise OSError(5, "Input/output error")
+
+    drive = Pulled(tmp_path / "drive")
+    internal.directory.rename(drive.directory)
+    internal.ensure()
+    feature.elsewhere = lambda: [drive]
+    status, body = request(api.app, "GET", f"/api/v1/recordings/{ID}/audio", PASSWORD)
+    assert status == 503 and "cannot be read" in json.loads(body)["error"], body
