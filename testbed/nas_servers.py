@@ -8,6 +8,8 @@ file of its own (configuration, passdb, locks, state, pid, logs, NFSv4 recovery)
 given work directory: the host's /etc/samba, /var/lib/samba, /etc/ganesha and exports are
 never read or written. rpcbind is not needed: ganesha logs that it cannot register NFS v4
 with the portmapper and serves all the same (an NFSv4 client needs only the port).
+ganesha 4.3 makes an empty /var/run/ganesha at start whatever -p says (its one trace
+outside the work directory); it also logs, harmlessly, that it finds no system D-Bus.
 
     with samba_share(tmp_path / "smb") as share:   # share.port, share.directory
         ...  mount -t cifs //10.0.2.2/rec -o port=<share.port>,username=nobody,...
