@@ -702,6 +702,10 @@ def test_the_openapi_shows_the_port(unit: Unit) -> None:
         port = schema["properties"]["port"]
         assert (port["type"], port["minimum"], port["maximum"]) == ("integer", 1, 65535)
     assert "port" not in NAS_REQUEST.get("required", ())
+    spec = unit.ask("GET", "/api/v1/openapi.json").json()
+    body = spec["paths"]["/api/v1/storage/nas"]["post"]["requestBody"]["content"]
+    port = body["application/json"]["schema"]["properties"]["port"]
+    assert (port["type"], port["minimum"], port["maximum"]) == ("integer", 1, 65535)
 
 
 def test_cli_takes_the_port(
