@@ -50,6 +50,13 @@ RUN_TOOLS = {
     # tests/unit/storage/test_check.py: the drives' checkers on image files
     "debugfs": "e2fsprogs",
     "fsck.exfat": "exfatprogs",
+    # testbed/nas_servers.py: real NAS servers on the host's loopback (tests/storage_servers)
+    "smbd": "samba",
+    "smbpasswd": "samba-common-bin",
+    "smbclient": "smbclient",
+    "ganesha.nfsd": "nfs-ganesha",
+    "/usr/lib/x86_64-linux-gnu/ganesha/libfsalvfs.so": "nfs-ganesha-vfs",
+    "nfs-ls": "libnfs-utils",
 }
 
 

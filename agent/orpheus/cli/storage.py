@@ -60,6 +60,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     source = add_nas.add_mutually_exclusive_group(required=True)
     source.add_argument("--nfs", metavar="HOST:/EXPORT", help="an NFS export")
     source.add_argument("--smb", metavar="//HOST/SHARE", help="an SMB/CIFS share")
+    add_nas.add_argument(
+        "--port", type=_port, metavar="N", help="the server's TCP port (default: NFS 2049, SMB 445)"
+    )
     add_nas.add_argument("--username", help="the SMB user")
     add_nas.add_argument("--domain", help="the SMB domain (workgroup)")
     add_nas.add_argument(
@@ -81,6 +84,12 @@ def _days(text: str) -> object:
         return _NONE
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port (1 to 65535): {text!r}")
     return int(text)
 
 
@@ -171,8 +180,15 @@ def set_retention(args: argparse.Namespace, client: AgentClient) -> int:
     return 0
 
 
-def nas_body(args: argparse.Namespace) -> dict[str, str]:
+def nas_body(args: argparse.Namespace) -> dict[str, str | int]:
     """POST /api/v1/storage/nas's body from the options; the agent checks every field."""
+    body = _nas_source(args)
+    if getattr(args, "port", None) is not None:
+        body["port"] = int(args.port)
+    return body
+
+
+def _nas_source(args: argparse.Namespace) -> dict[str, str | int]:
     if args.nfs is not None:
         host, colon, export = str(args.nfs).partition(":")
         if not colon or not export.startswith("/"):
@@ -190,8 +206,9 @@ def nas_body(args: argparse.Namespace) -> dict[str, str]:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass(f"password of {args.username} on //{host}/{share}: ")
-    body = {"name": args.name, "kind": "smb", "host": host, "share": share,
-            "username": args.username, "password": password}  # fmt: skip
+    body: dict[str, str | int] = {"name": args.name, "kind": "smb", "host": host,
+                                  "share": share, "username": args.username,
+                                  "password": password}  # fmt: skip
     if args.domain:
         body["domain"] = args.domain
     return body
@@ -203,7 +220,8 @@ def add_nas_target(args: argparse.Namespace, client: AgentClient) -> int:
         print_json(answer)
         return 0
     message = f": {answer['message']}" if answer.get("message") else ""
-    print(f"{answer['name']} added ({answer['device']}), {answer['state']}{message}")
+    port = f", port {answer['port']}" if answer.get("port") else ""
+    print(f"{answer['name']} added ({answer['device']}{port}), {answer['state']}{message}")
     return 0
 
 

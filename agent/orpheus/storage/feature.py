@@ -6,7 +6,7 @@ PUT  /api/v1/storage/default              {"target": "usb-<uuid>"}
 POST /api/v1/storage/<name>/eject         unmounted: the drive can be pulled
 POST /api/v1/storage/<name>/check         unmounted, its filesystem checked, mounted again
 PUT  /api/v1/storage/<name>/retention     {"max_age_days", "max_bytes"} (null: no limit)
-POST /api/v1/storage/nas                  {"name", "kind": nfs|smb, "host", "share", ...}
+POST /api/v1/storage/nas                  {"name", "kind": nfs|smb, "host", "share", "port"?, ...}
 DELETE /api/v1/storage/<name>             a NAS unmounted and forgotten
 
 The retention sweeper (retention.py), the udev monitor and the NAS watch (each NAS's state,

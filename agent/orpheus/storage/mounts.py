@@ -91,12 +91,13 @@ def unit_properties(volume: UsbVolume, where: Path, *, read_only: bool) -> list[
 
 def nas_options(spec: NasSpec, credentials: Path | None, *, read_only: bool = False) -> str:
     """The mount options (-o), exactly; built only from checked fields."""
+    port = [] if spec.port is None else [f"port={spec.port}"]  # both take port=N
     if spec.kind == "nfs":
-        options = [*NFS_OPTIONS, *MOUNT_OPTIONS, "_netdev"]
+        options = [*NFS_OPTIONS, *port, *MOUNT_OPTIONS, "_netdev"]
     else:
         if credentials is None:
             raise BadNas(f"{spec.name}: an SMB share needs its credentials file")
-        options = [*SMB_OPTIONS, *MOUNT_OPTIONS, "_netdev", f"credentials={credentials}",
+        options = [*SMB_OPTIONS, *port, *MOUNT_OPTIONS, "_netdev", f"credentials={credentials}",
                    *_SMB_OWNERS]  # fmt: skip
     options.append("ro" if read_only else "rw")
     return ",".join(options)

@@ -45,6 +45,7 @@ DOMAIN_PATTERN = r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}"
 _EXPORT, _SHARE = re.compile(EXPORT_PATTERN), re.compile(SHARE_PATTERN)
 _USERNAME, _DOMAIN = re.compile(USERNAME_PATTERN), re.compile(DOMAIN_PATTERN)
 MAX_PASSWORD = 256
+MAX_PORT = 65535
 
 CREDENTIALS_DIR = "nas"
 
@@ -61,6 +62,7 @@ class NasSpec:
     share: str  # the NFS export (/srv/rec) or the SMB share and folder (rec or rec/pbx)
     username: str = ""
     domain: str = ""
+    port: int | None = None  # the server's TCP port; None: the protocol's (2049, 445)
 
     @property
     def source(self) -> str:
@@ -70,11 +72,13 @@ class NasSpec:
     def fs_type(self) -> str:
         return "nfs" if self.kind == "nfs" else "cifs"
 
-    def as_settings(self) -> dict[str, str]:
-        """What storage.json keeps (never a password)."""
-        kept = {"kind": self.kind, "host": self.host, "share": self.share}
+    def as_settings(self) -> dict[str, str | int]:
+        """What storage.json keeps (never a password); the port only when one is set."""
+        kept: dict[str, str | int] = {"kind": self.kind, "host": self.host, "share": self.share}
         if self.kind == "smb":
             kept |= {"username": self.username, "domain": self.domain}
+        if self.port is not None:
+            kept["port"] = self.port
         return kept
 
 
@@ -98,6 +102,17 @@ def check_host(host: object) -> str:
     return text
 
 
+def check_port(port: object) -> int | None:
+    """The server's TCP port: an integer 1 to 65535 (not a bool, not a string); None or
+    absent: the protocol's own."""
+    if port is None:
+        return None
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= MAX_PORT:
+        shown = repr(port)[:32]
+        raise BadNas(f"not a valid NAS port (an integer 1 to {MAX_PORT}): {shown}")
+    return port
+
+
 def _no_dots(path: str, what: str) -> str:
     if any(part in (".", "..") for part in path.split("/")):
         raise BadNas(f"not a valid {what}: {path[:64]!r} ('.' or '..' in it)")
@@ -111,15 +126,16 @@ def nas_spec(name: object, fields: dict[str, Any]) -> NasSpec:
     if kind not in NAS_KINDS:
         raise BadNas("a NAS's kind is nfs or smb")
     host = check_host(fields.get("host"))
+    port = check_port(fields.get("port"))
     if kind == "nfs":
         share = _no_dots(_checked(_EXPORT, fields.get("share"), "NFS export"), "NFS export")
-        return NasSpec(checked_name, "nfs", host, share)
+        return NasSpec(checked_name, "nfs", host, share, port=port)
     share = _no_dots(_checked(_SHARE, fields.get("share"), "SMB share"), "SMB share")
     username = _checked(_USERNAME, fields.get("username"), "SMB username")
     domain = fields.get("domain") or ""
     if domain:
         domain = _checked(_DOMAIN, domain, "SMB domain")
-    return NasSpec(checked_name, "smb", host, share, username, domain)
+    return NasSpec(checked_name, "smb", host, share, username, domain, port)
 
 
 def check_password(password: object) -> str:

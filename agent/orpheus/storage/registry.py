@@ -421,7 +421,7 @@ class StorageTargets:
         where = self.mount_root / spec.name
         # The label: the host (SNMP's orpheusStorageLabel holds 32 characters of [A-Za-z0-9.-]).
         target = Target(spec.name, "nas", where, where / USB_RECORDINGS_DIR, spec.fs_type,
-                        spec.source, spec.host[:32])  # fmt: skip
+                        spec.source, spec.host[:32], port=spec.port)  # fmt: skip
         if self._mounted is not None:
             target.mounted = self._mounted
         target.error = f"{spec.name} is being mounted"

@@ -10,6 +10,7 @@ from orpheus.storage.nas import (
     EXPORT_PATTERN,
     HOST_PATTERN,
     MAX_PASSWORD,
+    MAX_PORT,
     NAS_KINDS,
     NAS_NAME_PATTERN,
     SHARE_PATTERN,
@@ -47,6 +48,9 @@ CHECK: Schema = obj(
      "at": {"type": "string"}},
     ("result", "detail", "at"),
 )  # fmt: skip
+# A NAS's TCP port (absent: the protocol's own, NFS 2049 or SMB 445).
+_PORT = {"type": "integer", "minimum": 1, "maximum": MAX_PORT,
+         ERROR_KEYWORD: f"a TCP port: an integer 1 to {MAX_PORT}"}  # fmt: skip
 TARGET: Schema = obj(
     {
         "name": {"type": "string"},
@@ -56,6 +60,7 @@ TARGET: Schema = obj(
         "path": {"type": "string"},
         "fs_type": {"type": "string"},
         "device": {"type": "string"},
+        "port": _PORT,  # a NAS on a port of its own
         "label": {"type": "string"},
         "size_bytes": _COUNT,
         "free_bytes": _COUNT,
@@ -111,6 +116,7 @@ NAS_REQUEST: Schema = obj(
                      "pattern": "^[^\\n\\r\\x00]*$", ERROR_KEYWORD: "an SMB password: 1 to "
                      f"{MAX_PASSWORD} characters, no line break"},
         "domain": string(f"^(?:{DOMAIN_PATTERN})?$", max_length=64, error="an SMB domain"),
+        "port": _PORT,
     },
     ("name", "kind", "host", "share"),
 )  # fmt: skip

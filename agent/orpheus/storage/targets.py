@@ -35,6 +35,7 @@ class Target:
     fs_type: str = ""
     device: str = ""
     label: str = ""
+    port: int | None = None  # a NAS's own TCP port (None: the protocol's)
     unsupported: bool = False
     error: str = ""  # why it is unreachable (a mount that failed)
     # The filesystem check before the mount (check.py); errors left: mounted read-only.
@@ -80,6 +81,8 @@ class Target:
             "recordings": 0,
             "recording_bytes": 0,
         }
+        if self.port is not None:
+            answer["port"] = self.port
         if self.check is not None:
             answer["check"] = self.check.as_dict()
         return answer

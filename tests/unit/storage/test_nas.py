@@ -632,3 +632,107 @@ def test_a_nas_store_read_on_a_request_is_bounded(unit: Unit) -> None:
         except OSError:
             assert time.monotonic() < deadline
             time.sleep(0.01)
+
+
+# A NAS on a port of its own (a server on a non-standard port, e.g. a test's on loopback).
+
+
+def test_the_port_is_a_mount_option_of_both_kinds_only_when_given() -> None:
+    nfs = nas_spec("nas-archive", NFS | {"port": 20490})
+    assert nfs.port == 20490
+    assert nas_options(nfs, None) == (
+        "vers=4.2,soft,timeo=50,retrans=2,port=20490,nodev,nosuid,noexec,noatime,_netdev,rw"
+    )
+    assert "port=" not in nas_options(nas_spec("nas-archive", NFS), None)
+    credentials = Path("/data/orpheus/nas/nas-office.credentials")
+    smb = nas_spec("nas-office", SMB | {"port": 4450})
+    assert nas_options(smb, credentials) == (
+        "vers=3.0,soft,echo_interval=10,port=4450,nodev,nosuid,noexec,noatime,_netdev,"
+        "credentials=/data/orpheus/nas/nas-office.credentials,uid=0,gid=0,file_mode=0600,"
+        "dir_mode=0700,rw"
+    )
+    assert "port=" not in nas_options(nas_spec("nas-office", SMB), credentials)
+    assert nas_spec("nas-archive", NFS | {"port": None}).port is None
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536, 1e9, True, False, "2049", 2049.0, [2049]])
+def test_bad_ports_are_refused(unit: Unit, port: object) -> None:
+    with pytest.raises(BadNas, match="not a valid NAS port") as refused:
+        nas_spec("nas-archive", NFS | {"port": port})
+    assert "\n" not in str(refused.value)
+    answer = unit.ask("POST", "/api/v1/storage/nas", {"name": "nas-archive", "port": port} | NFS)
+    assert answer.status == 400
+    assert "port" in answer.json()["error"]
+    with pytest.raises(BadNas):
+        unit.targets.add_nas("nas-archive", NFS | {"port": port}, "admin")
+    assert unit.mounter.mounts == [] and not (unit.state_dir / "storage.json").exists()
+
+
+def test_the_port_is_kept_listed_and_brought_back(unit: Unit) -> None:
+    assert unit.add("nas-office", SMB | {"port": 4450}).status == 200
+    assert unit.add("nas-archive", NFS | {"port": 20490}).status == 200
+    kept = json.loads((unit.state_dir / "storage.json").read_text())["nas"]
+    assert kept["nas-office"] == {"kind": "smb", "host": "192.0.2.20", "share": "recordings/pbx",
+                                  "username": "pbx", "domain": "OFFICE", "port": 4450}  # fmt: skip
+    assert kept["nas-archive"] == {"kind": "nfs", "host": "nas.example",
+                                   "share": "/srv/recordings", "port": 20490}  # fmt: skip
+    listed = unit.target_json("nas-office")
+    assert listed["port"] == 4450 and listed["device"] == "//192.0.2.20/recordings/pbx"
+    assert PASSWORD not in json.dumps(unit.ask("GET", "/api/v1/storage").json())
+    assert "port" not in NasSpec("nas-x", "nfs", "nas.example", "/srv").as_settings()
+    mounter = NasMounter()
+    restarted = StorageTargets(
+        unit.tmp_path / "data" / "recordings", unit.tmp_path / "run" / "storage", UsbMounter(),
+        unit.state_dir / "storage.json", Audit(), mounted=Path.is_dir, nas_mounter=mounter,
+        credentials=Credentials(unit.state_dir / "nas"),
+    )  # fmt: skip
+    assert sorted(restarted.load_nas()) == ["nas-archive", "nas-office"]
+    for _ in range(300):
+        if len(mounter.mounts) == 2:
+            break
+        time.sleep(0.01)
+    assert sorted((spec.name, spec.port) for spec, _, _ in mounter.mounts) == [
+        ("nas-archive", 20490), ("nas-office", 4450)]  # fmt: skip
+
+
+def test_the_openapi_shows_the_port(unit: Unit) -> None:
+    from orpheus.storage.schemas import NAS_REQUEST, TARGET
+
+    for schema in (NAS_REQUEST, TARGET):
+        port = schema["properties"]["port"]
+        assert (port["type"], port["minimum"], port["maximum"]) == ("integer", 1, 65535)
+    assert "port" not in NAS_REQUEST.get("required", ())
+    spec = unit.ask("GET", "/api/v1/openapi.json").json()
+    body = spec["paths"]["/api/v1/storage/nas"]["post"]["requestBody"]["content"]
+    port = body["application/json"]["schema"]["properties"]["port"]
+    assert (port["type"], port["minimum"], port["maximum"]) == ("integer", 1, 65535)
+
+
+def test_cli_takes_the_port(
+    unit: Unit, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orpheus.cli import main as cli_main
+
+    body = nas_body(_args(nfs="10.0.2.2:/rec", port=20490))
+    assert body == {"name": "nas-office", "kind": "nfs", "host": "10.0.2.2", "share": "/rec",
+                    "port": 20490}  # fmt: skip
+    assert "port" not in nas_body(_args(nfs="10.0.2.2:/rec", port=None))
+
+    class Client:
+        def request(self, method: str, path: str, body: Any = None) -> Any:
+            answer = unit.ask(method, path, body)
+            if answer.status >= 400:
+                raise AgentError(answer.json()["error"])
+            return answer.json()
+
+    monkeypatch.setattr(cli_main, "AgentClient", lambda socket: Client())
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(PASSWORD + "\n"))
+    argv = ["storage", "add-nas", "nas-office", "--smb", "//10.0.2.2/rec", "--port", "4450",
+            "--username", "pbx", "--password-stdin"]  # fmt: skip
+    assert cli_main.main(argv) == 0
+    assert capsys.readouterr().out.startswith("nas-office added (//10.0.2.2/rec, port 4450), ")
+    assert unit.targets._specs["nas-office"].port == 4450
+    for bad in ("0", "65536", "x", "-1"):
+        with pytest.raises(SystemExit):
+            cli_main.main(["storage", "add-nas", "nas-b", "--nfs", "h:/e", "--port", bad])
+        assert "not a TCP port" in capsys.readouterr().err
