@@ -188,14 +188,16 @@ def samba_share(
     user: str = SAMBA_USER,
     password: str = SAMBA_PASSWORD,
     read_only: bool = False,
+    port: int | None = None,
 ) -> Iterator[SambaShare]:
     """smbd serving //127.0.0.1/rec (port: the answer's) to `user` (an existing Unix
-    account) with `password`; the files under the answer's directory."""
+    account) with `password`; the files under the answer's directory. `port`: a given one
+    (a server started again where its clients knew it), else a free one."""
     pwd.getpwnam(user)  # KeyError: smbpasswd would refuse a name with no Unix account
     workdir.mkdir(parents=True, exist_ok=True)
     (directory,) = _directories(workdir, "share")
     directory.chmod(0o755)
-    port = free_port()
+    port = port or free_port()
     conf = workdir / "smb.conf"
     conf.write_text(samba_conf(workdir, port, directory, user, read_only=read_only))
     _add_samba_user(conf, user, password)
@@ -244,13 +246,16 @@ EXPORT {{
 
 
 @contextmanager
-def nfs_export(workdir: Path, read_only: bool = False) -> Iterator[NfsExport]:
+def nfs_export(
+    workdir: Path, read_only: bool = False, port: int | None = None
+) -> Iterator[NfsExport]:
     """ganesha.nfsd serving 127.0.0.1:/rec over NFSv4 (port: the answer's); the files under
-    the answer's directory."""
+    the answer's directory (kept: a server started again on the same workdir and `port`
+    serves the same files)."""
     workdir.mkdir(parents=True, exist_ok=True)
     (directory,) = _directories(workdir, "export")
     directory.chmod(0o755)
-    port = free_port()
+    port = port or free_port()
     conf = workdir / "ganesha.conf"
     conf.write_text(ganesha_conf(workdir, port, directory, read_only=read_only))
     log = workdir / "ganesha.log"

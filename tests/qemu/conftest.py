@@ -10,6 +10,7 @@ import pytest
 
 from testbed.paths import LOG_DIR
 from testbed.vm import Vm, VmConfig
+from tests.qemu.recorded_calls import Recorder, prepare
 
 
 @pytest.fixture(scope="package")
@@ -34,3 +35,9 @@ def vm(image: Path, ssh_key: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         shutil.copy(guest.console_log, LOG_DIR / f"console-{image.stem}.log")
         if not clean:
             pytest.fail("the guest did not power off within the timeout after an ACPI shutdown")
+
+
+@pytest.fixture(scope="package")
+def recorder(vm: Vm, ssh_key: Path, tmp_path_factory: pytest.TempPathFactory) -> Recorder:
+    """The guest ready to record calls for the storage tests (recorded_calls.py)."""
+    return prepare(vm, ssh_key, tmp_path_factory.mktemp("recorder"))

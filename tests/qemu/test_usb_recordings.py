@@ -8,10 +8,7 @@ internal (an alarm says so) and moves by itself once the drive is back. Pulled m
 drive slowed by a QEMU throttle group so that the move is still running), the job says what
 happened, no partial file is left, and every recording is there exactly once.
 
-The Mini's tier does not record calls (its licence refuses `enabled`), so the call is recorded
-by the test's own dialplan with the MixMonitor line the rendered one uses on a Lite (the
-rendered dialplan's recording is tested on the host, tests/recordings). USB hardware is the
-one emulated part: QEMU's usb-storage on xHCI.
+USB hardware is the one emulated part: QEMU's usb-storage on xHCI.
 """
 
 from __future__ import annotations
@@ -24,36 +21,31 @@ from typing import Any
 
 import pytest
 
-from orpheus.recordings.names import mixmonitor
-from testbed.audio import RATE, pcm, played_samples, wav_bytes
-from testbed.vm import Vm, ssh_command
+from testbed.vm import Vm
+from tests.qemu.recorded_calls import (
+    PLAYED,
+    PLAYED_SECONDS,
+    WAV_HEADER_BYTES,
+    Recorder,
+    assert_is_what_was_played,
+    decrypt_with_age,
+    download,
+    new_recording,
+    on_target,
+    record_call,
+    record_figure,
+    recordings,
+    set_default,
+    set_recording_storage,
+    wait_until,
+)
 from tests.qemu.test_boot import PASSWORD, on_guest
 from tests.qemu.test_usb import make_drive, target, wait_for
 
-OFFICER_PASSWORD = "the officer's own phrase"
-PLAYED_SECONDS = 12
-HANG_UP_CUT = RATE  # at most this much of the end may be cut (the hang-up races the frames)
-PLAYED = "/data/orpheus-test/played"  # .sln: Asterisk's raw 16-bit 8 kHz
-CONTEXT = "orpheus-test-rec"
 NODE = "stick-rec"
 # Reads from the drive while the move is to be pulled: 16 KiB/s, so the move of two 12 s
 # recordings (about 200 kB each) takes some 25 s.
 SLOW_READ_BPS = 16 * 1024
-
-
-def put_on_guest(vm: Vm, key: Path, path: str, data: bytes) -> None:
-    command = ssh_command(vm, key, "sh", "-c", f"mkdir -p -m 755 \"$(dirname '{path}')\" && "
-                          f"cat > '{path}' && chmod 644 '{path}'")  # fmt: skip
-    subprocess.run(command, input=data, check=True, capture_output=True, timeout=120)
-
-
-def bytes_from_guest(vm: Vm, key: Path, path: str) -> bytes:
-    command = ssh_command(vm, key, "cat", path)
-    return subprocess.run(command, check=True, capture_output=True, timeout=120).stdout
-
-
-def asterisk(vm: Vm, key: Path, command: str) -> str:
-    return on_guest(vm, key, "asterisk", "-rx", command)
 
 
 def plug_throttled(vm: Vm, node: str, image: Path) -> None:
@@ -90,53 +82,6 @@ def pull_throttled(vm: Vm, node: str) -> None:
     assert "error" not in vm.qmp("object-del", {"id": f"tg-{node}"})
 
 
-def recordings(vm: Vm) -> list[dict[str, Any]]:
-    code, answer = vm.api("GET", "/api/v1/recordings", PASSWORD)
-    assert code == 200, answer
-    return list(answer["recordings"])
-
-
-def wait_until(what: str, check: Any, timeout: float = 180.0, interval: float = 2.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(interval)
-
-
-def record_call(vm: Vm, key: Path) -> None:
-    """A call whose second leg is answered by the test's dialplan and recorded by MixMonitor
-    (bridged: the `b` option); the first leg plays PLAYED into it and hangs up at its end."""
-    asterisk(vm, key, "channel originate Local/rec@orpheus-test-rec/n application Playback "
-             f"{PLAYED}")  # fmt: skip
-
-
-def new_recording(vm: Vm, known: set[str], timeout: float = 180.0) -> dict[str, Any]:
-    def found() -> dict[str, Any] | None:
-        fresh = [r for r in recordings(vm) if r["id"] not in known]
-        return fresh[0] if fresh else None
-
-    recording: dict[str, Any] = wait_until("a new recording in the list", found, timeout)
-    return recording
-
-
-def on_target(vm: Vm, recording_id: str, name: str, timeout: float = 180.0) -> dict[str, Any]:
-    def there() -> dict[str, Any] | None:
-        return next((r for r in recordings(vm) if r["id"] == recording_id
-                     and r.get("target") == name and not r.get("moving_to")), None)  # fmt: skip
-
-    found: dict[str, Any] = wait_until(f"{recording_id} on {name}", there, timeout)
-    return found
-
-
-def assert_is_what_was_played(audio: bytes, played: list[int]) -> None:
-    recorded = pcm(audio)
-    assert len(played) - HANG_UP_CUT <= len(recorded) <= len(played), len(recorded)
-    assert recorded == played[: len(recorded)]
-
-
 def dump_from_drive(image: Path, inside: str, out: Path) -> bytes:
     """A file of the pulled drive (ext4), read on the host: what any reader of the drive gets."""
     subprocess.run(["debugfs", "-R", f"dump {inside} {out}", str(image)], check=True,
@@ -145,47 +90,37 @@ def dump_from_drive(image: Path, inside: str, out: Path) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def setup(
-    vm: Vm, ssh_key: Path, tmp_path_factory: pytest.TempPathFactory
+def drive(
+    vm: Vm, recorder: Recorder, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
+    """An ext4 drive plugged in, the default target, with the recording settings at usb."""
     directory = tmp_path_factory.mktemp("usb-rec")
     image = directory / "rec.img"
     name = f"usb-{make_drive(image, 'ext4', 'ORPHREC')}"
-    played = played_samples(PLAYED_SECONDS)
-    put_on_guest(vm, ssh_key, f"{PLAYED}.sln", wav_bytes(played))
-    steps = (
-        f"rec,1,{mixmonitor('internal', '101')}",
-        f"rec,2,Dial(Local/answer@{CONTEXT}/n,30)",
-        "rec,3,Hangup()",
-        "answer,1,Answer()",
-        "answer,2,Wait(120)",
-    )
-    for step in steps:
-        asterisk(vm, ssh_key, f"dialplan add extension {step} into {CONTEXT} replace")
-    code, state = vm.api("GET", "/api/v1/privacy", PASSWORD)
-    assert code == 200 and not state["password_set"], state
-    code, state = vm.api("PUT", "/api/v1/privacy", PASSWORD, {"password": OFFICER_PASSWORD})
-    assert code == 200 and state["password_set"], state
-    code, answer = vm.api("PUT", "/api/v1/pbx/recording/recording", PASSWORD, {"storage": "usb"})
-    assert code == 200, answer
+    set_recording_storage(vm, "usb")
+    plugged = time.monotonic()
     plug_throttled(vm, NODE, image)
     wait_for(vm, name, present=True)
-    code, answer = vm.api("PUT", "/api/v1/storage/default", PASSWORD, {"target": name})
-    assert code == 200, answer
-    yield {"image": image, "name": name, "played": played, "directory": directory}
+    record_figure("usb_plug_to_listed_mounted_seconds", time.monotonic() - plugged)
+    set_default(vm, name)
+    yield {"image": image, "name": name, "directory": directory}
+    set_recording_storage(vm, "internal")
     if target(vm, name) is not None:
         pull_throttled(vm, NODE)
-    vm.api("PUT", "/api/v1/pbx/recording/recording", PASSWORD, {"storage": "internal"})
+    set_default(vm, "internal")
 
 
 def test_a_recorded_call_moves_to_the_drive_and_decrypts_with_age_there(
-    vm: Vm, ssh_key: Path, setup: dict[str, Any]
+    vm: Vm, ssh_key: Path, recorder: Recorder, drive: dict[str, Any]
 ) -> None:
-    name, played = setup["name"], setup["played"]
-    known = {r["id"] for r in recordings(vm)}
-    record_call(vm, ssh_key)
-    recording = new_recording(vm, known)
+    name = drive["name"]
+    known = record_call(vm, ssh_key)
+    called = time.monotonic()
+    recording = new_recording(vm, known, timeout=PLAYED_SECONDS + 120)
+    # (the call lasts PLAYED_SECONDS: what is past it is the hang-up to the list)
+    record_figure("usb_recording_listed_after_call_seconds", time.monotonic() - called)
     moved = on_target(vm, recording["id"], name)
+    record_figure("usb_recording_on_drive_after_call_seconds", time.monotonic() - called)
     assert moved["direction"] == "internal" and moved["called"] == "101", moved
     assert moved["duration_seconds"] >= PLAYED_SECONDS - 1, moved
     # Gone from internal, and nothing plain anywhere on the unit's disks.
@@ -197,42 +132,27 @@ def test_a_recorded_call_moves_to_the_drive_and_decrypts_with_age_there(
     ], leftovers
 
     # Downloaded through the API from the drive, with the password.
-    out = "/root/downloaded.wav"
-    on_guest(vm, ssh_key, "sh", "-c", f"printf '%s\\n' \"{OFFICER_PASSWORD}\" | orpheusctl "
-             f"recordings download {recording['id']} -o {out} --stdin")  # fmt: skip
-    downloaded = bytes_from_guest(vm, ssh_key, out)
-    on_guest(vm, ssh_key, "rm", "-f", out)
-    assert downloaded[:4] == b"RIFF"
-    assert_is_what_was_played(downloaded[44:], played)
+    audio = download(vm, ssh_key, recording["id"])[WAV_HEADER_BYTES:]
+    assert_is_what_was_played(audio, recorder.played)
 
     # The drive itself, pulled and read on the host: age and the exported identity.
-    code, exported = vm.api("POST", "/api/v1/privacy/identity", PASSWORD,
-                            {"password": OFFICER_PASSWORD})  # fmt: skip
-    assert code == 200, exported
-    identity = setup["directory"] / "identity.txt"
-    identity.write_text(exported["identity"])
-    setup["identity"] = identity
     pull_throttled(vm, NODE)
     assert wait_for(vm, name, present=False) is None
-    sealed = dump_from_drive(setup["image"], f"orpheus-recordings/{recording['id']}.age",
-                             setup["directory"] / "sealed.age")  # fmt: skip
-    assert b"age-encryption.org/v1" in sealed[:40]
-    decrypted = subprocess.run(["age", "-d", "-i", str(identity)], input=sealed,
-                               capture_output=True, check=True).stdout  # fmt: skip
-    assert decrypted == downloaded[44:]
+    inside = f"orpheus-recordings/{recording['id']}.age"
+    sealed = dump_from_drive(drive["image"], inside, drive["directory"] / "sealed.age")
+    assert decrypt_with_age(sealed, recorder.identity) == audio
     wrong = subprocess.run(["age", "-d", "-i", "/dev/null"], input=sealed, capture_output=True,
                            check=False)  # fmt: skip
     assert wrong.returncode != 0 and not wrong.stdout
 
 
 def test_a_drive_pulled_mid_recording_gets_the_recording_once_it_is_back(
-    vm: Vm, ssh_key: Path, setup: dict[str, Any]
+    vm: Vm, ssh_key: Path, recorder: Recorder, drive: dict[str, Any]
 ) -> None:
-    name = setup["name"]
-    plug_throttled(vm, NODE, setup["image"])
+    name = drive["name"]
+    plug_throttled(vm, NODE, drive["image"])
     wait_for(vm, name, present=True)
-    known = {r["id"] for r in recordings(vm)}
-    record_call(vm, ssh_key)
+    known = record_call(vm, ssh_key)
     time.sleep(PLAYED_SECONDS / 3)
     pull_throttled(vm, NODE)
     recording = new_recording(vm, known)
@@ -248,29 +168,31 @@ def test_a_drive_pulled_mid_recording_gets_the_recording_once_it_is_back(
     code, listing = vm.api("GET", "/api/v1/storage", PASSWORD)
     assert code == 200, listing
     assert listing["placement"]["pending"] == 1 and name in listing["placement"]["waiting"]
-    plug_throttled(vm, NODE, setup["image"])
+    plug_throttled(vm, NODE, drive["image"])
     on_target(vm, recording["id"], name)
     assert not alarmed()
+    audio = download(vm, ssh_key, recording["id"])[WAV_HEADER_BYTES:]
+    assert_is_what_was_played(audio, recorder.played)
 
 
 def test_a_drive_pulled_mid_move_ends_the_job_and_leaves_every_recording_once(
-    vm: Vm, ssh_key: Path, setup: dict[str, Any]
+    vm: Vm, ssh_key: Path, drive: dict[str, Any]
 ) -> None:
-    name = setup["name"]
+    name = drive["name"]
     wait_for(vm, name, present=True)  # plugged back by the test before
     on_drive = sorted(r["id"] for r in recordings(vm) if r.get("target") == name)
     assert len(on_drive) >= 2, on_drive
-    # Remounted, so the page cache holds none of it: reads go to the slowed drive.
+    # Checked again: unmounted and mounted, so the page cache holds none of it and the move
+    # reads from the slowed drive.
     code, answer = vm.api("POST", f"/api/v1/storage/{name}/check", PASSWORD)
     assert code == 200 and answer["state"] == "mounted", answer
     slow_reads(vm, NODE, SLOW_READ_BPS)
-    code, job = vm.api(
-        "POST", "/api/v1/recordings/move", PASSWORD, {"from": name, "to": "internal"}
-    )
+    body = {"from": name, "to": "internal"}
+    code, job = vm.api("POST", "/api/v1/recordings/move", PASSWORD, body)
     assert code == 202, job
     time.sleep(3)
     code, running = vm.api("GET", f"/api/v1/jobs/{job['id']}", PASSWORD)
-    assert running["state"] == "running", running
+    assert code == 200 and running["state"] == "running", running
     pull_throttled(vm, NODE)
 
     def ended() -> dict[str, Any] | None:
@@ -281,13 +203,14 @@ def test_a_drive_pulled_mid_move_ends_the_job_and_leaves_every_recording_once(
     finished = wait_until("the move's end", ended, timeout=120)
     assert finished["state"] == "failed", finished
     assert f"{name} went away" in finished["message"], finished
-    partial = on_guest(vm, ssh_key, "find", "/data", "-name", "*.part")
+    partial = on_guest(vm, ssh_key, "find", "/data", "-name", "*.part", "-o", "-name", "*.copy")
     assert not partial.strip(), partial
 
-    plug_throttled(vm, NODE, setup["image"])
+    plug_throttled(vm, NODE, drive["image"])
     wait_for(vm, name, present=True)
     listed = [r["id"] for r in recordings(vm)]
     assert len(listed) == len(set(listed)), listed  # none twice
     assert set(on_drive) <= set(listed), (on_drive, listed)  # none lost
-    leftovers = on_guest(vm, ssh_key, "find", f"/run/orpheus/storage/{name}", "-name", "*.part")
+    where = f"/run/orpheus/storage/{name}"
+    leftovers = on_guest(vm, ssh_key, "find", where, "-name", "*.part", "-o", "-name", "*.copy")
     assert not leftovers.strip(), leftovers
