@@ -24,6 +24,7 @@ and an alarm says how many recordings were lost.
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -208,16 +209,21 @@ class Follower:
             self.resume_file.unlink(missing_ok=True)
 
     def close(self) -> None:
-        if self.out is not None:
-            self.out.close()
-            self.out = None
-        if self.descriptor >= 0:
-            os.close(self.descriptor)
-            self.descriptor = -1
+        out, self.out = self.out, None
+        try:
+            if out is not None:
+                out.close()
+        finally:
+            if self.descriptor >= 0:
+                os.close(self.descriptor)
+                self.descriptor = -1
 
     def abandon(self) -> None:
         """After a failure: the partial file goes; the tmpfs file is punched from now on."""
-        self.close()
+        # Closing flushes what is buffered: on a full disk that fails too, and the file is
+        # being dropped anyway.
+        with contextlib.suppress(OSError):
+            self.close()
         self.store.drop_partial(self.facts.recording_id)
         self.forget()
 
