@@ -405,10 +405,15 @@ def test_a_hung_nas_answers_unreachable_from_the_request_thread_and_is_audited(
     unit: Unit, dead_nas: list[tuple[str, str]]
 ) -> None:
     assert unit.add("nas-archive", NFS).status == 200  # the measure hangs from the start
-    answer = returns(lambda: unit.ask("GET", "/api/v1/storage"))
-    assert answer.status == 200
-    (found,) = [t for t in answer.json()["targets"] if t["name"] == "nas-archive"]
-    assert found["state"] == "unreachable" and "does not answer" in found["message"]
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while True:  # the mount is done in the background: "being mounted" until it is
+        answer = returns(lambda: unit.ask("GET", "/api/v1/storage"))
+        assert answer.status == 200
+        (found,) = [t for t in answer.json()["targets"] if t["name"] == "nas-archive"]
+        if "being mounted" not in found["message"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert found["state"] == "unreachable" and "does not answer" in found["message"], found
     for _ in range(3):  # again and again: it answers, still one worker stuck
         assert returns(lambda: unit.ask("GET", "/api/v1/storage")).status == 200
     stuck = [name for name, path in dead_nas if "nas-" in path]
