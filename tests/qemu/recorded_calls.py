@@ -29,6 +29,13 @@ HANG_UP_CUT = RATE  # at most this much of the end may be cut (the hang-up races
 PLAYED = "/data/orpheus-test/played"  # .sln: Asterisk's raw 16-bit 8 kHz
 CONTEXT = "orpheus-test-rec"
 WAV_HEADER_BYTES = 44
+DIALPLAN = (
+    f"rec,1,{mixmonitor('internal', '101')}",
+    f"rec,2,Dial(Local/answer@{CONTEXT}/n,30)",
+    "rec,3,Hangup()",
+    "answer,1,Answer()",
+    "answer,2,Wait(120)",
+)
 
 FIGURES = LOG_DIR / "storage-figures.json"  # what bench/results.json's qemu_storage quotes
 
@@ -53,15 +60,6 @@ class Recorder:
 def prepare(vm: Vm, key: Path, directory: Path) -> Recorder:
     played = played_samples(PLAYED_SECONDS)
     put_on_guest(vm, key, f"{PLAYED}.sln", wav_bytes(played))
-    steps = (
-        f"rec,1,{mixmonitor('internal', '101')}",
-        f"rec,2,Dial(Local/answer@{CONTEXT}/n,30)",
-        "rec,3,Hangup()",
-        "answer,1,Answer()",
-        "answer,2,Wait(120)",
-    )
-    for step in steps:
-        asterisk(vm, key, f"dialplan add extension {step} into {CONTEXT} replace")
     code, state = vm.api("GET", "/api/v1/privacy", PASSWORD)
     assert code == 200 and not state["password_set"], state
     code, state = vm.api("PUT", "/api/v1/privacy", PASSWORD, {"password": OFFICER_PASSWORD})
@@ -120,7 +118,12 @@ def wait_until(
 def record_call(vm: Vm, key: Path) -> set[str]:
     """A call whose second leg is answered by the test's dialplan and recorded by MixMonitor
     (bridged: its `b` option); the first leg plays PLAYED into it and hangs up at its end.
-    The ids listed before it."""
+    The ids listed before it.
+
+    The dialplan is added for each call: every PBX change (the recording settings' storage)
+    reloads the rendered dialplan, which drops what the CLI added."""
+    for step in DIALPLAN:
+        asterisk(vm, key, f"dialplan add extension {step} into {CONTEXT} replace")
     known = {r["id"] for r in recordings(vm)}
     application = f"application Playback {PLAYED}"
     asterisk(vm, key, f"channel originate Local/rec@{CONTEXT}/n {application}")

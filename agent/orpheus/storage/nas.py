@@ -243,6 +243,9 @@ class BoundedMeasure:
             self._done.set()
 
 
+_T = TypeVar("_T")
+
+
 class BoundedStore(RecordingStore):
     """A NAS's recordings as the request paths read them (the recordings list, one
     recording's facts, the CDR's fields): each call in a worker thread, bounded; a NAS that
@@ -263,10 +266,13 @@ class BoundedStore(RecordingStore):
         self._bounded(lambda: RecordingStore.annotate(self, recording_id, fields))
 
     def _bounded(self, call: Callable[[], _T]) -> _T:
+        started = time.monotonic()
         with _OUT_LOCK:
-            if self.directory in _OUT:
-                raise OSError(errno.ETIMEDOUT, f"{self.directory}: the NAS does not answer")
-            _OUT.add(self.directory)
+            turn = _OUT.setdefault(self.directory, threading.Lock())
+        # One call out per NAS: the next ones wait their turn within the same bound (several
+        # CDRs of one call arrive together), and fail once a hung call holds it too long.
+        if not turn.acquire(timeout=self._timeout):
+            raise OSError(errno.ETIMEDOUT, f"{self.directory}: the NAS does not answer")
         answer: list[_T] = []
         failure: list[BaseException] = []
         done = threading.Event()
@@ -277,18 +283,17 @@ class BoundedStore(RecordingStore):
             except BaseException as error:  # noqa: BLE001 - raised again on the caller's side
                 failure.append(error)
             finally:
-                with _OUT_LOCK:
-                    _OUT.discard(self.directory)
+                turn.release()
                 done.set()
 
         threading.Thread(target=run, name="nas-read", daemon=True).start()
-        if not done.wait(self._timeout):
+        left = max(0.0, self._timeout - (time.monotonic() - started))
+        if not done.wait(left):
             raise OSError(errno.ETIMEDOUT, f"{self.directory}: the NAS does not answer")
         if failure:
             raise failure[0]
         return answer[0]
 
 
-_T = TypeVar("_T")
-_OUT: set[Path] = set()  # the NAS folders with a bounded call still out
+_OUT: dict[Path, threading.Lock] = {}  # per NAS folder: held while a bounded call is out
 _OUT_LOCK = threading.Lock()
