@@ -51,7 +51,7 @@ def add_nas(vm: Vm, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def remove_nas(vm: Vm, name: str) -> None:
-    code, answer = vm.api("DELETE", f"/api/v1/storage/{name}", PASSWORD)
+    code, answer = vm.api("DELETE", f"/api/v1/storage/{name}", PASSWORD, {})
     assert code == 200, answer
 
 
@@ -176,8 +176,13 @@ def test_an_smb_share_wrong_credentials_then_right_then_a_read_only_share(
         state_of(vm, name, ("mounted",))
         where = f"/run/orpheus/storage/{name}"
         unit = on_guest(vm, ssh_key, "systemd-escape", "--path", "--suffix=mount", where).strip()
-        units = on_guest(vm, ssh_key, "systemctl", "show", "--property=Options,What", unit)
-        assert "credentials=" in units and share.password not in units, units
+        units = on_guest(vm, ssh_key, "systemctl", "show", "--property=Options,What,ExecMount",
+                         unit)  # fmt: skip
+        assert f"/{share.share}" in units and share.password not in units, units
+        # (the kernel shows the mount's options as username=...: the file's path is gone by then)
+        kept = f"/data/orpheus/nas/{name}.credentials"
+        mode = on_guest(vm, ssh_key, "stat", "--format=%a %U", kept).split()
+        assert mode == ["600", "root"], mode
         set_default(vm, name)
         recording = new_recording(vm, record_call(vm, ssh_key))
         on_target(vm, recording["id"], name)

@@ -40,7 +40,7 @@ from tests.qemu.recorded_calls import (
     wait_until,
 )
 from tests.qemu.test_boot import PASSWORD, on_guest
-from tests.qemu.test_usb import make_drive, target, wait_for
+from tests.qemu.test_usb import make_drive, wait_for
 
 NODE = "stick-rec"
 # Reads from the drive while the move is to be pulled: 16 KiB/s, so the move of two 12 s
@@ -48,38 +48,49 @@ NODE = "stick-rec"
 SLOW_READ_BPS = 16 * 1024
 
 
-def plug_throttled(vm: Vm, node: str, image: Path) -> None:
-    """The drive behind a throttle group (no limits until slow_reads), on the xHCI bus."""
-    group = f"tg-{node}"
-    answer = vm.qmp("object-add", {"qom-type": "throttle-group", "id": group, "limits": {}})
-    assert "error" not in answer, answer
-    raw = {"driver": "raw", "file": {"driver": "file", "filename": str(image)}}
-    answer = vm.qmp(
-        "blockdev-add",
-        {"node-name": node, "driver": "throttle", "throttle-group": group, "file": raw},
-    )
-    assert "error" not in answer, answer
-    device = {"driver": "usb-storage", "id": node, "drive": node, "bus": "xhci.0"}
-    answer = vm.qmp("device_add", device)
-    assert "error" not in answer, answer
+class ThrottledDrive:
+    """A drive image behind a QEMU throttle group (no limits until slow_reads), on the xHCI
+    bus; it knows whether it is plugged in, so that a test that failed half-way leaves the
+    next one a drive it can plug."""
 
+    def __init__(self, vm: Vm, node: str, image: Path) -> None:
+        self.vm, self.node, self.image = vm, node, image
+        self.group = f"tg-{node}"
+        self.plugged = False
 
-def slow_reads(vm: Vm, node: str, bps: int) -> None:
-    limits = {"bps-read": bps} if bps else {}
-    answer = vm.qmp("qom-set", {"path": f"/objects/tg-{node}", "property": "limits",
-                                "value": limits})  # fmt: skip
-    assert "error" not in answer, answer
+    def plug(self) -> None:
+        if self.plugged:  # left in by a test that failed before its pull
+            self.pull()
+        answer = self.vm.qmp(
+            "object-add", {"qom-type": "throttle-group", "id": self.group, "limits": {}}
+        )
+        assert "error" not in answer, answer
+        raw = {"driver": "raw", "file": {"driver": "file", "filename": str(self.image)}}
+        node = {"node-name": self.node, "driver": "throttle", "throttle-group": self.group,
+                "file": raw}  # fmt: skip
+        answer = self.vm.qmp("blockdev-add", node)
+        assert "error" not in answer, answer
+        device = {"driver": "usb-storage", "id": self.node, "drive": self.node, "bus": "xhci.0"}
+        answer = self.vm.qmp("device_add", device)
+        assert "error" not in answer, answer
+        self.plugged = True
 
+    def slow_reads(self, bps: int) -> None:
+        limits = {"bps-read": bps} if bps else {}
+        answer = self.vm.qmp("qom-set", {"path": f"/objects/{self.group}",
+                                         "property": "limits", "value": limits})  # fmt: skip
+        assert "error" not in answer, answer
 
-def pull_throttled(vm: Vm, node: str) -> None:
-    assert "error" not in vm.qmp("device_del", {"id": node})
-    for _ in range(30):  # the device goes first, then its drive may be deleted
-        if "error" not in vm.qmp("blockdev-del", {"node-name": node}):
-            break
-        time.sleep(1)
-    else:
-        raise AssertionError(f"the drive {node} stayed attached")
-    assert "error" not in vm.qmp("object-del", {"id": f"tg-{node}"})
+    def pull(self) -> None:
+        assert "error" not in self.vm.qmp("device_del", {"id": self.node})
+        for _ in range(30):  # the device goes first, then its drive may be deleted
+            if "error" not in self.vm.qmp("blockdev-del", {"node-name": self.node}):
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError(f"the drive {self.node} stayed attached")
+        assert "error" not in self.vm.qmp("object-del", {"id": self.group})
+        self.plugged = False
 
 
 def dump_from_drive(image: Path, inside: str, out: Path) -> bytes:
@@ -98,15 +109,16 @@ def drive(
     image = directory / "rec.img"
     name = f"usb-{make_drive(image, 'ext4', 'ORPHREC')}"
     set_recording_storage(vm, "usb")
+    stick = ThrottledDrive(vm, NODE, image)
     plugged = time.monotonic()
-    plug_throttled(vm, NODE, image)
+    stick.plug()
     wait_for(vm, name, present=True)
     record_figure("usb_plug_to_listed_mounted_seconds", time.monotonic() - plugged)
     set_default(vm, name)
-    yield {"image": image, "name": name, "directory": directory}
+    yield {"image": image, "name": name, "directory": directory, "stick": stick}
     set_recording_storage(vm, "internal")
-    if target(vm, name) is not None:
-        pull_throttled(vm, NODE)
+    if stick.plugged:
+        stick.pull()
     set_default(vm, "internal")
 
 
@@ -125,8 +137,8 @@ def test_a_recorded_call_moves_to_the_drive_and_decrypts_with_age_there(
     assert moved["duration_seconds"] >= PLAYED_SECONDS - 1, moved
     # Gone from internal, and nothing plain anywhere on the unit's disks.
     names = ("-name", f"{recording['id']}*", "-o", "-name", "*.sln", "-o", "-name", "*.wav")
-    leftovers = on_guest(vm, ssh_key, "find", "/data", "/run/orpheus/storage", *names)
-    assert [p for p in leftovers.split() if not p.startswith(PLAYED)] == [
+    leftovers = on_guest(vm, ssh_key, "find", "/data", f"/run/orpheus/storage/{name}", *names)
+    assert sorted(p for p in leftovers.split() if not p.startswith(PLAYED)) == [
         f"/run/orpheus/storage/{name}/orpheus-recordings/{recording['id']}.age",
         f"/run/orpheus/storage/{name}/orpheus-recordings/{recording['id']}.json",
     ], leftovers
@@ -136,7 +148,7 @@ def test_a_recorded_call_moves_to_the_drive_and_decrypts_with_age_there(
     assert_is_what_was_played(audio, recorder.played)
 
     # The drive itself, pulled and read on the host: age and the exported identity.
-    pull_throttled(vm, NODE)
+    drive["stick"].pull()
     assert wait_for(vm, name, present=False) is None
     inside = f"orpheus-recordings/{recording['id']}.age"
     sealed = dump_from_drive(drive["image"], inside, drive["directory"] / "sealed.age")
@@ -150,11 +162,11 @@ def test_a_drive_pulled_mid_recording_gets_the_recording_once_it_is_back(
     vm: Vm, ssh_key: Path, recorder: Recorder, drive: dict[str, Any]
 ) -> None:
     name = drive["name"]
-    plug_throttled(vm, NODE, drive["image"])
+    drive["stick"].plug()
     wait_for(vm, name, present=True)
     known = record_call(vm, ssh_key)
     time.sleep(PLAYED_SECONDS / 3)
-    pull_throttled(vm, NODE)
+    drive["stick"].pull()
     recording = new_recording(vm, known)
     waiting = on_target(vm, recording["id"], "internal")
     assert waiting["duration_seconds"] >= PLAYED_SECONDS - 1, waiting
@@ -168,7 +180,7 @@ def test_a_drive_pulled_mid_recording_gets_the_recording_once_it_is_back(
     code, listing = vm.api("GET", "/api/v1/storage", PASSWORD)
     assert code == 200, listing
     assert listing["placement"]["pending"] == 1 and name in listing["placement"]["waiting"]
-    plug_throttled(vm, NODE, drive["image"])
+    drive["stick"].plug()
     on_target(vm, recording["id"], name)
     assert not alarmed()
     audio = download(vm, ssh_key, recording["id"])[WAV_HEADER_BYTES:]
@@ -184,16 +196,16 @@ def test_a_drive_pulled_mid_move_ends_the_job_and_leaves_every_recording_once(
     assert len(on_drive) >= 2, on_drive
     # Checked again: unmounted and mounted, so the page cache holds none of it and the move
     # reads from the slowed drive.
-    code, answer = vm.api("POST", f"/api/v1/storage/{name}/check", PASSWORD)
+    code, answer = vm.api("POST", f"/api/v1/storage/{name}/check", PASSWORD, {})
     assert code == 200 and answer["state"] == "mounted", answer
-    slow_reads(vm, NODE, SLOW_READ_BPS)
+    drive["stick"].slow_reads(SLOW_READ_BPS)
     body = {"from": name, "to": "internal"}
     code, job = vm.api("POST", "/api/v1/recordings/move", PASSWORD, body)
     assert code == 202, job
     time.sleep(3)
     code, running = vm.api("GET", f"/api/v1/jobs/{job['id']}", PASSWORD)
     assert code == 200 and running["state"] == "running", running
-    pull_throttled(vm, NODE)
+    drive["stick"].pull()
 
     def ended() -> dict[str, Any] | None:
         code, found = vm.api("GET", f"/api/v1/jobs/{job['id']}", PASSWORD)
@@ -206,7 +218,7 @@ def test_a_drive_pulled_mid_move_ends_the_job_and_leaves_every_recording_once(
     partial = on_guest(vm, ssh_key, "find", "/data", "-name", "*.part", "-o", "-name", "*.copy")
     assert not partial.strip(), partial
 
-    plug_throttled(vm, NODE, drive["image"])
+    drive["stick"].plug()
     wait_for(vm, name, present=True)
     listed = [r["id"] for r in recordings(vm)]
     assert len(listed) == len(set(listed)), listed  # none twice
