@@ -149,7 +149,7 @@ def on_target(vm: Vm, recording_id: str, name: str, timeout: float = 180.0) -> d
 
 def download(vm: Vm, key: Path, recording_id: str) -> bytes:
     """orpheusctl recordings download on the guest, with the officer's password: the WAV."""
-    out = "/root/downloaded.wav"
+    out = "/run/orpheus-test-downloaded.wav"  # RAM: the plain audio never reaches a disk
     script = (f"printf '%s\\n' \"{OFFICER_PASSWORD}\" | orpheusctl recordings download "
               f"{recording_id} -o {out} --stdin")  # fmt: skip
     on_guest(vm, key, "sh", "-c", script)

@@ -12,7 +12,7 @@ from typing import Any
 
 from orpheus.cli.client import AgentClient, AgentError, api_path, download
 from orpheus.cli.jobs import utc
-from orpheus.cli.output import human_bytes, print_json
+from orpheus.cli.output import human_bytes, print_json, written_whole
 
 FILTER_HELP = "sip (default), rtp, host ADDR or port P"
 
@@ -99,13 +99,8 @@ def show_capture(args: argparse.Namespace, client: AgentClient) -> int:
 
 def download_capture(args: argparse.Namespace, client: AgentClient) -> int:
     output: Path = args.output or Path(f"capture-{args.id}.pcap")
-    partial = output.with_name(output.name + ".part")
-    try:  # the file's name appears only once the whole capture arrived
-        with partial.open("wb") as out:
-            written = download(client, api_path("captures", args.id, "pcap"), {}, out)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_whole(output) as out:
+        written = download(client, api_path("captures", args.id, "pcap"), {}, out)
     print(f"{output}: {human_bytes(written)}", file=sys.stderr)
     return 0
 

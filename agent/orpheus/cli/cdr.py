@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from orpheus.cdr.records import DISPOSITIONS
-from orpheus.cli.client import AgentClient, AgentError, api_path, download
-from orpheus.cli.output import print_json
+from orpheus.cli.client import AgentClient, api_path, download
+from orpheus.cli.output import print_json, written_whole
 from orpheus.cli.privacy import read_password
 
 PASSWORD_HEADER = "X-Privacy-Password"  # noqa: S105 (a header name)
@@ -84,14 +84,8 @@ def export_records(args: argparse.Namespace, client: AgentClient) -> int:
     if args.output is None:
         sys.stdout.write(data.decode())
         return 0
-    partial = args.output.with_name(args.output.name + ".part")
-    try:
-        partial.write_bytes(data)
-        partial.replace(args.output)
-    except OSError as error:
-        raise AgentError(f"{args.output}: {error.strerror or error}") from error
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_whole(args.output) as out:
+        out.write(data)
     records = data.count(b"\r\n") - 1  # the header line is not a record
     print(f"{args.output}: {records} record(s)", file=sys.stderr)
     return 0

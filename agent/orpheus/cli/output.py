@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from orpheus.cli.client import AgentError
 
 
 def print_json(data: Any) -> None:
@@ -25,3 +30,20 @@ def human_bytes(value: int | None) -> str:
             return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
         size /= 1024
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def written_whole(output: Path) -> Iterator[BinaryIO]:
+    """A file the download writes into: `<output>.part` until the whole arrived, then renamed,
+    so a name never shows a partial file; the part removed on any failure. A file that cannot
+    be written (read-only, full, no such folder) is one line (AgentError), not a traceback."""
+    partial = output.with_name(output.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            yield out
+        partial.replace(output)
+    except OSError as error:
+        raise AgentError(f"{output}: {error.strerror or error}") from error
+    finally:
+        with contextlib.suppress(OSError):  # gone already, or never made (read-only)
+            partial.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from orpheus.cli.client import AgentClient, AgentError, api_path, download
 from orpheus.cli.jobs import job_lines
-from orpheus.cli.output import human_bytes, print_json
+from orpheus.cli.output import human_bytes, print_json, written_whole
 from orpheus.cli.privacy import read_password
 from orpheus.recordings.names import is_recording_id
 
@@ -80,18 +80,10 @@ def download_recording(args: argparse.Namespace, client: AgentClient) -> int:
     recording_id = _checked_id(args.id)
     # The header carries the password's UTF-8 bytes (http.client sends a str as latin-1).
     password = read_password("Privacy password: ", args.stdin).encode().decode("latin-1")
-    partial = args.output.with_name(args.output.name + ".part")
-    try:
-        with partial.open("wb") as out:
-            written = download(
-                client,
-                api_path("recordings", recording_id, "audio"),
-                {PASSWORD_HEADER: password},
-                out,
-            )
-        partial.replace(args.output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_whole(args.output) as out:
+        written = download(
+            client, api_path("recordings", recording_id, "audio"), {PASSWORD_HEADER: password}, out
+        )
     print(f"{args.output}: {human_bytes(written)}", file=sys.stderr)
     return 0
 

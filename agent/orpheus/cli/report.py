@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from orpheus.cli.client import AgentClient, download
-from orpheus.cli.output import human_bytes
+from orpheus.cli.output import human_bytes, written_whole
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,12 +23,7 @@ def write_report(args: argparse.Namespace, client: AgentClient) -> int:
     output: Path = args.output or Path(
         time.strftime("orpheus-report-%Y%m%dT%H%M%SZ.tar.zst", time.gmtime())
     )
-    partial = output.with_name(output.name + ".part")
-    try:  # never a partial file left behind: the name appears only when the whole arrived
-        with partial.open("wb") as out:
-            written = download(client, "/api/v1/report", {}, out)
-        partial.replace(output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_whole(output) as out:
+        written = download(client, "/api/v1/report", {}, out)
     print(f"{output}: {human_bytes(written)}", file=sys.stderr)
     return 0

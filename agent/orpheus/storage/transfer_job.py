@@ -11,9 +11,11 @@ is removed (or, if the drive is gone, removed by the next job or at the next sta
 from __future__ import annotations
 
 import datetime
+import errno
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +34,10 @@ log = logging.getLogger(__name__)
 TRANSFER_KINDS = frozenset({"copy", "move"})
 ONE_TRANSFER = Exclusive("a recordings copy or move", TRANSFER_KINDS)
 _PAST = {"copy": "copied", "move": "moved"}
+# A pulled drive fails its reads and writes (EIO) before udev's removal reaches the agent:
+# the job waits this long for the removal before it calls the error a plain I/O error.
+_PULLED = frozenset({errno.EIO, errno.ENODEV, errno.ENXIO})
+REMOVAL_GRACE_SECONDS = 5.0
 
 
 class AgentStopping(Failure):
@@ -146,10 +152,21 @@ class Transfers:
             progress,
             *([self._checkpoint] if self._checkpoint else []),
         )
+        try:  # a drive pulled shows as EIO anywhere, the final sync included: said as such
+            self._each(job, plan, copier, tally, (source, destination))
+            if plan.mode == "move":
+                _sync_directory(source)
+        except OSError as error:
+            raise Failure(self._stopped_by(error, plan, tally)) from error
+        return _summary(plan, tally)
+
+    def _each(
+        self, job: Job, plan: Plan, copier: Copier, tally: Tally, ends: tuple[Target, Target]
+    ) -> None:
         for recording_id in plan.ids:
             if self.stopping.is_set():
                 raise AgentStopping(f"the agent stopped: the {plan.mode} resumes at its start")
-            for end in (source, destination):
+            for end in ends:
                 if not end.reachable():
                     raise Failure(self._stopped_by(OSError(f"{end.name} is gone"), plan, tally))
             self._one(job, plan, copier, recording_id, tally)
@@ -159,9 +176,6 @@ class Transfers:
                 f"{tally.files} of {tally.total_files} recording(s), {mib(tally.done_bytes)} "
                 f"of {mib(tally.total_bytes)}",
             )
-        if plan.mode == "move":
-            _sync_directory(source)
-        return _summary(plan, tally)
 
     def _one(self, job: Job, plan: Plan, copier: Copier, recording_id: str, tally: Tally) -> None:
         try:
@@ -197,6 +211,8 @@ class Transfers:
     def _stopped_by(self, error: OSError, plan: Plan, tally: Tally) -> str:
         done = f"after {tally.files} of {tally.total_files} recording(s)"
         intact = f"the rest is still on {plan.source}"
+        if error.errno in _PULLED:
+            self._await_removal(plan)
         destination = self.targets_reachable(plan.destination)
         if is_disk_full(error):
             return f"{plan.destination} is full: {plan.mode} stopped {done}; {intact}"
@@ -205,6 +221,15 @@ class Transfers:
         if not self.targets_reachable(plan.source):
             return f"{plan.source} went away: {plan.mode} stopped {done}"
         return f"{plan.mode} stopped {done}: {error.strerror or error}; {intact}"
+
+    def _await_removal(self, plan: Plan) -> None:
+        deadline = time.monotonic() + REMOVAL_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            if not (
+                self.targets_reachable(plan.source) and self.targets_reachable(plan.destination)
+            ):
+                return
+            time.sleep(0.25)
 
     def _sync_source(self, plan: Plan) -> None:
         try:

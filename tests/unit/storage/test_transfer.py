@@ -6,6 +6,7 @@ ENOSPC on a real (tiny tmpfs) filesystem is in tests/full_disk/test_recordings_m
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -198,6 +199,28 @@ def test_a_drive_gone_mid_move_ends_the_job_in_one_line(tmp_path: Path) -> None:
     )
     assert audio_of(internal(tmp_path), IDS[2:]) == {i: made[i] for i in IDS[2:]}
     assert [i for i, _ in internal(tmp_path).entries()] == IDS[2:]
+
+
+def test_a_drive_pulled_at_the_moves_last_sync_is_said_to_have_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source's folder synced last fails with EIO (the drive pulled, udev not yet heard):
+    one line that says the drive went away, the moved recordings on internal."""
+    made = recordings(tmp_path)
+    work = transfers(tmp_path)
+    run(work, work.plan("move", "internal", USB, Selection()))
+    root = tmp_path / "run/storage" / USB
+
+    def pulled(target: object) -> None:
+        shutil.rmtree(root)
+        raise OSError(errno.EIO, "Input/output error", str(root / "orpheus-recordings"))
+
+    monkeypatch.setattr("orpheus.storage.transfer_job._sync_directory", pulled)
+    monkeypatch.setattr("orpheus.storage.transfer_job.REMOVAL_GRACE_SECONDS", 0.5)
+    job = run(work, work.plan("move", USB, "internal", Selection()))
+    assert job.state == "failed"
+    assert job.message == f"{USB} went away: move stopped after 4 of 4 recording(s)"
+    assert audio_of(internal(tmp_path), IDS) == made
 
 
 def test_hostile_files_on_a_stick_are_skipped_not_followed(tmp_path: Path) -> None:
