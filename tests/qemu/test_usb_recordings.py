@@ -13,6 +13,7 @@ USB hardware is the one emulated part: QEMU's usb-storage on xHCI.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -94,9 +95,18 @@ class ThrottledDrive:
 
 
 def dump_from_drive(image: Path, inside: str, out: Path) -> bytes:
-    """A file of the pulled drive (ext4), read on the host: what any reader of the drive gets."""
-    subprocess.run(["debugfs", "-R", f"dump {inside} {out}", str(image)], check=True,
-                   capture_output=True)  # fmt: skip
+    """A file of the pulled drive (ext4), read on the host: what any reader of the drive gets.
+    The drive was pulled, not ejected: what was fsynced may be in its journal alone, which a
+    mount replays and debugfs does not, so a copy of the image has its journal replayed first."""
+    copy = out.with_suffix(".img")
+    shutil.copyfile(image, copy)
+    replay = subprocess.run(["e2fsck", "-y", "-E", "journal_only", str(copy)],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert replay.returncode in (0, 1), replay.stdout + replay.stderr  # 1: journal replayed
+    dumped = subprocess.run(["debugfs", "-R", f"dump {inside} {out}", str(copy)],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    copy.unlink()
+    assert out.is_file(), dumped.stderr  # debugfs says "File not found" and exits 0
     return out.read_bytes()
 
 
