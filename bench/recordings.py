@@ -35,6 +35,7 @@ from orpheus.recordings.store import RecordingStore
 from orpheus.storage.journal import Journal
 from orpheus.storage.registry import StorageTargets
 from orpheus.storage.transfer_job import Transfers
+from testbed.paths import LOG_DIR
 
 MIB = 1 << 20
 SIZE = 64 * MIB
@@ -43,7 +44,7 @@ CALL_BYTES_PER_SECOND = 16_000
 MOVE_FILES = 32
 MOVE_FILE_BYTES = 2 * MIB  # about two minutes of a call each
 MOVE_RUNS = 3  # the machine may be busy: each figure is the median of this many runs
-QEMU_FIGURES = Path(__file__).resolve().parent.parent / "build/test-logs/storage-figures.json"
+QEMU_FIGURES = LOG_DIR / "storage-figures.json"  # tests/qemu/recorded_calls.py writes it
 
 
 def _encrypt(plain: bytes, recipient: bytes) -> tuple[bytes, float]:

@@ -192,10 +192,8 @@ class Transfers:
                 tally.present += 1
             if plan.mode == "move":
                 copier.delete_source(recording_id)
-        except VerifyFailed as error:
+        except VerifyFailed as error:  # an OSError is said by _run's wrapper
             raise Failure(str(error)) from error
-        except OSError as error:
-            raise Failure(self._stopped_by(error, plan, tally)) from error
 
     def _gone(self, job: Job, plan: Plan, copier: Copier, recording_id: str, tally: Tally) -> None:
         """No facts on the source: a move a crash cut after the source's facts went (its
