@@ -271,12 +271,13 @@ def running_unit(
         asterisk = SandboxAsterisk(sandbox)
         asterisk.start()
         vendor = VendorKey(workdir)
+        spool = {"cdr_spool_dir": sandbox.root / "run/orpheus-cdr"}  # the sandbox's tmpfs
         agent = Agent(
             workdir=workdir, data_dir=sandbox.data, netns=netns, board=board,
             public_key=vendor.public_pem, sysfs=fake_sysfs(workdir / "sys"),
             asterisk_command=["chroot", str(sandbox.root), "asterisk", "-rx"],
             extra_settings={k: str(v) if isinstance(v, Path) else v
-                            for k, v in (settings or {}).items()},
+                            for k, v in {**spool, **(settings or {})}.items()},
         )  # fmt: skip
         (workdir / "release.json").write_text('{"version": "test"}\n')
         agent.start()

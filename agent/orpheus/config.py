@@ -61,6 +61,10 @@ class AgentConfig:
     # recordings.names.ASTERISK_SPOOL), and how often the agent takes in what it added.
     recording_spool_dir: Path = Path("/run/orpheus-recording")
     recording_poll_seconds: float = 0.5
+    # cdr_custom's RAM spool (cdr/spool.py) as the agent sees it (Asterisk sees
+    # cdr.spool.ASTERISK_SPOOL), and how often the agent takes the records in it.
+    cdr_spool_dir: Path = Path("/run/orpheus-cdr")
+    cdr_spool_poll_seconds: float = 5.0
     # Recordings waiting on internal for their target (storage/placement.py): past this
     # quota an alarm says so (none is deleted); how often a missing target is tried again.
     recording_pending_quota_mb: int = 4000

@@ -1,7 +1,9 @@
 """Call detail records on the real agent and the root filesystem's Asterisk: the agent turns
-cdr_manager on and cdr_csv off; a call's record arrives over AMI, is stored encrypted (no
-plain record anywhere on the data partition, no Master.csv), and lists and exports (CSV)
-with the privacy password only; a line decrypts with Debian's age and the exported identity."""
+cdr_manager and cdr_custom (to RAM) on and cdr_csv off; a call's record arrives over AMI, is
+stored encrypted once (no plain record anywhere on the data partition, no Master.csv), and
+lists and exports (CSV) with the privacy password only; a line decrypts with Debian's age
+and the exported identity. A call that ends while the agent is stopped is stored when it
+starts again (from cdr_custom's spool in RAM), and the spool is emptied."""
 
 from __future__ import annotations
 
@@ -68,7 +70,8 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
     add_extension(unit, NO_PHONE)
     wait_for("cdr_manager on, cdr_csv off", lambda: _manager_ready(unit), timeout=30, interval=0.2)
     backends = unit.cli("cdr show status").split("Registered Backends", 1)[1]
-    assert backends.split("\n", 2)[2].split() == ["cdr_manager"]
+    names = [line.strip() for line in backends.split("\n")[2:] if line.strip()]
+    assert sorted(names) == ["CDR File custom bac", "cdr_manager"]  # cdr_custom's name, cut
     unit.cli(f"channel originate Local/{NO_PHONE}@orpheus-targets/n application Wait 1")
 
     phone = register_phone(unit, NUMBER, 5076, 31300)
@@ -128,3 +131,45 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
                                     capture_output=True, check=True).stdout  # fmt: skip
     assert f'"id": "{record["id"]}"'.encode() in plain
     print(f"the CDR test took {time.monotonic() - started:.1f} s")
+
+
+def test_a_call_ending_while_the_agent_is_stopped_is_stored_when_it_starts(unit: Unit) -> None:
+    """Runs after the test above (the password set, cdr_manager and cdr_custom on)."""
+    wait_for("cdr_manager on, cdr_csv off", lambda: _manager_ready(unit), timeout=30, interval=0.2)
+    spool = unit.sandbox.root / "run/orpheus-cdr"
+    number = "1703"  # no phone: the call fails at once, its record written as it ends
+    add_extension(unit, number)
+    unit.agent.stop()
+    try:
+        unit.cli(f"channel originate Local/{number}@orpheus-targets/n application Wait 1")
+        wait_for("the record in the RAM spool", lambda: _spooled(spool, number), timeout=30,
+                 interval=0.2)  # fmt: skip
+    finally:
+        unit.agent.start()
+
+    def listed() -> list[dict[str, Any]]:
+        result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+                                "--extension", number, "--stdin")  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return [r for r in json.loads(result.stdout)["records"] if r["dst"] == number]
+
+    records = wait_for("the record stored from the spool", listed, timeout=30, interval=0.3)
+    # One record for each half of the Local channel, each stored once.
+    assert {(r["disposition"], r["answer"]) for r in records} == {("failed", None)}
+    first = [r["id"] for r in records]
+    assert len(first) == len(set(first)) == 2
+    wait_for("the spool emptied", lambda: not list(spool.iterdir()), timeout=30, interval=0.2)
+    # A call while the agent runs comes both ways (AMI and the spool): stored once.
+    unit.cli(f"channel originate Local/{number}@orpheus-targets/n application Wait 1")
+    wait_for("the second call's records", lambda: len(listed()) == 4, timeout=30, interval=0.3)
+    # Its spool rows were written as its AMI events were sent: once the agent drained them,
+    # each record is still there once.
+    wait_for("the spool emptied again", lambda: not list(spool.iterdir()), timeout=30,
+             interval=0.2)  # fmt: skip
+    ids = [r["id"] for r in listed()]
+    assert len(ids) == len(set(ids)) == 4
+
+
+def _spooled(spool: Path, number: str) -> bool:
+    path = spool / "spool.csv"
+    return path.exists() and f'"{number}"' in path.read_text()

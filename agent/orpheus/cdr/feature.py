@@ -6,15 +6,18 @@ checked by the privacy feature's unlock() (wrong ones rate limited per address a
 as for a recording's audio); each read is audited with its filter and the records' count.
 
 The reader is one long AMI session of the agent's user logged in for the `cdr` class only;
-at each connection it makes sure cdr_manager runs and no file backend does (asterisk_side).
-A record Asterisk sends while the agent is not connected is not stored (cdr_manager keeps
-no queue): an agent restart loses the records of calls ending meanwhile.
+at each connection it makes sure cdr_manager and cdr_custom run with the agent's files and
+no file backend writes to a disk (asterisk_side). cdr_manager keeps no queue: the records of
+calls that end while the agent is not connected reach it through cdr_custom's RAM spool
+(spool.py), read at the start and every few seconds; a record that comes both ways is
+stored once (seen.py).
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Mapping
 
 import bottle
@@ -35,6 +38,8 @@ from orpheus.cdr.records import (
     parse_event,
     to_csv,
 )
+from orpheus.cdr.seen import SeenRecords
+from orpheus.cdr.spool import CdrSpool
 from orpheus.cdr.store import CdrStore
 from orpheus.pbx.records import NAME as TRUNK_NAME
 from orpheus.recordings.feature import PASSWORD_HEADER, header_password
@@ -93,12 +98,21 @@ class CdrReader(AmiEventReader):
 class CdrFeature:
     name = "cdr"
 
-    def __init__(self, store: CdrStore, unlock: Unlock, audit: AuditSink) -> None:
+    def __init__(
+        self,
+        store: CdrStore,
+        unlock: Unlock,
+        audit: AuditSink,
+        seen: SeenRecords | None = None,
+    ) -> None:
         self.store = store
         self._unlock = unlock
         self._audit = audit
+        self._seen = seen or SeenRecords(None)
+        self._keeping = threading.Lock()  # one path at a time between "seen?" and "stored"
         self.refused = 0
         self.reader: CdrReader | None = None  # set by wiring: it hands events to receive()
+        self.spool: SpoolReader | None = None  # set by wiring: it hands rows to keep()
         # Each record kept, to its recording's facts (recordings/cdr_join.py; bootstrap).
         self.received: Callable[[CdrRecord], None] = lambda record: None
 
@@ -119,26 +133,54 @@ class CdrFeature:
         )
 
     def start(self) -> None:
+        if self.spool is not None:
+            self.spool.start()
         if self.reader is not None:
             self.reader.start()
 
     def stop(self) -> None:
         if self.reader is not None:
             self.reader.stop()
+        if self.spool is not None:
+            self.spool.stop()
 
     def receive(self, event: Mapping[str, str]) -> None:
-        """One `Cdr` event: checked, encrypted, appended (or counted as refused)."""
+        """One `Cdr` event over AMI: checked, encrypted, appended (or counted as refused)."""
+        self.keep(event)
+
+    def keep(self, event: Mapping[str, str]) -> bool:
+        """A record from either path, stored unless it already was; False when it could not
+        be stored now (the disk) and should be offered again."""
         try:
             record = parse_event(event)
         except Refused as error:
             self.refused += 1
             log.error("a call detail record refused: %s", error)
-            return
-        self.store.append(record)
+            return True
+        with self._keeping:
+            if record in self._seen:
+                return True
+            if not self.store.append(record):
+                return not self.store.can_store()  # no privacy key: nothing to keep it for
+            self._seen.add(record)
         try:
             self.received(record)
         except (OSError, ValueError) as error:
             log.error("call detail record %s not joined to its recording: %s", record.id, error)
+        return True
+
+    def drain_spool(self, spool: CdrSpool) -> None:
+        """The RAM spool's records kept; on a failure to store one, the rest stay for the
+        next time (those kept are seen then, and skipped)."""
+        self._seen.prune()
+        if not spool.take():
+            return
+        for event in spool.events():
+            if not self.keep(event):
+                log.warning("call detail records' spool kept for later: %s",
+                            self.store.last_failure)  # fmt: skip
+                return
+        spool.done()
 
     def records(self) -> dict[str, object] | Stream:
         query = bottle.request.query
@@ -165,8 +207,9 @@ class CdrFeature:
 
     def alarms(self) -> list[str]:
         found = self.store.alarms()
-        if self.refused:
-            found.append(f"{self.refused} call detail record(s) from Asterisk refused (see log)")
+        refused = self.refused + (self.spool.spool.refused if self.spool else 0)
+        if refused:
+            found.append(f"{refused} call detail record(s) from Asterisk refused (see log)")
         return found
 
     def _append(self, entry: AuditEntry) -> None:
@@ -174,3 +217,32 @@ class CdrFeature:
             self._audit.append(entry)
         except (OSError, sqlite3.Error) as error:
             log.error("could not audit %s: %s", entry.change, error)
+
+
+class SpoolReader:
+    """A thread that drains the RAM spool into the feature at its start and every
+    `interval` seconds, and once more as the agent stops (AMI no longer read by then)."""
+
+    def __init__(self, spool: CdrSpool, feature: CdrFeature, interval: float) -> None:
+        self.spool = spool
+        self._feature = feature
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cdr-spool", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self._feature.drain_spool(self.spool)
+            except OSError as error:
+                log.error("call detail records' spool %s: %s", self.spool.directory, error)
+            if self._stop.is_set():
+                return
+            self._stop.wait(self._interval)

@@ -89,6 +89,9 @@ class CdrStore:
         self.stored += 1
         return True
 
+    def can_store(self) -> bool:
+        return self._recipient() is not None
+
     def _lose(self, record: CdrRecord, reason: str) -> None:
         log.error("call detail record %s not stored: %s", record.id, reason)
         self.lost += 1

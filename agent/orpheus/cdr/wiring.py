@@ -6,7 +6,9 @@ from __future__ import annotations
 from orpheus.asterisk.adapter import Asterisk
 from orpheus.audit.log import AuditSink
 from orpheus.cdr.asterisk_side import CdrSwitch
-from orpheus.cdr.feature import CdrFeature, CdrReader
+from orpheus.cdr.feature import CdrFeature, CdrReader, SpoolReader
+from orpheus.cdr.seen import SeenRecords
+from orpheus.cdr.spool import CdrSpool
 from orpheus.cdr.store import CdrStore
 from orpheus.config import AgentConfig
 from orpheus.privacy.feature import PrivacyFeature
@@ -15,16 +17,19 @@ from orpheus.recordings.feature import RecordingsFeature
 from orpheus.storage.placement import Placement
 
 CDR_DIR = "cdr"
+SEEN_FILE = "cdr-seen"  # in run_dir: RAM, as the spool
 
 
 def cdr_feature(
     config: AgentConfig, asterisk: Asterisk, privacy: PrivacyFeature, audit: AuditSink
 ) -> CdrFeature:
     store = CdrStore(config.data_dir / CDR_DIR, privacy.keys.recipient)
-    feature = CdrFeature(store, privacy.unlock, audit)
+    feature = CdrFeature(store, privacy.unlock, audit, SeenRecords(config.run_dir / SEEN_FILE))
     if asterisk.manager_login is not None:
         switch = CdrSwitch(config.asterisk_config_dir, asterisk)
         feature.reader = CdrReader(asterisk, switch, feature.receive)
+        spool = CdrSpool(config.cdr_spool_dir)
+        feature.spool = SpoolReader(spool, feature, config.cdr_spool_poll_seconds)
     return feature
 
 

@@ -50,8 +50,9 @@ FILE_SETS = (
     # manager.conf carries this unit's own AMI secret (orpheus/ami-secret, not synced), the
     # SIP ACL this unit's own access lists (orpheus/firewall.json, not synced either).
     # Licences are not synced: each is bound to its unit's hardware. hep.conf is on only
-    # while this unit's own capture runs (capture/hep_asterisk.py). cdr.conf and
-    # cdr_manager.conf are rendered by each unit's agent (cdr/asterisk_side.py).
+    # while this unit's own capture runs (capture/hep_asterisk.py). cdr.conf,
+    # cdr_manager.conf and cdr_custom.conf are rendered by each unit's agent
+    # (cdr/asterisk_side.py).
     # Asterisk's files hold SIP passwords and the SIP TLS key (pjsip-tls/, a new name for
     # each pair): a new one lands 0640, owned like its directory, as the PBX writes them.
     FileSet(
@@ -63,6 +64,7 @@ FILE_SETS = (
             "hep.conf",
             "cdr.conf",
             "cdr_manager.conf",
+            "cdr_custom.conf",
         ),
         new_file_mode=0o640,
     ),
