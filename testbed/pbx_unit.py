@@ -271,7 +271,10 @@ def running_unit(
         asterisk = SandboxAsterisk(sandbox)
         asterisk.start()
         vendor = VendorKey(workdir)
-        spool = {"cdr_spool_dir": sandbox.root / "run/orpheus-cdr"}  # the sandbox's tmpfs
+        spool = {  # the sandbox's /run: a tmpfs, where its Asterisk writes them
+            "cdr_spool_dir": sandbox.root / "run/orpheus-cdr",
+            "recording_spool_dir": sandbox.root / "run/orpheus-recording",
+        }
         agent = Agent(
             workdir=workdir, data_dir=sandbox.data, netns=netns, board=board,
             public_key=vendor.public_pem, sysfs=fake_sysfs(workdir / "sys"),

@@ -1,14 +1,18 @@
 """The admin page in a real browser against a real Mini unit: log-in and the forced password
 change, the dashboard against GET /api/v1/status, extensions (the 13th refused inline), CSV
-import, balancers and the recording settings, the TLS, SNMP and HA pages against their API
-answers, XSS payloads shown as text, limited levels, and CSRF."""
+import, balancers and the recording settings, the storage page (retention, a NAS refused
+beside its field), a recorded call listed, played with the privacy password (refused
+without it) and deleted, the TLS, SNMP and HA pages against their API answers, XSS payloads
+shown as text, limited levels, and CSRF."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,9 @@ from selenium.webdriver.support.ui import Select
 
 from orpheus.web import views
 from testbed.admin_page import error_beside, fetch, fill, log_in, no_alert, shot, wait
-from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit, add_extension
+from testbed.audio import played_samples, write_wav
+from testbed.paths import SOURCE_DIR
+from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit, add_extension, register_phone
 from testbed.polling import wait_for
 from testbed.sipp import Sipp
 from tests.api.conftest import local_request
@@ -34,6 +40,8 @@ pytestmark = pytest.mark.rootfs
 BASE = f"https://127.0.0.1:{HTTPS_PORT}"  # the page is on HTTPS only
 ADMIN_PASSWORD = "Quiet-Lantern-Orbit-7319"
 XSS = ('<script>alert("x")</script>', '"><img src=x onerror=alert(1)>')
+OFFICER_PASSWORD = "web officer's privacy password"
+PLAYED_SECONDS = 3
 
 
 # Stored as the SNMP contact: its pattern refuses quotes, so these carry none.
@@ -367,6 +375,93 @@ def test_a_balancer_and_the_recording_settings_are_saved_on_the_lite(
     assert browser.find_element(By.CSS_SELECTOR, "#records tbody tr").text == "yes usb"
     assert browser.find_element(By.CSS_SELECTOR, '#record-form [name="enabled"]').is_selected()
     shot(browser, "recording")
+
+
+def test_the_storage_page_shows_the_targets_and_changes_retention_and_refuses_a_bad_nas(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    _, storage = local_request(mini_unit, "GET", "/api/v1/storage")
+    browser.get(f"{BASE}/storage")
+    shot(browser, "storage")
+    internal = browser.find_element(By.CSS_SELECTOR, '#targets tr[data-key="internal"]')
+    cells = [cell.text for cell in internal.find_elements(By.TAG_NAME, "td")]
+    listed = next(t for t in storage["targets"] if t["name"] == "internal")
+    assert cells[:3] == ["internal", "internal", listed["state"]]
+    assert cells[6].startswith(str(listed["recordings"])) and cells[7] == "yes"
+    fill(browser, "nas-form", {"name": "nas-office", "host": "bad host;", "share": "/srv/rec"})
+    assert "hostname" in error_beside(browser, "nas-form", "host")
+    assert [t["name"] for t in local_request(mini_unit, "GET", "/api/v1/storage")[1]["targets"]
+            if t["kind"] == "nas"] == []  # fmt: skip
+    fill(browser, "retention-internal", {"max_age_days": "0"})
+    assert "minimum of 1" in error_beside(browser, "retention-internal", "max_age_days")
+    fill(browser, "retention-internal", {"max_age_days": "30"})
+    wait(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#retention-internal [name="max_age_days"]').get_attribute("value") == "30"
+    )  # fmt: skip
+    _, storage = local_request(mini_unit, "GET", "/api/v1/storage")
+    internal_now = next(t for t in storage["targets"] if t["name"] == "internal")
+    assert internal_now["retention"] == {"max_age_days": 30, "max_bytes": None}
+
+
+def test_a_recorded_call_is_listed_played_with_the_privacy_password_and_deleted(
+    browser: WebDriver, mini_unit: Unit
+) -> None:
+    """After the recording settings test: recording is on (its target the absent USB drive,
+    so the recording waits on internal)."""
+    state: Any = mini_unit.agent.ctl_json("privacy", "show", "--json")
+    if not state["password_set"]:
+        _privacy(mini_unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+    write_wav(mini_unit.sandbox.root / "tmp/orpheus-played.wav", played_samples(PLAYED_SECONDS))
+    phone = register_phone(mini_unit, "201", 5090, 31900)
+    try:
+        mini_unit.cli("channel originate Local/201@orpheus-targets/n application Playback "
+                      "/tmp/orpheus-played")  # fmt: skip
+
+        def recorded() -> list[dict[str, Any]]:
+            listed = local_request(mini_unit, "GET", "/api/v1/recordings")[1]["recordings"]
+            return [r for r in listed if r.get("called") == "201"]
+
+        (recording,) = wait_for("the recording listed", recorded, timeout=90, interval=0.5)
+    finally:
+        phone.stop()
+    key = recording["id"]
+    browser.get(f"{BASE}/recordings")
+    row = browser.find_element(By.CSS_SELECTOR, f'#recordings tr[data-key="{key}"]')
+    cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+    assert (cells[1], cells[3]) == (recording["direction"], "201"), cells
+    shot(browser, "recordings")
+
+    play = f'#recordings tr[data-key="{key}"] button.play'
+    browser.find_element(By.ID, "privacy-password").send_keys("not the password")
+    browser.find_element(By.CSS_SELECTOR, play).click()
+    error = f'#recordings tr[data-key="{key}"] .error'
+    assert "wrong privacy password" in wait(
+        browser, lambda d: d.find_element(By.CSS_SELECTOR, error).text
+    )  # fmt: skip
+    assert browser.find_element(By.ID, "player").get_attribute("hidden") is not None
+    field = browser.find_element(By.ID, "privacy-password")
+    field.clear()
+    field.send_keys(OFFICER_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, play).click()
+    script = "const p = document.getElementById('player'); return p.readyState > 0 ? p.duration : 0"
+    duration = wait(browser, lambda d: d.execute_script(script))
+    assert abs(duration - recording["duration_seconds"]) < 1.0, (duration, recording)
+    assert browser.find_element(By.ID, "player").get_attribute("src").startswith("blob:")
+    shot(browser, "recording-played")
+
+    browser.find_element(By.CSS_SELECTOR, f'#recordings tr[data-key="{key}"] .delete').click()
+    browser.switch_to.alert.accept()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{key}"]'))
+    assert local_request(mini_unit, "GET", f"/api/v1/recordings/{key}")[0] == 404
+
+
+def _privacy(unit: Unit, text: str, *args: str) -> None:
+    env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
+    command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
+               "sys.exit(main())", "--socket", str(unit.agent.socket), *args]  # fmt: skip
+    result = subprocess.run(command, input=text, capture_output=True, text=True, env=env,
+                            check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
 
 
 def _pair(name: str, dns: str, days: int) -> tuple[bytes, bytes]:

@@ -23,6 +23,8 @@ from orpheus.api.schema import Declaration
 from orpheus.capture.filters import KINDS as FILTER_KINDS
 from orpheus.capture.limits import DEFAULT_DURATION_SECONDS, DEFAULT_SIZE_MB
 from orpheus.pbx.records import KINDS
+from orpheus.recordings.names import DIRECTIONS
+from orpheus.storage.nas import NAS_KINDS
 from orpheus.users.levels import AREAS, RIGHTS
 from orpheus.web import dashboard, extensions_csv, views
 from orpheus.web.subrequest import Answer, SubRequester
@@ -31,7 +33,10 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    # media-src blob:: a recording is fetched with the privacy password (a header), then played
+    # from the blob the page made of it (static/recordings.js).
+    "Content-Security-Policy": "default-src 'self'; media-src 'self' blob:; "
+    "frame-ancestors 'none'; form-action 'self'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
@@ -45,6 +50,8 @@ PAGES = (
     ("/pbx/ivr", "IVR", "pbx"),
     ("/pbx/balancer", "Balancers", "pbx"),
     ("/pbx/recording", "Recording", "pbx"),
+    ("/storage", "Storage", "storage"),
+    ("/recordings", "Recordings", "recordings"),
     ("/firmware", "Firmware", "firmware"),
     ("/licence", "Licence", "licence"),
     ("/snmp", "SNMP", "snmp"),
@@ -85,6 +92,8 @@ class WebFeature:
             ("GET", "/pbx/<kind>", self.pbx),
             ("GET", "/pbx/extension/export.csv", self.export_extensions),
             ("POST", "/pbx/extension/import", self.import_extensions),
+            ("GET", "/storage", self.storage),
+            ("GET", "/recordings", self.recordings),
             ("GET", "/firmware", self.firmware),
             ("GET", "/licence", self.licence),
             ("GET", "/snmp", self.snmp),
@@ -250,6 +259,32 @@ class WebFeature:
                 entry["error"] = answer.error
             report.append(entry)
         return json.dumps({"rows": report})
+
+    def storage(self) -> str:
+        who = self._who()
+        storage = self._get("/api/v1/storage")
+        body = storage.body if storage.ok and isinstance(storage.body, dict) else {}
+        return self._page(
+            "storage.tpl", who, "storage", title="Storage", storage=storage,
+            targets=views.storage_rows(body), placement=views.placement_rows(body),
+            nas_kinds=NAS_KINDS,
+        )  # fmt: skip
+
+    def recordings(self) -> str:
+        """The list and the transfers; listening and the CDR need the privacy password,
+        which the browser's JS sends in its header to the API alone (static/recordings.js):
+        it never reaches this page's own routes."""
+        who = self._who()
+        listed, storage = self._get("/api/v1/recordings"), self._get("/api/v1/storage")
+        jobs = self._get("/api/v1/jobs")  # the firmware area's: a level without it sees none
+        body = listed.body if listed.ok and isinstance(listed.body, dict) else {}
+        targets = storage.body.get("targets", []) if storage.ok else []
+        return self._page(
+            "recordings.tpl", who, "recordings", title="Recordings", listed=listed,
+            rows=views.recording_rows(body), targets=[t.get("name", "") for t in targets],
+            jobs=views.transfer_jobs(jobs.body if jobs.ok else None),
+            directions=DIRECTIONS, scripts=["recordings.js"],
+        )  # fmt: skip
 
     def firmware(self) -> str:
         who = self._who()

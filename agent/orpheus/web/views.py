@@ -250,3 +250,96 @@ def _time(at: Any) -> str:
     if not isinstance(at, int | float):
         return text(at)
     return datetime.datetime.fromtimestamp(at, datetime.UTC).isoformat(timespec="seconds")
+
+
+def size(value: Any) -> str:
+    """Bytes as the storage page shows them (binary units, one decimal)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return ""
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return ""  # not reached
+
+
+def storage_rows(storage: dict[str, Any]) -> list[dict[str, Any]]:
+    """GET /api/v1/storage's targets as the table shows them (each cell a text)."""
+    rows = []
+    for target in storage.get("targets") or []:
+        if not isinstance(target, dict):
+            continue
+        retention = target.get("retention") or {}
+        check = target.get("check") or {}
+        rows.append(
+            {
+                "name": text(target.get("name")),
+                "kind": text(target.get("kind")),
+                "state": text(target.get("state")),
+                "message": text(target.get("message")),
+                "fs_type": text(target.get("fs_type")),
+                "size": size(target.get("size_bytes")),
+                "free": size(target.get("free_bytes")),
+                "recordings": f"{text(target.get('recordings'))} "
+                f"({size(target.get('recording_bytes'))})",
+                "default": target.get("default") is True,
+                "max_age_days": text(retention.get("max_age_days")),
+                "max_bytes": text(retention.get("max_bytes")),
+                "check": f"{text(check.get('result'))} {text(check.get('detail'))}".strip(),
+            }
+        )
+    return rows
+
+
+def placement_rows(storage: dict[str, Any]) -> Rows:
+    """GET /api/v1/storage's placement: what waits on internal for its target."""
+    placement = storage.get("placement") or {}
+    if not placement:
+        return []
+    return [
+        ("New recordings go to", text(placement.get("destination"))
+         or "no target yet: the recording settings' kind is not the default target"),
+        ("Waiting on internal", f"{text(placement.get('pending'))} "
+         f"({size(placement.get('pending_bytes'))} of {size(placement.get('quota_bytes'))})"),
+        ("Waiting for", text(placement.get("waiting"))),
+        ("Moving now", text(placement.get("moving"))),
+    ]  # fmt: skip
+
+
+def recording_rows(listed: dict[str, Any]) -> list[dict[str, str]]:
+    """GET /api/v1/recordings, newest first, each cell a text."""
+    rows = []
+    for facts in reversed(listed.get("recordings") or []):
+        if not isinstance(facts, dict):
+            continue
+        seconds = facts.get("duration_seconds")
+        rows.append(
+            {
+                "id": text(facts.get("id")),
+                "started": text(facts.get("started")),
+                "direction": text(facts.get("direction")),
+                "caller": text(facts.get("caller")),
+                "called": text(facts.get("called")),
+                "duration": f"{seconds:.0f} s" if isinstance(seconds, int | float) else "",
+                "trunk": text(facts.get("trunk")),
+                "target": text(facts.get("target")),
+                "moving_to": text(facts.get("moving_to")),
+                "size": size(facts.get("bytes")),
+            }
+        )
+    return rows
+
+
+JOB_FIELDS = ("id", "kind", "source", "state", "progress", "message")
+
+
+def transfer_jobs(jobs: Any) -> list[dict[str, str]]:
+    """GET /api/v1/jobs' copies and moves of recordings, newest first."""
+    if not isinstance(jobs, list):
+        return []
+    return [
+        {name: text(job.get(name)) for name in JOB_FIELDS}
+        for job in reversed(jobs)
+        if isinstance(job, dict) and job.get("kind") in ("copy", "move")
+    ]

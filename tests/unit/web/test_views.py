@@ -86,3 +86,49 @@ def test_the_recording_settings_record_is_the_stored_one_or_the_defaults() -> No
     stored = [{"enabled": True, "storage": "usb"}]
     assert views.settings_record(recording, stored) == {"enabled": True, "storage": "usb"}
     assert views.settings_record(recording, [{"enabled": True}])["storage"] == "internal"
+
+
+def test_storage_rows_show_sizes_state_and_the_default() -> None:
+    storage = {
+        "default": "internal",
+        "targets": [
+            {"name": "internal", "kind": "internal", "state": "mounted", "size_bytes": 2**30,
+             "free_bytes": 512 * 2**20, "recordings": 3, "recording_bytes": 1536,
+             "default": True, "retention": {"max_age_days": 30, "max_bytes": None}},
+            {"name": "nas-office", "kind": "nas", "state": "unreachable", "message": "no route",
+             "size_bytes": None, "free_bytes": None, "recordings": 0, "recording_bytes": 0,
+             "check": {"result": "clean", "detail": "", "at": "x"}},
+            "not a target",
+        ],
+        "placement": {"destination": "nas-office", "pending": 2, "pending_bytes": 2048,
+                      "quota_bytes": 4 * 2**30, "waiting": "nas-office", "moving": None},
+    }  # fmt: skip
+    internal, nas = views.storage_rows(storage)
+    assert (internal["size"], internal["free"], internal["recordings"]) == (
+        "1.0 GiB", "512.0 MiB", "3 (1.5 KiB)",
+    )  # fmt: skip
+    assert internal["default"] and (internal["max_age_days"], internal["max_bytes"]) == ("30", "")
+    assert (nas["state"], nas["message"], nas["size"], nas["check"]) == (
+        "unreachable", "no route", "", "clean",
+    )  # fmt: skip
+    assert dict(views.placement_rows(storage))["Waiting on internal"] == "2 (2.0 KiB of 4.0 GiB)"
+    assert views.placement_rows({}) == []
+
+
+def test_recording_rows_are_newest_first_and_transfer_jobs_only_copies_and_moves() -> None:
+    listed = {
+        "recordings": [
+            {"id": "1.1", "started": "a", "direction": "inbound", "duration_seconds": 12.4,
+             "bytes": 100, "target": "internal", "trunk": "carrier"},
+            {"id": "2.2", "started": "b", "direction": "internal", "duration_seconds": 3,
+             "target": "internal", "moving_to": "usb-1"},
+        ]
+    }  # fmt: skip
+    rows = views.recording_rows(listed)
+    assert [r["id"] for r in rows] == ["2.2", "1.1"]
+    assert (rows[1]["duration"], rows[1]["size"], rows[1]["trunk"]) == ("12 s", "100 B", "carrier")
+    assert rows[0]["moving_to"] == "usb-1" and rows[0]["caller"] == ""
+    jobs = [{"id": 1, "kind": "install"}, {"id": 2, "kind": "move", "state": "running",
+            "progress": 40, "source": "internal -> usb-1", "message": ""}]  # fmt: skip
+    assert [j["id"] for j in views.transfer_jobs(jobs)] == ["2"]
+    assert views.transfer_jobs(None) == []

@@ -56,6 +56,10 @@ const orpheus = (() => {
     if (type === "bool") return input.checked;
     const raw = input.value.trim();
     if (type === "int") return /^-?[0-9]+$/.test(raw) ? Number(raw) : raw;
+    if (type === "int-or-null") {  // empty: no limit (a retention's)
+      if (raw === "") return null;
+      return /^-?[0-9]+$/.test(raw) ? Number(raw) : raw;
+    }
     if (type === "list") return raw.split(",").map((item) => item.trim()).filter((item) => item);
     if (type === "json") {  // a list of objects (SNMP's communities): what is not JSON goes as
       try { return JSON.parse(raw); } catch (error) { return raw; }  // text, for the API to name
