@@ -71,12 +71,18 @@ def _temporary_name(target: Path) -> str:
     return f".{target.name}.{secrets.token_hex(8)}.tmp"
 
 
-_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")
+_TEMPORARY = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{16}\.tmp")
 
 
 def is_temporary(name: str) -> bool:
     """A staged file or backup of this module (scans of a directory leave them out)."""
     return _TEMPORARY.fullmatch(name) is not None
+
+
+def temporary_target(name: str) -> str | None:
+    """The name of the file a staged file of this module was for (a crash left it), or None."""
+    found = _TEMPORARY.fullmatch(name)
+    return found["target"] if found else None
 
 
 def _uid(owner: str | int | None) -> int:

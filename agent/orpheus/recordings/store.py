@@ -16,7 +16,7 @@ import logging
 import os
 import stat
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -190,9 +190,10 @@ class RecordingStore:
     def drop_partial(self, recording_id: str) -> None:
         self.partial_path(recording_id).unlink(missing_ok=True)
 
-    def drop_copies(self) -> list[str]:
-        """Removes the copies an interrupted transfer left (never the spool's .part files);
-        the ids whose copy was dropped."""
+    def drop_copies(self, ids: Iterable[str] = ()) -> list[str]:
+        """Removes the copies an interrupted transfer left (never the spool's .part files),
+        and the staged facts a crash mid-publish left of the given ids (their writer was
+        that transfer); the ids whose copy was dropped."""
         if not self.directory.is_dir():
             return []
         dropped = []
@@ -201,6 +202,10 @@ class RecordingStore:
             if is_recording_id(recording_id) and (path.is_symlink() or not path.is_dir()):
                 path.unlink(missing_ok=True)
                 dropped.append(recording_id)
+        facts = {f"{recording_id}{FACTS_SUFFIX}" for recording_id in ids}
+        for path in self.directory.glob(".*.tmp"):
+            if files.temporary_target(path.name) in facts and not path.is_dir():
+                path.unlink(missing_ok=True)
         return dropped
 
 

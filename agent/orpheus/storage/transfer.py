@@ -52,6 +52,16 @@ class Side:
     store: RecordingStore
 
 
+@dataclass
+class Staged:
+    """A copy written and fsynced under its staging name, not yet read back."""
+
+    recording_id: str
+    facts: dict[str, object]
+    path: Path
+    expected: tuple[bytes, int]  # the source's SHA-256 and size, as read while copying
+
+
 def _no_checkpoint(step: str, recording_id: str) -> None:
     pass
 
@@ -91,6 +101,12 @@ class Copier:
     def copy(self, recording_id: str) -> Outcome:
         """The recording on the destination, verified; NoSuchRecording when the source has
         none, Conflict, VerifyFailed, or the OSError of either drive (the partial removed)."""
+        return self.finish(self.prepare(recording_id))
+
+    def prepare(self, recording_id: str) -> Staged | Outcome:
+        """copy()'s first half: the checks, and the copy written and fsynced beside its
+        final name (or "present"); finish() verifies and publishes it. A job runs the first
+        half of the next recording while the second half of this one runs (pipeline.py)."""
         facts = self.source.store.get(recording_id)
         source_audio = self.source.store.audio_path(recording_id)
         target_audio = self.destination.store.audio_path(recording_id)
@@ -115,17 +131,34 @@ class Copier:
         staged = self.destination.store.copy_path(recording_id)
         try:
             expected = self._write(source_audio, staged)
-            self._checkpoint("written", recording_id)
-            if file_hash(staged, uncached=True) != expected:
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+        self._checkpoint("written", recording_id)
+        return Staged(recording_id, facts, staged, expected)
+
+    def finish(self, prepared: Staged | Outcome) -> Outcome:
+        """copy()'s second half: the copy read back from the drive, compared, published."""
+        if not isinstance(prepared, Staged):
+            return prepared
+        recording_id = prepared.recording_id
+        try:
+            if file_hash(prepared.path, uncached=True) != prepared.expected:
                 raise VerifyFailed(
                     f"the copy of {recording_id} on {self.destination.name} differs from its "
                     f"source when read back: source kept (is the drive failing?)"
                 )
-            self._publish(recording_id, facts, staged)
+            self._publish(recording_id, prepared.facts, prepared.path)
         finally:
-            staged.unlink(missing_ok=True)
+            prepared.path.unlink(missing_ok=True)
         self._checkpoint("published", recording_id)
         return "copied"
+
+    @staticmethod
+    def discard(prepared: Staged | Outcome) -> None:
+        """A prepared copy the job will not finish (it stopped): its partial file goes."""
+        if isinstance(prepared, Staged):
+            prepared.path.unlink(missing_ok=True)
 
     def holds_copy_of(self, recording_id: str, source_audio: Path) -> bool:
         """Whether the destination lists the recording with the same bytes as source_audio

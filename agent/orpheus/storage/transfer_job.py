@@ -25,6 +25,7 @@ from orpheus.jobs.registry import Exclusive
 from orpheus.recordings.selection import Selection
 from orpheus.recordings.store import NoSuchRecording
 from orpheus.storage.journal import Journal, Mode, Plan
+from orpheus.storage.pipeline import WriteAhead
 from orpheus.storage.registry import NoSuchTarget, StorageTargets
 from orpheus.storage.targets import Target
 from orpheus.storage.transfer import Checkpoint, Copier, Side, Skipped, VerifyFailed
@@ -137,7 +138,7 @@ class Transfers:
         except (NoSuchTarget, Refusal) as error:
             raise Failure(f"{plan.mode} not done: {error}") from error
         self.journal.write(plan)
-        dropped = destination.store.drop_copies()
+        dropped = destination.store.drop_copies(plan.ids)
         if dropped:
             job.step(0, f"removed {len(dropped)} partial copy(ies) an interrupted job left")
         tally = Tally(len(plan.ids), sum(_size(source, i) for i in plan.ids))
@@ -163,24 +164,38 @@ class Transfers:
     def _each(
         self, job: Job, plan: Plan, copier: Copier, tally: Tally, ends: tuple[Target, Target]
     ) -> None:
-        for recording_id in plan.ids:
-            if self.stopping.is_set():
-                raise AgentStopping(f"the agent stopped: the {plan.mode} resumes at its start")
-            for end in ends:
-                if not end.reachable():
-                    raise Failure(self._stopped_by(OSError(f"{end.name} is gone"), plan, tally))
-            self._one(job, plan, copier, recording_id, tally)
-            tally.files += 1
-            job.step(
-                tally.percent(),
-                f"{tally.files} of {tally.total_files} recording(s), {mib(tally.done_bytes)} "
-                f"of {mib(tally.total_bytes)}",
-            )
+        with WriteAhead(copier, plan.ids) as ahead:
+            for recording_id in plan.ids:
+                if self.stopping.is_set():
+                    raise AgentStopping(f"the agent stopped: the {plan.mode} resumes at its start")
+                for end in ends:
+                    if not end.reachable():
+                        gone = OSError(f"{end.name} is gone")
+                        raise Failure(self._stopped_by(gone, plan, tally))
+                self._one(job, plan, copier, ahead, recording_id, tally)
+                self._done_one(job, tally)
 
-    def _one(self, job: Job, plan: Plan, copier: Copier, recording_id: str, tally: Tally) -> None:
+    @staticmethod
+    def _done_one(job: Job, tally: Tally) -> None:
+        tally.files += 1
+        job.step(
+            tally.percent(),
+            f"{tally.files} of {tally.total_files} recording(s), {mib(tally.done_bytes)} "
+            f"of {mib(tally.total_bytes)}",
+        )
+
+    def _one(
+        self,
+        job: Job,
+        plan: Plan,
+        copier: Copier,
+        ahead: WriteAhead,
+        recording_id: str,
+        tally: Tally,
+    ) -> None:
         try:
             try:
-                outcome = copier.copy(recording_id)
+                outcome = copier.finish(ahead.next(recording_id))
             except NoSuchRecording:
                 self._gone(job, plan, copier, recording_id, tally)
                 return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,8 +128,8 @@ def test_a_kill_at_any_step_resumes_without_duplicate_or_loss(
     assert sorted(files_in(stick(tmp_path))) == sorted(
         [f"{i}.age" for i in IDS] + [f"{i}.json" for i in IDS]
     )
-    if step == "written":
-        assert "removed 1 partial copy(ies)" in " ".join(job.log)
+    if step == "written":  # the one written, and maybe the one before it being read back
+        assert re.search(r"removed [12] partial copy\(ies\)", " ".join(job.log)), job.log
     assert not work.journal.path.exists()
 
 
