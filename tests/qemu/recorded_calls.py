@@ -159,6 +159,12 @@ def download(vm: Vm, key: Path, recording_id: str) -> bytes:
     return downloaded
 
 
+def cdr_records(vm: Vm, key: Path) -> list[dict[str, Any]]:
+    """orpheusctl cdr list on the guest, with the officer's password."""
+    script = f"printf '%s\\n' \"{OFFICER_PASSWORD}\" | orpheusctl cdr list --json --stdin"
+    return list(json.loads(on_guest(vm, key, "sh", "-c", script))["records"])
+
+
 def assert_is_what_was_played(audio: bytes, played: list[int]) -> None:
     recorded = pcm(audio)
     assert len(played) - HANG_UP_CUT <= len(recorded) <= len(played), len(recorded)

@@ -29,6 +29,8 @@ from tests.qemu.recorded_calls import (
     WAV_HEADER_BYTES,
     Recorder,
     assert_is_what_was_played,
+    asterisk,
+    cdr_records,
     decrypt_with_age,
     download,
     new_recording,
@@ -156,6 +158,18 @@ def test_a_recorded_call_moves_to_the_drive_and_decrypts_with_age_there(
     # Downloaded through the API from the drive, with the password.
     audio = download(vm, ssh_key, recording["id"])[WAV_HEADER_BYTES:]
     assert_is_what_was_played(audio, recorder.played)
+
+    # The call's record came over AMI and through cdr_custom's RAM spool (a tmpfs of its
+    # own): stored once, and the spool emptied.
+    def spool_drained() -> bool:
+        return on_guest(vm, ssh_key, "ls", "-A", "/run/orpheus-cdr").strip() == ""
+
+    wait_until("the CDR spool drained", spool_drained, timeout=60)
+    records = [r for r in cdr_records(vm, ssh_key) if r["id"] == recording["id"]]
+    assert len(records) == 1 and records[0]["disposition"] == "answered", records
+    fstype = on_guest(vm, ssh_key, "findmnt", "-n", "-o", "FSTYPE", "/run/orpheus-cdr")
+    assert fstype.strip() == "tmpfs"
+    assert "CDR File custom" in asterisk(vm, ssh_key, "cdr show status")
 
     # The drive itself, pulled and read on the host: age and the exported identity.
     drive["stick"].pull()

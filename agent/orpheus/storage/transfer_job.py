@@ -255,7 +255,10 @@ class Transfers:
             target = self.targets.get(name)
         except NoSuchTarget:
             return False
-        return target.reachable() and target.recordings_dir.is_dir()
+        try:
+            return target.reachable() and target.recordings_dir.is_dir()
+        except OSError:  # a pulled drive's mount answers EIO until udev's removal comes
+            return False
 
 
 def _size(target: Target, recording_id: str) -> int:

@@ -224,6 +224,26 @@ def test_a_drive_pulled_at_the_moves_last_sync_is_said_to_have_gone(
     assert audio_of(internal(tmp_path), IDS) == made
 
 
+def test_a_pulled_drive_whose_folder_answers_eio_is_not_reachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before udev's removal, the dead mount's folder fails even a stat with EIO: the job's
+    message is then "went away", not the EIO escaping as an unexpected error."""
+    recordings(tmp_path)
+    work = transfers(tmp_path)
+    folder = work.targets.get(USB).recordings_dir
+    real_is_dir = Path.is_dir
+
+    def is_dir(path: Path) -> bool:
+        if path == folder:
+            raise OSError(errno.EIO, "Input/output error", str(path))
+        return real_is_dir(path)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    assert work.targets_reachable(USB) is False
+    assert work.targets_reachable("internal") is True
+
+
 def test_hostile_files_on_a_stick_are_skipped_not_followed(tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.write_text('{"privacy": "key"}')
