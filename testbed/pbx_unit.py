@@ -172,10 +172,15 @@ class Agent:
     def ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
         """orpheusctl as an admin runs it on the unit. It sends X-Orpheus-User: tester (from
         SUDO_USER), which the agent ignores: the audit log names console_user()."""
+        return self.ctl_input("", *args)
+
+    def ctl_input(self, text: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """orpheusctl with text on its standard input (a password for --stdin)."""
         env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
         command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
                    "sys.exit(main())", "--socket", str(self.socket), *args]  # fmt: skip
-        return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        return subprocess.run(command, input=text, capture_output=True, text=True, env=env,
+                              check=False)  # fmt: skip
 
     def ctl_json(self, *args: str) -> object:
         result = self.ctl(*args)

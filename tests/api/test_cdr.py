@@ -13,7 +13,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 
 from orpheus.cdr.asterisk_side import render_cdr_manager
-from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import Unit, add_extension, register_phone, running_unit
 from testbed.polling import wait_for
 
@@ -42,13 +40,6 @@ def unit(rootfs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uni
         yield unit
 
 
-def ctl_with_stdin(unit: Unit, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
-    command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
-               "sys.exit(main())", "--socket", str(unit.agent.socket), *args]  # fmt: skip
-    return subprocess.run(command, input=text, capture_output=True, text=True, env=env, check=False)
-
-
 def _manager_ready(unit: Unit) -> bool:
     conf = unit.sandbox.data / "etc/asterisk/cdr_manager.conf"
     if not conf.exists() or conf.read_text() != render_cdr_manager():
@@ -64,7 +55,7 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
     unit: Unit, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+    result = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
     assert result.returncode == 0, result.stderr
     add_extension(unit, NUMBER)
     add_extension(unit, NO_PHONE)
@@ -79,7 +70,7 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
         unit.cli(f"channel originate Local/{NUMBER}@orpheus-targets/n application Wait 1")
 
         def listed() -> list[dict[str, Any]]:
-            result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+            result = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
                                     "--extension", NUMBER, "--stdin")  # fmt: skip
             assert result.returncode == 0, result.stderr
             return [r for r in json.loads(result.stdout)["records"] if r["dst"] == NUMBER]
@@ -93,7 +84,7 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
     )  # fmt: skip
     assert record["billsec"] >= 1 and record["start"].endswith("+00:00")
     assert record["answer"] is not None and record["end"] >= record["start"]
-    failed = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+    failed = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
                             "--disposition", "failed", "--stdin")  # fmt: skip
     assert failed.returncode == 0, failed.stderr
     unanswered = json.loads(failed.stdout)["records"]
@@ -110,9 +101,9 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
     assert not list(unit.sandbox.data.rglob("Master.csv"))
 
     # Without the password, or with a wrong one: refused.
-    wrong = ctl_with_stdin(unit, "not the password\n", "cdr", "list", "--stdin")
+    wrong = unit.agent.ctl_input("not the password\n", "cdr", "list", "--stdin")
     assert wrong.returncode == 1 and "wrong privacy password" in wrong.stderr
-    exported = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "export", "--disposition",
+    exported = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "cdr", "export", "--disposition",
                               "answered", "--extension", NUMBER, "--stdin")  # fmt: skip
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
@@ -120,7 +111,7 @@ def test_a_call_record_is_stored_encrypted_and_read_with_the_password(
 
     # A line decrypts with Debian's age and the exported identity.
     identity = tmp_path / "identity.txt"
-    answer = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "export-identity", "--stdin")
+    answer = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "privacy", "export-identity", "--stdin")
     identity.write_text(answer.stdout)
     sealed = tmp_path / "line.age"
     plain = b""
@@ -148,7 +139,7 @@ def test_a_call_ending_while_the_agent_is_stopped_is_stored_when_it_starts(unit:
         unit.agent.start()
 
     def listed() -> list[dict[str, Any]]:
-        result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
+        result = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "cdr", "list", "--json",
                                 "--extension", number, "--stdin")  # fmt: skip
         assert result.returncode == 0, result.stderr
         return [r for r in json.loads(result.stdout)["records"] if r["dst"] == number]

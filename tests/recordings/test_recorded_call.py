@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 import wave
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import Any
 import pytest
 
 from testbed.audio import RATE, pcm, played_samples, write_wav
-from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import Unit, add_extension, register_phone
 from testbed.polling import wait_for
 
@@ -56,25 +53,11 @@ def request(
         connection.close()
 
 
-def ctl_with_stdin(unit: Unit, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
-    command = [
-        sys.executable,
-        "-c",
-        "import sys; from orpheus.cli.main import main; sys.exit(main())",
-        "--socket",
-        str(unit.agent.socket),
-        *args,
-    ]
-    return subprocess.run(command, input=text, capture_output=True, text=True, env=env, check=False)
-
-
 def download(unit: Unit, recording_id: str, out: Path) -> bytes:
     """orpheusctl recordings download with the officer's password: the WAV's audio frames."""
-    right = ctl_with_stdin(
-        unit, f"{OFFICER_PASSWORD}\n", "recordings", "download", recording_id, "-o", str(out),
-        "--stdin",
-    )  # fmt: skip
+    right = unit.agent.ctl_input(
+        f"{OFFICER_PASSWORD}\n", "recordings", "download", recording_id, "-o", str(out), "--stdin"
+    )
     assert right.returncode == 0, right.stderr
     with wave.open(str(out), "rb") as downloaded:
         assert (downloaded.getframerate(), downloaded.getsampwidth()) == (RATE, 2)
@@ -91,7 +74,7 @@ def test_a_recorded_call_is_encrypted_listed_and_read_only_with_the_password(
     unit = recording_unit
     assert unit.agent.ctl("pbx", "add", "recording", "enabled=yes").returncode == 0
     add_extension(unit, "101")
-    result = ctl_with_stdin(unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+    result = unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
     assert result.returncode == 0, result.stderr
     state: Any = unit.agent.ctl_json("privacy", "show", "--json")
     assert state["password_set"] and state["recipient"].startswith("age1")
@@ -143,8 +126,7 @@ def test_a_recorded_call_is_encrypted_listed_and_read_only_with_the_password(
     status, body = request(unit, "GET", audio_path, {"X-Privacy-Password": "wrong password!"})
     assert status == 403 and b"wrong privacy password" in body
     out = tmp_path / "call.wav"
-    wrong = ctl_with_stdin(
-        unit,
+    wrong = unit.agent.ctl_input(
         "not the password\n",
         "recordings",
         "download",
@@ -166,8 +148,8 @@ def test_a_recorded_call_is_encrypted_listed_and_read_only_with_the_password(
     assert recorded == played[: len(recorded)]
 
     # The file on disk decrypts with Debian's age and the exported identity, to the same audio.
-    exported = ctl_with_stdin(
-        unit, f"{OFFICER_PASSWORD}\n", "privacy", "export-identity", "--stdin"
+    exported = unit.agent.ctl_input(
+        f"{OFFICER_PASSWORD}\n", "privacy", "export-identity", "--stdin"
     )
     assert exported.returncode == 0, exported.stderr
     identity = tmp_path / "identity.txt"
@@ -218,8 +200,8 @@ def test_an_agent_restarted_mid_call_keeps_the_whole_recording(
 ) -> None:
     unit = recording_unit
     if not unit.agent.ctl_json("privacy", "show", "--json")["password_set"]:  # type: ignore[index]
-        set_password = ctl_with_stdin(
-            unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin"
+        set_password = unit.agent.ctl_input(
+            f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin"
         )
         assert set_password.returncode == 0, set_password.stderr
     assert unit.agent.ctl("pbx", "add", "recording", "enabled=yes").returncode == 0

@@ -10,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,6 @@ from selenium.webdriver.support.ui import Select
 from orpheus.web import views
 from testbed.admin_page import error_beside, fetch, fill, log_in, no_alert, shot, wait
 from testbed.audio import played_samples, write_wav
-from testbed.paths import SOURCE_DIR
 from testbed.pbx_unit import HTTPS_PORT, PASSWORD, Unit, add_extension, register_phone
 from testbed.polling import wait_for
 from testbed.sipp import Sipp
@@ -410,7 +407,9 @@ def test_a_recorded_call_is_listed_played_with_the_privacy_password_and_deleted(
     so the recording waits on internal)."""
     state: Any = mini_unit.agent.ctl_json("privacy", "show", "--json")
     if not state["password_set"]:
-        _privacy(mini_unit, f"{OFFICER_PASSWORD}\n", "privacy", "set-password", "--stdin")
+        answer = mini_unit.agent.ctl_input(f"{OFFICER_PASSWORD}\n", "privacy", "set-password",
+                                           "--stdin")  # fmt: skip
+        assert answer.returncode == 0, answer.stderr
     write_wav(mini_unit.sandbox.root / "tmp/orpheus-played.wav", played_samples(PLAYED_SECONDS))
     phone = register_phone(mini_unit, "201", 5090, 31900)
     try:
@@ -453,15 +452,6 @@ def test_a_recorded_call_is_listed_played_with_the_privacy_password_and_deleted(
     browser.switch_to.alert.accept()
     wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, f'tr[data-key="{key}"]'))
     assert local_request(mini_unit, "GET", f"/api/v1/recordings/{key}")[0] == 404
-
-
-def _privacy(unit: Unit, text: str, *args: str) -> None:
-    env = {**os.environ, "PYTHONPATH": f"{SOURCE_DIR / 'agent'}", "SUDO_USER": "tester"}
-    command = [sys.executable, "-c", "import sys; from orpheus.cli.main import main; "
-               "sys.exit(main())", "--socket", str(unit.agent.socket), *args]  # fmt: skip
-    result = subprocess.run(command, input=text, capture_output=True, text=True, env=env,
-                            check=False)  # fmt: skip
-    assert result.returncode == 0, result.stderr
 
 
 def _pair(name: str, dns: str, days: int) -> tuple[bytes, bytes]:
